@@ -1,0 +1,93 @@
+// Argument parsing and subcommand dispatch only; every command's work lives in src/cli/commands/.
+import { EXIT_USAGE, formatCommandHelp, parseCommandArgs, UsageError, type Command, type CommandIO } from './cli/command.js';
+import { policyCheck } from './cli/commands/policy-check.js';
+import { policyEval } from './cli/commands/policy-eval.js';
+import { policyExplain } from './cli/commands/policy-explain.js';
+import { PolicyLoadError } from './core/policy/source.js';
+import { didYouMean } from './core/text/did-you-mean.js';
+
+export const COMMANDS: Command[] = [policyCheck, policyEval, policyExplain];
+
+const VERSION = '0.1.0';
+
+function globalHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.usage.length)) + 2;
+  return [
+    'openshell-term — the operator console for sandboxed AI agents',
+    '',
+    'Usage: openshell-term <command> [flags]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}${c.summary.split('. ')[0].replace(/\.$/, '')}`),
+    '',
+    'Global flags:',
+    '  --help, -h     Show help (also: openshell-term <command> --help)',
+    '  --version      Print the version',
+    '',
+  ].join('\n');
+}
+
+/** Finds the command whose path is the longest prefix of argv. */
+function findCommand(argv: string[]): { command?: Command; rest: string[]; group?: string } {
+  let best: Command | undefined;
+  for (const command of COMMANDS) {
+    if (command.path.every((word, i) => argv[i] === word) && (!best || command.path.length > best.path.length)) best = command;
+  }
+  if (best) return { command: best, rest: argv.slice(best.path.length) };
+  const group = COMMANDS.some((c) => c.path.length > 1 && c.path[0] === argv[0]) ? argv[0] : undefined;
+  return { rest: argv, group };
+}
+
+export async function main(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout.write(globalHelp());
+    return 0;
+  }
+  if (argv[0] === '--version') {
+    io.stdout.write(`openshell-term ${VERSION}\n`);
+    return 0;
+  }
+  const { command, rest, group } = findCommand(argv);
+  if (!command) {
+    if (group) {
+      const subs = COMMANDS.filter((c) => c.path[0] === group);
+      const wanted = argv[1];
+      if (wanted === undefined || wanted === '--help' || wanted === '-h') {
+        io.stdout.write(`Usage: openshell-term ${group} <subcommand>\n\n${subs.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n`);
+        return wanted === undefined ? EXIT_USAGE : 0;
+      }
+      io.stderr.write(`openshell-term: unknown subcommand '${group} ${wanted}'${didYouMean(wanted, subs.map((c) => c.path[1]))}\n`);
+      io.stderr.write(`Run 'openshell-term ${group} --help' to see the subcommands.\n`);
+      return EXIT_USAGE;
+    }
+    const names = [...new Set(COMMANDS.map((c) => c.path[0]))];
+    const word = argv[0];
+    io.stderr.write(`openshell-term: unknown ${word.startsWith('-') ? 'flag' : 'command'} '${word}'${didYouMean(word, names)}\n`);
+    io.stderr.write("Run 'openshell-term --help' to see the commands.\n");
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(formatCommandHelp(command));
+    return 0;
+  }
+  try {
+    const args = parseCommandArgs(command, rest);
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`openshell-term ${command.path.join(' ')}: ${error.message}\n`);
+      io.stderr.write(`Run 'openshell-term ${command.path.join(' ')} --help' for usage.\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof PolicyLoadError) {
+      io.stderr.write(error.message + '\n');
+      return 1;
+    }
+    io.stderr.write(`openshell-term: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+function defaultIO(): CommandIO {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+}

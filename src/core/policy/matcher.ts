@@ -1,0 +1,135 @@
+// A policy compiled for fast lookup. Exact hosts sit in a Map; wildcard hosts are bucketed by their
+// literal suffix, so a lookup costs one probe per label of the request host, never a scan of all rules.
+import { effectiveRules } from './access.js';
+import { compileGlob, type GlobMatcher } from './glob.js';
+import { compileHostPattern, isWildcardHost, literalSuffix } from './host-pattern.js';
+import type { L7Rule, L7Selector, NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from './types.js';
+
+export interface CompiledEndpoint {
+  policyKey: string;
+  index: number;
+  endpoint: NetworkEndpoint;
+  ports: ReadonlySet<number>;
+  kind: 'exact' | 'wildcard' | 'hostless';
+  hostMatcher?: GlobMatcher;
+  /** Rules after access-preset expansion. */
+  rules: L7Rule[];
+  denyRules: L7Selector[];
+  /** Upstream's endpoint_has_extended_config: an L7 protocol (not "tcp"), allowed_ips, or an explicit tls mode. */
+  extended: boolean;
+}
+
+export interface CompiledRule {
+  key: string;
+  rule: NetworkPolicyRule;
+  exactBinaries: ReadonlySet<string>;
+  binaryGlobs: GlobMatcher[];
+}
+
+export class CompiledPolicy {
+  readonly rules = new Map<string, CompiledRule>();
+  private readonly exact = new Map<string, CompiledEndpoint[]>();
+  private readonly wildcardsBySuffix = new Map<string, CompiledEndpoint[]>();
+  private readonly hostless: CompiledEndpoint[] = [];
+  readonly endpointCount: number;
+
+  constructor(readonly policy: SandboxPolicy) {
+    let count = 0;
+    // Sorted keys: upstream picks the lexicographically smallest matching policy, so candidates come in that order.
+    for (const key of Object.keys(policy.network_policies ?? {}).sort(compareKeys)) {
+      const rule = policy.network_policies[key];
+      this.rules.set(key, compileRule(key, rule));
+      (rule.endpoints ?? []).forEach((endpoint, index) => {
+        count++;
+        const compiled = compileEndpoint(key, index, endpoint);
+        if (compiled.kind === 'exact') push(this.exact, (endpoint.host ?? '').toLowerCase(), compiled);
+        else if (compiled.kind === 'wildcard') push(this.wildcardsBySuffix, literalSuffix(endpoint.host ?? ''), compiled);
+        else if ((endpoint.allowed_ips ?? []).length > 0) this.hostless.push(compiled);
+      });
+    }
+    this.endpointCount = count;
+  }
+
+  /** Every endpoint whose host and port admit the request, in policy-key then declaration order. */
+  endpointsFor(host: string, port: number): CompiledEndpoint[] {
+    const lower = host.toLowerCase();
+    const found: CompiledEndpoint[] = [];
+    for (const ep of this.exact.get(lower) ?? []) if (ep.ports.has(port)) found.push(ep);
+    if (this.wildcardsBySuffix.size > 0) {
+      let suffix = lower;
+      for (;;) {
+        for (const ep of this.wildcardsBySuffix.get(suffix) ?? []) {
+          if (ep.ports.has(port) && ep.hostMatcher!(lower)) found.push(ep);
+        }
+        if (suffix === '') break;
+        const dot = suffix.indexOf('.');
+        suffix = dot < 0 ? '' : suffix.slice(dot + 1);
+      }
+    }
+    for (const ep of this.hostless) if (ep.ports.has(port)) found.push(ep);
+    if (found.length > 1) found.sort(byPolicyThenIndex);
+    return found;
+  }
+}
+
+export function compilePolicy(policy: SandboxPolicy): CompiledPolicy {
+  return new CompiledPolicy(policy);
+}
+
+/** Upstream's binary_allowed for the executable path alone: exact path, or a "/"-delimited glob when it has "*". */
+export function binaryAllowed(rule: CompiledRule, binary: string): boolean {
+  if (rule.exactBinaries.has(binary)) return true;
+  for (const glob of rule.binaryGlobs) if (glob(binary)) return true;
+  return false;
+}
+
+function compileRule(key: string, rule: NetworkPolicyRule): CompiledRule {
+  const exactBinaries = new Set<string>();
+  const binaryGlobs: GlobMatcher[] = [];
+  for (const binary of rule.binaries ?? []) {
+    if (binary.path.includes('*')) binaryGlobs.push(compileGlob(binary.path, ['/']));
+    else exactBinaries.add(binary.path);
+  }
+  return { key, rule, exactBinaries, binaryGlobs };
+}
+
+function compileEndpoint(policyKey: string, index: number, endpoint: NetworkEndpoint): CompiledEndpoint {
+  const host = endpoint.host ?? '';
+  const kind = host === '' ? 'hostless' : isWildcardHost(host) ? 'wildcard' : 'exact';
+  const protocol = endpoint.protocol ?? '';
+  return {
+    policyKey,
+    index,
+    endpoint,
+    ports: new Set(endpointPorts(endpoint)),
+    kind,
+    hostMatcher: kind === 'wildcard' ? compileHostPattern(host) : undefined,
+    rules: effectiveRules(endpoint),
+    denyRules: endpoint.deny_rules ?? [],
+    extended:
+      (protocol !== '' && protocol.toLowerCase() !== 'tcp') ||
+      (endpoint.allowed_ips ?? []).length > 0 ||
+      Boolean(endpoint.tls),
+  };
+}
+
+/** Upstream normalises `port` into `ports`; both forms mean the same set. */
+export function endpointPorts(endpoint: NetworkEndpoint): number[] {
+  if (endpoint.ports && endpoint.ports.length > 0) return endpoint.ports;
+  return endpoint.port ? [endpoint.port] : [];
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Byte-wise order, as Rego compares strings. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byPolicyThenIndex(a: CompiledEndpoint, b: CompiledEndpoint): number {
+  return compareKeys(a.policyKey, b.policyKey) || a.index - b.index;
+}

@@ -1,0 +1,152 @@
+// Reading policy and preset files: size and content guards, YAML parsing with positions, schema walk and
+// semantic validation. Every problem comes back as FILE:LINE:COL: message; nothing here throws on bad input.
+import { readFile, stat } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import { presetSchema, sandboxPolicySchema } from './schema.js';
+import type { PresetDocument, SandboxPolicy } from './types.js';
+import { validateSemantics } from './validate.js';
+import { walkDocument, type PositionIndex } from './yaml-walk.js';
+
+export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
+
+export interface PolicyProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export type PolicyDocument = { kind: 'policy'; policy: SandboxPolicy } | { kind: 'preset'; preset: PresetDocument };
+
+export type ExpectedKind = 'policy' | 'preset' | 'any';
+
+export interface LoadResult {
+  file: string;
+  document?: PolicyDocument;
+  errors: PolicyProblem[];
+  warnings: PolicyProblem[];
+  positions: PositionIndex;
+}
+
+export function formatProblem(problem: PolicyProblem): string {
+  const prefix = problem.severity === 'warning' ? 'warning: ' : '';
+  return `${problem.file}:${problem.line}:${problem.col}: ${prefix}${problem.message}`;
+}
+
+export class PolicyLoadError extends Error {
+  constructor(readonly problems: PolicyProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+const fileProblem = (file: string, message: string): LoadResult => ({
+  file,
+  errors: [{ file, line: 1, col: 1, message, severity: 'error' }],
+  warnings: [],
+  positions: new Map(),
+});
+
+export async function loadPolicyFile(file: string, expect: ExpectedKind = 'any'): Promise<LoadResult> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    return fileProblem(file, `cannot read file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!info.isFile()) return fileProblem(file, 'not a regular file');
+  if (info.size > MAX_POLICY_BYTES) {
+    return fileProblem(file, `file is ${mib(info.size)}; policy files are limited to ${mib(MAX_POLICY_BYTES)}`);
+  }
+  const bytes = await readFile(file);
+  return parsePolicyBytes(bytes, file, expect);
+}
+
+export function parsePolicyBytes(bytes: Uint8Array, file: string, expect: ExpectedKind = 'any'): LoadResult {
+  if (bytes.length > MAX_POLICY_BYTES) {
+    return fileProblem(file, `file is ${mib(bytes.length)}; policy files are limited to ${mib(MAX_POLICY_BYTES)}`);
+  }
+  if (bytes.includes(0)) return fileProblem(file, 'not a text file (contains NUL bytes); expected policy YAML');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fileProblem(file, 'not valid UTF-8 text; expected policy YAML');
+  }
+  return parsePolicyText(text, file, expect);
+}
+
+export function parsePolicyText(text: string, file: string, expect: ExpectedKind = 'any'): LoadResult {
+  const result: LoadResult = { file, errors: [], warnings: [], positions: new Map() };
+  const error = (line: number, col: number, message: string) =>
+    result.errors.push({ file, line, col, message, severity: 'error' });
+  if (text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(text)) {
+    error(1, 1, 'file is empty; expected a sandbox policy (version: 1, network_policies: …) or a preset (preset: {name}, network_policies: …)');
+    return result;
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, strict: true, version: '1.2' });
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    error(pos.line, pos.col, `invalid YAML: ${e.message.split(/ at line \d+, column \d+/)[0].split('\n')[0]}`);
+  }
+  if (result.errors.length > 0) return result;
+
+  const isPreset = doc.has('preset');
+  if (expect === 'preset' && !isPreset) {
+    error(1, 1, "not a preset file: expected a top-level 'preset: {name, description}' section");
+    return result;
+  }
+  if (expect === 'policy' && isPreset) {
+    error(1, 1, "this is a preset file ('preset:' section); pass it with --preset, not as a policy");
+    return result;
+  }
+  const walked = walkDocument(doc, lineCounter, isPreset ? presetSchema : sandboxPolicySchema);
+  result.positions = walked.positions;
+  for (const issue of walked.issues) error(issue.line, issue.col, issue.message);
+  if (walked.value === undefined || typeof walked.value !== 'object') {
+    result.errors.sort(byPosition);
+    return result;
+  }
+  // Semantic checks run on the partial value too, so one pass reports every problem in the file.
+  const document: PolicyDocument = isPreset
+    ? { kind: 'preset', preset: withDefaults(walked.value) as unknown as PresetDocument }
+    : { kind: 'policy', policy: withDefaults(walked.value) as unknown as SandboxPolicy };
+  for (const problem of validateSemantics(document, walked.positions)) {
+    const entry = { file, ...problem };
+    if (problem.severity === 'error') result.errors.push(entry);
+    else result.warnings.push(entry);
+  }
+  if (result.errors.length === 0) result.document = document;
+  result.errors.sort(byPosition);
+  return result;
+}
+
+/**
+ * Fills the defaults upstream's serde definitions give absent collections, and drops entries the
+ * schema walk already rejected (they are undefined), so later passes see a well-formed value.
+ */
+function withDefaults(value: unknown): Record<string, unknown> {
+  const doc = { ...(value as Record<string, unknown>) };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  const policies: Record<string, unknown> = {};
+  for (const [key, rule] of Object.entries(isObject(doc.network_policies) ? doc.network_policies : {})) {
+    if (!isObject(rule)) continue;
+    policies[key] = {
+      ...rule,
+      endpoints: (Array.isArray(rule.endpoints) ? rule.endpoints : []).filter(isObject),
+      binaries: (Array.isArray(rule.binaries) ? rule.binaries : []).filter((b) => isObject(b) && typeof b.path === 'string'),
+    };
+  }
+  doc.network_policies = policies;
+  if (doc.preset !== undefined && (!isObject(doc.preset) || typeof doc.preset.name !== 'string')) doc.preset = { name: '' };
+  return doc;
+}
+
+function byPosition(a: PolicyProblem, b: PolicyProblem) {
+  return a.line - b.line || a.col - b.col;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
