@@ -5,7 +5,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import { presetSchema, sandboxPolicySchema } from './schema.js';
 import type { PresetDocument, SandboxPolicy } from './types.js';
 import { validateSemantics } from './validate.js';
-import { walkDocument, type PositionIndex } from './yaml-walk.js';
+import { excessiveNesting } from './nesting.js';
+import { MAX_DEPTH, walkDocument, type PositionIndex } from './yaml-walk.js';
 
 export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
 
@@ -82,6 +83,11 @@ export function parsePolicyText(text: string, file: string, expect: ExpectedKind
     result.errors.push({ file, line, col, message, severity: 'error' });
   if (text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(text)) {
     error(1, 1, 'file is empty; expected a sandbox policy (version: 1, network_policies: …) or a preset (preset: {name}, network_policies: …)');
+    return result;
+  }
+  const tooDeep = excessiveNesting(text);
+  if (tooDeep) {
+    error(tooDeep.line, tooDeep.col, `nesting deeper than ${MAX_DEPTH} levels; refusing to read it`);
     return result;
   }
   const lineCounter = new LineCounter();

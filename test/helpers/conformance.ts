@@ -1,0 +1,55 @@
+// Loads the language-neutral case files under test/conformance/ (ported from upstream's tests).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+
+export interface DecisionCase {
+  name: string;
+  request: Record<string, unknown>;
+  expect: { outcome: string; policy?: string | null; stage?: string; audit?: boolean };
+}
+
+export interface DecisionSuite {
+  file: string;
+  name: string;
+  from?: string[];
+  policy: string;
+  cases: DecisionCase[];
+}
+
+export interface ValidationCase {
+  file: string;
+  name: string;
+  yaml: string;
+  expect: { valid: boolean; line?: number; col?: number; message_contains?: string };
+}
+
+export const CONFORMANCE_DIR = join(import.meta.dirname, '..', 'conformance');
+
+function yamlFiles(dir: string): string[] {
+  let out: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) out = out.concat(yamlFiles(full));
+    else if (entry.endsWith('.yaml')) out.push(full);
+  }
+  return out;
+}
+
+export function loadDecisionSuites(): DecisionSuite[] {
+  const suites: DecisionSuite[] = [];
+  for (const file of yamlFiles(CONFORMANCE_DIR)) {
+    const doc = parse(readFileSync(file, 'utf8'));
+    for (const suite of doc?.suites ?? []) suites.push({ ...suite, file: relative(CONFORMANCE_DIR, file) });
+  }
+  return suites;
+}
+
+export function loadValidationCases(): ValidationCase[] {
+  const cases: ValidationCase[] = [];
+  for (const file of yamlFiles(CONFORMANCE_DIR)) {
+    const doc = parse(readFileSync(file, 'utf8'));
+    for (const c of doc?.cases ?? []) cases.push({ ...c, file: relative(CONFORMANCE_DIR, file) });
+  }
+  return cases;
+}

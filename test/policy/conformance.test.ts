@@ -1,0 +1,62 @@
+// Runs every ported upstream decision case through our engine: same policy, same request, same verdict.
+import { describe, expect, it } from 'vitest';
+import { decide } from '../../src/core/policy/decide.js';
+import { compilePolicy } from '../../src/core/policy/matcher.js';
+import { parseDecisionRequest } from '../../src/core/policy/request.js';
+import { formatProblem, parsePolicyText } from '../../src/core/policy/source.js';
+import { loadDecisionSuites, loadValidationCases } from '../helpers/conformance.js';
+
+const suites = loadDecisionSuites();
+const validationCases = loadValidationCases();
+
+describe('conformance corpus', () => {
+  it('holds a substantial share of upstream cases', () => {
+    const total = suites.reduce((n, s) => n + s.cases.length, 0);
+    expect(total).toBeGreaterThanOrEqual(150);
+    expect(validationCases.length).toBeGreaterThanOrEqual(50);
+  });
+});
+
+for (const suite of suites) {
+  describe(`${suite.file} › ${suite.name}`, () => {
+    const loaded = parsePolicyText(suite.policy, `${suite.file}#${suite.name}`, 'policy');
+    it('policy loads', () => {
+      expect(loaded.errors.map(formatProblem)).toEqual([]);
+    });
+    if (!loaded.document || loaded.document.kind !== 'policy') return;
+    const compiled = compilePolicy(loaded.document.policy);
+    for (const c of suite.cases) {
+      it(c.name, () => {
+        const parsed = parseDecisionRequest(c.request);
+        if (!parsed.ok) throw new Error(`bad request in corpus: ${parsed.reason}`);
+        const decision = decide(compiled, parsed.request);
+        const got: Record<string, unknown> = { outcome: decision.outcome };
+        if ('policy' in c.expect) got.policy = decision.policy;
+        if ('stage' in c.expect) got.stage = decision.stage;
+        if ('audit' in c.expect) got.audit = decision.audit;
+        expect({ ...got, reason: decision.reason }).toMatchObject(c.expect);
+      });
+    }
+  });
+}
+
+describe('validation corpus', () => {
+  for (const c of validationCases) {
+    it(`${c.file} › ${c.name}`, () => {
+      const result = parsePolicyText(c.yaml, 'case.yaml');
+      const errors = result.errors;
+      if (c.expect.valid) {
+        expect(errors.map(formatProblem)).toEqual([]);
+        return;
+      }
+      expect(errors.length).toBeGreaterThan(0);
+      const match = errors.find(
+        (e) =>
+          (c.expect.line === undefined || e.line === c.expect.line) &&
+          (c.expect.col === undefined || e.col === c.expect.col) &&
+          (c.expect.message_contains === undefined || e.message.includes(c.expect.message_contains)),
+      );
+      expect(match, `no error matching ${JSON.stringify(c.expect)} among:\n${errors.map(formatProblem).join('\n')}`).toBeDefined();
+    });
+  }
+});
