@@ -122,7 +122,9 @@ describe('policy eval', () => {
       ['deny', 'pypi_mirror', 'ssrf', false],
       ['allow', 'pypi_mirror', 'l4', false],
       ['deny', null, 'no_match', false],
-    ].concat([[ 'error', undefined, undefined, undefined ], [ 'error', undefined, undefined, undefined ]]) as unknown[]);
+      ['error', undefined, undefined, undefined],
+      ['error', undefined, undefined, undefined],
+    ]);
     // Exact key order of the contract.
     expect(Object.keys(out[0])).toEqual(['outcome', 'policy', 'stage', 'audit', 'reason']);
     expect(out[6].reason).toContain('invalid JSON');

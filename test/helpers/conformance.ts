@@ -20,8 +20,13 @@ export interface DecisionSuite {
 export interface ValidationCase {
   file: string;
   name: string;
+  format?: 'policy' | 'preset';
   yaml: string;
-  expect: { valid: boolean; line?: number; col?: number; message_contains?: string };
+  expect: { valid: boolean; line?: number; col?: number; message_contains?: string; warning_contains?: string };
+  /** Upstream's own wording for the same error, kept for reference. */
+  upstream_message?: string;
+  /** Why this case is not run (a rule that belongs to another command, or not built yet). */
+  skip?: string;
 }
 
 export const CONFORMANCE_DIR = join(import.meta.dirname, '..', 'conformance');

@@ -13,8 +13,8 @@ describe('bad policy input', () => {
     expect(errorsOf('version: 1\nversion: 1\n')[0]).toMatch(/bad\.yaml:2:1: invalid YAML: .*unique/i);
   });
   it('wrong types say what was expected and what came', () => {
-    const errors = errorsOf('version: 1\nnetwork_policies:\n  a:\n    endpoints:\n      - host: 42\n        port: "443"\n');
-    expect(errors).toContain("bad.yaml:5:15: network_policies.a.endpoints[0].host: expected host name or pattern (a string), got number 42");
+    const errors = errorsOf('version: 1\nnetwork_policies:\n  a:\n    endpoints:\n      - host: [x]\n        port: "443"\n');
+    expect(errors).toContain("bad.yaml:5:15: network_policies.a.endpoints[0].host: expected host name or pattern (a string), got a list");
     expect(errors).toContain("bad.yaml:6:15: network_policies.a.endpoints[0].port: expected port (an integer), got the string '443'");
   });
   it('unknown keys get a did-you-mean hint at the key', () => {

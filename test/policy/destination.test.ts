@@ -84,6 +84,11 @@ describe('destination plans', () => {
     expect(check(p, '10.0.0.7', 9000).outcome).toBe('allow');
     expect(check(p, '127.0.0.1', 9000)).toMatchObject({ outcome: 'deny', stage: 'ssrf' });
   });
+  it('IPv6 literals that end in a letter are still checked', () => {
+    const p = policyWith({ port: 443, allowed_ips: ['2001:db8::/32'] }, { host: 'fe80::1a', port: 443 });
+    expect(check(p, 'fe80::1a', 443)).toMatchObject({ outcome: 'deny', stage: 'ssrf' });
+    expect(check(p, '[fe80::1a]', 443).outcome).toBe('deny');
+  });
   it('control-plane ports are refused even for declared hosts', () => {
     const p = policyWith({ host: 'kubernetes.default.svc', port: 6443 });
     expect(check(p, 'kubernetes.default.svc', 6443, ['10.96.0.1']).reason).toContain('control-plane port');

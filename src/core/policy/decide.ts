@@ -14,6 +14,10 @@ export function decide(compiled: CompiledPolicy, request: DecisionRequest): Deci
   const target = `${request.host}:${request.port}`;
   const endpoints = compiled.endpointsFor(request.host, request.port);
 
+  if (endpoints.length === 0) {
+    const reason = compiled.rules.size === 0 ? 'network connections not allowed by policy' : `endpoint ${target} is not allowed by any policy`;
+    return { outcome: 'deny', policy: null, stage: 'no_match', audit: false, reason };
+  }
   const matchedKeys: string[] = [];
   const binaryMisses: string[] = [];
   for (const ep of endpoints) {
@@ -32,7 +36,7 @@ export function decide(compiled: CompiledPolicy, request: DecisionRequest): Deci
 
   // endpointsFor returns policy-key order, so the first key is the lexicographically smallest, as upstream logs it.
   const policy = matchedKeys[0];
-  const matching = endpoints.filter((ep) => matchedKeys.includes(ep.policyKey));
+  const matching = binaryMisses.length === 0 ? endpoints : endpoints.filter((ep) => matchedKeys.includes(ep.policyKey));
   const config = matching.find((ep) => ep.extended);
 
   const blocked = checkDestination(request, matching);
@@ -47,13 +51,20 @@ export function decide(compiled: CompiledPolicy, request: DecisionRequest): Deci
 
 function decideL7(request: DecisionRequest, policy: string, config: CompiledEndpoint, matching: CompiledEndpoint[]): Decision {
   const method = request.method!;
-  const canonical = canonicalizePath(request.path ?? '/', Boolean(config.endpoint.allow_encoded_slash));
+  // Canonicalise leniently first, so the request can be routed to the endpoint whose `path` it falls under;
+  // that endpoint's own allow_encoded_slash then decides whether a %2F may stay (upstream re-checks it the same way).
+  const canonical = canonicalizePath(request.path ?? '/', true);
   if (!canonical.ok) {
     // Malformed paths are refused at the parser boundary, before any rule or audit mode applies.
     return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: `${method} ${request.path}: ${canonical.error}` };
   }
+  const applies = (ep: CompiledEndpoint) => !ep.endpoint.path || pathMatches(canonical.path, ep.endpoint.path);
+  const routed = matching.find((ep) => ep.extended && applies(ep)) ?? config;
+  if (canonical.path.includes('%2F') && !routed.endpoint.allow_encoded_slash) {
+    const error = canonicalizePath(request.path ?? '/', false);
+    return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: `${method} ${request.path}: ${error.ok ? 'encoded slash refused' : error.error}` };
+  }
   const l7: L7Request = { method, path: canonical.path, query: request.query ?? {} };
-  const applies = (ep: CompiledEndpoint) => !ep.endpoint.path || pathMatches(l7.path, ep.endpoint.path);
   const denied = matching.some((ep) => applies(ep) && ep.denyRules.some((rule) => denyRuleMatches(l7, rule)));
   const allowed = !denied && matching.some((ep) => applies(ep) && ep.rules.some((rule) => allowRuleMatches(l7, rule.allow)));
   if (allowed) {
@@ -61,7 +72,7 @@ function decideL7(request: DecisionRequest, policy: string, config: CompiledEndp
   }
   const why = denied ? `${method} ${l7.path} blocked by deny rule` : `${method} ${l7.path} not permitted by policy`;
   // Upstream's default enforcement is audit: anything but an explicit "enforce" lets the request through, logged.
-  if (config.endpoint.enforcement !== 'enforce') {
+  if (routed.endpoint.enforcement !== 'enforce') {
     return { outcome: 'allow', policy, stage: 'l7', audit: true, reason: `${why} (audit mode: allowed and logged)` };
   }
   return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: why };

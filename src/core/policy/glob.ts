@@ -1,6 +1,7 @@
 // Glob matching with the semantics of Rego's glob.match as upstream evaluates it (regorus + wax):
 //   *   any run of characters that contains no delimiter (may be empty)
-//   **  any run of whole components (may cross delimiters); must stand as a whole component
+//   **  any run of whole components (may cross delimiters); must stand as a whole component;
+//       a trailing "/**" still needs its "/" ("foo/**" matches "foo/" and "foo/x", not "foo")
 //   ?   one non-delimiter character;  [abc] [!a-z] character classes;  {a,b} alternatives;  \x literal x
 // An empty delimiter list means ["."], exactly as regorus does it; patterns are compiled once to RegExp.
 
@@ -57,9 +58,8 @@ function translate(pattern: string, delims: readonly string[]): string | undefin
       const after = pattern[i + 2];
       if ((i > 0 && !isDelim(before)) || (after !== undefined && !isDelim(after))) return undefined;
       if (after === undefined) {
-        // "a/**": the tree may be empty, and then the delimiter before it is optional too.
-        if (i > 0) out = out.slice(0, out.length - escapeRegex(before).length) + `(?:${escapeRegex(before)}.*)?`;
-        else out += '.*';
+        // "a/**" compiles to "a/.*": the delimiter stays required, so "foo/**" does not match "foo".
+        out += '.*';
         i += 2;
       } else {
         const sep = escapeRegex(after);

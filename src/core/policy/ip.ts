@@ -89,19 +89,31 @@ export function parseCidr(text: string): Cidr | undefined {
   return { network: ip, prefix, family };
 }
 
-/** A compiled allowed_ips list. */
-export function compileAllowedIps(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const cidr = parseCidr(entry);
-    if (cidr) list.addSubnet(cidr.network, cidr.prefix, cidr.family);
-  }
-  return list;
+/** A compiled allowed_ips list, one list per family: an IPv4 CIDR never contains an IPv4-mapped IPv6 address. */
+export interface AllowedIps {
+  v4: BlockList;
+  v6: BlockList;
 }
 
-export function ipInList(list: BlockList, text: string): boolean {
-  const ip = normalizeIp(text);
-  return ip !== undefined && list.check(ip, ipFamily(ip));
+export function compileAllowedIps(entries: readonly string[]): AllowedIps {
+  const lists: AllowedIps = { v4: new BlockList(), v6: new BlockList() };
+  for (const entry of entries) {
+    const [address, prefixText] = entry.trim().split('/');
+    const bare = address.replace(/^\[|\]$/g, '');
+    const cidr = parseCidr(entry);
+    if (!cidr) continue;
+    if (isIP(bare) === 6) lists.v6.addSubnet(bare, prefixText === undefined ? 128 : Number(prefixText), 'ipv6');
+    else lists.v4.addSubnet(cidr.network, cidr.prefix, 'ipv4');
+  }
+  return lists;
+}
+
+export function ipInList(lists: AllowedIps, text: string): boolean {
+  let ip = text.trim();
+  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+  const family = isIP(ip);
+  if (family === 4) return lists.v4.check(ip, 'ipv4');
+  return family === 6 && lists.v6.check(ip, 'ipv6');
 }
 
 /** Loopback, link-local (cloud metadata included) and unspecified: never reachable, whatever the policy says. */
@@ -121,4 +133,14 @@ export function overlapsAlwaysBlocked(cidr: Cidr): boolean {
     blockedNetworks.some((ip) => probe.check(ip, cidr.family)) ||
     blockedRanges.some((range) => range.check(cidr.network, cidr.family))
   );
+}
+
+/** Why an allowed_ips entry can never admit anything, or undefined when it is usable. */
+export function allowedIpProblem(entry: string): string | undefined {
+  const cidr = parseCidr(entry);
+  if (!cidr) return `invalid CIDR/IP in allowed_ips: ${entry}`;
+  if (overlapsAlwaysBlocked(cidr)) {
+    return `allowed_ips entry ${entry} falls within always-blocked range (loopback/link-local/unspecified)`;
+  }
+  return undefined;
 }

@@ -30,7 +30,14 @@ export class CompiledPolicy {
   readonly rules = new Map<string, CompiledRule>();
   private readonly exact = new Map<string, CompiledEndpoint[]>();
   private readonly wildcardsBySuffix = new Map<string, CompiledEndpoint[]>();
+  /** Every right-hand part of every wildcard suffix ("com", "example.com", …): where a lookup may continue. */
+  private readonly suffixSteps = new Set<string>();
   private readonly hostless: CompiledEndpoint[] = [];
+
+  private collectWildcards(suffix: string, host: string, port: number, found: CompiledEndpoint[]) {
+    const bucket = this.wildcardsBySuffix.get(suffix);
+    if (bucket) for (const ep of bucket) if (ep.ports.has(port) && ep.hostMatcher!(host)) found.push(ep);
+  }
   readonly endpointCount: number;
 
   constructor(readonly policy: SandboxPolicy) {
@@ -48,6 +55,11 @@ export class CompiledPolicy {
       });
     }
     this.endpointCount = count;
+    for (const suffix of this.wildcardsBySuffix.keys()) {
+      if (suffix === '') continue;
+      const labels = suffix.split('.');
+      for (let i = 0; i < labels.length; i++) this.suffixSteps.add(labels.slice(i).join('.'));
+    }
   }
 
   /** Every endpoint whose host and port admit the request, in policy-key then declaration order. */
@@ -56,14 +68,14 @@ export class CompiledPolicy {
     const found: CompiledEndpoint[] = [];
     for (const ep of this.exact.get(lower) ?? []) if (ep.ports.has(port)) found.push(ep);
     if (this.wildcardsBySuffix.size > 0) {
-      let suffix = lower;
-      for (;;) {
-        for (const ep of this.wildcardsBySuffix.get(suffix) ?? []) {
-          if (ep.ports.has(port) && ep.hostMatcher!(lower)) found.push(ep);
-        }
-        if (suffix === '') break;
-        const dot = suffix.indexOf('.');
-        suffix = dot < 0 ? '' : suffix.slice(dot + 1);
+      // Walk the host's suffixes from the top-level label down, stopping as soon as no wildcard
+      // suffix continues that way: the cost is bounded by the labels shared with some pattern.
+      this.collectWildcards('', lower, port, found);
+      for (let dot = lower.lastIndexOf('.'); ; dot = lower.lastIndexOf('.', dot - 1)) {
+        const suffix = dot < 0 ? lower : lower.slice(dot + 1);
+        if (!this.suffixSteps.has(suffix)) break;
+        this.collectWildcards(suffix, lower, port, found);
+        if (dot <= 0) break;
       }
     }
     for (const ep of this.hostless) if (ep.ports.has(port)) found.push(ep);

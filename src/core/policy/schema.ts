@@ -38,7 +38,7 @@ export const endpointSchema = obj('endpoint', {
   ports: list(PORT, 'list of ports'),
   protocol: str('protocol'),
   tls: str('tls mode'),
-  enforcement: str('enforcement mode', ['enforce', 'audit']),
+  enforcement: str('enforcement mode'),
   access: str('access preset'),
   rules: list(obj('L7 rule', { allow: l7Selector('allow selector') }, ['allow']), 'list of L7 rules'),
   allowed_ips: list(str('IP address or CIDR'), 'list of IPs/CIDRs'),

@@ -98,7 +98,8 @@ export function parsePolicyText(text: string, file: string, expect: ExpectedKind
   }
   if (result.errors.length > 0) return result;
 
-  const isPreset = doc.has('preset');
+  // A NemoClaw preset has a 'preset:' header and no 'version:'; with a version it is a policy (and 'preset' an unknown key).
+  const isPreset = doc.has('preset') && !doc.has('version');
   if (expect === 'preset' && !isPreset) {
     error(1, 1, "not a preset file: expected a top-level 'preset: {name, description}' section");
     return result;

@@ -7,7 +7,7 @@
 //   4. otherwise → public addresses only (no RFC 1918, CGNAT, ULA, documentation, … either).
 // Plans 1–3 also refuse Kubernetes/etcd control-plane ports. Without resolved addresses only the checks
 // that need none (ports, IP-literal hosts) apply.
-import { compileAllowedIps, ipInList, isAlwaysBlocked, classifyIp, normalizeIp, parseCidr } from './ip.js';
+import { allowedIpProblem, classifyIp, compileAllowedIps, ipInList, isAlwaysBlocked, normalizeIp } from './ip.js';
 import type { CompiledEndpoint } from './matcher.js';
 import type { DecisionRequest } from './types.js';
 
@@ -16,6 +16,11 @@ export const CONTROL_PLANE_PORTS: ReadonlySet<number> = new Set([2379, 2380, 644
 /** Returns why the destination is refused, or undefined when it may be dialled. */
 export function checkDestination(request: DecisionRequest, matching: CompiledEndpoint[]): string | undefined {
   const host = request.host;
+  // Fast path: a DNS name (ends in a letter, no ':' as every IPv6 literal has) with no resolved addresses
+  // leaves nothing to check.
+  if (request.resolved_ips === undefined && !CONTROL_PLANE_PORTS.has(request.port) && /[a-z]$/i.test(host) && !host.includes(':')) {
+    return undefined;
+  }
   const config = matching.find((ep) => ep.extended);
   const allowedIps = config?.endpoint.allowed_ips ?? [];
   const literal = normalizeIp(host);
@@ -28,8 +33,9 @@ export function checkDestination(request: DecisionRequest, matching: CompiledEnd
     CONTROL_PLANE_PORTS.has(request.port) ? `port ${request.port} is a blocked control-plane port, connection rejected` : undefined;
 
   if (allowedIps.length > 0) {
-    const invalid = allowedIps.filter((entry) => !parseCidr(entry));
-    if (invalid.length > 0) return invalid.map((entry) => `invalid CIDR/IP in allowed_ips: ${entry}`).join('; ');
+    // Upstream's parse_allowed_ips refuses the whole list when any entry is malformed or could never work.
+    const problems = allowedIps.map(allowedIpProblem).filter((p): p is string => p !== undefined);
+    if (problems.length > 0) return problems.join('; ');
     const blocked = controlPlane();
     if (blocked) return blocked;
     const list = compileAllowedIps(allowedIps);

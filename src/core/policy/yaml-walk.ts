@@ -72,6 +72,8 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
       case 'any':
         return isScalar(node) ? node.value : (node as Node & { toJSON(): unknown }).toJSON?.();
       case 'string':
+        // Like serde_yml, a plain number or boolean where a string is wanted is read as its text.
+        if (isPlainNonString(node)) return node.source ?? String(scalar);
         if (typeof scalar !== 'string') return fail(`expected ${schema.what} (a string), got ${described}`);
         if (schema.oneOf && !schema.oneOf.includes(scalar)) {
           return fail(`'${scalar}' is not a valid ${schema.what}; expected one of: ${schema.oneOf.join(', ')}${didYouMean(scalar, schema.oneOf)}`);
@@ -79,6 +81,8 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
         return scalar;
       case 'int':
         if (typeof scalar !== 'number' || !Number.isInteger(scalar)) return fail(`expected ${schema.what} (an integer), got ${described}`);
+        // YAML 1.2 reads 0443 as 443; upstream's parser reads it as a string. Refuse the ambiguity.
+        if (isScalar(node) && /^[-+]?0\d/.test(node.source ?? '')) return fail(`expected ${schema.what} (an integer), got '${node.source}' (leading zero)`);
         if (scalar < schema.min || scalar > schema.max) return fail(`${schema.what} ${scalar} is out of range (${schema.min}–${schema.max})`);
         return scalar;
       case 'bool':
@@ -93,12 +97,14 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
         return fail(`expected ${schema.what}, got ${described}`);
       }
       case 'array': {
+        if (isEmptyValue(node)) return [];
         if (!isSeq(node)) return fail(`expected ${schema.what} (a list), got ${described}`);
         return node.items.map((item, i) => visit(item, schema.items, `${path}[${i}]`, depth + 1, sink));
       }
       case 'map':
       case 'object': {
         if (schema.kind === 'object' && isScalar(node) && node.value === null) return undefined; // absent optional section
+        if (schema.kind === 'map' && isEmptyValue(node)) return {}; // "key:" with nothing after it
         if (!isMap(node)) return fail(`expected ${schema.what} (a mapping), got ${described}`);
         const out: Record<string, unknown> = Object.create(null);
         for (const pair of node.items) {
@@ -111,6 +117,7 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
           }
           const name = String(key);
           const childPath = path === '' ? name : `${path}.${name}`;
+          positions.set(`${childPath}#key`, at(keyNode));
           if (schema.kind === 'object') {
             const field = schema.fields[name];
             if (!field) {
@@ -122,7 +129,9 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
               continue;
             }
             if (pair.value === null || pair.value === undefined) {
-              if (field.kind !== 'object') sink.push({ ...at(keyNode), message: `${label(childPath)}: expected ${field.what}, got nothing` });
+              if (field.kind === 'array') out[name] = [];
+              else if (field.kind === 'map') out[name] = {};
+              else if (field.kind !== 'object') sink.push({ ...at(keyNode), message: `${label(childPath)}: expected ${field.what}, got nothing` });
               continue;
             }
             out[name] = visit(pair.value, field, childPath, depth + 1, sink);
@@ -146,8 +155,23 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
     }
   }
 
+  if (doc.contents === null || isEmptyValue(doc.contents)) {
+    // "---" alone: a document with no content is an empty mapping, so required fields are missing.
+    const required = schema.kind === 'object' ? schema.required ?? [] : [];
+    for (const field of required) issues.push({ line: 1, col: 1, message: `document: missing required field '${field}'` });
+    return { value: {}, issues, positions };
+  }
   const value = visit(doc.contents, schema, '', 0, issues);
   return { value, issues, positions };
+}
+
+/** "key:" with nothing after it (as opposed to an explicit null or ~). */
+function isEmptyValue(node: unknown): boolean {
+  return isScalar(node) && node.value === null && (node.source === '' || node.source === undefined) && !(node as { tag?: string }).tag;
+}
+
+function isPlainNonString(node: unknown): node is { source?: string; value: unknown } {
+  return isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean') && node.type === 'PLAIN';
 }
 
 function label(path: string): string {

@@ -1,0 +1,10 @@
+// `npm run bench`: every benchmark, numbers and same-run baselines printed as tables.
+import { benchPolicy } from './policy/index.js';
+
+const suites: Record<string, () => Promise<string>> = { policy: benchPolicy };
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(suites)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stdout.write(`\n== bench/${name} ==\n`);
+  process.stdout.write(await run());
+}
