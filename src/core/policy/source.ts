@@ -119,7 +119,7 @@ export function parsePolicyText(text: string, file: string, expect: ExpectedKind
   const document: PolicyDocument = isPreset
     ? { kind: 'preset', preset: withDefaults(walked.value) as unknown as PresetDocument }
     : { kind: 'policy', policy: withDefaults(walked.value) as unknown as SandboxPolicy };
-  for (const problem of validateSemantics(document, walked.positions)) {
+  for (const problem of validateSemantics(document, walked.positions, walked.rejected)) {
     const entry = { file, ...problem };
     if (problem.severity === 'error') result.errors.push(entry);
     else result.warnings.push(entry);

@@ -35,17 +35,20 @@ const MAX_FS_PATHS = 256;
 const MAX_PATH_LENGTH = 4096;
 
 interface Reporter {
+  /** True when the schema walk already rejected something at or below this path. */
+  rejectedUnder(path: string): boolean;
   error(path: string, message: string): void;
   errorAtKey(path: string, message: string): void;
   warn(path: string, message: string): void;
 }
 
-export function validateSemantics(document: PolicyDocument, positions: PositionIndex): SemanticProblem[] {
+export function validateSemantics(document: PolicyDocument, positions: PositionIndex, rejected: ReadonlySet<string> = new Set()): SemanticProblem[] {
   const problems: SemanticProblem[] = [];
   const at = (path: string) => positions.get(path) ?? nearest(positions, path);
   const push = (severity: 'error' | 'warning', where: { line: number; col: number }, path: string, message: string) =>
     problems.push({ ...where, message: `${path}: ${message}`, severity });
   const report: Reporter = {
+    rejectedUnder: (path) => [...rejected].some((r) => r === path || r.startsWith(`${path}.`) || r.startsWith(`${path}[`)),
     error: (path, message) => push('error', at(path), path, message),
     errorAtKey: (path, message) => push('error', positions.get(`${path}#key`) ?? at(path), path, message),
     warn: (path, message) => push('warning', at(path), path, message),
@@ -134,12 +137,14 @@ function validateEndpoint(ep: NetworkEndpoint, loc: string, inPreset: boolean, r
   const hostError = hostPatternError(host);
   if (hostError) report.error(`${loc}.host`, hostError);
 
+  // A field the schema walk rejected is already reported; do not report it again as missing.
+  const alreadyReported = report.rejectedUnder(loc);
   if (isTcp) validateTcpEndpoint(ep, host, loc, report);
-  else if (host.trim() === '' && allowedIps.length === 0) {
+  else if (host.trim() === '' && allowedIps.length === 0 && !alreadyReported) {
     report.error(ep.host !== undefined ? `${loc}.host` : loc, 'endpoint host must not be empty unless allowed_ips constrains a non-TCP proxy endpoint');
   }
 
-  validatePorts(ep, host, loc, report);
+  if (!alreadyReported) validatePorts(ep, host, loc, report);
 
   if (allowedIps.length > 0 && inPreset && host.toLowerCase() !== HOST_BRIDGE) {
     report.errorAtKey(`${loc}.allowed_ips`, "contains 'allowed_ips', which is not permitted in user-supplied presets; private-network access belongs in the sandbox policy");

@@ -26,11 +26,14 @@ export interface WalkResult {
   value: unknown;
   issues: Issue[];
   positions: PositionIndex;
+  /** Paths whose value (or key) was rejected: later checks must not report them again as missing. */
+  rejected: Set<string>;
 }
 
 export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Schema): WalkResult {
   const issues: Issue[] = [];
   const positions: PositionIndex = new Map();
+  const rejected = new Set<string>();
   const budget = new Budget();
   const at = (node: Node | null | undefined): { line: number; col: number } => {
     const offset = node?.range?.[0] ?? 0;
@@ -62,6 +65,7 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
     const n = node as Node;
     positions.set(path, at(n));
     const fail = (message: string) => {
+      rejected.add(path);
       sink.push({ ...at(n), message: `${label(path)}: ${message}` });
       return undefined;
     };
@@ -121,6 +125,7 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
           if (schema.kind === 'object') {
             const field = schema.fields[name];
             if (!field) {
+              rejected.add(childPath);
               const known = Object.keys(schema.fields);
               sink.push({
                 ...at(keyNode),
@@ -159,10 +164,10 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
     // "---" alone: a document with no content is an empty mapping, so required fields are missing.
     const required = schema.kind === 'object' ? schema.required ?? [] : [];
     for (const field of required) issues.push({ line: 1, col: 1, message: `document: missing required field '${field}'` });
-    return { value: {}, issues, positions };
+    return { value: {}, issues, positions, rejected };
   }
   const value = visit(doc.contents, schema, '', 0, issues);
-  return { value, issues, positions };
+  return { value, issues, positions, rejected };
 }
 
 /** "key:" with nothing after it (as opposed to an explicit null or ~). */
