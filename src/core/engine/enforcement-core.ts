@@ -1,0 +1,215 @@
+// The embedded enforcement core: the effective policy (baseline + presets + session approvals), the
+// inbox of requests no rule allows, operator decisions, revisions and logs. Headless: the proxy asks it
+// for verdicts, the console and CLI drive it through the same methods (locally or over the feed).
+import { EventEmitter } from 'node:events';
+import { approvalKey, approvalLayer, approvalRule, formatLifetime, type ApprovalLifetime, type SessionApproval } from '../approvals/session-approvals.js';
+import { Inbox } from '../inbox/inbox.js';
+import { requestKey, type L7Sample, type PendingRequest } from '../inbox/pending-request.js';
+import { decide } from '../policy/decide.js';
+import { composeLayers, type PolicyLayer } from '../policy/layers.js';
+import { compilePolicy, type CompiledPolicy } from '../policy/matcher.js';
+import type { Decision, DecisionRequest, SandboxPolicy } from '../policy/types.js';
+import { RevisionLog, type Revision, type RevisionCause } from '../revisions/revision-log.js';
+import { LogBuffer, type LogLevel, type LogLine } from './log-buffer.js';
+
+export interface CoreOptions {
+  baseline: SandboxPolicy;
+  /** Preset layers in force (re-read on refreshPolicy). */
+  presetLayers?: () => PolicyLayer[];
+  holdTimeoutMs?: number;
+  maxHeld?: number;
+}
+
+export interface Verdict {
+  allowed: boolean;
+  decision: Decision;
+  /** The inbox entry, when the request went through the inbox. */
+  request?: PendingRequest;
+  /** How long the connection was held for a decision (ms). */
+  heldMs?: number;
+}
+
+export interface EvaluateInput extends DecisionRequest {
+  pid?: number;
+}
+
+export interface CoreEvents {
+  'request.pending': [PendingRequest];
+  'request.updated': [PendingRequest];
+  'request.decided': [PendingRequest];
+  'policy.revision': [Revision];
+  log: [LogLine];
+}
+
+export class EnforcementCore extends EventEmitter<CoreEvents> {
+  readonly inbox: Inbox;
+  readonly revisions = new RevisionLog();
+  readonly logs = new LogBuffer();
+  private readonly approvals = new Map<string, SessionApproval>();
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly rejections = new Set<string>();
+  private compiled: CompiledPolicy;
+  private composed: ReturnType<typeof composeLayers>;
+  private holdTimeoutMs: number;
+  private baseline: SandboxPolicy;
+
+  constructor(private readonly options: CoreOptions) {
+    super();
+    this.baseline = options.baseline;
+    this.holdTimeoutMs = options.holdTimeoutMs ?? 30_000;
+    this.inbox = new Inbox(options.maxHeld ?? 256);
+    this.inbox.on('pending', (r) => this.emit('request.pending', r));
+    this.inbox.on('updated', (r) => this.emit('request.updated', r));
+    this.composed = composeLayers(this.baseline, this.layers());
+    this.compiled = compilePolicy(this.composed.policy);
+    this.revisions.record(this.composed.policy, 'baseline', 'start');
+  }
+
+  /** The effective policy and where each key came from. */
+  get effective() {
+    return this.composed;
+  }
+
+  get revision(): Revision {
+    return this.revisions.current()!;
+  }
+
+  log(level: LogLevel, source: string, message: string): void {
+    this.emit('log', this.logs.push(level, source, message));
+  }
+
+  /** Decides a request; one no rule allows waits in the inbox for the operator, up to the hold timeout. */
+  async evaluate(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
+    const decision = decide(this.compiled, input);
+    if (decision.outcome === 'allow') return { allowed: true, decision };
+    if (decision.stage !== 'no_match') {
+      // Explicit denials (L7 rules, address guard) are logged, not escalated.
+      this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${decision.reason}`);
+      return { allowed: false, decision };
+    }
+    const entry = this.inbox.record(input.host, input.port, input.binary, decision.reason, sample, input.pid);
+    if (this.rejections.has(requestKey(input.host, input.port, input.binary))) {
+      return { allowed: false, request: entry, decision: { ...decision, reason: `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}` } };
+    }
+    const started = Date.now();
+    const outcome = await this.inbox.hold(entry, this.holdTimeoutMs);
+    const heldMs = Date.now() - started;
+    if (outcome === 'approved') {
+      // Decide again against the approval itself: the address guard still applies to what was approved.
+      const approval: SessionApproval = { requestId: entry.id, host: input.host, port: input.port, binary: input.binary, approvedAt: Date.now(), by: entry.decidedBy ?? 'operator' };
+      const again = decide(compilePolicy({ version: 1, network_policies: { [approvalKey(entry.id)]: approvalRule(approval) } }), input);
+      return { allowed: again.outcome === 'allow', decision: again, request: entry, heldMs };
+    }
+    const reason =
+      outcome === 'rejected' ? `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}`
+      : outcome === 'shutdown' ? 'the core is shutting down'
+      : this.holdTimeoutMs > 0 ? `no decision within ${Math.round(this.holdTimeoutMs / 1000)} s; the request stays in the inbox`
+      : decision.reason;
+    return { allowed: false, decision: { ...decision, reason }, request: entry, heldMs };
+  }
+
+  listRequests(): PendingRequest[] {
+    return this.inbox.list();
+  }
+
+  approve(id: string, lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator'): PendingRequest {
+    const entry = this.requireRequest(id);
+    if (lifetime.kind !== 'once') {
+      const approval: SessionApproval = { requestId: entry.id, host: entry.host, port: entry.port, binary: entry.binary, approvedAt: Date.now(), by };
+      if (lifetime.kind === 'minutes') {
+        approval.expiresAt = Date.now() + lifetime.minutes * 60_000;
+        entry.expiresAt = approval.expiresAt;
+        this.scheduleExpiry(entry.id, lifetime.minutes * 60_000);
+      }
+      this.approvals.set(entry.id, approval);
+      this.rejections.delete(requestKey(entry.host, entry.port, entry.binary));
+      this.refreshPolicy('approval', `approve ${entry.id} ${entry.host}:${entry.port} for ${formatLifetime(lifetime)}`);
+    }
+    this.inbox.decide(entry, 'approved', by, formatLifetime(lifetime));
+    this.log('info', 'decision', `${by} approved ${entry.id} ${entry.host}:${entry.port} (${entry.binary}) for ${formatLifetime(lifetime)}`);
+    this.emit('request.decided', entry);
+    return entry;
+  }
+
+  reject(id: string, reason?: string, by = 'operator'): PendingRequest {
+    const entry = this.requireRequest(id);
+    this.rejections.add(requestKey(entry.host, entry.port, entry.binary));
+    if (this.approvals.delete(entry.id)) this.refreshPolicy('undo', `reject ${entry.id}`);
+    this.inbox.decide(entry, 'rejected', by, reason);
+    this.log('info', 'decision', `${by} rejected ${entry.id} ${entry.host}:${entry.port}${reason ? `: ${reason}` : ''}`);
+    this.emit('request.decided', entry);
+    return entry;
+  }
+
+  /** Approves every pending entry; returns those approved. */
+  approveAll(lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator'): PendingRequest[] {
+    return this.inbox.list().filter((r) => r.status === 'pending').map((r) => this.approve(r.id, lifetime, by));
+  }
+
+  /** Revokes a session approval (or lifts a rejection); the entry asks again on its next attempt. */
+  undo(id: string, by = 'operator'): PendingRequest {
+    const entry = this.requireRequest(id);
+    this.clearExpiry(entry.id);
+    const hadApproval = this.approvals.delete(entry.id);
+    this.rejections.delete(requestKey(entry.host, entry.port, entry.binary));
+    if (hadApproval) this.refreshPolicy('undo', `undo ${entry.id}`);
+    this.inbox.reopen(entry);
+    this.log('info', 'decision', `${by} undid the decision on ${entry.id} ${entry.host}:${entry.port}`);
+    return entry;
+  }
+
+  /** Recomputes the effective policy from its layers; records a revision when it changed. */
+  refreshPolicy(cause: RevisionCause, detail: string): Revision {
+    this.composed = composeLayers(this.baseline, this.layers());
+    this.compiled = compilePolicy(this.composed.policy);
+    const before = this.revisions.current()?.number;
+    const revision = this.revisions.record(this.composed.policy, cause, detail);
+    if (revision.number !== before) {
+      this.emit('policy.revision', revision);
+      this.log('info', 'policy', `revision ${revision.number} (${cause}: ${detail})`);
+    }
+    return revision;
+  }
+
+  setHoldTimeout(ms: number) {
+    this.holdTimeoutMs = ms;
+  }
+
+  /** Denies every held connection and stops timers (clean shutdown). */
+  shutdown(): void {
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer);
+    this.expiryTimers.clear();
+    this.inbox.releaseAll();
+  }
+
+  private layers(): PolicyLayer[] {
+    return [...(this.options.presetLayers?.() ?? []), ...[...(this.approvals?.values() ?? [])].map(approvalLayer)];
+  }
+
+  private requireRequest(id: string): PendingRequest {
+    const entry = this.inbox.get(id);
+    if (!entry) throw new CoreError(`no request with id '${id}'`);
+    return entry;
+  }
+
+  private scheduleExpiry(id: string, ms: number) {
+    this.clearExpiry(id);
+    const timer = setTimeout(() => {
+      this.expiryTimers.delete(id);
+      if (!this.approvals.delete(id)) return;
+      this.refreshPolicy('expiry', `approval ${id} lapsed`);
+      const entry = this.inbox.get(id);
+      if (entry) this.inbox.reopen(entry, 'expired');
+    }, ms);
+    timer.unref();
+    this.expiryTimers.set(id, timer);
+  }
+
+  private clearExpiry(id: string) {
+    const timer = this.expiryTimers.get(id);
+    if (timer) clearTimeout(timer);
+    this.expiryTimers.delete(id);
+  }
+}
+
+export class CoreError extends Error {}

@@ -1,0 +1,193 @@
+// The egress proxy: HTTP forward proxying (absolute-URI requests, keep-alive) and CONNECT tunnels, on
+// Node's own HTTP server (strict parsing, header-size limits and slowloris timeouts come with it). Every
+// connection is decided by the core before a byte goes upstream.
+import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { EnforcementCore, Verdict } from '../engine/enforcement-core.js';
+import { classifyIp } from '../policy/ip.js';
+import { parseHostPort } from '../net/host-port.js';
+import type { Resolver } from '../net/resolver.js';
+import { denialBody, rawDenial } from './denial.js';
+
+export interface ClientIdentity {
+  binary: string;
+  pid?: number;
+}
+
+export interface ProxyOptions {
+  core: EnforcementCore;
+  resolver: Resolver;
+  /** Who owns the client socket (binary identity); 'unknown' when it cannot be told. */
+  identify?: (socket: Socket) => Promise<ClientIdentity>;
+  /** Permit loopback upstreams (local services, tests). Off by default. */
+  allowLoopback?: boolean;
+}
+
+export interface ProxyStats {
+  requests: number;
+  tunnels: number;
+  denied: number;
+  clientErrors: number;
+}
+
+// Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus proxy credentials.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+export class EgressProxy {
+  readonly stats: ProxyStats = { requests: 0, tunnels: 0, denied: 0, clientErrors: 0 };
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly upstreamAgent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+  constructor(private readonly options: ProxyOptions) {
+    this.server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 });
+    this.server.on('request', (req, res) => void this.forward(req, res).catch((error) => this.fail(res, error)));
+    this.server.on('connect', (req, socket, head) => void this.tunnel(req, socket as Socket, head).catch(() => socket.destroy()));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    // Garbage, oversized headers, slow clients: answer 400 (or just close) on that connection only.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      this.stats.clientErrors++;
+      if (socket.writable && error.code !== 'ECONNRESET') {
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      }
+      socket.destroy();
+    });
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    this.upstreamAgent.destroy();
+    await closed;
+  }
+
+  private async identify(socket: Socket): Promise<ClientIdentity> {
+    try {
+      return (await this.options.identify?.(socket)) ?? { binary: 'unknown' };
+    } catch {
+      return { binary: 'unknown' };
+    }
+  }
+
+  /** Resolves and applies --allow-loopback: loopback answers are then taken as the operator's intent. */
+  private async addresses(host: string): Promise<string[] | undefined> {
+    const ips = await this.options.resolver.resolve(host);
+    if (this.options.allowLoopback && ips.length > 0 && ips.every((ip) => classifyIp(ip) === 'loopback')) return undefined;
+    return ips;
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.stats.requests++;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '');
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('openshell-term is a proxy: send absolute-form requests (http://host/path) or CONNECT\n');
+      return;
+    }
+    if (url.protocol !== 'http:') {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end(`unsupported scheme ${url.protocol}; use CONNECT for https\n`);
+      return;
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = url.port ? Number(url.port) : 80;
+    const who = await this.identify(req.socket);
+    let resolved: string[] | undefined;
+    try {
+      resolved = await this.addresses(host);
+    } catch (error) {
+      this.deny(res, host, port, 'ssrf', `DNS resolution failed for ${host}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      return;
+    }
+    const query: Record<string, string[]> = {};
+    for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+    const verdict = await this.options.core.evaluate(
+      { host, port, binary: who.binary, pid: who.pid, method: req.method ?? 'GET', path: url.pathname, query, resolved_ips: resolved },
+      { method: req.method ?? 'GET', path: url.pathname },
+    );
+    if (!verdict.allowed) return this.deny(res, host, port, verdict.decision.stage, verdict.decision.reason, verdict);
+
+    const target = resolved?.[0] ?? (await this.options.resolver.resolve(host))[0];
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    }
+    const upstream = httpRequest({ host: target, port, method: req.method, path: url.pathname + url.search, headers, agent: this.upstreamAgent, setHost: false });
+    upstream.on('response', (up) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(up.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, out);
+      up.pipe(res);
+    });
+    upstream.on('error', (error) => this.fail(res, error));
+    req.pipe(upstream);
+  }
+
+  private async tunnel(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    this.stats.tunnels++;
+    socket.on('error', () => socket.destroy());
+    const target = parseHostPort(req.url ?? '');
+    if (!target) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const who = await this.identify(socket);
+    let resolved: string[] | undefined;
+    try {
+      resolved = await this.addresses(target.host);
+    } catch (error) {
+      this.stats.denied++;
+      socket.end(rawDenial({ host: target.host, port: target.port, stage: 'ssrf', reason: `DNS resolution failed for ${target.host}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` }));
+      return;
+    }
+    const verdict = await this.options.core.evaluate({ host: target.host, port: target.port, binary: who.binary, pid: who.pid, resolved_ips: resolved });
+    if (socket.destroyed) return;
+    if (!verdict.allowed) {
+      this.stats.denied++;
+      socket.end(rawDenial({ host: target.host, port: target.port, stage: verdict.decision.stage, reason: verdict.decision.reason, requestId: verdict.request?.id }));
+      return;
+    }
+    const address = resolved?.[0] ?? (await this.options.resolver.resolve(target.host))[0];
+    const upstream = connect({ host: address, port: target.port });
+    upstream.setNoDelay(true);
+    upstream.once('connect', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+    });
+    upstream.on('error', () => {
+      if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  }
+
+  private deny(res: ServerResponse, host: string, port: number, stage: string, reason: string, verdict?: Verdict) {
+    this.stats.denied++;
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(403, { 'content-type': 'application/json', 'x-openshell-deny-reason': reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) });
+    res.end(denialBody({ host, port, stage, reason, requestId: verdict?.request?.id }));
+  }
+
+  private fail(res: ServerResponse, error: unknown) {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(502, { 'content-type': 'text/plain' }).end(`upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`);
+  }
+}
