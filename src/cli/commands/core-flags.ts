@@ -1,0 +1,45 @@
+// Flags shared by every command that starts an embedded core (`core`, the console, `run`).
+import type { FlagSpec, ParsedArgs } from '../command.js';
+import { UsageError } from '../command.js';
+import { defaultStateDir } from '../../core/state/state-dir.js';
+import type { StandaloneOptions } from '../../gateway/embedded/standalone.js';
+
+export const STATE_DIR_FLAG: Record<string, FlagSpec> = {
+  'state-dir': { type: 'string', value: 'DIR', description: 'State directory (default $OPENSHELL_TERM_STATE_DIR, else $XDG_STATE_HOME/openshell-term)' },
+};
+
+export const CORE_FLAGS: Record<string, FlagSpec> = {
+  ...STATE_DIR_FLAG,
+  policy: { type: 'string', value: 'FILE', description: 'Baseline sandbox policy (default: empty — deny everything, ask the operator)' },
+  'proxy-listen': { type: 'string', value: 'H:P', description: 'Egress proxy address (default 127.0.0.1:3128)' },
+  'ws-listen': { type: 'string', value: 'H:P', description: 'Feed address (default 127.0.0.1 and a free port, recorded in the state dir)' },
+  'hold-timeout': { type: 'string', value: 'SECONDS', description: 'How long a request waits for a decision (default 30; 0 = deny at once, keep it in the inbox)' },
+  'max-held': { type: 'string', value: 'N', description: 'Most connections held at once (default 256); past that, new ones are denied' },
+  resolve: { type: 'string', multiple: true, value: 'HOST:IP', description: 'Resolve HOST to IP, like curl --resolve' },
+  'allow-loopback': { type: 'boolean', description: 'Permit upstreams on loopback (local services, tests)' },
+};
+
+export function stateDirOf(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
+  return (args.flags['state-dir'] as string | undefined) ?? defaultStateDir(env);
+}
+
+function intFlag(args: ParsedArgs, name: string, min: number): number | undefined {
+  const raw = args.flags[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} expects a whole number ≥ ${min}, got '${raw}'`);
+  return n;
+}
+
+export function standaloneOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): StandaloneOptions {
+  return {
+    stateDir: stateDirOf(args, env),
+    policyFile: args.flags.policy as string | undefined,
+    proxyListen: args.flags['proxy-listen'] as string | undefined,
+    wsListen: args.flags['ws-listen'] as string | undefined,
+    holdTimeoutSeconds: intFlag(args, 'hold-timeout', 0),
+    maxHeld: intFlag(args, 'max-held', 1),
+    resolve: (args.flags.resolve as string[] | undefined) ?? [],
+    allowLoopback: Boolean(args.flags['allow-loopback']),
+  };
+}

@@ -1,0 +1,99 @@
+// Standalone mode: the embedded core, its egress proxy and its feed, started together for one state dir.
+// The `core` command runs this headless; the console and `run` start it in-process.
+import { EnforcementCore } from '../../core/engine/enforcement-core.js';
+import { isLoopbackHost, parseHostPort } from '../../core/net/host-port.js';
+import { Resolver } from '../../core/net/resolver.js';
+import { EgressProxy, type ClientIdentity } from '../../core/proxy/egress-proxy.js';
+import { loadEffectivePolicy } from '../../core/policy/effective.js';
+import type { PolicyLayer } from '../../core/policy/layers.js';
+import type { SandboxPolicy } from '../../core/policy/types.js';
+import { ensureStateDir, loadOrCreateToken, RUNTIME_FILE, writeRuntimeInfo } from '../../core/state/state-dir.js';
+import { FeedServer } from '../feed/feed-server.js';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+
+export interface StandaloneOptions {
+  stateDir: string;
+  policyFile?: string;
+  proxyListen?: string;
+  wsListen?: string;
+  holdTimeoutSeconds?: number;
+  maxHeld?: number;
+  resolve?: string[];
+  allowLoopback?: boolean;
+  presetLayers?: () => PolicyLayer[];
+  identify?: (socket: Socket) => Promise<ClientIdentity>;
+}
+
+export interface Standalone {
+  core: EnforcementCore;
+  proxy: EgressProxy;
+  feed: FeedServer;
+  proxyAddress: string;
+  feedUrl: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** An empty policy: with no rules every destination is denied and goes to the inbox. */
+export const DEFAULT_DENY: SandboxPolicy = { version: 1, network_policies: {} };
+
+export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
+  await ensureStateDir(options.stateDir);
+  const baseline = options.policyFile ? (await loadEffectivePolicy(options.policyFile)).policy : DEFAULT_DENY;
+  const proxyAt = listenAddress(options.proxyListen ?? '127.0.0.1:3128', '--proxy-listen', true);
+  const feedAt = listenAddress(options.wsListen ?? '127.0.0.1:0', '--ws-listen', true);
+  const core = new EnforcementCore({
+    baseline,
+    presetLayers: options.presetLayers,
+    holdTimeoutMs: (options.holdTimeoutSeconds ?? 30) * 1000,
+    maxHeld: options.maxHeld ?? 256,
+  });
+  if (options.allowLoopback) core.log('warn', 'core', '--allow-loopback: upstreams on loopback are permitted (for local services and tests)');
+  for (const [what, at] of [['proxy', proxyAt], ['feed', feedAt]] as const) {
+    if (!isLoopbackHost(at.host)) core.log('warn', 'core', `${what} listens on ${at.host}, which is not loopback: anything that can reach it can use it`);
+  }
+  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify });
+  const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
+  const proxyAddress = `${bracket(proxyInfo.address)}:${proxyInfo.port}`;
+  const token = await loadOrCreateToken(options.stateDir);
+  const feed = new FeedServer({ core, token, proxyAddress });
+  let feedInfo;
+  try {
+    feedInfo = await feed.listen(feedAt.host, feedAt.port);
+  } catch (error) {
+    await proxy.close();
+    throw error;
+  }
+  const feedUrl = `ws://${bracket(feedInfo.address)}:${feedInfo.port}/`;
+  await writeRuntimeInfo(options.stateDir, { pid: process.pid, proxy: proxyAddress, ws: feedUrl, startedAt: Date.now() });
+  core.log('info', 'core', `proxy on ${proxyAddress}, feed on ${feedUrl}`);
+  let stopped = false;
+  return {
+    core,
+    proxy,
+    feed,
+    proxyAddress,
+    feedUrl,
+    token,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      core.shutdown();
+      await Promise.all([proxy.close(), feed.close()]);
+      await rm(join(options.stateDir, RUNTIME_FILE), { force: true });
+    },
+  };
+}
+
+function listenAddress(text: string, flag: string, allowPortZero = false) {
+  const zero = allowPortZero && /:0$/.test(text);
+  const parsed = parseHostPort(zero ? text.replace(/:0$/, ':1') : text);
+  if (!parsed) throw new Error(`${flag} expects HOST:PORT, got '${text}'`);
+  return { host: parsed.host, port: zero ? 0 : parsed.port };
+}
+
+function bracket(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}

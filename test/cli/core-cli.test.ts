@@ -1,0 +1,83 @@
+// The headless core driven from the command line, the way a script or the issue's acceptance test does it.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
+import { startUpstream } from '../helpers/upstream.js';
+
+const exec = promisify(execFile);
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let stateDir: string;
+let core: CoreProcess;
+
+const curl = async (proxy: string, url: string) => {
+  const { stdout } = await exec('curl', ['-s', '-o', '-', '-w', '\\n%{http_code}', '-x', proxy, url]);
+  const lines = stdout.split('\n');
+  return { status: Number(lines.pop()), body: lines.join('\n') };
+};
+
+const coreFlags = () => ['--resolve', `pypi.test:127.0.0.1`, '--allow-loopback', '--hold-timeout', '10'];
+
+beforeAll(async () => {
+  upstream = await startUpstream('simple index');
+  stateDir = mkdtempSync(join(tmpdir(), 'ost-core-'));
+  core = await startCoreProcess(stateDir, coreFlags());
+});
+
+afterAll(async () => {
+  await core?.stop();
+  await upstream.close();
+});
+
+describe('core from the command line', () => {
+  it('keeps its secrets private', () => {
+    expect(statSync(join(stateDir, 'control.token')).mode & 0o777).toBe(0o600);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+  });
+
+  it('a request appears as pending, approve lets it through, the approval holds for the session', async () => {
+    const url = `http://pypi.test:${upstream.port}/simple/requests/`;
+    const held = curl(core.proxy, url);
+    let pending: Array<{ id: string; host: string; held: number }> = [];
+    for (let i = 0; i < 100 && !pending.some((r) => r.held > 0); i++) {
+      const r = await runCli(['requests', '--json', '--state-dir', stateDir]);
+      expect(r.code).toBe(0);
+      pending = JSON.parse(r.stdout);
+    }
+    const entry = pending.find((r) => r.host === 'pypi.test')!;
+    expect(entry).toBeDefined();
+    const approved = await runCli(['approve', entry.id, '--state-dir', stateDir]);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain(`approved ${entry.id}`);
+    expect(await held).toEqual({ status: 200, body: 'simple index' });
+    expect((await curl(core.proxy, url)).status).toBe(200);
+    const revisions = await runCli(['policy', 'revisions', '--json', '--state-dir', stateDir]);
+    expect(JSON.parse(revisions.stdout).map((r: { cause: string }) => r.cause)).toEqual(['baseline', 'approval']);
+    const policy = await runCli(['policy', 'get', '--full', '--state-dir', stateDir]);
+    expect(policy.stdout).toContain(`session_approval_${entry.id}`);
+  }, 30_000);
+
+  it('a restart forgets session approvals', async () => {
+    expect(await core.stop()).toBe(0);
+    core = await startCoreProcess(stateDir, [...coreFlags(), '--hold-timeout', '0']);
+    const r = await curl(core.proxy, `http://pypi.test:${upstream.port}/simple/requests/`);
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body).error).toBe('egress_denied');
+  }, 30_000);
+
+  it('reports clearly when no core runs, and on unknown ids', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ost-none-'));
+    const none = await runCli(['requests', '--state-dir', empty]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no core is running');
+    const unknown = await runCli(['approve', 'r999', '--state-dir', stateDir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no request with id 'r999'");
+    const badLifetime = await runCli(['approve', 'r1', '--for', 'forever', '--state-dir', stateDir]);
+    expect(badLifetime.stderr).toContain("invalid lifetime 'forever'");
+  });
+});
