@@ -3,10 +3,24 @@ import { EXIT_USAGE, formatCommandHelp, parseCommandArgs, UsageError, type Comma
 import { policyCheck } from './cli/commands/policy-check.js';
 import { policyEval } from './cli/commands/policy-eval.js';
 import { policyExplain } from './cli/commands/policy-explain.js';
+import { coreCommand } from './cli/commands/core.js';
+import { approveAllCommand, approveCommand, policyGetCommand, policyRevisionsCommand, rejectCommand, requestsCommand, undoCommand } from './cli/commands/feed-commands.js';
 import { PolicyLoadError } from './core/policy/source.js';
 import { didYouMean } from './core/text/did-you-mean.js';
 
-export const COMMANDS: Command[] = [policyCheck, policyEval, policyExplain];
+export const COMMANDS: Command[] = [
+  coreCommand,
+  requestsCommand,
+  approveCommand,
+  rejectCommand,
+  approveAllCommand,
+  undoCommand,
+  policyCheck,
+  policyEval,
+  policyExplain,
+  policyGetCommand,
+  policyRevisionsCommand,
+];
 
 const VERSION = '0.1.0';
 
