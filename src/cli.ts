@@ -4,12 +4,14 @@ import { policyCheck } from './cli/commands/policy-check.js';
 import { policyEval } from './cli/commands/policy-eval.js';
 import { policyExplain } from './cli/commands/policy-explain.js';
 import { coreCommand } from './cli/commands/core.js';
+import { runCommand } from './cli/commands/run.js';
 import { approveAllCommand, approveCommand, policyGetCommand, policyRevisionsCommand, rejectCommand, requestsCommand, undoCommand } from './cli/commands/feed-commands.js';
 import { PolicyLoadError } from './core/policy/source.js';
 import { didYouMean } from './core/text/did-you-mean.js';
 
 export const COMMANDS: Command[] = [
   coreCommand,
+  runCommand,
   requestsCommand,
   approveCommand,
   rejectCommand,

@@ -81,3 +81,27 @@ describe('core from the command line', () => {
     expect(badLifetime.stderr).toContain("invalid lifetime 'forever'");
   });
 });
+
+describe('run', () => {
+  it('runs an agent through an in-process core; approved via the CLI, the agent gets its answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-run-'));
+    const agent = runCli(['run', '--state-dir', dir, '--resolve', 'agent.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '10', '--', 'curl', '-s', `http://agent.test:${upstream.port}/x`]);
+    let id: string | undefined;
+    for (let i = 0; i < 200 && !id; i++) {
+      const r = await runCli(['requests', '--json', '--state-dir', dir]);
+      if (r.code === 0) id = (JSON.parse(r.stdout) as Array<{ id: string; held: number }>).find((x) => x.held > 0)?.id;
+    }
+    expect(id).toBeDefined();
+    await runCli(['approve', id!, '--state-dir', dir]);
+    const result = await agent;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('simple index');
+  }, 30_000);
+
+  it("passes the agent's exit code through", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-run-'));
+    const r = await runCli(['run', '--state-dir', dir, '--', 'sh', '-c', 'echo "$HTTPS_PROXY|$no_proxy"; exit 7']);
+    expect(r.code).toBe(7);
+    expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\|\n$/);
+  });
+});
