@@ -1,7 +1,9 @@
 // `npm run bench`: every benchmark, numbers and same-run baselines printed as tables.
 import { benchPolicy } from './policy/index.js';
+import { benchProxy } from './proxy/index.js';
+import { benchIdentity } from './identity.js';
 
-const suites: Record<string, () => Promise<string>> = { policy: benchPolicy };
+const suites: Record<string, () => Promise<string>> = { policy: benchPolicy, proxy: benchProxy, identity: benchIdentity };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;

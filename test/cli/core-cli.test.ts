@@ -105,3 +105,20 @@ describe('run', () => {
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\|\n$/);
   });
 });
+
+describe('binary identity', () => {
+  it('pending requests name the real executable that asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-id-'));
+    const c = await startCoreProcess(dir, ['--resolve', 'who.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '0']);
+    try {
+      await curl(c.proxy, `http://who.test:${upstream.port}/`);
+      const r = JSON.parse((await runCli(['requests', '--json', '--state-dir', dir])).stdout);
+      const { realpathSync } = await import('node:fs');
+      const { stdout } = await exec('sh', ['-c', 'command -v curl']);
+      expect(r[0].binary).toBe(realpathSync(stdout.trim()));
+      expect(r[0].pid).toBeGreaterThan(0);
+    } finally {
+      await c.stop();
+    }
+  }, 20_000);
+});

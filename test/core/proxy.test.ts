@@ -15,6 +15,8 @@ let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let core: EnforcementCore;
 let proxy: EgressProxy;
 let proxyUrl: string;
+let resolver: Resolver;
+const resolvedHosts: string[] = [];
 
 const curl = async (url: string, extra: string[] = []) => {
   const { stdout } = await run('curl', ['-s', '-o', '-', '-w', '\\n%{http_code}', '-x', proxyUrl, ...extra, url]);
@@ -35,7 +37,13 @@ beforeAll(async () => {
   };
   core = new EnforcementCore({ baseline: policy, holdTimeoutMs: 5_000 });
   const hosts = ['allowed.test', 'pending.test', 'rejected.test', 'tunnel.test', 'timeout.test'].map((h) => `${h}:127.0.0.1`);
-  proxy = new EgressProxy({ core, resolver: new Resolver(hosts), allowLoopback: true });
+  resolver = new Resolver(hosts);
+  const realResolve = resolver.resolve.bind(resolver);
+  resolver.resolve = (host: string) => {
+    resolvedHosts.push(host);
+    return realResolve(host);
+  };
+  proxy = new EgressProxy({ core, resolver, allowLoopback: true });
   const address = await proxy.listen('127.0.0.1', 0);
   proxyUrl = `http://127.0.0.1:${address.port}`;
 });
@@ -123,6 +131,9 @@ describe('egress proxy', () => {
     core.setHoldTimeout(0);
     const r = await curl(`http://timeout.test:${upstream.port}/`);
     expect(r.status).toBe(403);
+    // Policy decides before name resolution: a refused host never costs (or leaks) a DNS query.
+    expect(resolvedHosts).not.toContain('timeout.test');
+    expect(resolvedHosts).toContain('allowed.test');
     expect(core.listRequests().find((x) => x.host === 'timeout.test')?.status).toBe('pending');
     core.setHoldTimeout(5_000);
   });

@@ -23,6 +23,12 @@ export interface CoreOptions {
 export interface Verdict {
   allowed: boolean;
   decision: Decision;
+  /**
+   * For an allowed request decided before name resolution: the same decision again with the resolved
+   * addresses, so the destination guard sees them. (Resolving only what policy allows means a blocked
+   * host never costs — or leaks — a DNS query.)
+   */
+  withAddresses?: (resolved_ips: string[]) => Decision;
   /** The inbox entry, when the request went through the inbox. */
   request?: PendingRequest;
   /** How long the connection was held for a decision (ms). */
@@ -80,8 +86,9 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
 
   /** Decides a request; one no rule allows waits in the inbox for the operator, up to the hold timeout. */
   async evaluate(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
-    const decision = decide(this.compiled, input);
-    if (decision.outcome === 'allow') return { allowed: true, decision };
+    const compiled = this.compiled;
+    const decision = decide(compiled, input);
+    if (decision.outcome === 'allow') return { allowed: true, decision, withAddresses: (ips) => decide(compiled, { ...input, resolved_ips: ips }) };
     if (decision.stage !== 'no_match') {
       // Explicit denials (L7 rules, address guard) are logged, not escalated.
       this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${decision.reason}`);
@@ -97,8 +104,9 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     if (outcome === 'approved') {
       // Decide again against the approval itself: the address guard still applies to what was approved.
       const approval: SessionApproval = { requestId: entry.id, host: input.host, port: input.port, binary: input.binary, approvedAt: Date.now(), by: entry.decidedBy ?? 'operator' };
-      const again = decide(compilePolicy({ version: 1, network_policies: { [approvalKey(entry.id)]: approvalRule(approval) } }), input);
-      return { allowed: again.outcome === 'allow', decision: again, request: entry, heldMs };
+      const approved = compilePolicy({ version: 1, network_policies: { [approvalKey(entry.id)]: approvalRule(approval) } });
+      const again = decide(approved, input);
+      return { allowed: again.outcome === 'allow', decision: again, request: entry, heldMs, withAddresses: (ips) => decide(approved, { ...input, resolved_ips: ips }) };
     }
     const reason =
       outcome === 'rejected' ? `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}`

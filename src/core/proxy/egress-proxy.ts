@@ -38,6 +38,7 @@ export class EgressProxy {
   readonly stats: ProxyStats = { requests: 0, tunnels: 0, denied: 0, clientErrors: 0 };
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly identities = new WeakMap<Socket, Promise<ClientIdentity>>();
   private readonly upstreamAgent = new Agent({ keepAlive: true, maxSockets: 256 });
 
   constructor(private readonly options: ProxyOptions) {
@@ -77,19 +78,40 @@ export class EgressProxy {
     await closed;
   }
 
-  private async identify(socket: Socket): Promise<ClientIdentity> {
-    try {
-      return (await this.options.identify?.(socket)) ?? { binary: 'unknown' };
-    } catch {
-      return { binary: 'unknown' };
+  /** Who is on the other end: looked up once per client connection (keep-alive requests reuse it). */
+  private identify(socket: Socket): Promise<ClientIdentity> {
+    let known = this.identities.get(socket);
+    if (!known) {
+      known = (async () => {
+        try {
+          return (await this.options.identify?.(socket)) ?? { binary: 'unknown' };
+        } catch {
+          return { binary: 'unknown' };
+        }
+      })();
+      this.identities.set(socket, known);
     }
+    return known;
   }
 
-  /** Resolves and applies --allow-loopback: loopback answers are then taken as the operator's intent. */
-  private async addresses(host: string): Promise<string[] | undefined> {
-    const ips = await this.options.resolver.resolve(host);
-    if (this.options.allowLoopback && ips.length > 0 && ips.every((ip) => classifyIp(ip) === 'loopback')) return undefined;
-    return ips;
+  /**
+   * Resolves an allowed host and runs the destination guard on the answer. With --allow-loopback an
+   * all-loopback answer is taken as the operator's intent (local services, tests).
+   */
+  private async destination(host: string, verdict: Verdict): Promise<{ address: string } | { denied: string }> {
+    let ips: string[];
+    try {
+      ips = await this.options.resolver.resolve(host);
+    } catch (error) {
+      return { denied: `DNS resolution failed for ${host}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` };
+    }
+    if (ips.length === 0) return { denied: `DNS resolution returned no addresses for ${host}` };
+    const loopbackOnly = ips.every((ip) => classifyIp(ip) === 'loopback');
+    if (!(this.options.allowLoopback && loopbackOnly) && verdict.withAddresses) {
+      const checked = verdict.withAddresses(ips);
+      if (checked.outcome !== 'allow') return { denied: checked.reason };
+    }
+    return { address: ips[0] };
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -108,22 +130,16 @@ export class EgressProxy {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port ? Number(url.port) : 80;
     const who = await this.identify(req.socket);
-    let resolved: string[] | undefined;
-    try {
-      resolved = await this.addresses(host);
-    } catch (error) {
-      this.deny(res, host, port, 'ssrf', `DNS resolution failed for ${host}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-      return;
-    }
     const query: Record<string, string[]> = {};
     for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
     const verdict = await this.options.core.evaluate(
-      { host, port, binary: who.binary, pid: who.pid, method: req.method ?? 'GET', path: url.pathname, query, resolved_ips: resolved },
+      { host, port, binary: who.binary, pid: who.pid, method: req.method ?? 'GET', path: url.pathname, query },
       { method: req.method ?? 'GET', path: url.pathname },
     );
     if (!verdict.allowed) return this.deny(res, host, port, verdict.decision.stage, verdict.decision.reason, verdict);
-
-    const target = resolved?.[0] ?? (await this.options.resolver.resolve(host))[0];
+    const destination = await this.destination(host, verdict);
+    if ('denied' in destination) return this.deny(res, host, port, 'ssrf', destination.denied, verdict);
+    const target = destination.address;
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
@@ -148,22 +164,16 @@ export class EgressProxy {
       return;
     }
     const who = await this.identify(socket);
-    let resolved: string[] | undefined;
-    try {
-      resolved = await this.addresses(target.host);
-    } catch (error) {
-      this.stats.denied++;
-      socket.end(rawDenial({ host: target.host, port: target.port, stage: 'ssrf', reason: `DNS resolution failed for ${target.host}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` }));
-      return;
-    }
-    const verdict = await this.options.core.evaluate({ host: target.host, port: target.port, binary: who.binary, pid: who.pid, resolved_ips: resolved });
+    const verdict = await this.options.core.evaluate({ host: target.host, port: target.port, binary: who.binary, pid: who.pid });
     if (socket.destroyed) return;
-    if (!verdict.allowed) {
+    const destination = verdict.allowed ? await this.destination(target.host, verdict) : undefined;
+    if (!verdict.allowed || !destination || 'denied' in destination) {
       this.stats.denied++;
-      socket.end(rawDenial({ host: target.host, port: target.port, stage: verdict.decision.stage, reason: verdict.decision.reason, requestId: verdict.request?.id }));
+      const [stage, reason] = destination && 'denied' in destination ? ['ssrf', destination.denied] : [verdict.decision.stage, verdict.decision.reason];
+      socket.end(rawDenial({ host: target.host, port: target.port, stage, reason, requestId: verdict.request?.id }));
       return;
     }
-    const address = resolved?.[0] ?? (await this.options.resolver.resolve(target.host))[0];
+    const address = destination.address;
     const upstream = connect({ host: address, port: target.port });
     upstream.setNoDelay(true);
     upstream.once('connect', () => {

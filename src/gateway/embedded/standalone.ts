@@ -10,6 +10,7 @@ import type { SandboxPolicy } from '../../core/policy/types.js';
 import { ensureStateDir, loadOrCreateToken, RUNTIME_FILE, writeRuntimeInfo } from '../../core/state/state-dir.js';
 import { FeedServer } from '../feed/feed-server.js';
 import { rm } from 'node:fs/promises';
+import { findSocketOwner } from '../../core/identity/socket-owner.js';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 
@@ -54,7 +55,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   for (const [what, at] of [['proxy', proxyAt], ['feed', feedAt]] as const) {
     if (!isLoopbackHost(at.host)) core.log('warn', 'core', `${what} listens on ${at.host}, which is not loopback: anything that can reach it can use it`);
   }
-  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify });
+  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify ?? identifyByProc });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracket(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
@@ -96,4 +97,11 @@ function listenAddress(text: string, flag: string, allowPortZero = false) {
 
 function bracket(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
+}
+
+/** Binary identity from /proc: the executable that owns the client end of the connection. */
+async function identifyByProc(socket: Socket): Promise<ClientIdentity> {
+  if (!socket.remoteAddress || !socket.remotePort || !socket.localAddress || !socket.localPort) return { binary: 'unknown' };
+  const owner = await findSocketOwner({ address: socket.remoteAddress, port: socket.remotePort }, { address: socket.localAddress, port: socket.localPort });
+  return owner ? { binary: owner.exe, pid: owner.pid } : { binary: 'unknown' };
 }

@@ -1,0 +1,151 @@
+// bench/proxy: allowed and denied plain-HTTP requests/s and p99 through our proxy, a minimal Node proxy
+// (baseline, same run) and squid with an equivalent allowlist; proxy RSS. Loopback only, bounded (5 s runs).
+// Needs wrk and squid (Debian packages); installs them when missing and apt is available.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatTable } from '../table.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const HOST = 'bench.test';
+
+function have(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ensureTools(): string[] {
+  const missing = ['wrk', 'squid'].filter((t) => !have(t) && !(t === 'squid' && have('/usr/sbin/squid')));
+  if (missing.length > 0 && have('apt-get')) {
+    try {
+      execFileSync('sh', ['-c', `apt-get install -y -qq ${missing.join(' ')} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${missing.join(' ')}) >/dev/null 2>&1`]);
+    } catch {
+      // reported below
+    }
+  }
+  return ['wrk', 'squid'].filter((t) => !have(t) && !(t === 'squid' && have('/usr/sbin/squid')));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number) {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function tsx(script: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'ignore', cwd: ROOT });
+}
+
+function rssPeakMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+interface WrkResult {
+  rps: number;
+  p99ms: number;
+}
+
+function wrk(proxyPort: number, url: string, seconds = 5, connections = 32): WrkResult {
+  const dir = mkdtempSync(join(tmpdir(), 'ost-wrk-'));
+  const script = join(dir, 'abs.lua');
+  // Absolute-form request line, as a client configured with a forward proxy sends it.
+  writeFileSync(script, `wrk.path = "${url}"\nwrk.headers["Host"] = "${new URL(url).host}"\n`);
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${proxyPort}`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
+  const p99ms = Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1);
+  return { rps, p99ms };
+}
+
+export async function benchProxy(): Promise<string> {
+  const missing = ensureTools();
+  if (missing.includes('wrk')) return `skipped: wrk is not installed and could not be installed (${missing.join(', ')})\n`;
+  const dir = mkdtempSync(join(tmpdir(), 'ost-bench-proxy-'));
+  const children: ChildProcess[] = [];
+  try {
+    const upPort = await freePort();
+    children.push(tsx('bench/proxy/upstream.ts', [String(upPort), '1024']));
+    await waitForPort(upPort);
+
+    const policy = join(dir, 'policy.yaml');
+    writeFileSync(policy, `version: 1\nnetwork_policies:\n  bench:\n    name: bench\n    endpoints:\n      - { host: ${HOST}, port: ${upPort} }\n    binaries:\n      - { path: "**" }\n`);
+
+    const proxies: Array<{ name: string; port: number; pid: number }> = [];
+    const oursPort = await freePort();
+    const ours = spawn(process.execPath, [join(ROOT, 'bin/openshell-term.js'), 'core', '--state-dir', join(dir, 'state'), '--policy', policy, '--proxy-listen', `127.0.0.1:${oursPort}`, '--resolve', `${HOST}:127.0.0.1`, '--allow-loopback', '--hold-timeout', '0'], { stdio: 'ignore' });
+    children.push(ours);
+    proxies.push({ name: 'openshell-term', port: oursPort, pid: ours.pid! });
+
+    const basePort = await freePort();
+    const base = tsx('bench/proxy/baseline-proxy.ts', [String(basePort), `${HOST}:127.0.0.1`, HOST]);
+    children.push(base);
+    proxies.push({ name: 'node baseline', port: basePort, pid: base.pid! });
+
+    if (!missing.includes('squid')) {
+      const squidPort = await freePort();
+      const conf = join(dir, 'squid.conf');
+      writeFileSync(join(dir, 'hosts'), `127.0.0.1 ${HOST}\n`);
+      writeFileSync(conf, [
+        `http_port 127.0.0.1:${squidPort}`, `hosts_file ${join(dir, 'hosts')}`, `acl allowed dstdomain ${HOST}`,
+        'http_access allow allowed', 'http_access deny all', 'cache deny all', 'access_log none', 'cache_log /dev/null',
+        `pid_filename ${join(dir, 'squid.pid')}`, 'shutdown_lifetime 0 seconds', 'workers 1',
+        `coredump_dir ${dir}`,
+      ].join('\n') + '\n');
+      const squid = spawn(have('squid') ? 'squid' : '/usr/sbin/squid', ['-N', '-f', conf], { stdio: 'ignore' });
+      children.push(squid);
+      proxies.push({ name: 'squid', port: squidPort, pid: squid.pid! });
+    }
+    for (const p of proxies) await waitForPort(p.port);
+
+    const rows: string[][] = [];
+    const results = new Map<string, { allowed: WrkResult; denied: WrkResult; rss: number }>();
+    for (const p of proxies) {
+      wrk(p.port, `http://${HOST}:${upPort}/`, 1); // warm-up
+      const allowed = wrk(p.port, `http://${HOST}:${upPort}/`);
+      const denied = wrk(p.port, `http://denied.test:${upPort}/`);
+      results.set(p.name, { allowed, denied, rss: rssPeakMiB(p.pid) });
+    }
+    const squid = results.get('squid');
+    for (const [name, r] of results) {
+      rows.push([
+        name,
+        Math.round(r.allowed.rps).toLocaleString('en-US'),
+        `${r.allowed.p99ms.toFixed(2)} ms`,
+        Math.round(r.denied.rps).toLocaleString('en-US'),
+        `${r.denied.p99ms.toFixed(2)} ms`,
+        `${r.rss.toFixed(0)} MiB`,
+        squid ? `${(r.allowed.rps / squid.allowed.rps).toFixed(2)}× / ${(r.denied.rps / squid.denied.rps).toFixed(2)}×` : 'n/a',
+      ]);
+    }
+    let out = 'Plain HTTP through each proxy (1 KiB responses, keep-alive, 32 connections, 5 s, wrk; all on loopback)\n';
+    out += formatTable(['proxy', 'allowed req/s', 'p99', 'denied req/s', 'p99', 'RSS peak', 'vs squid (allowed / denied)'], rows);
+    if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
+    out += 'note: identity lookup (/proc) and TLS termination are not in this measurement yet.\n';
+    return out;
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+  }
+}

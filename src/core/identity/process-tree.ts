@@ -1,0 +1,41 @@
+// An agent's process tree, for OwnerLookupOptions.candidatePids: the agent and everything it spawned.
+// Built from the ppid in every /proc/<pid>/stat (a consistent source, unlike /proc/<pid>/task/*/children,
+// which the kernel documents as unreliable while children are being reparented).
+import { isPid, listPids, readSmallFile, slicer, tryProc } from './proc.js';
+
+function parentOf(pid: number): number | undefined {
+  const stat = tryProc(() => readSmallFile(`/proc/${pid}/stat`));
+  if (stat === undefined) return undefined;
+  // "pid (comm) state ppid ...": comm may contain spaces and ')', so fields are counted from the last ')'.
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)[1]);
+  return Number.isSafeInteger(ppid) ? ppid : undefined;
+}
+
+/** `rootPid` and all its descendants, root first; [] when the root is not running. Processes can fork or exit
+ *  during the walk, so the tree is a snapshot. Without /proc (not Linux) only the root is known. */
+export async function processTree(rootPid: number): Promise<number[]> {
+  if (process.platform !== 'linux') return [rootPid];
+  if (!isPid(rootPid) || parentOf(rootPid) === undefined) return [];
+  const children = new Map<number, number[]>();
+  const slice = slicer();
+  for (const pid of listPids()) {
+    const ppid = parentOf(pid);
+    if (ppid !== undefined && ppid !== pid) {
+      const siblings = children.get(ppid);
+      if (siblings) siblings.push(pid);
+      else children.set(ppid, [pid]);
+    }
+    const pause = slice.spend(3); // open, read, close
+    if (pause) await pause;
+  }
+  const tree = [rootPid];
+  const seen = new Set(tree);
+  for (let i = 0; i < tree.length; i++) {
+    for (const child of children.get(tree[i]) ?? []) {
+      if (seen.has(child)) continue; // a pid recycled mid-walk must not make a loop
+      seen.add(child);
+      tree.push(child);
+    }
+  }
+  return tree;
+}

@@ -1,0 +1,47 @@
+// Which process holds a socket: every open fd is a symlink /proc/<pid>/fd/<n>, reading "socket:[<inode>]"
+// for sockets. A socket inherited across fork is held by several processes; the first one scanned wins,
+// which is why callers pass the agent's own processes first.
+import { readdirSync, readlinkSync } from 'node:fs';
+import { tryProc, type Slicer } from './proc.js';
+
+export interface SocketHolder {
+  pid: number;
+  fd: string;
+  exe: string;
+}
+
+const DELETED = ' (deleted)';
+
+/** The binary a process runs. The kernel prints the target fully resolved (no symlinks left), and marks a
+ *  binary replaced on disk (an upgrade while running) with " (deleted)", which is not part of its path. */
+export function readExe(pid: number): string | undefined {
+  const target = tryProc(() => readlinkSync(`/proc/${pid}/exe`)); // kernel threads have none
+  if (target === undefined) return undefined;
+  return target.endsWith(DELETED) ? target.slice(0, -DELETED.length) : target;
+}
+
+/** Names the binary of `pid` if it still holds `link` at `fd`. The fd is checked after reading exe, so a
+ *  recycled pid cannot pass its binary off as the owner of a socket it never had. */
+export function confirmHolder(pid: number, fd: string, link: string): SocketHolder | undefined {
+  const exe = readExe(pid);
+  if (exe === undefined) return undefined;
+  if (tryProc(() => readlinkSync(`/proc/${pid}/fd/${fd}`)) !== link) return undefined;
+  return { pid, fd, exe };
+}
+
+/** The first of `pids`, in order, with an fd on `link` ("socket:[<inode>]"). */
+export async function findHolder(link: string, pids: Iterable<number>, slice: Slicer): Promise<SocketHolder | undefined> {
+  for (const pid of pids) {
+    const dir = `/proc/${pid}/fd`;
+    const fds = tryProc(() => readdirSync(dir)) ?? [];
+    for (const fd of fds) {
+      if (tryProc(() => readlinkSync(`${dir}/${fd}`)) !== link) continue;
+      const holder = confirmHolder(pid, fd, link);
+      if (holder) return holder;
+      break; // it exited or closed the socket between our reads: no other fd of this process can hold it
+    }
+    const pause = slice.spend(1 + fds.length);
+    if (pause) await pause;
+  }
+  return undefined;
+}
