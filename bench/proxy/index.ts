@@ -2,7 +2,7 @@
 // (baseline, same run) and squid with an equivalent allowlist; proxy RSS. Loopback only, bounded (5 s runs).
 // Needs wrk and squid (Debian packages); installs them when missing and apt is available.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,13 +107,15 @@ export async function benchProxy(): Promise<string> {
     if (!missing.includes('squid')) {
       const squidPort = await freePort();
       const conf = join(dir, 'squid.conf');
-      writeFileSync(join(dir, 'hosts'), `127.0.0.1 ${HOST}\n`);
+      // squid drops privileges to its own user: it must be able to read its config and hosts file.
+      chmodSync(dir, 0o755);
+      writeFileSync(join(dir, 'hosts'), `127.0.0.1 ${HOST}\n`, { mode: 0o644 });
       writeFileSync(conf, [
         `http_port 127.0.0.1:${squidPort}`, `hosts_file ${join(dir, 'hosts')}`, `acl allowed dstdomain ${HOST}`,
         'http_access allow allowed', 'http_access deny all', 'cache deny all', 'access_log none', 'cache_log /dev/null',
-        `pid_filename ${join(dir, 'squid.pid')}`, 'shutdown_lifetime 0 seconds', 'workers 1',
+        `pid_filename ${join(dir, 'squid.pid')}`, 'shutdown_lifetime 0 seconds',
         `coredump_dir ${dir}`,
-      ].join('\n') + '\n');
+      ].join('\n') + '\n', { mode: 0o644 });
       const squid = spawn(have('squid') ? 'squid' : '/usr/sbin/squid', ['-N', '-f', conf], { stdio: 'ignore' });
       children.push(squid);
       proxies.push({ name: 'squid', port: squidPort, pid: squid.pid! });
@@ -143,7 +145,7 @@ export async function benchProxy(): Promise<string> {
     let out = 'Plain HTTP through each proxy (1 KiB responses, keep-alive, 32 connections, 5 s, wrk; all on loopback)\n';
     out += formatTable(['proxy', 'allowed req/s', 'p99', 'denied req/s', 'p99', 'RSS peak', 'vs squid (allowed / denied)'], rows);
     if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
-    out += 'note: identity lookup (/proc) and TLS termination are not in this measurement yet.\n';
+    out += 'openshell-term runs with policy and binary identity on (one /proc lookup per client connection); TLS termination is not measured here yet.\n';
     return out;
   } finally {
     for (const child of children) child.kill('SIGKILL');
