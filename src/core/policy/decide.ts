@@ -44,7 +44,9 @@ export function decide(compiled: CompiledPolicy, request: DecisionRequest): Deci
 
   const protocol = (config?.endpoint.protocol ?? '').toLowerCase();
   if (!config || !REST_LIKE.has(protocol) || request.method === undefined) {
-    return { outcome: 'allow', policy, stage: 'l4', audit: false, reason: `${target} allowed by policy '${policy}'` };
+    const allowed: Decision = { outcome: 'allow', policy, stage: 'l4', audit: false, reason: `${target} allowed by policy '${policy}'` };
+    if (config && REST_LIKE.has(protocol)) allowed.inspect = { protocol, tls: config.endpoint.tls ?? '' };
+    return allowed;
   }
   return decideL7(request, policy, config, matching);
 }

@@ -93,4 +93,9 @@ export interface Decision {
   /** True when an audit-mode endpoint let through what its rules would have denied. */
   audit: boolean;
   reason: string;
+  /**
+   * Set when an L4 allow lands on an endpoint whose traffic is inspected (an L7 protocol with rules):
+   * the proxy then terminates TLS and decides each request inside. Not part of `policy eval` output.
+   */
+  inspect?: { protocol: string; tls: string };
 }

@@ -9,6 +9,9 @@ import { classifyIp } from '../policy/ip.js';
 import { parseHostPort } from '../net/host-port.js';
 import type { Resolver } from '../net/resolver.js';
 import { denialBody, rawDenial } from './denial.js';
+import { TlsInterceptor, type InterceptTarget, type LeafIssuer } from './tls-interceptor.js';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import { isIP } from 'node:net';
 
 export interface ClientIdentity {
   binary: string;
@@ -22,6 +25,8 @@ export interface ProxyOptions {
   identify?: (socket: Socket) => Promise<ClientIdentity>;
   /** Permit loopback upstreams (local services, tests). Off by default. */
   allowLoopback?: boolean;
+  /** Issues leaf certificates for TLS termination on inspected endpoints. Without it, such CONNECTs are refused. */
+  tls?: LeafIssuer;
 }
 
 export interface ProxyStats {
@@ -40,8 +45,11 @@ export class EgressProxy {
   private readonly sockets = new Set<Socket>();
   private readonly identities = new WeakMap<Socket, Promise<ClientIdentity>>();
   private readonly upstreamAgent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly upstreamTlsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  private readonly interceptor?: TlsInterceptor;
 
   constructor(private readonly options: ProxyOptions) {
+    if (options.tls) this.interceptor = new TlsInterceptor(options.tls, (req, res, target) => void this.inspected(req, res, target).catch((error) => this.fail(res, error)));
     this.server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 });
     this.server.on('request', (req, res) => void this.forward(req, res).catch((error) => this.fail(res, error)));
     this.server.on('connect', (req, socket, head) => void this.tunnel(req, socket as Socket, head).catch(() => socket.destroy()));
@@ -75,6 +83,7 @@ export class EgressProxy {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     this.upstreamAgent.destroy();
+    this.upstreamTlsAgent.destroy();
     await closed;
   }
 
@@ -140,11 +149,34 @@ export class EgressProxy {
     const destination = await this.destination(host, verdict);
     if ('denied' in destination) return this.deny(res, host, port, 'ssrf', destination.denied, verdict);
     const target = destination.address;
+    this.relay(req, res, { host, port, address: target, path: url.pathname + url.search, secure: false });
+  }
+
+  /** A request decrypted inside an inspected tunnel: decided on method and path, then re-encrypted upstream. */
+  private async inspected(req: IncomingMessage, res: ServerResponse, target: InterceptTarget): Promise<void> {
+    this.stats.requests++;
+    const raw = req.url ?? '/';
+    const url = new URL(raw.startsWith('/') ? raw : `/${raw}`, 'https://inspected.invalid');
+    const query: Record<string, string[]> = {};
+    for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+    const method = req.method ?? 'GET';
+    const verdict = await this.options.core.evaluate(
+      { host: target.host, port: target.port, binary: target.binary, pid: target.pid, method, path: raw.split('?')[0], query },
+      { method, path: url.pathname },
+    );
+    if (!verdict.allowed) return this.deny(res, target.host, target.port, verdict.decision.stage, verdict.decision.reason, verdict);
+    this.relay(req, res, { host: target.host, port: target.port, address: target.address, path: raw, secure: true });
+  }
+
+  private relay(req: IncomingMessage, res: ServerResponse, to: { host: string; port: number; address: string; path: string; secure: boolean }) {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
-    const upstream = httpRequest({ host: target, port, method: req.method, path: url.pathname + url.search, headers, agent: this.upstreamAgent, setHost: false });
+    const options = { host: to.address, port: to.port, method: req.method, path: to.path, headers, setHost: false };
+    const upstream = to.secure
+      ? httpsRequest({ ...options, agent: this.upstreamTlsAgent, servername: isIP(to.host) ? undefined : to.host })
+      : httpRequest({ ...options, agent: this.upstreamAgent });
     upstream.on('response', (up) => {
       const out: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(up.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
@@ -174,6 +206,17 @@ export class EgressProxy {
       return;
     }
     const address = destination.address;
+    const inspect = verdict.decision.inspect;
+    if (inspect && inspect.tls !== 'skip') {
+      // L7 rules apply inside this tunnel: terminate TLS and decide every request, or refuse — never tunnel blind.
+      if (!this.interceptor) {
+        this.stats.denied++;
+        socket.end(rawDenial({ host: target.host, port: target.port, stage: 'l7', reason: 'this endpoint has L7 rules but TLS inspection is not available in this core' }));
+        return;
+      }
+      await this.interceptor.intercept(socket, head, { host: target.host, port: target.port, address, binary: who.binary, pid: who.pid });
+      return;
+    }
     const upstream = connect({ host: address, port: target.port });
     upstream.setNoDelay(true);
     upstream.once('connect', () => {
