@@ -27,6 +27,8 @@ export interface ProxyOptions {
   allowLoopback?: boolean;
   /** Issues leaf certificates for TLS termination on inspected endpoints. Without it, such CONNECTs are refused. */
   tls?: LeafIssuer;
+  /** Client timeouts; a client that dribbles its headers (slowloris) is cut off after headersMs. */
+  timeouts?: { headersMs?: number; requestMs?: number };
 }
 
 export interface ProxyStats {
@@ -50,7 +52,15 @@ export class EgressProxy {
 
   constructor(private readonly options: ProxyOptions) {
     if (options.tls) this.interceptor = new TlsInterceptor(options.tls, (req, res, target) => void this.inspected(req, res, target).catch((error) => this.fail(res, error)));
-    this.server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 });
+    const headersMs = options.timeouts?.headersMs ?? 10_000;
+    this.server = createServer({
+      maxHeaderSize: 16 * 1024,
+      headersTimeout: headersMs,
+      requestTimeout: options.timeouts?.requestMs ?? 120_000,
+      keepAliveTimeout: 5_000,
+      // Node checks the timeouts above only this often (30 s by default): check at least once a second.
+      connectionsCheckingInterval: Math.min(1_000, headersMs),
+    });
     this.server.on('request', (req, res) => void this.forward(req, res).catch((error) => this.fail(res, error)));
     this.server.on('connect', (req, socket, head) => void this.tunnel(req, socket as Socket, head).catch(() => socket.destroy()));
     this.server.on('connection', (socket: Socket) => {
@@ -129,11 +139,11 @@ export class EgressProxy {
     try {
       url = new URL(req.url ?? '');
     } catch {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('openshell-term is a proxy: send absolute-form requests (http://host/path) or CONNECT\n');
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('openshell-term is a proxy: send absolute-form requests (http://host/path) or CONNECT\n');
       return;
     }
     if (url.protocol !== 'http:') {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end(`unsupported scheme ${url.protocol}; use CONNECT for https\n`);
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end(`unsupported scheme ${url.protocol}; use CONNECT for https\n`);
       return;
     }
     const host = url.hostname.replace(/^\[|\]$/g, '');
