@@ -122,3 +122,28 @@ describe('binary identity', () => {
     }
   }, 20_000);
 });
+
+describe('run --isolate', () => {
+  const rootOnLinux = process.platform === 'linux' && process.getuid?.() === 0;
+  it.runIf(rootOnLinux)('an agent that ignores the proxy cannot reach anything; through the proxy it can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-iso-'));
+    const policy = join(dir, 'policy.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(policy, `version: 1\nnetwork_policies:\n  up:\n    name: up\n    endpoints: [{host: up.test, port: ${upstream.port}}]\n    binaries: [{path: "**"}]\n`);
+    const common = ['run', '--isolate', '--state-dir', dir, '--policy', policy, '--resolve', 'up.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '0', '--'];
+    const bypass = await runCli([...common, 'curl', '-s', '--max-time', '3', '--noproxy', '*', `http://127.0.0.1:${upstream.port}/`]);
+    expect(bypass.code).not.toBe(0);
+    expect(bypass.stdout).toBe('');
+    const viaProxy = await runCli([...common, 'curl', '-s', '--max-time', '5', `http://up.test:${upstream.port}/`]);
+    expect(viaProxy.stdout).toBe('simple index');
+    expect(viaProxy.code).toBe(0);
+    const { stdout } = await exec('ip', ['netns', 'list']);
+    expect(stdout).not.toMatch(/ost-[0-9a-f]{6}/); // cleaned up
+  }, 30_000);
+
+  it.runIf(!rootOnLinux)('without root it says why, clearly', async () => {
+    const r = await runCli(['run', '--isolate', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--isolate needs');
+  });
+});

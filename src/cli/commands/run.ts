@@ -6,6 +6,8 @@ import { UsageError } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
 import { readRuntimeInfo } from '../../core/state/state-dir.js';
 import { startStandalone, type Standalone } from '../../gateway/embedded/standalone.js';
+import { createIsolatedNetwork, isolationUnavailable, type IsolatedNetwork } from '../../core/isolation/network-namespace.js';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 
 /** The environment an agent gets: every proxy variable, upper and lower case; nothing bypasses the proxy. */
 export function proxyEnvironment(base: NodeJS.ProcessEnv, proxy: string): NodeJS.ProcessEnv {
@@ -31,13 +33,16 @@ function alive(pid: number): boolean {
 
 export const runCommand: Command = {
   path: ['run'],
-  usage: 'run [--state-dir DIR] [core flags] -- CMD ARGS...',
+  usage: 'run [--state-dir DIR] [--isolate] [core flags] -- CMD ARGS...',
   summary: 'Run an agent through the core (the running one for the state dir, or one started in-process). Exits with the agent\'s exit code.',
-  flags: CORE_FLAGS,
+  flags: { ...CORE_FLAGS, isolate: { type: 'boolean', description: 'Linux, root: run the agent in a network namespace whose only reachable address is the proxy' } },
   allowPositionals: true,
   async run(args, io) {
     if (args.positionals.length === 0) throw new UsageError('give the command to run after --, e.g. run -- curl https://pypi.org/simple/');
     const dir = stateDirOf(args, io.env);
+    const isolate = Boolean(args.flags.isolate);
+    const unavailable = isolate ? isolationUnavailable() : undefined;
+    if (unavailable) throw new UsageError(unavailable);
     const info = await readRuntimeInfo(dir);
     let embedded: Standalone | undefined;
     let proxy: string;
@@ -49,7 +54,21 @@ export const runCommand: Command = {
       proxy = embedded.proxyAddress;
       io.stderr.write(`openshell-term: started a core for ${dir} (proxy ${proxy}); decide requests with: openshell-term requests --state-dir ${dir}\n`);
     }
-    const [cmd, ...rest] = args.positionals;
+    let network: IsolatedNetwork | undefined;
+    let relay: Server | undefined;
+    if (isolate) {
+      network = await createIsolatedNetwork();
+      if (embedded) {
+        const at = await embedded.proxy.listen(network.hostAddress, 0);
+        proxy = `${network.hostAddress}:${at.port}`;
+      } else {
+        // A core in another process listens on loopback only: relay the namespace's side to it.
+        relay = await relayTo(network.hostAddress, proxy);
+        proxy = `${network.hostAddress}:${(relay.address() as AddressInfo).port}`;
+      }
+      io.stderr.write(`openshell-term: isolated in network namespace ${network.name}; the only reachable address is the proxy (${proxy})\n`);
+    }
+    const [cmd, ...rest] = network ? [...network.execPrefix, ...args.positionals] : args.positionals;
     const child = spawn(cmd, rest, { stdio: 'inherit', env: proxyEnvironment(io.env, proxy) });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
@@ -63,7 +82,25 @@ export const runCommand: Command = {
     });
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
+    relay?.close();
     await embedded?.stop();
+    await network?.destroy();
     return code;
   },
 };
+
+/** A plain TCP relay from the namespace side to a proxy listening elsewhere on this host. */
+function relayTo(host: string, target: string): Promise<Server> {
+  const colon = target.lastIndexOf(':');
+  const [targetHost, targetPort] = [target.slice(0, colon).replace(/^\[|\]$/g, ''), Number(target.slice(colon + 1))];
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, targetHost);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve(server));
+  });
+}

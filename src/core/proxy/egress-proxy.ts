@@ -43,7 +43,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 
 export class EgressProxy {
   readonly stats: ProxyStats = { requests: 0, tunnels: 0, denied: 0, clientErrors: 0 };
-  private readonly server: Server;
+  private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly identities = new WeakMap<Socket, Promise<ClientIdentity>>();
   private readonly upstreamAgent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -52,23 +52,27 @@ export class EgressProxy {
 
   constructor(private readonly options: ProxyOptions) {
     if (options.tls) this.interceptor = new TlsInterceptor(options.tls, (req, res, target) => void this.inspected(req, res, target).catch((error) => this.fail(res, error)));
-    const headersMs = options.timeouts?.headersMs ?? 10_000;
-    this.server = createServer({
+  }
+
+  /** One HTTP server per listening address, all sharing the same handlers. */
+  private createListener(): Server {
+    const headersMs = this.options.timeouts?.headersMs ?? 10_000;
+    const server = createServer({
       maxHeaderSize: 16 * 1024,
       headersTimeout: headersMs,
-      requestTimeout: options.timeouts?.requestMs ?? 120_000,
+      requestTimeout: this.options.timeouts?.requestMs ?? 120_000,
       keepAliveTimeout: 5_000,
       // Node checks the timeouts above only this often (30 s by default): check at least once a second.
       connectionsCheckingInterval: Math.min(1_000, headersMs),
     });
-    this.server.on('request', (req, res) => void this.forward(req, res).catch((error) => this.fail(res, error)));
-    this.server.on('connect', (req, socket, head) => void this.tunnel(req, socket as Socket, head).catch(() => socket.destroy()));
-    this.server.on('connection', (socket: Socket) => {
+    server.on('request', (req, res) => void this.forward(req, res).catch((error) => this.fail(res, error)));
+    server.on('connect', (req, socket, head) => void this.tunnel(req, socket as Socket, head).catch(() => socket.destroy()));
+    server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
     // Garbage, oversized headers, slow clients: answer 400 (or just close) on that connection only.
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       this.stats.clientErrors++;
       if (socket.writable && error.code !== 'ECONNRESET') {
         const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
@@ -76,21 +80,25 @@ export class EgressProxy {
       }
       socket.destroy();
     });
+    return server;
   }
 
+  /** Listens on one more address (the first call is the main one; `run --isolate` adds the namespace side). */
   async listen(host: string, port: number): Promise<AddressInfo> {
+    const server = this.createListener();
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
         resolve();
       });
     });
-    return this.server.address() as AddressInfo;
+    this.servers.push(server);
+    return server.address() as AddressInfo;
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const socket of this.sockets) socket.destroy();
     this.upstreamAgent.destroy();
     this.upstreamTlsAgent.destroy();
