@@ -1,6 +1,7 @@
 // The same-run baseline: the least a Node forward proxy can do — a Set allowlist, no policy engine,
 // no inbox. Run as its own process: node --import tsx bench/proxy/baseline-proxy.ts PORT HOST:IP ALLOWED_HOST
 import { Agent, createServer, request } from 'node:http';
+import { connect } from 'node:net';
 
 const [port, mapping, allowed] = process.argv.slice(2);
 const [mappedHost, mappedIp] = mapping.split(':');
@@ -20,4 +21,16 @@ createServer((req, res) => {
   });
   up.on('error', () => res.writeHead(502).end());
   req.pipe(up);
-}).listen(Number(port), '127.0.0.1');
+})
+  .on('connect', (req, socket, head) => {
+    const [host, p] = (req.url ?? '').split(':');
+    if (!allow.has(host)) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    const up = connect(Number(p), host === mappedHost ? mappedIp : host, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) up.write(head);
+      socket.pipe(up).pipe(socket);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  })
+  .listen(Number(port), '127.0.0.1');

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTable } from '../table.js';
+import { connectSetups, tunnelThroughput } from './connect-load.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOST = 'bench.test';
@@ -88,10 +89,16 @@ export async function benchProxy(): Promise<string> {
   try {
     const upPort = await freePort();
     children.push(tsx('bench/proxy/upstream.ts', [String(upPort), '1024']));
+    const bigPort = await freePort();
+    children.push(tsx('bench/proxy/upstream.ts', [String(bigPort), String(1024 * 1024)]));
+    const sourcePort = await freePort();
+    children.push(tsx('bench/proxy/tunnel-source.ts', [String(sourcePort), '256']));
     await waitForPort(upPort);
+    await waitForPort(bigPort);
+    await waitForPort(sourcePort);
 
     const policy = join(dir, 'policy.yaml');
-    writeFileSync(policy, `version: 1\nnetwork_policies:\n  bench:\n    name: bench\n    endpoints:\n      - { host: ${HOST}, port: ${upPort} }\n    binaries:\n      - { path: "**" }\n`);
+    writeFileSync(policy, `version: 1\nnetwork_policies:\n  bench:\n    name: bench\n    endpoints:\n      - { host: ${HOST}, ports: [${upPort}, ${bigPort}, ${sourcePort}] }\n    binaries:\n      - { path: "**" }\n`);
 
     const proxies: Array<{ name: string; port: number; pid: number }> = [];
     const oursPort = await freePort();
@@ -122,28 +129,46 @@ export async function benchProxy(): Promise<string> {
     }
     for (const p of proxies) await waitForPort(p.port);
 
-    const rows: string[][] = [];
-    const results = new Map<string, { allowed: WrkResult; denied: WrkResult; rss: number }>();
+    const results = new Map<string, Record<string, number>>();
     for (const p of proxies) {
       wrk(p.port, `http://${HOST}:${upPort}/`, 1); // warm-up
       const allowed = wrk(p.port, `http://${HOST}:${upPort}/`);
+      const big = wrk(p.port, `http://${HOST}:${bigPort}/`, 4, 8);
       const denied = wrk(p.port, `http://denied.test:${upPort}/`);
-      results.set(p.name, { allowed, denied, rss: rssPeakMiB(p.pid) });
+      const setups = await connectSetups(p.port, `${HOST}:${upPort}`);
+      const deniedConnect = await connectSetups(p.port, `denied.test:${upPort}`, 2);
+      const one = await tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 1, 256);
+      const eight = await tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 8, 256);
+      results.set(p.name, {
+        allowed: allowed.rps, allowedP99: allowed.p99ms, big: big.rps, denied: denied.rps, deniedP99: denied.p99ms,
+        connect: setups.perSecond, connectP99: setups.p99ms, deniedConnect: deniedConnect.failures / 2,
+        one, eight, rss: rssPeakMiB(p.pid),
+      });
     }
-    const squid = results.get('squid');
-    for (const [name, r] of results) {
-      rows.push([
-        name,
-        Math.round(r.allowed.rps).toLocaleString('en-US'),
-        `${r.allowed.p99ms.toFixed(2)} ms`,
-        Math.round(r.denied.rps).toLocaleString('en-US'),
-        `${r.denied.p99ms.toFixed(2)} ms`,
-        `${r.rss.toFixed(0)} MiB`,
-        squid ? `${(r.allowed.rps / squid.allowed.rps).toFixed(2)}× / ${(r.denied.rps / squid.denied.rps).toFixed(2)}×` : 'n/a',
-      ]);
-    }
-    let out = 'Plain HTTP through each proxy (1 KiB responses, keep-alive, 32 connections, 5 s, wrk; all on loopback)\n';
-    out += formatTable(['proxy', 'allowed req/s', 'p99', 'denied req/s', 'p99', 'RSS peak', 'vs squid (allowed / denied)'], rows);
+    const names = [...results.keys()];
+    const metric = (label: string, key: string, unit: (v: number) => string) => {
+      const row = [label, ...names.map((n) => unit(results.get(n)![key]))];
+      const squid = results.get('squid');
+      if (squid) row.push(`${(results.get('openshell-term')![key] / squid[key]).toFixed(2)}×`);
+      return row;
+    };
+    const n = (v: number) => Math.round(v).toLocaleString('en-US');
+    const ms = (v: number) => `${v.toFixed(2)} ms`;
+    const rows = [
+      metric('allowed HTTP req/s (1 KiB, keep-alive, 32 conns)', 'allowed', n),
+      metric('  p99', 'allowedP99', ms),
+      metric('allowed HTTP req/s (1 MiB bodies, 8 conns)', 'big', n),
+      metric('denied HTTP req/s', 'denied', n),
+      metric('  p99', 'deniedP99', ms),
+      metric('CONNECT tunnel setups/s (16 workers)', 'connect', n),
+      metric('  p99 setup', 'connectP99', ms),
+      metric('denied CONNECT/s', 'deniedConnect', n),
+      metric('tunnel throughput MiB/s, 1 tunnel', 'one', n),
+      metric('tunnel throughput MiB/s, 8 tunnels', 'eight', n),
+      metric('RSS peak MiB', 'rss', n),
+    ];
+    let out = 'Each proxy in its own process; load from wrk and a Node CONNECT client; all on loopback, bounded runs\n';
+    out += formatTable(['metric', ...names, ...(results.has('squid') ? ['ours vs squid'] : [])], rows);
     if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
     out += 'openshell-term runs with policy and binary identity on (one /proc lookup per client connection); TLS termination is not measured here yet.\n';
     return out;
