@@ -8,8 +8,11 @@ import { runCommand } from './cli/commands/run.js';
 import { approveAllCommand, approveCommand, policyGetCommand, policyRevisionsCommand, rejectCommand, requestsCommand, undoCommand } from './cli/commands/feed-commands.js';
 import { PolicyLoadError } from './core/policy/source.js';
 import { didYouMean } from './core/text/did-you-mean.js';
+import { consoleCommand } from './cli/commands/console.js';
+import { VERSION } from './cli/version.js';
 
 export const COMMANDS: Command[] = [
+  consoleCommand,
   coreCommand,
   runCommand,
   requestsCommand,
@@ -24,7 +27,6 @@ export const COMMANDS: Command[] = [
   policyRevisionsCommand,
 ];
 
-const VERSION = '0.1.0';
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length)) + 2;
@@ -35,6 +37,8 @@ function globalHelp(): string {
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}${c.summary.split('. ')[0].replace(/\.$/, '')}`),
+    '',
+    'With no command, openshell-term opens the console (standalone: an embedded core on 127.0.0.1:3128).',
     '',
     'Global flags:',
     '  --help, -h     Show help (also: openshell-term <command> --help)',
@@ -47,6 +51,7 @@ function globalHelp(): string {
 function findCommand(argv: string[]): { command?: Command; rest: string[]; group?: string } {
   let best: Command | undefined;
   for (const command of COMMANDS) {
+    if (command.path.length === 0 && argv.length > 0 && !argv[0].startsWith('-')) continue;
     if (command.path.every((word, i) => argv[i] === word) && (!best || command.path.length > best.path.length)) best = command;
   }
   if (best) return { command: best, rest: argv.slice(best.path.length) };
@@ -55,10 +60,12 @@ function findCommand(argv: string[]): { command?: Command; rest: string[]; group
 }
 
 export async function main(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout.write(globalHelp());
     return 0;
   }
+  // No command, or only flags, selects the console (the product's front door); `console` names it explicitly.
+  if (argv[0] === 'console') argv = argv.slice(1);
   if (argv[0] === '--version') {
     io.stdout.write(`openshell-term ${VERSION}\n`);
     return 0;

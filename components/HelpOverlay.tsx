@@ -1,0 +1,27 @@
+// Every key of the current screen, generated from the keymap, in two columns so it fits at 80×24.
+import { Box, Text } from 'ink';
+import type { Theme } from './theme.js';
+
+export function HelpOverlay({ screen, entries, theme }: { screen: string; entries: Array<{ keys: string; description: string }>; theme: Theme }) {
+  const half = Math.ceil(entries.length / 2);
+  const column = (list: typeof entries) => (
+    <Box flexDirection="column" width="50%" paddingRight={2}>
+      {list.map((e) => (
+        <Text key={e.keys + e.description} wrap="truncate">
+          <Text color={theme.accent}>{e.keys.padEnd(7)}</Text>
+          {e.description}
+        </Text>
+      ))}
+    </Box>
+  );
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor={theme.border} paddingX={1}>
+      <Text bold color={theme.accent}>Keys — {screen}</Text>
+      <Box>
+        {column(entries.slice(0, half))}
+        {column(entries.slice(half))}
+      </Box>
+      <Text color={theme.muted}>? or Esc closes</Text>
+    </Box>
+  );
+}

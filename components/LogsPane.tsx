@@ -1,0 +1,40 @@
+// Logs with k9s follow semantics: following shows the newest lines; scrolling up pauses.
+import { Box, Text } from 'ink';
+import type { LogLine } from '../src/core/engine/log-buffer.js';
+import { safe, truncate } from './format.js';
+import type { Theme } from './theme.js';
+
+export interface LogsPaneProps {
+  lines: LogLine[];
+  /** Index of the last visible line. */
+  cursor: number;
+  following: boolean;
+  height: number;
+  width: number;
+  filter?: string;
+  theme: Theme;
+}
+
+const levelColor = (theme: Theme, level: string) => (level === 'error' ? theme.danger : level === 'warn' ? theme.warn : theme.muted);
+
+export function LogsPane({ lines, cursor, following, height, width, filter, theme }: LogsPaneProps) {
+  const end = Math.min(lines.length, cursor + 1);
+  const start = Math.max(0, end - height);
+  return (
+    <Box flexDirection="column">
+      <Text>
+        {following ? <Text color={theme.ok}>● FOLLOWING</Text> : <Text color={theme.warn}>○ PAUSED</Text>}
+        <Text color={theme.muted}> [{lines.length === 0 ? 0 : end}/{lines.length}]{filter ? ` filter: ${safe(filter)}` : ''}</Text>
+      </Text>
+      {lines.slice(start, end).map((l) => (
+        <Text key={l.seq} wrap="truncate">
+          <Text color={theme.muted}>{new Date(l.time).toISOString().slice(11, 19)} </Text>
+          <Text color={levelColor(theme, l.level)}>{l.level.padEnd(5)} </Text>
+          <Text color={theme.accent}>{safe(l.source).padEnd(8)} </Text>
+          {truncate(safe(l.message), Math.max(10, width - 30))}
+        </Text>
+      ))}
+      {lines.length === 0 && <Text color={theme.muted}>No log lines yet.</Text>}
+    </Box>
+  );
+}

@@ -1,0 +1,48 @@
+// The effective policy, each network_policies entry labelled with the layer it came from, and revisions.
+import { Box, Text } from 'ink';
+import type { PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
+import type { Theme } from './theme.js';
+
+export interface SandboxViewProps {
+  policy?: PolicyView;
+  revisions: RevisionInfo[];
+  height: number;
+  scroll: number;
+  theme: Theme;
+  error?: string;
+}
+
+/** Prefixes each top-level network_policies key line with its origin. */
+export function labelledPolicyLines(policy: PolicyView): string[] {
+  const lines = policy.yaml.split('\n');
+  let inPolicies = false;
+  return lines.map((line) => {
+    if (/^network_policies:/.test(line)) inPolicies = true;
+    else if (/^\S/.test(line)) inPolicies = false;
+    const key = inPolicies ? /^  ([^\s:#][^:]*):\s*$/.exec(line)?.[1] : undefined;
+    return key && policy.origins[key] ? `${line}   # ${policy.origins[key]}` : line;
+  });
+}
+
+export function SandboxView({ policy, revisions, height, scroll, theme, error }: SandboxViewProps) {
+  if (error) return <Text color={theme.danger}>{error}</Text>;
+  if (!policy) return <Text color={theme.muted}>Loading the effective policy…</Text>;
+  const lines = labelledPolicyLines(policy);
+  const bodyHeight = Math.max(3, height - Math.min(revisions.length, 6) - 3);
+  return (
+    <Box flexDirection="column">
+      <Text bold color={theme.accent}>
+        Effective policy — revision {policy.revision.number} <Text color={theme.muted}>sha256:{policy.revision.sha256.slice(0, 12)}</Text>
+      </Text>
+      {lines.slice(scroll, scroll + bodyHeight).map((l, i) => (
+        <Text key={i} wrap="truncate">{l}</Text>
+      ))}
+      <Text bold color={theme.accent}>Revisions</Text>
+      {revisions.slice(-6).reverse().map((r) => (
+        <Text key={r.number} wrap="truncate">
+          <Text color={theme.accent}>{String(r.number).padStart(4)}</Text> {new Date(r.time).toISOString().slice(11, 19)} <Text color={theme.muted}>{r.sha256.slice(0, 10)}</Text> {r.cause}: {r.detail}
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,35 @@
+// Brand │ gateway, mode, health │ sandbox │ pending badge │ policy revision — one line, truncated to
+// the terminal's width (a wrapped line would throw Ink's redraw off by a row).
+import { Text } from 'ink';
+import type { ConnectionState, GatewayInfo } from '../src/gateway/gateway.js';
+import { safe } from './format.js';
+import type { Theme } from './theme.js';
+
+export interface TitleBarProps {
+  gateway: GatewayInfo;
+  connection: ConnectionState;
+  sandbox: string;
+  pending: number;
+  revision?: number;
+  now: number;
+  theme: Theme;
+}
+
+export function TitleBar({ gateway, connection, sandbox, pending, revision, now, theme }: TitleBarProps) {
+  const health =
+    connection.status === 'connected' ? <Text color={theme.ok}>● connected</Text>
+    : connection.status === 'connecting' ? <Text color={theme.warn}>◌ connecting</Text>
+    : <Text color={theme.danger}>○ disconnected{connection.retryAt ? `, retry in ${Math.max(0, Math.ceil((connection.retryAt - now) / 1000))}s` : ''}</Text>;
+  return (
+    <Text wrap="truncate">
+      <Text bold color={theme.accent}>openshell-term</Text>
+      <Text color={theme.muted}> │ </Text>
+      {safe(gateway.name)} ({gateway.mode}) {health}
+      <Text color={theme.muted}> │ </Text>
+      sandbox {safe(sandbox)}
+      <Text color={theme.muted}> │ </Text>
+      <Text color={pending > 0 ? theme.warn : theme.muted} bold={pending > 0}>{pending} pending</Text>
+      {revision !== undefined && <Text color={theme.muted}> │ rev {revision}</Text>}
+    </Text>
+  );
+}

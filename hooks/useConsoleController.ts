@@ -1,0 +1,199 @@
+// Binds keys, store and gateway: owns the console's UI state (screen, selection, overlays, text fields)
+// and the one useInput handler. Gateway calls are fired without awaiting: the key path never waits on I/O.
+import { useInput, type Key } from 'ink';
+import { useEffect, useMemo, useState } from 'react';
+import type { InboxRequest, Lifetime, PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
+import { useConsoleStore, useGateway } from '../src/store/context.js';
+import { commandFor, SCREENS, type CommandId, type Screen } from './keymap.js';
+
+export const LIFETIMES: Lifetime[] = ['session', 'once', '10m'];
+
+export type Overlay = 'none' | 'help' | 'detail' | 'confirm-all';
+export type PromptKind = 'filter' | 'command' | 'reason';
+
+export interface ControllerOptions {
+  rows: number;
+  onQuit(): void;
+  onTheme?(name: string): void;
+}
+
+export function matchesFilter(r: InboxRequest, filter: string): boolean {
+  if (!filter) return true;
+  const f = filter.toLowerCase();
+  return [r.host, `${r.host}:${r.port}`, r.binary, r.status, r.sandbox].some((v) => v.toLowerCase().includes(f));
+}
+
+export function useConsoleController({ rows, onQuit, onTheme }: ControllerOptions) {
+  const gateway = useGateway();
+  const requests = useConsoleStore((s) => s.requests);
+  const order = useConsoleStore((s) => s.order);
+  const logs = useConsoleStore((s) => s.logs);
+  const revision = useConsoleStore((s) => s.revision);
+
+  const [screen, setScreen] = useState<Screen>('inbox');
+  const [overlay, setOverlay] = useState<Overlay>('none');
+  const [prompt, setPrompt] = useState<{ kind: PromptKind; value: string } | undefined>();
+  const [inboxFilter, setInboxFilter] = useState('');
+  const [logsFilter, setLogsFilter] = useState('');
+  const [selectedId, setSelectedId] = useState<string | undefined>();
+  const [lifetimeIndex, setLifetimeIndex] = useState(0);
+  const [status, setStatus] = useState<{ text: string; kind: 'info' | 'error' } | undefined>();
+  const [logCursor, setLogCursor] = useState(0);
+  const [following, setFollowing] = useState(true);
+  const [policy, setPolicy] = useState<PolicyView | undefined>();
+  const [revisions, setRevisions] = useState<RevisionInfo[]>([]);
+  const [policyError, setPolicyError] = useState<string | undefined>();
+  const [policyScroll, setPolicyScroll] = useState(0);
+
+  const visible = useMemo(() => order.map((id) => requests[id]).filter((r) => r && matchesFilter(r, inboxFilter)), [order, requests, inboxFilter]);
+  const visibleLogs = useMemo(() => (logsFilter ? logs.filter((l) => `${l.source} ${l.message}`.toLowerCase().includes(logsFilter.toLowerCase())) : logs), [logs, logsFilter]);
+  const selectedIndex = Math.max(0, visible.findIndex((r) => r.id === selectedId));
+  const selected: InboxRequest | undefined = visible[selectedIndex];
+  const pageSize = Math.max(1, rows - 10);
+
+  // Keep a selection once there are rows; follow new logs while following.
+  useEffect(() => {
+    if (!selected && visible.length > 0) setSelectedId(visible[0].id);
+  }, [selected, visible]);
+  useEffect(() => {
+    if (following) setLogCursor(Math.max(0, visibleLogs.length - 1));
+  }, [following, visibleLogs.length]);
+  // The sandbox screen loads the policy asynchronously, again whenever the revision changes.
+  useEffect(() => {
+    if (screen !== 'sandbox') return;
+    let cancelled = false;
+    Promise.all([gateway.policy(), gateway.revisions()])
+      .then(([p, r]) => !cancelled && (setPolicy(p), setRevisions(r), setPolicyError(undefined)))
+      .catch((e: Error) => !cancelled && setPolicyError(e.message));
+    return () => {
+      cancelled = true;
+    };
+  }, [screen, revision?.number, gateway]);
+
+  const say = (text: string, kind: 'info' | 'error' = 'info') => setStatus({ text, kind });
+  const act = (what: string, run: () => Promise<void>) => {
+    run().then(() => say(what)).catch((e: Error) => say(`${what} failed: ${e.message}`, 'error'));
+  };
+  const lifetime = LIFETIMES[lifetimeIndex];
+
+  const approve = (r: InboxRequest | undefined, life: Lifetime = lifetime) =>
+    r ? act(`approved ${r.id} ${r.host}:${r.port} (${life})`, () => gateway.approve(r.id, life)) : say('nothing selected', 'error');
+  const reject = (r: InboxRequest | undefined, reason?: string) =>
+    r ? act(`rejected ${r.id} ${r.host}:${r.port}`, () => gateway.reject(r.id, reason)) : say('nothing selected', 'error');
+
+  const move = (delta: number) => {
+    if (screen === 'inbox' && visible.length > 0) {
+      const next = Math.min(visible.length - 1, Math.max(0, selectedIndex + delta));
+      setSelectedId(visible[next].id);
+    } else if (screen === 'logs') {
+      setFollowing(false);
+      setLogCursor((c) => Math.min(Math.max(0, visibleLogs.length - 1), Math.max(0, c + delta)));
+    } else if (screen === 'sandbox') {
+      setPolicyScroll((s) => Math.max(0, s + delta));
+    }
+  };
+
+  const runCommandLine = (line: string) => {
+    const [word, ...args] = line.trim().split(/\s+/);
+    const byId = (id?: string) => (id ? requests[id] : undefined);
+    switch (word) {
+      case 'q':
+      case 'quit':
+        return onQuit();
+      case 'approve':
+        return byId(args[0]) ? approve(byId(args[0]), (args[1] as Lifetime) ?? lifetime) : say(`no request '${args[0] ?? ''}'`, 'error');
+      case 'reject':
+        return byId(args[0]) ? reject(byId(args[0]), args.slice(1).join(' ') || undefined) : say(`no request '${args[0] ?? ''}'`, 'error');
+      case 'theme':
+        if (args[0] === 'light' || args[0] === 'dark' || args[0] === 'auto') return onTheme?.(args[0]), say(`theme ${args[0]}`);
+        return say('usage: :theme light|dark|auto', 'error');
+      case 'help':
+        return setOverlay('help');
+      case '':
+      case undefined:
+        return;
+      default:
+        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :theme light)`, 'error');
+    }
+  };
+
+  const run = (id: CommandId) => {
+    switch (id) {
+      case 'approve': return approve(selected);
+      case 'reject': return reject(selected);
+      case 'rejectWithReason': return selected ? setPrompt({ kind: 'reason', value: '' }) : say('nothing selected', 'error');
+      case 'approveAll': {
+        const pending = visible.filter((r) => r.status === 'pending');
+        return pending.length > 0 ? setOverlay('confirm-all') : say('no pending requests to approve');
+      }
+      case 'undo': return selected ? act(`undid ${selected.id}`, () => gateway.undo(selected.id)) : say('nothing selected', 'error');
+      case 'cycleLifetime': return setLifetimeIndex((i) => (i + 1) % LIFETIMES.length);
+      case 'detail': return screen === 'inbox' && selected ? setOverlay('detail') : undefined;
+      case 'filter': return setPrompt({ kind: 'filter', value: screen === 'logs' ? logsFilter : inboxFilter });
+      case 'command': return setPrompt({ kind: 'command', value: '' });
+      case 'help': return setOverlay('help');
+      case 'follow': return setFollowing(true);
+      case 'down': return move(1);
+      case 'up': return move(-1);
+      case 'pageDown': return move(pageSize);
+      case 'pageUp': return move(-pageSize);
+      case 'top': return screen === 'logs' ? (setFollowing(false), setLogCursor(Math.min(visibleLogs.length - 1, pageSize - 1))) : move(-Infinity);
+      case 'bottom': return screen === 'logs' ? setFollowing(true) : move(Infinity);
+      case 'nextScreen': return setScreen(SCREENS[(SCREENS.indexOf(screen) + 1) % SCREENS.length]);
+      case 'prevScreen': return setScreen(SCREENS[(SCREENS.indexOf(screen) + SCREENS.length - 1) % SCREENS.length]);
+      case 'gotoInbox': return setScreen('inbox');
+      case 'gotoDashboard': return setScreen('dashboard');
+      case 'gotoSandbox': return setScreen('sandbox');
+      case 'gotoLogs': return setScreen('logs');
+      case 'back':
+        if (screen === 'inbox' && inboxFilter) return setInboxFilter('');
+        if (screen === 'logs' && logsFilter) return setLogsFilter('');
+        return screen !== 'inbox' ? setScreen('inbox') : undefined;
+      case 'quit':
+        return screen !== 'inbox' ? setScreen('inbox') : onQuit();
+    }
+  };
+
+  const onKey = (input: string, key: Key) => {
+    if (prompt) {
+      if (key.return) {
+        const { kind, value } = prompt;
+        setPrompt(undefined);
+        if (kind === 'filter') (screen === 'logs' ? setLogsFilter : setInboxFilter)(value);
+        else if (kind === 'command') runCommandLine(value);
+        else reject(selected, value || undefined);
+        return;
+      }
+      if (key.escape) return setPrompt(undefined);
+      if (key.backspace || key.delete) return setPrompt({ ...prompt, value: prompt.value.slice(0, -1) });
+      if (!key.ctrl && !key.meta && input) setPrompt({ ...prompt, value: prompt.value + input.replace(/[\u0000-\u001f\u007f]/g, '') });
+      return;
+    }
+    if (overlay === 'confirm-all') {
+      if (input === 'y') {
+        const ids = visible.filter((r) => r.status === 'pending').map((r) => r.id);
+        act(`approved ${ids.length} request${ids.length === 1 ? '' : 's'} (${lifetime})`, () => gateway.approveAll(ids, lifetime));
+      }
+      if (input === 'y' || input === 'n' || key.escape) setOverlay('none');
+      return;
+    }
+    if (overlay !== 'none') {
+      if (key.escape || input === 'q' || (overlay === 'help' && input === '?') || (overlay === 'detail' && key.return)) setOverlay('none');
+      return;
+    }
+    // Several characters in one event (fast typing, tmux send-keys) are several keystrokes.
+    const chars = !key.return && !key.escape && !key.tab && input.length > 1 ? [...input] : [input];
+    for (const ch of chars) {
+      const id = commandFor(screen, ch, key);
+      if (id) run(id);
+    }
+  };
+
+  useInput(onKey);
+
+  return {
+    screen, overlay, prompt, status, lifetime, selected, selectedId: selected?.id, visible, inboxFilter,
+    logs: visibleLogs, logCursor, following, logsFilter, policy, revisions, policyError, policyScroll,
+    pendingVisible: visible.filter((r) => r.status === 'pending').length,
+  };
+}

@@ -1,0 +1,67 @@
+// The one interface the console consumes. Standalone (embedded core), a remote core over the feed, and
+// (later) OpenShell gateways over gRPC all implement it; components never see which.
+import type { PendingRequest } from '../core/inbox/pending-request.js';
+import type { LogLine } from '../core/engine/log-buffer.js';
+
+export type InboxRequest = PendingRequest & {
+  /** The sandbox the request came from (standalone: the local one). */
+  sandbox: string;
+};
+
+export interface RevisionInfo {
+  number: number;
+  sha256: string;
+  time: number;
+  cause: string;
+  detail: string;
+}
+
+export interface GatewayInfo {
+  name: string;
+  mode: 'standalone' | 'remote';
+  endpoint: string;
+  version: string;
+}
+
+export type ConnectionState =
+  | { status: 'connecting' }
+  | { status: 'connected' }
+  | { status: 'disconnected'; error: string; retryAt?: number };
+
+export interface SandboxInfo {
+  name: string;
+  phase: string;
+  policyRevision: number;
+  pending: number;
+  createdAt: number;
+}
+
+export type GatewayEvent =
+  | { type: 'snapshot'; requests: InboxRequest[]; revision: RevisionInfo; logs: LogLine[]; sandboxes: SandboxInfo[] }
+  | { type: 'request'; request: InboxRequest }
+  | { type: 'revision'; revision: RevisionInfo }
+  | { type: 'log'; line: LogLine }
+  | { type: 'connection'; state: ConnectionState };
+
+export type Lifetime = 'once' | 'session' | `${number}m`;
+
+export interface PolicyView {
+  revision: RevisionInfo;
+  yaml: string;
+  /** network_policies key → the layer it came from ("baseline", a preset name, or "session approval"). */
+  origins: Record<string, string>;
+}
+
+export interface Gateway {
+  readonly info: GatewayInfo;
+  /** Events in order; the first after start() is a snapshot. Returns an unsubscribe function. */
+  subscribe(listener: (event: GatewayEvent) => void): () => void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  approve(id: string, lifetime: Lifetime): Promise<void>;
+  reject(id: string, reason?: string): Promise<void>;
+  approveAll(ids: string[], lifetime: Lifetime): Promise<void>;
+  undo(id: string): Promise<void>;
+  policy(revision?: number): Promise<PolicyView>;
+  revisions(): Promise<RevisionInfo[]>;
+}

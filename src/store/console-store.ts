@@ -1,0 +1,80 @@
+// The console's one store: remote data only (requests, revision, logs, sandboxes, connection). Gateway
+// events are its only writer, applied in batches; components select narrowly from it.
+import { createStore } from 'zustand/vanilla';
+import type { LogLine } from '../core/engine/log-buffer.js';
+import type { ConnectionState, GatewayEvent, GatewayInfo, InboxRequest, RevisionInfo, SandboxInfo } from '../gateway/gateway.js';
+
+export const MAX_LOG_LINES = 5000;
+
+export interface ConsoleData {
+  gateway: GatewayInfo;
+  connection: ConnectionState;
+  /** Requests by id, and ids newest first (stable references between unrelated updates). */
+  requests: Record<string, InboxRequest>;
+  order: string[];
+  revision?: RevisionInfo;
+  logs: LogLine[];
+  sandboxes: SandboxInfo[];
+  /** Bumped on every applied batch: lets views re-render countdowns without a timer of their own. */
+  version: number;
+}
+
+export interface ConsoleStore extends ConsoleData {
+  apply(events: GatewayEvent[]): void;
+}
+
+export function createConsoleStore(gateway: GatewayInfo) {
+  return createStore<ConsoleStore>()((set) => ({
+    gateway,
+    connection: { status: 'connecting' },
+    requests: {},
+    order: [],
+    logs: [],
+    sandboxes: [],
+    version: 0,
+    apply(events) {
+      set((state) => reduce(state, events));
+    },
+  }));
+}
+
+/** Applies a batch of events in one update (one render), however many events arrived. */
+export function reduce(state: ConsoleData, events: GatewayEvent[]): Partial<ConsoleData> {
+  let requests = state.requests;
+  let order = state.order;
+  let logs = state.logs;
+  let { revision, sandboxes, connection } = state;
+  let newLogs: LogLine[] = [];
+  for (const event of events) {
+    switch (event.type) {
+      case 'snapshot':
+        requests = Object.fromEntries(event.requests.map((r) => [r.id, r]));
+        order = [...event.requests].sort((a, b) => b.firstSeen - a.firstSeen).map((r) => r.id);
+        revision = event.revision;
+        logs = event.logs.slice(-MAX_LOG_LINES);
+        newLogs = [];
+        sandboxes = event.sandboxes;
+        break;
+      case 'request':
+        if (requests === state.requests) requests = { ...requests };
+        if (!(event.request.id in requests)) order = [event.request.id, ...order];
+        requests[event.request.id] = event.request;
+        break;
+      case 'revision':
+        revision = event.revision;
+        sandboxes = sandboxes.map((s) => ({ ...s, policyRevision: event.revision.number }));
+        break;
+      case 'log':
+        newLogs.push(event.line);
+        break;
+      case 'connection':
+        connection = event.state;
+        break;
+    }
+  }
+  if (newLogs.length > 0) {
+    logs = logs.concat(newLogs);
+    if (logs.length > MAX_LOG_LINES) logs = logs.slice(logs.length - MAX_LOG_LINES);
+  }
+  return { requests, order, logs, revision, sandboxes, connection, version: state.version + 1 };
+}
