@@ -83,7 +83,7 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
       io.stderr.write(`Run 'openshell-term ${group} --help' to see the subcommands.\n`);
       return EXIT_USAGE;
     }
-    const names = [...new Set(COMMANDS.map((c) => c.path[0]))];
+    const names = [...new Set(COMMANDS.filter((c) => c.path.length > 0).map((c) => c.path[0]))];
     const word = argv[0];
     io.stderr.write(`openshell-term: unknown ${word.startsWith('-') ? 'flag' : 'command'} '${word}'${didYouMean(word, names)}\n`);
     io.stderr.write("Run 'openshell-term --help' to see the commands.\n");
@@ -98,8 +98,9 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`openshell-term ${command.path.join(' ')}: ${error.message}\n`);
-      io.stderr.write(`Run 'openshell-term ${command.path.join(' ')} --help' for usage.\n`);
+      const name = ['openshell-term', ...command.path].join(' ');
+      io.stderr.write(`${name}: ${error.message}\n`);
+      io.stderr.write(`Run '${name} --help' for usage.\n`);
       return EXIT_USAGE;
     }
     if (error instanceof PolicyLoadError) {
