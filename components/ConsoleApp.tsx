@@ -68,8 +68,11 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
   return (
     <Box flexDirection="column" height={rows - 2} width={columns}>
       <TitleBar gateway={gateway} connection={connection} sandbox={sandboxes[0]?.name ?? '—'} pending={pending} revision={revision?.number} now={now} theme={theme} />
+      {/* Children must not shrink: Yoga would squeeze lines onto each other. Too tall is clipped instead. */}
       <Box flexDirection="column" height={bodyHeight} overflow="hidden">
-        {body}
+        <Box flexDirection="column" flexShrink={0}>
+          {body}
+        </Box>
       </Box>
       {c.prompt ? <Prompt label={PROMPT_LABEL[c.prompt.kind]} value={c.prompt.value} theme={theme} /> : <Text> </Text>}
       <NavBar hints={hintsFor(c.screen)} lifetime={c.screen === 'inbox' ? c.lifetime : undefined} status={c.status} theme={theme} />

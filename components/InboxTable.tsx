@@ -43,8 +43,8 @@ export function InboxTable({ rows, selectedId, height, width, now, filter, total
   const view = visibleWindow(rows, selected, height);
   // Columns share what the terminal leaves after the fixed ones.
   const flexible = Math.max(24, width - 50);
-  const destWidth = Math.floor(flexible * 0.45);
-  const reqWidth = Math.floor(flexible * 0.35);
+  const destWidth = Math.floor(flexible * 0.5);
+  const reqWidth = flexible - destWidth;
   const data = view.rows.map((r) => ({
     ' ': r.id === selectedId ? '›' : ' ',
     id: r.id,
