@@ -1,0 +1,75 @@
+// The whole product in a real terminal: the console (standalone) in tmux, a real agent (curl) through
+// its proxy, decisions by keystroke.
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { freePort, haveTmux, TmuxSession } from '../helpers/tmux.js';
+import { startUpstream } from '../helpers/upstream.js';
+
+const exec = promisify(execFile);
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let tmux: TmuxSession;
+let proxy: string;
+
+const curl = async (url: string) => {
+  const { stdout } = await exec('curl', ['-s', '-o', '-', '-w', '\\n%{http_code}', '-x', proxy, url]);
+  const lines = stdout.split('\n');
+  return { status: Number(lines.pop()), body: lines.join('\n') };
+};
+
+describe.runIf(haveTmux())('console end to end (tmux)', () => {
+  beforeAll(async () => {
+    upstream = await startUpstream('hello through the console');
+    const port = await freePort();
+    proxy = `http://127.0.0.1:${port}`;
+    const stateDir = mkdtempSync(join(tmpdir(), 'ost-e2e-'));
+    tmux = new TmuxSession();
+    const hosts = ['pypi.test', 'tracker.test'].map((h) => `--resolve ${h}:127.0.0.1`).join(' ');
+    await tmux.start(`${process.execPath} ${BIN} --state-dir ${stateDir} --proxy-listen 127.0.0.1:${port} ${hosts} --allow-loopback --hold-timeout 20`);
+    await tmux.waitFor((s) => s.includes('● connected'), 'the console');
+  });
+
+  afterAll(async () => {
+    await tmux?.stop();
+    await upstream?.close();
+  });
+
+  it('a request appears; a approves it and curl gets 200; the next one passes without prompting', async () => {
+    const pending = curl(`http://pypi.test:${upstream.port}/simple/requests/`);
+    const screen = await tmux.waitFor((s) => s.includes('pypi.test') && /held \d+s/.test(s), 'the held request');
+    expect(screen).toContain('GET /simple/requests/');
+    expect(screen).toContain('curl');
+    await tmux.press('a');
+    expect(await pending).toEqual({ status: 200, body: 'hello through the console' });
+    await tmux.waitFor((s) => s.includes('approved'), 'approved status');
+    expect((await curl(`http://pypi.test:${upstream.port}/simple/other/`)).status).toBe(200);
+  }, 30_000);
+
+  it('r rejects: the agent gets a 403 naming the request', async () => {
+    const pending = curl(`http://tracker.test:${upstream.port}/collect`);
+    await tmux.waitFor((s) => s.includes('tracker.test') && /held \d+s/.test(s), 'the second held request');
+    // The newest request is at the top, and selected on arrival only when nothing else is: go to the top.
+    await tmux.press('g', 'r');
+    const r = await pending;
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body)).toMatchObject({ error: 'egress_denied', host: 'tracker.test' });
+    await tmux.waitFor((s) => s.includes('rejected'), 'rejected status');
+  }, 30_000);
+
+  it('the screen never shows an error, and q quits', async () => {
+    expect(await tmux.screen()).not.toContain('Error');
+    await tmux.press('q');
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      alive = await tmux.alive();
+      if (alive) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(alive).toBe(false);
+    // Its proxy is gone with it: the held-request machinery shut down cleanly.
+    await expect(curl(`http://pypi.test:${upstream.port}/`)).rejects.toThrow();
+  }, 20_000);
+});
