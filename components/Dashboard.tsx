@@ -1,4 +1,5 @@
 // Gateways and sandboxes at a glance.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from 'ink-table';
 import type { ConnectionState, GatewayInfo, SandboxInfo } from '../src/gateway/gateway.js';
@@ -13,7 +14,7 @@ export interface DashboardProps {
   theme: Theme;
 }
 
-export function Dashboard({ gateways, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
+function DashboardView({ gateways, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
   return (
     <Box flexDirection="column">
       <Text bold color={theme.accent}>Gateways</Text>
@@ -29,3 +30,6 @@ export function Dashboard({ gateways, sandboxes, pendingBySandbox, now, theme }:
     </Box>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const Dashboard = memo(DashboardView);

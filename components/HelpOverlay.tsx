@@ -1,8 +1,9 @@
 // Every key of the current screen, generated from the keymap, in two columns so it fits at 80×24.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { Theme } from './theme.js';
 
-export function HelpOverlay({ screen, entries, theme }: { screen: string; entries: Array<{ keys: string; description: string }>; theme: Theme }) {
+function HelpOverlayView({ screen, entries, theme }: { screen: string; entries: Array<{ keys: string; description: string }>; theme: Theme }) {
   const half = Math.ceil(entries.length / 2);
   const column = (list: typeof entries) => (
     <Box flexDirection="column" width="50%" paddingRight={2}>
@@ -25,3 +26,6 @@ export function HelpOverlay({ screen, entries, theme }: { screen: string; entrie
     </Box>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const HelpOverlay = memo(HelpOverlayView);

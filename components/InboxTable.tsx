@@ -1,5 +1,6 @@
 // Pending requests as a table: ink-table lays out the columns; only the visible window of rows is given
 // to it, so a long inbox costs nothing extra to draw.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from 'ink-table';
 import type { InboxRequest } from '../src/gateway/gateway.js';
@@ -31,7 +32,7 @@ export function visibleWindow<T>(rows: T[], selected: number, height: number): {
   return { start, rows: rows.slice(start, start + h) };
 }
 
-export function InboxTable({ rows, selectedId, height, width, now, filter, total, theme }: InboxTableProps) {
+function InboxTableView({ rows, selectedId, height, width, now, filter, total, theme }: InboxTableProps) {
   if (rows.length === 0) {
     return (
       <Box flexDirection="column" paddingY={1}>
@@ -64,3 +65,6 @@ export function InboxTable({ rows, selectedId, height, width, now, filter, total
     </Box>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const InboxTable = memo(InboxTableView);

@@ -1,4 +1,5 @@
 // Logs with k9s follow semantics: following shows the newest lines; scrolling up pauses.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { LogLine } from '../src/core/engine/log-buffer.js';
 import { safe, truncate } from './format.js';
@@ -17,7 +18,7 @@ export interface LogsPaneProps {
 
 const levelColor = (theme: Theme, level: string) => (level === 'error' ? theme.danger : level === 'warn' ? theme.warn : theme.muted);
 
-export function LogsPane({ lines, cursor, following, height, width, filter, theme }: LogsPaneProps) {
+function LogsPaneView({ lines, cursor, following, height, width, filter, theme }: LogsPaneProps) {
   const end = Math.min(lines.length, cursor + 1);
   const start = Math.max(0, end - height);
   return (
@@ -38,3 +39,6 @@ export function LogsPane({ lines, cursor, following, height, width, filter, them
     </Box>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const LogsPane = memo(LogsPaneView);

@@ -1,5 +1,6 @@
 // The keys that work right now (generated from the keymap), the approval lifetime, and one status line;
 // each a single line truncated to the terminal's width.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { Theme } from './theme.js';
 
@@ -10,7 +11,7 @@ export interface NavBarProps {
   theme: Theme;
 }
 
-export function NavBar({ hints, lifetime, status, theme }: NavBarProps) {
+function NavBarView({ hints, lifetime, status, theme }: NavBarProps) {
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
@@ -30,3 +31,6 @@ export function NavBar({ hints, lifetime, status, theme }: NavBarProps) {
     </Box>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const NavBar = memo(NavBarView);

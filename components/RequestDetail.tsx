@@ -1,5 +1,6 @@
 // Every field of one request, its L7 samples, why it was stopped, and exactly what approving would add
 // (as policy YAML) — compact enough to fit an 80×24 terminal.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { stringify } from 'yaml';
 import { approvalKey, approvalRule } from '../src/core/approvals/session-approvals.js';
@@ -21,7 +22,7 @@ export function approvalYaml(r: InboxRequest, now: number): string {
   ].join('\n');
 }
 
-export function RequestDetail({ request: r, now, theme }: { request: InboxRequest; now: number; theme: Theme }) {
+function RequestDetailView({ request: r, now, theme }: { request: InboxRequest; now: number; theme: Theme }) {
   const field = (label: string, value: string) => (
     <Text wrap="truncate">
       <Text color={theme.muted}>{label.padEnd(12)}</Text>
@@ -46,3 +47,6 @@ export function RequestDetail({ request: r, now, theme }: { request: InboxReques
     </Box>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const RequestDetail = memo(RequestDetailView);

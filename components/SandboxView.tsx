@@ -1,4 +1,5 @@
 // The effective policy, each network_policies entry labelled with the layer it came from, and revisions.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
 import type { Theme } from './theme.js';
@@ -24,7 +25,7 @@ export function labelledPolicyLines(policy: PolicyView): string[] {
   });
 }
 
-export function SandboxView({ policy, revisions, height, scroll, theme, error }: SandboxViewProps) {
+function SandboxViewView({ policy, revisions, height, scroll, theme, error }: SandboxViewProps) {
   if (error) return <Text color={theme.danger}>{error}</Text>;
   if (!policy) return <Text color={theme.muted}>Loading the effective policy…</Text>;
   const lines = labelledPolicyLines(policy);
@@ -46,3 +47,6 @@ export function SandboxView({ policy, revisions, height, scroll, theme, error }:
     </Box>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const SandboxView = memo(SandboxViewView);

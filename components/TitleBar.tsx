@@ -1,5 +1,6 @@
 // Brand │ gateway, mode, health │ sandbox │ pending badge │ policy revision — one line, truncated to
 // the terminal's width (a wrapped line would throw Ink's redraw off by a row).
+import { memo } from 'react';
 import { Text } from 'ink';
 import type { ConnectionState, GatewayInfo } from '../src/gateway/gateway.js';
 import { safe } from './format.js';
@@ -15,7 +16,7 @@ export interface TitleBarProps {
   theme: Theme;
 }
 
-export function TitleBar({ gateway, connection, sandbox, pending, revision, now, theme }: TitleBarProps) {
+function TitleBarView({ gateway, connection, sandbox, pending, revision, now, theme }: TitleBarProps) {
   const health =
     connection.status === 'connected' ? <Text color={theme.ok}>● connected</Text>
     : connection.status === 'connecting' ? <Text color={theme.warn}>◌ connecting</Text>
@@ -33,3 +34,6 @@ export function TitleBar({ gateway, connection, sandbox, pending, revision, now,
     </Text>
   );
 }
+
+/** Memoised: re-renders only when its props change (not on every unrelated store flush). */
+export const TitleBar = memo(TitleBarView);

@@ -38,7 +38,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [selectedId, setSelectedId] = useState<string | undefined>();
   const [lifetimeIndex, setLifetimeIndex] = useState(0);
   const [status, setStatus] = useState<{ text: string; kind: 'info' | 'error' } | undefined>();
-  const [logCursor, setLogCursor] = useState(0);
+  const [pausedCursor, setPausedCursor] = useState(0);
   const [following, setFollowing] = useState(true);
   const [policy, setPolicy] = useState<PolicyView | undefined>();
   const [revisions, setRevisions] = useState<RevisionInfo[]>([]);
@@ -48,16 +48,16 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const visible = useMemo(() => order.map((id) => requests[id]).filter((r) => r && matchesFilter(r, inboxFilter)), [order, requests, inboxFilter]);
   const visibleLogs = useMemo(() => (logsFilter ? logs.filter((l) => `${l.source} ${l.message}`.toLowerCase().includes(logsFilter.toLowerCase())) : logs), [logs, logsFilter]);
   const selectedIndex = Math.max(0, visible.findIndex((r) => r.id === selectedId));
+  // While following, the cursor is the newest line: derived, not copied into state on every new line.
+  const logCursor = following ? Math.max(0, visibleLogs.length - 1) : Math.min(pausedCursor, Math.max(0, visibleLogs.length - 1));
   const selected: InboxRequest | undefined = visible[selectedIndex];
   const pageSize = Math.max(1, rows - 10);
 
-  // Keep a selection once there are rows; follow new logs while following.
+  // Keep a selection once there are rows.
   useEffect(() => {
     if (!selected && visible.length > 0) setSelectedId(visible[0].id);
   }, [selected, visible]);
-  useEffect(() => {
-    if (following) setLogCursor(Math.max(0, visibleLogs.length - 1));
-  }, [following, visibleLogs.length]);
+
   // The sandbox screen loads the policy asynchronously, again whenever the revision changes.
   useEffect(() => {
     if (screen !== 'sandbox') return;
@@ -87,7 +87,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       setSelectedId(visible[next].id);
     } else if (screen === 'logs') {
       setFollowing(false);
-      setLogCursor((c) => Math.min(Math.max(0, visibleLogs.length - 1), Math.max(0, c + delta)));
+      setPausedCursor(Math.min(Math.max(0, visibleLogs.length - 1), Math.max(0, logCursor + delta)));
     } else if (screen === 'sandbox') {
       setPolicyScroll((s) => Math.max(0, s + delta));
     }
@@ -137,7 +137,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case 'up': return move(-1);
       case 'pageDown': return move(pageSize);
       case 'pageUp': return move(-pageSize);
-      case 'top': return screen === 'logs' ? (setFollowing(false), setLogCursor(Math.min(visibleLogs.length - 1, pageSize - 1))) : move(-Infinity);
+      case 'top': return screen === 'logs' ? (setFollowing(false), setPausedCursor(Math.min(visibleLogs.length - 1, pageSize - 1))) : move(-Infinity);
       case 'bottom': return screen === 'logs' ? setFollowing(true) : move(Infinity);
       case 'nextScreen': return setScreen(SCREENS[(SCREENS.indexOf(screen) + 1) % SCREENS.length]);
       case 'prevScreen': return setScreen(SCREENS[(SCREENS.indexOf(screen) + SCREENS.length - 1) % SCREENS.length]);

@@ -176,6 +176,26 @@ describe('console', () => {
     expect(frame).not.toMatch(/\u001b\[2J|\u001b\]0;|\u202e|\u0007/);
   });
 
+  it('a burst of 3,000 log lines and 200 requests renders without errors, logs still following', async () => {
+    ui = await startConsole({ holdTimeoutSeconds: 0 });
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      await ui.press('4');
+      for (let i = 0; i < 3000; i++) ui.core.log('info', 'agent', `line ${i}`);
+      for (let i = 0; i < 200; i++) void ui.core.evaluate({ host: `h${i}.burst.test`, port: 443, binary: '/usr/bin/node' });
+      const frame = await ui.waitForFrame((f) => f.includes('line 2999'));
+      expect(frame).toContain('● FOLLOWING');
+      expect(frame).not.toContain('Error');
+      await ui.press('1');
+      await ui.waitForFrame((f) => f.includes('200 pending'));
+    } finally {
+      console.error = original;
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('q on the inbox quits', async () => {
     ui = await startConsole();
     await ui.press('q');

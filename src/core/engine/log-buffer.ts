@@ -1,4 +1,5 @@
-// A bounded ring of recent log lines: the console and feed read it; memory never grows past capacity.
+// A bounded ring of recent log lines: the console and feed read it; memory never grows past capacity,
+// and adding a line is O(1) however full the ring is.
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -11,20 +12,31 @@ export interface LogLine {
 }
 
 export class LogBuffer {
-  private readonly lines: LogLine[] = [];
+  private readonly ring: Array<LogLine | undefined>;
+  private next = 0;
+  private size = 0;
   private seq = 0;
 
-  constructor(private readonly capacity = 5000) {}
+  constructor(private readonly capacity = 5000) {
+    this.ring = new Array(capacity);
+  }
 
   push(level: LogLevel, source: string, message: string): LogLine {
     const line = { seq: ++this.seq, time: Date.now(), level, source, message };
-    this.lines.push(line);
-    if (this.lines.length > this.capacity) this.lines.shift();
+    this.ring[this.next] = line;
+    this.next = (this.next + 1) % this.capacity;
+    this.size = Math.min(this.size + 1, this.capacity);
     return line;
   }
 
-  /** Lines after a sequence number (for resuming a stream without duplicates). */
+  /** Lines after a sequence number, oldest first (for resuming a stream without duplicates). */
   since(seq = 0): LogLine[] {
-    return this.lines.filter((l) => l.seq > seq);
+    const out: LogLine[] = [];
+    const start = (this.next - this.size + this.capacity) % this.capacity;
+    for (let i = 0; i < this.size; i++) {
+      const line = this.ring[(start + i) % this.capacity]!;
+      if (line.seq > seq) out.push(line);
+    }
+    return out;
   }
 }
