@@ -93,7 +93,7 @@ export function entityManagement(event: ConfigEvent, time: number): Record<strin
   const activity = CONFIG_ACTIVITY[event.change];
   const entity: Record<string, unknown> = { name: redactText(event.target), type: event.change };
   if (event.revision !== undefined) entity.version = String(event.revision);
-  const record: Record<string, unknown> = {
+  return {
     class_uid: 3004,
     class_name: 'Entity Management',
     category_uid: 3,
@@ -107,11 +107,10 @@ export function entityManagement(event: ConfigEvent, time: number): Record<strin
     severity: SEVERITY[1],
     status_id: 1,
     status: 'Success',
+    message: redactText(event.detail ?? `${event.change} ${event.target}`),
     actor: { user: { name: event.actor } },
     entity,
     metadata: METADATA,
     unmapped: { change: event.change, ...(event.revision !== undefined ? { revision: event.revision } : {}) },
   };
-  if (event.detail !== undefined) record.message = redactText(event.detail);
-  return record;
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncDirectory } from './sync-directory.js';
 
 // Temp names: `.<target>.<pid>.<12 hex>.atomic-tmp`, hidden, in the target's directory (a rename across
 // file systems would not be atomic). The pid lets cleanup tell a crashed writer's leftovers from a live one's.
@@ -93,20 +94,5 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Makes a rename in `dir` durable. Windows cannot open a directory for syncing; there it is skipped. */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch (error) {
-    // Some file systems do not support fsync on a directory; the rename itself has still happened.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EISDIR') throw error;
-  } finally {
-    await handle.close();
   }
 }

@@ -1,7 +1,8 @@
 // The core's state directory: where its token, runtime address file, CA and presets live. Private to the
 // user (0700); secrets in it are 0600.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,7 +38,7 @@ export async function loadOrCreateToken(dir: string): Promise<string> {
     // fall through: create it
   }
   const token = randomBytes(32).toString('hex');
-  await writePrivateFile(file, token + '\n');
+  await writeFileAtomic(file, token + '\n', { mode: 0o600 });
   return token;
 }
 
@@ -50,7 +51,7 @@ export async function readToken(dir: string): Promise<string | undefined> {
 }
 
 export async function writeRuntimeInfo(dir: string, info: RuntimeInfo): Promise<void> {
-  await writePrivateFile(join(dir, RUNTIME_FILE), JSON.stringify(info, null, 2) + '\n');
+  await writeFileAtomic(join(dir, RUNTIME_FILE), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
 }
 
 export async function readRuntimeInfo(dir: string): Promise<RuntimeInfo | undefined> {
@@ -59,14 +60,4 @@ export async function readRuntimeInfo(dir: string): Promise<RuntimeInfo | undefi
   } catch {
     return undefined;
   }
-}
-
-/** Write-then-rename with fsync, mode 0600: a crash leaves the old file or the new one, never half of one. */
-async function writePrivateFile(file: string, data: string): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(temp, data, { mode: 0o600 });
-  const handle = await open(temp, 'r+');
-  await handle.sync();
-  await handle.close();
-  await rename(temp, file);
 }

@@ -1,0 +1,212 @@
+// The audit log: every decision and every operator change as one OCSF JSON line (mapping in ocsf.ts, privacy
+// rule in redact.ts), appended to a size-rotated file (rotating-file.ts).
+//
+// The proxy calls network() on its hot path, so recording never waits for the disk: events are formatted at
+// once (their time is when they happened), queued, and written by one background loop that batches whatever
+// has accumulated, then fdatasyncs the batch. Disk trouble is never the caller's problem: a failed write or a
+// queue over its memory bound drops those events, counts them in droppedEvents and reports through onError
+// once per bout of trouble, and the next write tries again.
+import { entityManagement, networkActivity } from './ocsf.js';
+import { RotatingFile } from './rotating-file.js';
+
+export interface NetworkEvent {
+  action: 'allowed' | 'denied' | 'held';
+  host: string;
+  port: number;
+  binary: string;
+  pid?: number;
+  method?: string;
+  /** Logged without its query string; token-like segments are redacted. */
+  path?: string;
+  policy: string | null;
+  stage: string;
+  reason: string;
+  audit?: boolean;
+  requestId?: string;
+}
+
+export interface ConfigEvent {
+  change: 'approve' | 'reject' | 'undo' | 'approve-all' | 'preset-add' | 'preset-remove' | 'promote' | 'tier';
+  actor: string;
+  target: string;
+  detail?: string;
+  revision?: number;
+}
+
+export interface AuditLogOptions {
+  /** Rotate when the file would grow past this (default 10 MiB). */
+  maxBytes?: number;
+  /** Rotated files kept: audit.jsonl.1 (newest) … audit.jsonl.<keep> (default 5). */
+  keep?: number;
+  /** Queued-but-unwritten events beyond this many bytes are dropped rather than held in memory (default 64 MiB). */
+  maxBufferedBytes?: number;
+  /** Told when writing starts failing (and when a rotation fails); never called more than once per bout. */
+  onError?: (error: Error) => void;
+}
+
+const MiB = 1024 * 1024;
+// Bytes per write(2): big enough to amortise, small enough not to build huge strings from a long backlog.
+const CHUNK = MiB;
+
+export class AuditLog {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private draining: Promise<void> | undefined;
+  private scheduled = false;
+  private closing: Promise<void> | undefined;
+  private dropped = 0;
+  private failing = false;
+  private overflowing = false;
+
+  private constructor(
+    private readonly file: RotatingFile,
+    private readonly maxBytes: number,
+    private readonly maxBufferedBytes: number,
+    private readonly onError: ((error: Error) => void) | undefined,
+  ) {}
+
+  static async open(path: string, options: AuditLogOptions = {}): Promise<AuditLog> {
+    const maxBytes = options.maxBytes ?? 10 * MiB;
+    const keep = options.keep ?? 5;
+    const maxBufferedBytes = options.maxBufferedBytes ?? 64 * MiB;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`audit log maxBytes must be a positive integer, not ${maxBytes}`);
+    if (!Number.isSafeInteger(keep) || keep < 0) throw new RangeError(`audit log keep must be a non-negative integer, not ${keep}`);
+    let log: AuditLog | undefined;
+    const file = await RotatingFile.open(path, { maxBytes, keep, onRotateError: (error) => log?.report(error) });
+    log = new AuditLog(file, maxBytes, maxBufferedBytes, options.onError);
+    return log;
+  }
+
+  /** Events lost to I/O errors, a full queue, or arriving after close(). */
+  get droppedEvents(): number {
+    return this.dropped;
+  }
+
+  /** Records a proxy decision; returns at once. */
+  network(event: NetworkEvent): void {
+    this.record(() => networkActivity(event, Date.now()));
+  }
+
+  /** Records an operator's change; returns at once. */
+  config(event: ConfigEvent): void {
+    this.record(() => entityManagement(event, Date.now()));
+  }
+
+  /** Resolves when every event recorded before the call is written and synced (or counted as dropped). */
+  async flush(): Promise<void> {
+    while (this.pending.length > 0 || this.draining) await (this.draining ?? this.drain());
+  }
+
+  /** Flushes and closes the file; later events are dropped. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.flush();
+      try {
+        await this.file.close();
+      } catch (error) {
+        this.report(error as Error);
+      }
+    })();
+    return this.closing;
+  }
+
+  private record(build: () => Record<string, unknown>): void {
+    if (this.closing) {
+      this.dropped++;
+      return;
+    }
+    let line: string;
+    try {
+      line = JSON.stringify(build()) + '\n';
+    } catch (error) {
+      // A malformed event from a caller must not throw into the proxy.
+      this.dropped++;
+      this.report(error as Error);
+      return;
+    }
+    if (this.pendingBytes + line.length > this.maxBufferedBytes) {
+      this.dropped++;
+      if (!this.overflowing) {
+        this.overflowing = true;
+        this.report(new Error(`audit log queue over ${this.maxBufferedBytes} bytes: dropping events until the disk catches up`));
+      }
+      return;
+    }
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: a burst of events from one tick goes out as one batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private drain(): Promise<void> {
+    this.draining ??= (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.overflowing = false;
+        await this.writeBatch(batch);
+      }
+    })().finally(() => {
+      this.draining = undefined;
+      // An event that arrived while the loop was finishing must not wait for the next one.
+      if (this.pending.length > 0) this.schedule();
+    });
+    return this.draining;
+  }
+
+  private async writeBatch(batch: string[]): Promise<void> {
+    let wrote = false;
+    for (let i = 0; i < batch.length; ) {
+      // Fill what is left of the current file, so files stay under maxBytes; a fresh one takes up to maxBytes.
+      const room = this.file.room();
+      const limit = Math.min(room > 0 ? room : this.maxBytes, CHUNK);
+      const start = i;
+      let bytes = 0;
+      while (i < batch.length) {
+        const size = Buffer.byteLength(batch[i]);
+        if (i > start && bytes + size > limit) break;
+        bytes += size;
+        i++;
+      }
+      const lines = batch.slice(start, i);
+      try {
+        await this.file.append(Buffer.from(lines.join('')));
+        wrote = true;
+        this.failing = false;
+      } catch (error) {
+        this.dropped += lines.length;
+        this.fail(error as Error);
+      }
+    }
+    if (!wrote) return;
+    try {
+      await this.file.sync();
+    } catch (error) {
+      this.fail(error as Error);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.report(error);
+  }
+
+  private report(error: Error): void {
+    try {
+      this.onError?.(error);
+    } catch {
+      // A throwing error handler must not take the writer loop down with it.
+    }
+  }
+}
