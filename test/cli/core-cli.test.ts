@@ -147,3 +147,26 @@ describe('run --isolate', () => {
     expect(r.stderr).toContain('--isolate needs');
   });
 });
+
+describe('audit log', () => {
+  it('records decisions as OCSF JSON Lines in the state dir, without query strings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ost-audit-'));
+    const c = await startCoreProcess(dir, ['--resolve', 'aud.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '0']);
+    try {
+      await curl(c.proxy, `http://aud.test:${upstream.port}/x?token=supersecret`);
+      const id = JSON.parse((await runCli(['requests', '--json', '--state-dir', dir])).stdout)[0].id;
+      await runCli(['approve', id, '--state-dir', dir]);
+      expect((await curl(c.proxy, `http://aud.test:${upstream.port}/y?token=supersecret`)).status).toBe(200);
+    } finally {
+      await c.stop();
+    }
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
+    expect(text).not.toContain('supersecret');
+    const events = text.trim().split('\n').map((l) => JSON.parse(l));
+    const network = events.filter((e) => e.class_uid === 4001);
+    expect(network.map((e) => e.action ?? e.disposition)).toEqual(expect.arrayContaining(['Denied', 'Allowed']));
+    expect(network.some((e) => e.dst_endpoint?.hostname === 'aud.test')).toBe(true);
+    expect(events.some((e) => e.class_uid !== 4001 && JSON.stringify(e).includes('approve'))).toBe(true);
+  }, 30_000);
+});

@@ -11,9 +11,12 @@ import { compilePolicy, type CompiledPolicy } from '../policy/matcher.js';
 import type { Decision, DecisionRequest, SandboxPolicy } from '../policy/types.js';
 import { RevisionLog, type Revision, type RevisionCause } from '../revisions/revision-log.js';
 import { LogBuffer, type LogLevel, type LogLine } from './log-buffer.js';
+import type { AuditLog } from '../audit/audit-log.js';
 
 export interface CoreOptions {
   baseline: SandboxPolicy;
+  /** Where every decision is recorded (OCSF JSON Lines); optional for embedded uses such as tests. */
+  audit?: AuditLog;
   /** Preset layers in force (re-read on refreshPolicy). */
   presetLayers?: () => PolicyLayer[];
   holdTimeoutMs?: number;
@@ -86,6 +89,25 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
 
   /** Decides a request; one no rule allows waits in the inbox for the operator, up to the hold timeout. */
   async evaluate(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
+    const verdict = await this.decideOrHold(input, sample);
+    this.options.audit?.network({
+      action: verdict.allowed ? 'allowed' : 'denied',
+      host: input.host,
+      port: input.port,
+      binary: input.binary,
+      pid: input.pid,
+      method: input.method,
+      path: input.path,
+      policy: verdict.decision.policy,
+      stage: verdict.decision.stage,
+      reason: verdict.decision.reason,
+      audit: verdict.decision.audit,
+      requestId: verdict.request?.id,
+    });
+    return verdict;
+  }
+
+  private async decideOrHold(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
     const compiled = this.compiled;
     const decision = decide(compiled, input);
     if (decision.outcome === 'allow') return { allowed: true, decision, withAddresses: (ips) => decide(compiled, { ...input, resolved_ips: ips }) };
@@ -99,6 +121,9 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       return { allowed: false, request: entry, decision: { ...decision, reason: `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}` } };
     }
     const started = Date.now();
+    if (this.holdTimeoutMs > 0) {
+      this.options.audit?.network({ action: 'held', host: input.host, port: input.port, binary: input.binary, pid: input.pid, method: input.method, path: input.path, policy: null, stage: 'no_match', reason: decision.reason, requestId: entry.id });
+    }
     const outcome = await this.inbox.hold(entry, this.holdTimeoutMs);
     const heldMs = Date.now() - started;
     if (outcome === 'approved') {
@@ -134,6 +159,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       this.refreshPolicy('approval', `approve ${entry.id} ${entry.host}:${entry.port} for ${formatLifetime(lifetime)}`);
     }
     this.inbox.decide(entry, 'approved', by, formatLifetime(lifetime));
+    this.options.audit?.config({ change: 'approve', actor: by, target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`, detail: formatLifetime(lifetime), revision: this.revision.number });
     this.log('info', 'decision', `${by} approved ${entry.id} ${entry.host}:${entry.port} (${entry.binary}) for ${formatLifetime(lifetime)}`);
     this.emit('request.decided', entry);
     return entry;
@@ -144,6 +170,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     this.rejections.add(requestKey(entry.host, entry.port, entry.binary));
     if (this.approvals.delete(entry.id)) this.refreshPolicy('undo', `reject ${entry.id}`);
     this.inbox.decide(entry, 'rejected', by, reason);
+    this.options.audit?.config({ change: 'reject', actor: by, target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`, detail: reason, revision: this.revision.number });
     this.log('info', 'decision', `${by} rejected ${entry.id} ${entry.host}:${entry.port}${reason ? `: ${reason}` : ''}`);
     this.emit('request.decided', entry);
     return entry;
@@ -162,6 +189,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     this.rejections.delete(requestKey(entry.host, entry.port, entry.binary));
     if (hadApproval) this.refreshPolicy('undo', `undo ${entry.id}`);
     this.inbox.reopen(entry);
+    this.options.audit?.config({ change: 'undo', actor: by, target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`, revision: this.revision.number });
     this.log('info', 'decision', `${by} undid the decision on ${entry.id} ${entry.host}:${entry.port}`);
     return entry;
   }

@@ -11,6 +11,7 @@ import { ensureStateDir, loadOrCreateToken, RUNTIME_FILE, writeRuntimeInfo } fro
 import { FeedServer } from '../feed/feed-server.js';
 import { rm } from 'node:fs/promises';
 import { findSocketOwner } from '../../core/identity/socket-owner.js';
+import { AuditLog } from '../../core/audit/audit-log.js';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 
@@ -45,8 +46,10 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const baseline = options.policyFile ? (await loadEffectivePolicy(options.policyFile)).policy : DEFAULT_DENY;
   const proxyAt = listenAddress(options.proxyListen ?? '127.0.0.1:3128', '--proxy-listen', true);
   const feedAt = listenAddress(options.wsListen ?? '127.0.0.1:0', '--ws-listen', true);
+  const audit = await AuditLog.open(join(options.stateDir, 'audit.jsonl'));
   const core = new EnforcementCore({
     baseline,
+    audit,
     presetLayers: options.presetLayers,
     holdTimeoutMs: (options.holdTimeoutSeconds ?? 30) * 1000,
     maxHeld: options.maxHeld ?? 256,
@@ -65,6 +68,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     feedInfo = await feed.listen(feedAt.host, feedAt.port);
   } catch (error) {
     await proxy.close();
+    await audit.close();
     throw error;
   }
   const feedUrl = `ws://${bracket(feedInfo.address)}:${feedInfo.port}/`;
@@ -83,6 +87,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       stopped = true;
       core.shutdown();
       await Promise.all([proxy.close(), feed.close()]);
+      await audit.close();
       await rm(join(options.stateDir, RUNTIME_FILE), { force: true });
     },
   };
