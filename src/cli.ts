@@ -5,6 +5,7 @@ import { policyEval } from './cli/commands/policy-eval.js';
 import { policyExplain } from './cli/commands/policy-explain.js';
 import { coreCommand } from './cli/commands/core.js';
 import { runCommand } from './cli/commands/run.js';
+import { walkthroughCommand } from './cli/commands/walkthrough.js';
 import { approveAllCommand, approveCommand, policyGetCommand, policyRevisionsCommand, rejectCommand, requestsCommand, undoCommand } from './cli/commands/feed-commands.js';
 import { PolicyLoadError } from './core/policy/source.js';
 import { didYouMean } from './core/text/did-you-mean.js';
@@ -15,6 +16,7 @@ export const COMMANDS: Command[] = [
   consoleCommand,
   coreCommand,
   runCommand,
+  walkthroughCommand,
   requestsCommand,
   approveCommand,
   rejectCommand,
