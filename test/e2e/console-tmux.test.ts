@@ -73,3 +73,31 @@ describe.runIf(haveTmux())('console end to end (tmux)', () => {
     await expect(curl(`http://pypi.test:${upstream.port}/`)).rejects.toThrow();
   }, 20_000);
 });
+
+describe.runIf(haveTmux())('console at 80×24 and on resize', () => {
+  it('fits every line in the terminal, and re-lays out when resized', async () => {
+    const session = new TmuxSession();
+    const stateDir = mkdtempSync(join(tmpdir(), 'ost-e2e-size-'));
+    const port = await freePort();
+    await session.start(`${process.execPath} ${BIN} --state-dir ${stateDir} --proxy-listen 127.0.0.1:${port} --hold-timeout 20`, 80, 24);
+    try {
+      await session.waitFor((s) => s.includes('● connected'), 'the console');
+      // A request with a long host and path, to stress the column widths.
+      const proxyUrl = `http://127.0.0.1:${port}`;
+      const long = `http://a-very-long-host-name-for-testing-column-truncation.example.invalid/${'p'.repeat(120)}`;
+      const pending = exec('curl', ['-s', '-x', proxyUrl, long]).catch(() => undefined);
+      let screen = await session.waitFor((s) => s.includes('a-very-long'), 'the long request');
+      for (const line of screen.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+      expect(screen.split('\n')[0]).toMatch(/^openshell-term │/);
+      await exec('tmux', ['resize-window', '-t', session.name, '-x', '120', '-y', '30']);
+      screen = await session.waitFor((s) => s.split('\n').some((l) => [...l].length > 80), 'the wider layout');
+      for (const line of screen.split('\n')) expect([...line].length).toBeLessThanOrEqual(120);
+      expect(screen.split('\n')[0]).toMatch(/^openshell-term │/);
+      expect(screen).not.toContain('Error');
+      await session.press('r');
+      await pending;
+    } finally {
+      await session.stop();
+    }
+  }, 30_000);
+});
