@@ -8,11 +8,17 @@ import { readRuntimeInfo } from '../../core/state/state-dir.js';
 import { startStandalone, type Standalone } from '../../gateway/embedded/standalone.js';
 import { createIsolatedNetwork, isolationUnavailable, type IsolatedNetwork } from '../../core/isolation/network-namespace.js';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CA_BUNDLE_FILE, caBundleEnv } from '../../core/tls/ca-bundle.js';
 
-/** The environment an agent gets: every proxy variable, upper and lower case; nothing bypasses the proxy. */
-export function proxyEnvironment(base: NodeJS.ProcessEnv, proxy: string): NodeJS.ProcessEnv {
+/**
+ * The environment an agent gets: every proxy variable, upper and lower case (nothing bypasses the proxy),
+ * and every common CA-bundle variable pointing at system roots + the core's CA (for TLS inspection).
+ */
+export function proxyEnvironment(base: NodeJS.ProcessEnv, proxy: string, caBundle?: string): NodeJS.ProcessEnv {
   const url = `http://${proxy}`;
-  const env = { ...base };
+  const env: NodeJS.ProcessEnv = { ...base, ...(caBundle ? caBundleEnv(caBundle) : {}) };
   for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY']) {
     env[name] = url;
     env[name.toLowerCase()] = url;
@@ -69,7 +75,8 @@ export const runCommand: Command = {
       io.stderr.write(`openshell-term: isolated in network namespace ${network.name}; the only reachable address is the proxy (${proxy})\n`);
     }
     const [cmd, ...rest] = network ? [...network.execPrefix, ...args.positionals] : args.positionals;
-    const child = spawn(cmd, rest, { stdio: 'inherit', env: proxyEnvironment(io.env, proxy) });
+    const bundle = join(dir, CA_BUNDLE_FILE);
+    const child = spawn(cmd, rest, { stdio: 'inherit', env: proxyEnvironment(io.env, proxy, existsSync(bundle) ? bundle : undefined) });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

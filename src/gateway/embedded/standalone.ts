@@ -12,6 +12,8 @@ import { FeedServer } from '../feed/feed-server.js';
 import { rm } from 'node:fs/promises';
 import { findSocketOwner } from '../../core/identity/socket-owner.js';
 import { AuditLog } from '../../core/audit/audit-log.js';
+import { CertificateAuthority } from '../../core/tls/certificate-authority.js';
+import { writeCaBundle } from '../../core/tls/ca-bundle.js';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 
@@ -35,6 +37,8 @@ export interface Standalone {
   proxyAddress: string;
   feedUrl: string;
   token: string;
+  /** System roots plus the core's CA: what agents should trust. */
+  caBundle: string;
   stop(): Promise<void>;
 }
 
@@ -58,7 +62,10 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   for (const [what, at] of [['proxy', proxyAt], ['feed', feedAt]] as const) {
     if (!isLoopbackHost(at.host)) core.log('warn', 'core', `${what} listens on ${at.host}, which is not loopback: anything that can reach it can use it`);
   }
-  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify ?? identifyByProc });
+  // The CA that terminates TLS on inspected endpoints lives in the state dir; agents trust it via the bundle.
+  const ca = await CertificateAuthority.loadOrCreate(options.stateDir);
+  const caBundle = await writeCaBundle(options.stateDir, ca);
+  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify ?? identifyByProc, tls: ca });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracket(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
@@ -82,6 +89,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     proxyAddress,
     feedUrl,
     token,
+    caBundle,
     async stop() {
       if (stopped) return;
       stopped = true;
