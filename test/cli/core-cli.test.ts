@@ -8,17 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { curlVia } from '../helpers/curl.js';
 
 const exec = promisify(execFile);
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let stateDir: string;
 let core: CoreProcess;
 
-const curl = async (proxy: string, url: string) => {
-  const { stdout } = await exec('curl', ['-s', '-o', '-', '-w', '\\n%{http_code}', '-x', proxy, url]);
-  const lines = stdout.split('\n');
-  return { status: Number(lines.pop()), body: lines.join('\n') };
-};
+const curl = (proxy: string, url: string) => curlVia(proxy, url);
 
 const coreFlags = () => ['--resolve', `pypi.test:127.0.0.1`, '--allow-loopback', '--hold-timeout', '10'];
 

@@ -1,17 +1,16 @@
 // HTTPS through the real core: CONNECT + TLS termination for an endpoint with L7 rules (decided per
 // request inside the tunnel), and an untouched tunnel for an approved destination without them.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/core/tls/certificate-authority.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { curlVia } from '../helpers/curl.js';
 
-const exec = promisify(execFile);
 let upstream: Server;
 let upPort: number;
 let stateDir: string;
@@ -64,11 +63,7 @@ afterAll(async () => {
   await new Promise<void>((r) => upstream.close(() => r()));
 });
 
-const curl = async (url: string, extra: string[] = []) => {
-  const { stdout } = await exec('curl', ['-s', '-o', '-', '-w', '\\n%{http_code}', '--cacert', trust, '-x', proxy, ...extra, url]);
-  const lines = stdout.split('\n');
-  return { status: Number(lines.pop()), body: lines.join('\n') };
-};
+const curl = (url: string, extra: string[] = []) => curlVia(proxy, url, ['--cacert', trust, ...extra]);
 
 describe('HTTPS through the core', () => {
   it('terminates TLS on an inspected endpoint: GET allowed, POST refused inside the tunnel', async () => {

@@ -1,16 +1,14 @@
 // The egress proxy over real sockets: decisions before any byte goes upstream, held requests released
 // by operator decisions, clear 403s, CONNECT tunnels, and bad clients costing only their own connection.
-import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnforcementCore } from '../../src/core/engine/enforcement-core.js';
 import { Resolver } from '../../src/core/net/resolver.js';
 import { EgressProxy } from '../../src/core/proxy/egress-proxy.js';
 import type { SandboxPolicy } from '../../src/core/policy/types.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { curlVia } from '../helpers/curl.js';
 
-const run = promisify(execFile);
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let core: EnforcementCore;
 let proxy: EgressProxy;
@@ -18,11 +16,7 @@ let proxyUrl: string;
 let resolver: Resolver;
 const resolvedHosts: string[] = [];
 
-const curl = async (url: string, extra: string[] = []) => {
-  const { stdout } = await run('curl', ['-s', '-o', '-', '-w', '\\n%{http_code}', '-x', proxyUrl, ...extra, url]);
-  const lines = stdout.split('\n');
-  return { status: Number(lines.pop()), body: lines.join('\n') };
-};
+const curl = (url: string, extra: string[] = []) => curlVia(proxyUrl, url, extra);
 
 const waitFor = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));

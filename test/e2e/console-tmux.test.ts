@@ -9,17 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { freePort, haveTmux, TmuxSession } from '../helpers/tmux.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { curlVia } from '../helpers/curl.js';
 
 const exec = promisify(execFile);
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let tmux: TmuxSession;
 let proxy: string;
 
-const curl = async (url: string) => {
-  const { stdout } = await exec('curl', ['-s', '-o', '-', '-w', '\\n%{http_code}', '-x', proxy, url]);
-  const lines = stdout.split('\n');
-  return { status: Number(lines.pop()), body: lines.join('\n') };
-};
+const curl = (url: string) => curlVia(proxy, url);
 
 describe.runIf(haveTmux())('console end to end (tmux)', () => {
   beforeAll(async () => {
