@@ -60,7 +60,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
     for (const r of Object.values(requests)) if (r.status === 'pending') pendingBySandbox[r.sandbox] = (pendingBySandbox[r.sandbox] ?? 0) + 1;
     body = <Dashboard gateways={[{ info: gateway, connection, active: true }]} sandboxes={sandboxes} pendingBySandbox={pendingBySandbox} now={now} theme={theme} />;
   } else if (c.screen === 'sandbox') {
-    body = <SandboxView policy={c.policy} revisions={c.revisions} height={bodyHeight} scroll={c.policyScroll} theme={theme} error={c.policyError} />;
+    body = <SandboxView policy={c.policy} comparison={c.comparison} revisions={c.revisions} height={bodyHeight} scroll={c.policyScroll} theme={theme} error={c.policyError} />;
   } else {
     body = <LogsPane lines={c.logs} cursor={c.logCursor} following={c.following} height={bodyHeight - 1} width={columns} filter={c.logsFilter} theme={theme} />;
   }

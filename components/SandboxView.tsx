@@ -2,10 +2,13 @@
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
+import type { DiffLine } from '../src/core/revisions/revision-diff.js';
 import type { Theme } from './theme.js';
 
 export interface SandboxViewProps {
   policy?: PolicyView;
+  /** When comparing: revision N against the current one. */
+  comparison?: { from: number; to: number; lines: DiffLine[] };
   revisions: RevisionInfo[];
   height: number;
   scroll: number;
@@ -25,8 +28,24 @@ export function labelledPolicyLines(policy: PolicyView): string[] {
   });
 }
 
-function SandboxViewView({ policy, revisions, height, scroll, theme, error }: SandboxViewProps) {
+function SandboxViewView({ policy, comparison, revisions, height, scroll, theme, error }: SandboxViewProps) {
   if (error) return <Text color={theme.danger}>{error}</Text>;
+  if (comparison) {
+    const changed = comparison.lines.filter((l) => l.kind !== 'same').length;
+    return (
+      <Box flexDirection="column">
+        <Text bold color={theme.accent}>
+          Revision {comparison.from} → {comparison.to} <Text color={theme.muted}>({changed} changed lines; Esc returns)</Text>
+        </Text>
+        {comparison.lines.slice(scroll, scroll + Math.max(3, height - 1)).map((l, i) => (
+          <Text key={i} wrap="truncate" color={l.kind === 'added' ? theme.ok : l.kind === 'removed' ? theme.danger : theme.muted}>
+            {l.kind === 'added' ? '+ ' : l.kind === 'removed' ? '- ' : '  '}
+            {l.text}
+          </Text>
+        ))}
+      </Box>
+    );
+  }
   if (!policy) return <Text color={theme.muted}>Loading the effective policy…</Text>;
   const lines = labelledPolicyLines(policy);
   const bodyHeight = Math.max(3, height - Math.min(revisions.length, 6) - 3);

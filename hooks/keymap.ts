@@ -51,7 +51,7 @@ export const KEYMAP: Binding[] = [
   { id: 'gotoDashboard', label: '2', keys: [{ input: '2' }], description: 'Dashboard' },
   { id: 'gotoSandbox', label: '3', keys: [{ input: '3' }], description: 'Sandbox: effective policy and revisions' },
   { id: 'gotoLogs', label: '4', keys: [{ input: '4' }], description: 'Logs' },
-  { id: 'command', label: ':', keys: [{ input: ':' }], description: 'Command (:q, :approve ID, :reject ID, :theme light, :help)', hint: 'cmd' },
+  { id: 'command', label: ':', keys: [{ input: ':' }], description: 'Command (:q, :approve ID, :reject ID, :rev N, :theme light, :help)', hint: 'cmd' },
   { id: 'help', label: '?', keys: [{ input: '?' }], description: 'Toggle this help', hint: 'help' },
   { id: 'back', label: 'Esc', keys: [{ special: 'escape' }], description: 'Clear the filter first, then go back' },
   { id: 'quit', label: 'q', keys: [{ input: 'q' }], description: 'Back, or quit from the inbox', hint: 'quit' },

@@ -3,6 +3,7 @@
 import { useInput, type Key } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
 import type { InboxRequest, Lifetime, PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
+import { diffRevisions, type DiffLine } from '../src/core/revisions/revision-diff.js';
 import { useConsoleStore, useGateway } from '../src/store/context.js';
 import { commandFor, SCREENS, type CommandId, type Screen } from './keymap.js';
 
@@ -44,6 +45,8 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [revisions, setRevisions] = useState<RevisionInfo[]>([]);
   const [policyError, setPolicyError] = useState<string | undefined>();
   const [policyScroll, setPolicyScroll] = useState(0);
+  const [compareRev, setCompareRev] = useState<number | undefined>();
+  const [comparison, setComparison] = useState<{ from: number; to: number; lines: DiffLine[] } | undefined>();
 
   const visible = useMemo(() => order.map((id) => requests[id]).filter((r) => r && matchesFilter(r, inboxFilter)), [order, requests, inboxFilter]);
   const visibleLogs = useMemo(() => (logsFilter ? logs.filter((l) => `${l.source} ${l.message}`.toLowerCase().includes(logsFilter.toLowerCase())) : logs), [logs, logsFilter]);
@@ -69,6 +72,18 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       cancelled = true;
     };
   }, [screen, revision?.number, gateway]);
+
+  // Comparing a past revision with the current one: both fetched asynchronously, diffed here.
+  useEffect(() => {
+    if (compareRev === undefined) return setComparison(undefined);
+    let cancelled = false;
+    Promise.all([gateway.policy(compareRev), gateway.policy()])
+      .then(([before, now]) => !cancelled && setComparison({ from: before.revision.number, to: now.revision.number, lines: diffRevisions(before.yaml, now.yaml) }))
+      .catch((e: Error) => !cancelled && (setCompareRev(undefined), setStatus({ text: e.message, kind: 'error' })));
+    return () => {
+      cancelled = true;
+    };
+  }, [compareRev, revision?.number, gateway]);
 
   const say = (text: string, kind: 'info' | 'error' = 'info') => setStatus({ text, kind });
   const act = (what: string, run: () => Promise<void>) => {
@@ -109,11 +124,19 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
         return say('usage: :theme light|dark|auto', 'error');
       case 'help':
         return setOverlay('help');
+      case 'rev':
+      case 'diff': {
+        const n = Number(args[0]);
+        if (!Number.isInteger(n) || n < 1) return say('usage: :rev N (compare revision N with the current policy)', 'error');
+        setScreen('sandbox');
+        setPolicyScroll(0);
+        return setCompareRev(n);
+      }
       case '':
       case undefined:
         return;
       default:
-        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :theme light)`, 'error');
+        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :rev N, :theme light)`, 'error');
     }
   };
 
@@ -146,6 +169,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case 'gotoSandbox': return setScreen('sandbox');
       case 'gotoLogs': return setScreen('logs');
       case 'back':
+        if (screen === 'sandbox' && compareRev !== undefined) return setCompareRev(undefined);
         if (screen === 'inbox' && inboxFilter) return setInboxFilter('');
         if (screen === 'logs' && logsFilter) return setLogsFilter('');
         return screen !== 'inbox' ? setScreen('inbox') : undefined;
@@ -193,7 +217,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
 
   return {
     screen, overlay, prompt, status, lifetime, selected, selectedId: selected?.id, visible, inboxFilter,
-    logs: visibleLogs, logCursor, following, logsFilter, policy, revisions, policyError, policyScroll,
+    logs: visibleLogs, logCursor, following, logsFilter, policy, revisions, policyError, policyScroll, comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
   };
 }

@@ -169,6 +169,22 @@ describe('console', () => {
     await ui.waitForFrame((f) => f.includes('layer.example'));
   });
 
+  it(':rev N compares a past revision with the current policy; Esc returns', async () => {
+    ui = await startConsole();
+    const verdict = hold(ui, 'diff.example');
+    await ui.waitForFrame((f) => f.includes('diff.example'));
+    await ui.press('a');
+    await verdict;
+    await ui.press(':');
+    await ui.type('rev 1');
+    await ui.press(KEYS.enter);
+    const diff = await ui.waitForFrame((f) => f.includes('Revision 1 → 2'));
+    expect(diff).toContain('+   session_approval_r1:');
+    expect(diff).toContain('+       - host: diff.example');
+    await ui.press(KEYS.escape);
+    await ui.waitForFrame((f) => f.includes('Effective policy — revision 2'));
+  });
+
   it('never lets an agent draw on the screen: control characters and bidi overrides are stripped', async () => {
     ui = await startConsole();
     hold(ui, 'evil\u001b[2J\u001b[31m.example\u202e', { method: 'GET', path: '/\u001b]0;pwned\u0007x' });
