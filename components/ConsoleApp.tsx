@@ -62,7 +62,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
   } else if (c.screen === 'sandbox') {
     body = <SandboxView policy={c.policy} comparison={c.comparison} revisions={c.revisions} height={bodyHeight} scroll={c.policyScroll} theme={theme} error={c.policyError} />;
   } else {
-    body = <LogsPane lines={c.logs} cursor={c.logCursor} following={c.following} height={bodyHeight - 1} width={columns} filter={c.logsFilter} theme={theme} />;
+    body = <LogsPane lines={c.logs} cursor={c.logCursor} following={c.following} height={bodyHeight - 1} width={columns} filter={c.logsFilter} level={c.logLevel} source={c.logSource} detail={c.logDetail} theme={theme} />;
   }
 
   return (

@@ -36,6 +36,9 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [prompt, setPrompt] = useState<{ kind: PromptKind; value: string } | undefined>();
   const [inboxFilter, setInboxFilter] = useState('');
   const [logsFilter, setLogsFilter] = useState('');
+  const [logLevel, setLogLevel] = useState<'all' | 'info' | 'warn' | 'error'>('all');
+  const [logSource, setLogSource] = useState('all');
+  const [logDetail, setLogDetail] = useState(false);
   const [selectedId, setSelectedId] = useState<string | undefined>();
   const [lifetimeIndex, setLifetimeIndex] = useState(0);
   const [status, setStatus] = useState<{ text: string; kind: 'info' | 'error' } | undefined>();
@@ -49,7 +52,13 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [comparison, setComparison] = useState<{ from: number; to: number; lines: DiffLine[] } | undefined>();
 
   const visible = useMemo(() => order.map((id) => requests[id]).filter((r) => r && matchesFilter(r, inboxFilter)), [order, requests, inboxFilter]);
-  const visibleLogs = useMemo(() => (logsFilter ? logs.filter((l) => `${l.source} ${l.message}`.toLowerCase().includes(logsFilter.toLowerCase())) : logs), [logs, logsFilter]);
+  const visibleLogs = useMemo(() => {
+    const rank = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+    const min = logLevel === 'all' ? 0 : rank[logLevel];
+    const text = logsFilter.toLowerCase();
+    if (!text && min === 0 && logSource === 'all') return logs;
+    return logs.filter((l) => rank[l.level] >= min && (logSource === 'all' || l.source === logSource) && (!text || `${l.source} ${l.message}`.toLowerCase().includes(text)));
+  }, [logs, logsFilter, logLevel, logSource]);
   const selectedIndex = Math.max(0, visible.findIndex((r) => r.id === selectedId));
   // While following, the cursor is the newest line: derived, not copied into state on every new line.
   const logCursor = following ? Math.max(0, visibleLogs.length - 1) : Math.min(pausedCursor, Math.max(0, visibleLogs.length - 1));
@@ -124,6 +133,12 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
         return say('usage: :theme light|dark|auto', 'error');
       case 'help':
         return setOverlay('help');
+      case 'level':
+        if (args[0] === 'all' || args[0] === 'info' || args[0] === 'warn' || args[0] === 'error') return setScreen('logs'), setLogLevel(args[0]), say(`logs: level ${args[0]} and above`);
+        return say('usage: :level all|info|warn|error', 'error');
+      case 'source':
+        if (!args[0]) return say('usage: :source NAME|all', 'error');
+        return setScreen('logs'), setLogSource(args[0]), say(`logs: source ${args[0]}`);
       case 'rev':
       case 'diff': {
         const n = Number(args[0]);
@@ -136,7 +151,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case undefined:
         return;
       default:
-        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :rev N, :theme light)`, 'error');
+        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :rev N, :level warn, :source NAME, :theme light)`, 'error');
     }
   };
 
@@ -151,7 +166,9 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       }
       case 'undo': return selected ? act(`undid ${selected.id}`, () => gateway.undo(selected.id)) : say('nothing selected', 'error');
       case 'cycleLifetime': return setLifetimeIndex((i) => (i + 1) % LIFETIMES.length);
-      case 'detail': return screen === 'inbox' && selected ? setOverlay('detail') : undefined;
+      case 'detail':
+        if (screen === 'logs' && visibleLogs.length > 0) return setLogDetail(true);
+        return screen === 'inbox' && selected ? setOverlay('detail') : undefined;
       case 'filter': return setPrompt({ kind: 'filter', value: screen === 'logs' ? logsFilter : inboxFilter });
       case 'command': return setPrompt({ kind: 'command', value: '' });
       case 'help': return setOverlay('help');
@@ -201,6 +218,10 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       if (input === 'y' || input === 'n' || key.escape) setOverlay('none');
       return;
     }
+    if (logDetail) {
+      if (key.escape || key.return || input === 'q') setLogDetail(false);
+      return;
+    }
     if (overlay !== 'none') {
       if (key.escape || input === 'q' || (overlay === 'help' && input === '?') || (overlay === 'detail' && key.return)) setOverlay('none');
       return;
@@ -217,7 +238,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
 
   return {
     screen, overlay, prompt, status, lifetime, selected, selectedId: selected?.id, visible, inboxFilter,
-    logs: visibleLogs, logCursor, following, logsFilter, policy, revisions, policyError, policyScroll, comparison,
+    logs: visibleLogs, logCursor, following, logsFilter, logLevel, logSource, logDetail, policy, revisions, policyError, policyScroll, comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
   };
 }

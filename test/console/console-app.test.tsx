@@ -169,6 +169,42 @@ describe('console', () => {
     await ui.waitForFrame((f) => f.includes('layer.example'));
   });
 
+  it('logs filter by level and source, search text, and show a line in full', async () => {
+    ui = await startConsole();
+    ui.core.log('info', 'agent', 'fetching the index');
+    ui.core.log('warn', 'agent', 'slow upstream, retrying');
+    ui.core.log('error', 'proxy', 'upstream reset the connection');
+    await ui.press('4');
+    await ui.waitForFrame((f) => f.includes('upstream reset'));
+    await ui.press(':');
+    await ui.type('level warn');
+    await ui.press(KEYS.enter);
+    let frame = await ui.waitForFrame((f) => f.includes('level ≥ warn'));
+    expect(frame).not.toContain('fetching the index');
+    expect(frame).toContain('slow upstream');
+    await ui.press(':');
+    await ui.type('source proxy');
+    await ui.press(KEYS.enter);
+    frame = await ui.waitForFrame((f) => f.includes('source: proxy'));
+    expect(frame).not.toContain('slow upstream');
+    expect(frame).toContain('upstream reset');
+    await ui.press(KEYS.enter);
+    await ui.waitForFrame((f) => f.includes('Log line'));
+    await ui.press(KEYS.escape);
+    await ui.press(':');
+    await ui.type('level all');
+    await ui.press(KEYS.enter);
+    await ui.press(':');
+    await ui.type('source all');
+    await ui.press(KEYS.enter);
+    await ui.press('/');
+    await ui.type('index');
+    await ui.press(KEYS.enter);
+    frame = await ui.waitForFrame((f) => f.includes('filter: index'));
+    expect(frame).toContain('fetching the index');
+    expect(frame).not.toContain('upstream reset');
+  });
+
   it(':rev N compares a past revision with the current policy; Esc returns', async () => {
     ui = await startConsole();
     const verdict = hold(ui, 'diff.example');
