@@ -48,10 +48,10 @@ export function decide(compiled: CompiledPolicy, request: DecisionRequest): Deci
     if (config && REST_LIKE.has(protocol)) allowed.inspect = { protocol, tls: config.endpoint.tls ?? '' };
     return allowed;
   }
-  return decideL7(request, policy, config, matching);
+  return decideL7(request, policy, matching);
 }
 
-function decideL7(request: DecisionRequest, policy: string, config: CompiledEndpoint, matching: CompiledEndpoint[]): Decision {
+function decideL7(request: DecisionRequest, policy: string, matching: CompiledEndpoint[]): Decision {
   const method = request.method!;
   // Canonicalise leniently first, so the request can be routed to the endpoint whose `path` it falls under;
   // that endpoint's own allow_encoded_slash then decides whether a %2F may stay (upstream re-checks it the same way).
@@ -61,7 +61,13 @@ function decideL7(request: DecisionRequest, policy: string, config: CompiledEndp
     return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: `${method} ${request.path}: ${canonical.error}` };
   }
   const applies = (ep: CompiledEndpoint) => !ep.endpoint.path || pathMatches(canonical.path, ep.endpoint.path);
-  const routed = matching.find((ep) => ep.extended && applies(ep)) ?? config;
+  // The inspected endpoint whose `path` most specifically covers the request decides; when every inspected
+  // endpoint names a path and none covers this one, the request is refused outright (audit does not apply).
+  const routes = matching.filter((ep) => ep.extended && REST_LIKE.has((ep.endpoint.protocol ?? '').toLowerCase()) && applies(ep));
+  if (routes.length === 0) {
+    return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: `${method} ${canonical.path}: no endpoint of policy '${policy}' covers this path` };
+  }
+  const routed = routes.reduce((best, ep) => ((ep.endpoint.path ?? '').length > (best.endpoint.path ?? '').length ? ep : best));
   if (canonical.path.includes('%2F') && !routed.endpoint.allow_encoded_slash) {
     const error = canonicalizePath(request.path ?? '/', false);
     return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: `${method} ${request.path}: ${error.ok ? 'encoded slash refused' : error.error}` };

@@ -15,11 +15,12 @@ export function compileGlob(pattern: string, delimiters: readonly string[]): Glo
   let matcher = cache.get(key);
   if (!matcher) {
     const source = translate(pattern, delims);
-    if (source === undefined) {
+    if (source === undefined || pattern.includes('\u0000')) {
       matcher = () => false; // an invalid glob never matches (regorus errors, so the rule is undefined)
     } else {
       const regex = new RegExp(`^${source}$`, 's');
-      matcher = (value) => regex.test(value);
+      // regorus uses NUL internally and errors on a value containing it: the rule is undefined, so no match.
+      matcher = (value) => !value.includes('\u0000') && regex.test(value);
     }
     if (cache.size > 50_000) cache.clear();
     cache.set(key, matcher);
