@@ -20,10 +20,12 @@ const policy = compilePolicy({
 const at = (method: string, path: string) => decide(policy, { host: 'gw.test', port: 443, binary: '/usr/bin/curl', method, path });
 
 describe('L7 routing by endpoint path', () => {
-  it('the most specific endpoint decides (its enforcement, its rules)', () => {
+  it('every endpoint covering the path may allow; the most specific one sets the enforcement mode', () => {
     expect(at('GET', '/repos/admin/status')).toMatchObject({ outcome: 'allow', stage: 'l7' });
-    // /repos/admin/** is enforced: GET to another admin path is refused, not audited.
-    expect(at('GET', '/repos/admin/users')).toMatchObject({ outcome: 'deny', stage: 'l7', audit: false });
+    // As upstream's Rego: the broader read-only /repos/** endpoint also covers this path and allows GET.
+    expect(at('GET', '/repos/admin/users')).toMatchObject({ outcome: 'allow', stage: 'l7' });
+    // Nothing allows DELETE; /repos/admin/** is the most specific and enforced, so it is refused, not audited.
+    expect(at('DELETE', '/repos/admin/users')).toMatchObject({ outcome: 'deny', stage: 'l7', audit: false });
     // /repos/** is audit (no enforcement): a POST there passes, marked audited.
     expect(at('POST', '/repos/x')).toMatchObject({ outcome: 'allow', audit: true });
   });
