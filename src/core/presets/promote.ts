@@ -1,0 +1,62 @@
+// Promote: turn one approved request into a reusable preset, scoped to exactly that host and port and,
+// unless the operator widens it, to the binary that made the request. The L7 access defaults to the
+// narrowest preset that still admits the request: read-only for reads (and when the method is unknown,
+// e.g. a tunnel that was never inspected), read-write otherwise.
+import { isIP } from 'node:net';
+import { parsePolicyText } from '../policy/source.js';
+import { isValidPresetName } from '../policy/preset-name.js';
+import type { AccessPreset, NetworkEndpoint, PresetDocument } from '../policy/types.js';
+import { PresetError } from './preset-error.js';
+import { presetYaml } from './preset-yaml.js';
+
+export { presetYaml };
+
+export interface PromoteInput {
+  host: string;
+  port: number;
+  binary: string;
+  method?: string;
+  name: string;
+  description?: string;
+  access?: AccessPreset;
+  anyBinary?: boolean;
+}
+
+/** Any real executable. Absolute paths only, so a request whose binary could not be identified ('unknown') never matches. */
+export const ANY_BINARY = '/**';
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+/** Methods the read-only access preset admits. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A NemoClaw preset for this host:port, pinned to the binary unless anyBinary; checked with the policy loader. */
+export function presetFromRequest(input: PromoteInput): PresetDocument {
+  const name = input.name.trim();
+  if (!isValidPresetName(name)) {
+    throw new PresetError('invalid', `invalid preset name '${input.name}': use a lowercase RFC 1123 label (letters, digits and '-', 1–63 characters, starting and ending with a letter or digit)`);
+  }
+  const host = input.host.trim().toLowerCase();
+  // The loader checks DNS syntax for tcp endpoints only; a promoted host is one real destination, so check it here.
+  if (!isIP(host) && !DNS_NAME.test(host)) {
+    throw new PresetError('invalid', `cannot promote host '${input.host}': a promoted preset names one exact DNS name or IP address`);
+  }
+  if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
+    throw new PresetError('invalid', `cannot promote port ${input.port}: expected 1–65535`);
+  }
+  if (!input.anyBinary && !input.binary.startsWith('/')) {
+    throw new PresetError('invalid', `cannot pin the preset to binary '${input.binary}': not an executable path (choose "any binary" to allow every executable)`);
+  }
+  const method = input.method?.trim().toUpperCase();
+  const access: AccessPreset = input.access ?? (method === undefined || method === '' || READ_METHODS.has(method) ? 'read-only' : 'read-write');
+  const key = name.replace(/-/g, '_');
+  const endpoint: NetworkEndpoint = { host, port: input.port, protocol: 'rest', enforcement: 'enforce', access };
+  const binary = input.anyBinary ? ANY_BINARY : input.binary;
+  const description = input.description?.trim() || `${access} access to ${host}:${input.port} for ${input.anyBinary ? 'any binary' : binary}`;
+  const doc: PresetDocument = {
+    preset: { name, description },
+    network_policies: { [key]: { name: key, endpoints: [endpoint], binaries: [{ path: binary }] } },
+  };
+  // The loader is the authority on what upstream accepts (host syntax, ports, allowed names).
+  const loaded = parsePolicyText(presetYaml(doc), `${name}.yaml`, 'preset');
+  if (loaded.errors.length > 0) throw PresetError.fromProblems(loaded.errors);
+  return doc;
+}
