@@ -6,6 +6,7 @@ import { policyExplain } from './cli/commands/policy-explain.js';
 import { coreCommand } from './cli/commands/core.js';
 import { runCommand } from './cli/commands/run.js';
 import { walkthroughCommand } from './cli/commands/walkthrough.js';
+import { presetAddCommand, presetListCommand, presetRemoveCommand, presetShowCommand, promoteCommand } from './cli/commands/preset-commands.js';
 import { approveAllCommand, approveCommand, policyGetCommand, policyRevisionsCommand, rejectCommand, requestsCommand, undoCommand } from './cli/commands/feed-commands.js';
 import { PolicyLoadError } from './core/policy/source.js';
 import { didYouMean } from './core/text/did-you-mean.js';
@@ -22,6 +23,11 @@ export const COMMANDS: Command[] = [
   rejectCommand,
   approveAllCommand,
   undoCommand,
+  promoteCommand,
+  presetListCommand,
+  presetShowCommand,
+  presetAddCommand,
+  presetRemoveCommand,
   policyCheck,
   policyEval,
   policyExplain,

@@ -3,6 +3,7 @@ import type { FlagSpec, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { defaultStateDir } from '../../core/state/state-dir.js';
 import type { StandaloneOptions } from '../../gateway/embedded/standalone.js';
+import { TIERS } from '../../core/presets/tiers.js';
 
 export const STATE_DIR_FLAG: Record<string, FlagSpec> = {
   'state-dir': { type: 'string', value: 'DIR', description: 'State directory (default $OPENSHELL_TERM_STATE_DIR, else $XDG_STATE_HOME/openshell-term)' },
@@ -17,6 +18,7 @@ export const CORE_FLAGS: Record<string, FlagSpec> = {
   'max-held': { type: 'string', value: 'N', description: 'Most connections held at once (default 256); past that, new ones are denied' },
   resolve: { type: 'string', multiple: true, value: 'HOST:IP', description: 'Resolve HOST to IP, like curl --resolve' },
   'allow-loopback': { type: 'boolean', description: 'Permit upstreams on loopback (local services, tests)' },
+  tier: { type: 'string', value: 'TIER', description: 'Apply a tier of built-in presets at start: restricted (none), balanced, open' },
 };
 
 export function stateDirOf(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
@@ -41,5 +43,14 @@ export function standaloneOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Sta
     maxHeld: intFlag(args, 'max-held', 1),
     resolve: (args.flags.resolve as string[] | undefined) ?? [],
     allowLoopback: Boolean(args.flags['allow-loopback']),
+    tier: tierOf(args),
   };
+}
+
+function tierOf(args: ParsedArgs): string | undefined {
+  const tier = args.flags.tier as string | undefined;
+  if (tier !== undefined && !TIERS.some((t) => t.name === tier)) {
+    throw new UsageError(`unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
+  }
+  return tier;
 }

@@ -6,11 +6,11 @@ import { readRuntimeInfo, readToken } from '../../core/state/state-dir.js';
 import { FeedClient } from '../../gateway/feed/feed-client.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { RevisionSummary } from '../../gateway/feed/protocol.js';
-import { sanitizeForTerminal } from '../../core/text/sanitize.js';
+import { sanitizeForTerminal, sanitizeMultiline } from '../../core/text/sanitize.js';
 
-const JSON_FLAG = { json: { type: 'boolean' as const, description: 'Machine-readable JSON output' } };
+export const JSON_FLAG = { json: { type: 'boolean' as const, description: 'Machine-readable JSON output' } };
 
-async function withFeed<T>(args: ParsedArgs, io: CommandIO, fn: (client: FeedClient) => Promise<T>): Promise<T> {
+export async function withFeed<T>(args: ParsedArgs, io: CommandIO, fn: (client: FeedClient) => Promise<T>): Promise<T> {
   const dir = stateDirOf(args, io.env);
   const info = await readRuntimeInfo(dir);
   const token = await readToken(dir);
@@ -28,7 +28,7 @@ async function withFeed<T>(args: ParsedArgs, io: CommandIO, fn: (client: FeedCli
   }
 }
 
-function requireId(args: ParsedArgs): string {
+export function requireId(args: ParsedArgs): string {
   const [id, extra] = args.positionals;
   if (!id) throw new UsageError('an ID is required (see: openshell-term requests)');
   if (extra) throw new UsageError(`unexpected argument '${extra}'`);
@@ -43,8 +43,8 @@ function printRequests(list: PendingRequest[], io: CommandIO) {
   for (const row of [header, ...rows]) io.stdout.write(sanitizeForTerminal(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()) + '\n');
 }
 
-const out = (io: CommandIO, args: ParsedArgs, data: unknown, human: string) =>
-  io.stdout.write(args.flags.json ? JSON.stringify(data, null, 2) + '\n' : sanitizeForTerminal(human) + '\n');
+export const out = (io: CommandIO, args: ParsedArgs, data: unknown, human: string) =>
+  io.stdout.write(args.flags.json ? JSON.stringify(data, null, 2) + '\n' : sanitizeMultiline(human) + '\n');
 
 export const requestsCommand: Command = {
   path: ['requests'],

@@ -5,13 +5,14 @@ import { isLoopbackHost, parseHostPort } from '../../core/net/host-port.js';
 import { Resolver } from '../../core/net/resolver.js';
 import { EgressProxy, type ClientIdentity } from '../../core/proxy/egress-proxy.js';
 import { loadEffectivePolicy } from '../../core/policy/effective.js';
-import type { PolicyLayer } from '../../core/policy/layers.js';
 import type { SandboxPolicy } from '../../core/policy/types.js';
 import { ensureStateDir, loadOrCreateToken, RUNTIME_FILE, writeRuntimeInfo } from '../../core/state/state-dir.js';
 import { FeedServer } from '../feed/feed-server.js';
 import { rm } from 'node:fs/promises';
 import { findSocketOwner } from '../../core/identity/socket-owner.js';
 import { AuditLog } from '../../core/audit/audit-log.js';
+import { PresetStore } from '../../core/presets/preset-store.js';
+import { PresetManager } from '../../core/presets/preset-manager.js';
 import { CertificateAuthority } from '../../core/tls/certificate-authority.js';
 import { writeCaBundle } from '../../core/tls/ca-bundle.js';
 import { join } from 'node:path';
@@ -26,12 +27,14 @@ export interface StandaloneOptions {
   maxHeld?: number;
   resolve?: string[];
   allowLoopback?: boolean;
-  presetLayers?: () => PolicyLayer[];
+  /** Apply this tier's presets at start (restricted, balanced, open). */
+  tier?: string;
   identify?: (socket: Socket) => Promise<ClientIdentity>;
 }
 
 export interface Standalone {
   core: EnforcementCore;
+  presets: PresetManager;
   proxy: EgressProxy;
   feed: FeedServer;
   proxyAddress: string;
@@ -51,13 +54,18 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const proxyAt = listenAddress(options.proxyListen ?? '127.0.0.1:3128', '--proxy-listen', true);
   const feedAt = listenAddress(options.wsListen ?? '127.0.0.1:0', '--ws-listen', true);
   const audit = await AuditLog.open(join(options.stateDir, 'audit.jsonl'));
+  // Presets are the persisted layer: loaded from the state dir at every start.
+  const store = await PresetStore.open(options.stateDir);
   const core = new EnforcementCore({
     baseline,
     audit,
-    presetLayers: options.presetLayers,
+    presetLayers: () => store.layers(),
     holdTimeoutMs: (options.holdTimeoutSeconds ?? 30) * 1000,
     maxHeld: options.maxHeld ?? 256,
   });
+  const presets = new PresetManager(store, core, audit);
+  for (const problem of store.problems()) core.log('warn', 'presets', `skipped ${problem.file}: ${problem.message}`);
+  if (options.tier) await presets.applyTier(options.tier, 'startup');
   if (options.allowLoopback) core.log('warn', 'core', '--allow-loopback: upstreams on loopback are permitted (for local services and tests)');
   for (const [what, at] of [['proxy', proxyAt], ['feed', feedAt]] as const) {
     if (!isLoopbackHost(at.host)) core.log('warn', 'core', `${what} listens on ${at.host}, which is not loopback: anything that can reach it can use it`);
@@ -69,7 +77,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracket(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
-  const feed = new FeedServer({ core, token, proxyAddress });
+  const feed = new FeedServer({ core, token, proxyAddress, presets });
   let feedInfo;
   try {
     feedInfo = await feed.listen(feedAt.host, feedAt.port);
@@ -84,6 +92,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   let stopped = false;
   return {
     core,
+    presets,
     proxy,
     feed,
     proxyAddress,

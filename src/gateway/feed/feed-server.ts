@@ -8,10 +8,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import type { CoreEvents, EnforcementCore } from '../../core/engine/enforcement-core.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
+import type { PresetManager } from '../../core/presets/preset-manager.js';
 import { MAX_FRAME_BYTES, type FeedCommand, type FeedEvent, type Health, type RevisionSummary } from './protocol.js';
 
 export interface FeedServerOptions {
   core: EnforcementCore;
+  presets?: PresetManager;
   token: string;
   proxyAddress: string;
 }
@@ -98,12 +100,12 @@ export class FeedServer {
         ws.close(1003, 'expected JSON commands');
         return;
       }
-      ws.send(JSON.stringify(this.execute(command)));
+      void this.execute(command).then((result) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(result)));
     });
   }
 
-  private execute(command: FeedCommand): FeedEvent {
-    const { core } = this.options;
+  private async execute(command: FeedCommand): Promise<FeedEvent> {
+    const { core, presets } = this.options;
     const ref = command.ref;
     try {
       switch (command.type) {
@@ -124,6 +126,19 @@ export class FeedServer {
         }
         case 'revisions':
           return { type: 'result', ref, ok: true, data: core.revisions.list().map(summarizeRevision) };
+        case 'presets':
+          return { type: 'result', ref, ok: true, data: requirePresets(presets).list() };
+        case 'preset.show': {
+          const yaml = requirePresets(presets).show(String(command.name));
+          return yaml === undefined ? { type: 'result', ref, ok: false, error: `no preset named '${command.name}'` } : { type: 'result', ref, ok: true, data: yaml };
+        }
+        case 'preset.add':
+          return { type: 'result', ref, ok: true, data: await requirePresets(presets).add({ name: command.name, file: command.file, dir: command.dir }, Boolean(command.dryRun), 'feed') };
+        case 'preset.remove':
+          await requirePresets(presets).remove(String(command.name), Boolean(command.dryRun), 'feed');
+          return { type: 'result', ref, ok: true, data: { name: command.name, dryRun: Boolean(command.dryRun) } };
+        case 'promote':
+          return { type: 'result', ref, ok: true, data: await requirePresets(presets).promote(String(command.id), { name: String(command.name), description: command.description, access: command.access, anyBinary: command.anyBinary, dryRun: command.dryRun }, 'feed') };
         default:
           return { type: 'result', ref, ok: false, error: `unknown command '${(command as { type: string }).type}'` };
       }
@@ -138,4 +153,9 @@ function lifetimeOf(text: string | undefined) {
   const lifetime = parseLifetime(text);
   if (!lifetime) throw new Error(`invalid lifetime '${text}'; use once, session, or N minutes like 10m`);
   return lifetime;
+}
+
+function requirePresets(presets: PresetManager | undefined): PresetManager {
+  if (!presets) throw new Error('this core has no preset store');
+  return presets;
 }
