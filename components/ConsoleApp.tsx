@@ -14,6 +14,7 @@ import { InboxTable } from './InboxTable.js';
 import { LogsPane } from './LogsPane.js';
 import { NavBar } from './NavBar.js';
 import { Prompt } from './Prompt.js';
+import { PromoteDialog } from './PromoteDialog.js';
 import { RequestDetail } from './RequestDetail.js';
 import { SandboxView } from './SandboxView.js';
 import { resolveTheme } from './theme.js';
@@ -48,6 +49,19 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
   let body;
   if (c.overlay === 'help') body = <HelpOverlay screen={c.screen} entries={helpFor(c.screen)} theme={theme} />;
   else if (c.overlay === 'detail' && c.selected) body = <RequestDetail request={c.selected} now={now} theme={theme} />;
+  else if (c.overlay === 'promote' && c.selected && c.promoteForm) {
+    body = (
+      <PromoteDialog
+        requestLabel={`${c.selected.id} ${c.selected.host}:${c.selected.port}`}
+        form={c.promoteForm}
+        focus={c.promoteFocus}
+        binary={c.selected.binary}
+        preview={c.promotePreview.yaml}
+        error={c.promotePreview.error}
+        theme={theme}
+      />
+    );
+  }
   else if (c.screen === 'inbox') {
     body = (
       <Box flexDirection="column">

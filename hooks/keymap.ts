@@ -6,7 +6,7 @@ export type Screen = 'inbox' | 'dashboard' | 'sandbox' | 'logs';
 export const SCREENS: Screen[] = ['inbox', 'dashboard', 'sandbox', 'logs'];
 
 export type CommandId =
-  | 'approve' | 'reject' | 'rejectWithReason' | 'approveAll' | 'undo' | 'cycleLifetime' | 'detail'
+  | 'approve' | 'reject' | 'rejectWithReason' | 'approveAll' | 'undo' | 'promote' | 'cycleLifetime' | 'detail'
   | 'filter' | 'command' | 'help' | 'nextScreen' | 'prevScreen' | 'gotoInbox' | 'gotoDashboard' | 'gotoSandbox' | 'gotoLogs'
   | 'down' | 'up' | 'top' | 'bottom' | 'pageDown' | 'pageUp' | 'follow' | 'back' | 'quit';
 
@@ -35,6 +35,7 @@ export const KEYMAP: Binding[] = [
   { id: 'rejectWithReason', label: 'R', keys: [{ input: 'R' }], description: 'Reject with a reason (shown to the agent)', screens: ['inbox'] },
   { id: 'approveAll', label: 'A', keys: [{ input: 'A' }], description: 'Approve all visible pending requests (asks first)', screens: ['inbox'], hint: 'all' },
   { id: 'undo', label: 'u', keys: [{ input: 'u' }], description: 'Undo the decision on the selected request', screens: ['inbox'], hint: 'undo' },
+  { id: 'promote', label: 'p', keys: [{ input: 'p' }], description: 'Promote the selected request to a persisted preset', screens: ['inbox'], hint: 'promote' },
   { id: 'cycleLifetime', label: 't', keys: [{ input: 't' }], description: 'Cycle the approval lifetime: session, once, 10m', screens: ['inbox'], hint: 'lifetime' },
   { id: 'detail', label: 'Enter', keys: [{ special: 'return' }], description: 'Show every detail of the selection', screens: ['inbox', 'logs'], hint: 'detail' },
   { id: 'filter', label: '/', keys: [{ input: '/' }], description: 'Filter (host, binary, status; logs: text)', screens: ['inbox', 'logs'], hint: 'filter' },

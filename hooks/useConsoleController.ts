@@ -4,12 +4,21 @@ import { useInput, type Key } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
 import type { InboxRequest, Lifetime, PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
 import { diffRevisions, type DiffLine } from '../src/core/revisions/revision-diff.js';
+import { presetFromRequest, presetYaml } from '../src/core/presets/promote.js';
+import type { PromoteForm } from '../components/PromoteDialog.js';
 import { useConsoleStore, useGateway } from '../src/store/context.js';
 import { commandFor, SCREENS, type CommandId, type Screen } from './keymap.js';
 
 export const LIFETIMES: Lifetime[] = ['session', 'once', '10m'];
 
-export type Overlay = 'none' | 'help' | 'detail' | 'confirm-all';
+export type Overlay = 'none' | 'help' | 'detail' | 'confirm-all' | 'promote';
+
+const ACCESS_CYCLE = ['read-only', 'read-write', 'full'] as const;
+
+/** A preset name from a host: "api.pypi.org" → "api-pypi-org" (an RFC 1123 label). */
+export function presetNameFor(host: string): string {
+  return host.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '') || 'preset';
+}
 export type PromptKind = 'filter' | 'command' | 'reason';
 
 export interface ControllerOptions {
@@ -49,6 +58,9 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [policyError, setPolicyError] = useState<string | undefined>();
   const [policyScroll, setPolicyScroll] = useState(0);
   const [compareRev, setCompareRev] = useState<number | undefined>();
+  const [promoteForm, setPromoteForm] = useState<PromoteForm | undefined>();
+  const [promoteFocus, setPromoteFocus] = useState(0);
+  const [builtinNames, setBuiltinNames] = useState<string[]>([]);
   const [comparison, setComparison] = useState<{ from: number; to: number; lines: DiffLine[] } | undefined>();
 
   const visible = useMemo(() => order.map((id) => requests[id]).filter((r) => r && matchesFilter(r, inboxFilter)), [order, requests, inboxFilter]);
@@ -93,6 +105,18 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       cancelled = true;
     };
   }, [compareRev, revision?.number, gateway]);
+
+  // The promote dialog validates and previews live, with the same code that will write the file.
+  const promotePreview = useMemo((): { yaml?: string; error?: string } => {
+    if (!promoteForm || !selected) return {};
+    if (builtinNames.includes(promoteForm.name)) return { error: `'${promoteForm.name}' is a built-in preset name; choose another` };
+    try {
+      const doc = presetFromRequest({ host: selected.host, port: selected.port, binary: selected.binary, method: selected.samples[0]?.method, ...promoteForm });
+      return { yaml: presetYaml(doc).trimEnd() };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }, [promoteForm, selected, builtinNames]);
 
   const say = (text: string, kind: 'info' | 'error' = 'info') => setStatus({ text, kind });
   const act = (what: string, run: () => Promise<void>) => {
@@ -165,6 +189,14 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
         return pending.length > 0 ? setOverlay('confirm-all') : say('no pending requests to approve');
       }
       case 'undo': return selected ? act(`undid ${selected.id}`, () => gateway.undo(selected.id)) : say('nothing selected', 'error');
+      case 'promote': {
+        if (!selected) return say('nothing selected', 'error');
+        gateway.presets().then((list) => setBuiltinNames(list.filter((p) => p.source === 'builtin').map((p) => p.name)), () => undefined);
+        const method = selected.samples[0]?.method;
+        setPromoteForm({ name: presetNameFor(selected.host), description: '', access: !method || ['GET', 'HEAD', 'OPTIONS'].includes(method) ? 'read-only' : 'read-write', anyBinary: selected.binary === 'unknown' });
+        setPromoteFocus(0);
+        return setOverlay('promote');
+      }
       case 'cycleLifetime': return setLifetimeIndex((i) => (i + 1) % LIFETIMES.length);
       case 'detail':
         if (screen === 'logs' && visibleLogs.length > 0) return setLogDetail(true);
@@ -218,6 +250,33 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       if (input === 'y' || input === 'n' || key.escape) setOverlay('none');
       return;
     }
+    if (overlay === 'promote' && promoteForm && selected) {
+      if (key.escape) return setOverlay('none');
+      if (key.tab || key.downArrow) return setPromoteFocus((f) => (f + (key.shift ? 3 : 1)) % 4);
+      if (key.upArrow) return setPromoteFocus((f) => (f + 3) % 4);
+      if (key.return) {
+        if (promotePreview.error) return say(promotePreview.error, 'error');
+        const target = selected;
+        const form = promoteForm;
+        setOverlay('none');
+        gateway
+          .promote(target.id, { ...form, description: form.description || undefined })
+          .then((r) => say(`promoted ${target.id} to preset '${r.name}': wrote ${r.file} and applied it`))
+          .catch((e: Error) => say(`promote failed: ${e.message}`, 'error'));
+        return;
+      }
+      if (promoteFocus === 2 && (input === ' ' || key.leftArrow || key.rightArrow)) {
+        const i = ACCESS_CYCLE.indexOf(promoteForm.access);
+        return setPromoteForm({ ...promoteForm, access: ACCESS_CYCLE[(i + (key.leftArrow ? 2 : 1)) % 3] });
+      }
+      if (promoteFocus === 3 && (input === ' ' || key.leftArrow || key.rightArrow)) return setPromoteForm({ ...promoteForm, anyBinary: !promoteForm.anyBinary });
+      if (promoteFocus < 2) {
+        const field = promoteFocus === 0 ? 'name' : 'description';
+        if (key.backspace || key.delete) return setPromoteForm({ ...promoteForm, [field]: promoteForm[field].slice(0, -1) });
+        if (!key.ctrl && !key.meta && input) return setPromoteForm({ ...promoteForm, [field]: promoteForm[field] + input.replace(/[\u0000-\u001f\u007f]/g, '') });
+      }
+      return;
+    }
     if (logDetail) {
       if (key.escape || key.return || input === 'q') setLogDetail(false);
       return;
@@ -240,5 +299,6 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     screen, overlay, prompt, status, lifetime, selected, selectedId: selected?.id, visible, inboxFilter,
     logs: visibleLogs, logCursor, following, logsFilter, logLevel, logSource, logDetail, policy, revisions, policyError, policyScroll, comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
+    promoteForm, promoteFocus, promotePreview,
   };
 }

@@ -52,6 +52,20 @@ export interface PolicyView {
   origins: Record<string, string>;
 }
 
+export interface PromoteRequest {
+  name: string;
+  description?: string;
+  access: 'read-only' | 'read-write' | 'full';
+  anyBinary: boolean;
+}
+
+export interface PresetSummary {
+  name: string;
+  source: 'builtin' | 'custom';
+  applied: boolean;
+  description: string;
+}
+
 export interface Gateway {
   readonly info: GatewayInfo;
   /** Events in order; the first after start() is a snapshot. Returns an unsubscribe function. */
@@ -64,4 +78,7 @@ export interface Gateway {
   undo(id: string): Promise<void>;
   policy(revision?: number): Promise<PolicyView>;
   revisions(): Promise<RevisionInfo[]>;
+  presets(): Promise<PresetSummary[]>;
+  /** Writes the request's preset (NemoClaw format) and applies it; resolves with where it went. */
+  promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }>;
 }

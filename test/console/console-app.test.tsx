@@ -221,6 +221,32 @@ describe('console', () => {
     await ui.waitForFrame((f) => f.includes('Effective policy — revision 2'));
   });
 
+  it('p promotes: name pre-filled and validated live, access cycles, Enter writes the preset and releases the request', async () => {
+    ui = await startConsole();
+    const verdict = hold(ui, 'files.pythonhosted.org', { method: 'GET', path: '/packages/x.whl' });
+    await ui.waitForFrame((f) => f.includes('files.pythonhosted.org'));
+    await ui.press('p');
+    let frame = await ui.waitForFrame((f) => f.includes('Promote r1'));
+    expect(frame).toContain('files-pythonhosted-org');
+    expect(frame).toContain('read-only');
+    expect(frame).toContain('✓ ready');
+    expect(frame).toContain('host: files.pythonhosted.org');
+    // Replace the name with a built-in one: refused live.
+    for (let i = 0; i < 'files-pythonhosted-org'.length; i++) await ui.press(KEYS.backspace);
+    await ui.type('pypi');
+    frame = await ui.waitForFrame((f) => f.includes('is a built-in preset name'));
+    await ui.type('-mirror');
+    await ui.waitForFrame((f) => f.includes('✓ ready'));
+    await ui.press(KEYS.tab, KEYS.tab); // to access
+    await ui.press(' ');
+    await ui.waitForFrame((f) => /access\s+read-write/.test(f));
+    await ui.press(KEYS.enter);
+    expect((await verdict).allowed).toBe(true);
+    frame = await ui.waitForFrame((f) => f.includes("promoted r1 to preset 'pypi-mirror'"));
+    expect(frame).toContain('pypi-mirror.yaml');
+    expect(ui.core.revision.cause).toBe('preset add');
+  });
+
   it('never lets an agent draw on the screen: control characters and bidi overrides are stripped', async () => {
     ui = await startConsole();
     hold(ui, 'evil\u001b[2J\u001b[31m.example\u202e', { method: 'GET', path: '/\u001b]0;pwned\u0007x' });

@@ -98,3 +98,35 @@ describe.runIf(haveTmux())('console at 80×24 and on resize', () => {
     }
   }, 30_000);
 });
+
+describe.runIf(haveTmux())('promote from the console survives a restart (tmux)', () => {
+  it('p, Enter: the held request proceeds; after a restart the destination is still allowed', async () => {
+    const upstream2 = await startUpstream('kept across restarts');
+    const stateDir = mkdtempSync(join(tmpdir(), 'ost-e2e-promote-'));
+    const port = await freePort();
+    const proxyUrl = `http://127.0.0.1:${port}`;
+    const command = (hold: number) => `${process.execPath} ${BIN} --state-dir ${stateDir} --proxy-listen 127.0.0.1:${port} --resolve mirror.test:127.0.0.1 --allow-loopback --hold-timeout ${hold}`;
+    let session = new TmuxSession();
+    try {
+      await session.start(command(20));
+      await session.waitFor((s) => s.includes('● connected'), 'the console');
+      const held = curlVia(proxyUrl, `http://mirror.test:${upstream2.port}/simple/`);
+      await session.waitFor((s) => s.includes('mirror.test') && /held \d+s/.test(s), 'the held request');
+      await session.press('p');
+      await session.waitFor((s) => s.includes('Promote r1') && s.includes('✓ ready'), 'the promote dialog');
+      await session.press('Enter');
+      expect(await held).toEqual({ status: 200, body: 'kept across restarts' });
+      await session.waitFor((s) => s.includes("to preset 'mirror-test'"), 'the status line');
+      await session.press('q');
+      for (let i = 0; i < 100 && (await session.alive()); i++) await new Promise((r) => setTimeout(r, 50));
+      session = new TmuxSession();
+      await session.start(command(0));
+      await session.waitFor((s) => s.includes('● connected'), 'the restarted console');
+      expect(await curlVia(proxyUrl, `http://mirror.test:${upstream2.port}/other/`)).toEqual({ status: 200, body: 'kept across restarts' });
+      expect(await session.screen()).toContain('No requests yet');
+    } finally {
+      await session.stop();
+      await upstream2.close();
+    }
+  }, 40_000);
+});

@@ -4,7 +4,7 @@ import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { LogLine } from '../../core/engine/log-buffer.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
-import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, RevisionInfo } from '../gateway.js';
+import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, RevisionInfo } from '../gateway.js';
 import type { Standalone } from './standalone.js';
 
 export const LOCAL_SANDBOX = 'local';
@@ -82,6 +82,15 @@ export class EmbeddedGateway implements Gateway {
     const origins: Record<string, string> = {};
     for (const [key, layer] of core.effective.origin) origins[key] = layer.kind === 'approval' ? 'session approval' : layer.name;
     return { revision: toRevision(r), yaml: r.yaml, origins };
+  }
+
+  async presets(): Promise<PresetSummary[]> {
+    return this.standalone.presets.list().map((p) => ({ name: p.name, source: p.source, applied: p.applied, description: p.description }));
+  }
+
+  async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
+    const r = await this.standalone.presets.promote(id, { name: request.name, description: request.description, access: request.access, anyBinary: request.anyBinary }, 'console');
+    return { name: r.name, file: r.file };
   }
 
   async revisions(): Promise<RevisionInfo[]> {
