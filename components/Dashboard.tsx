@@ -22,7 +22,9 @@ function DashboardView({ gateways, sandboxes, pendingBySandbox, now, theme }: Da
         padding={0}
         data={gateways.map((g) => ({ ' ': g.active ? '›' : ' ', name: g.info.name, mode: g.info.mode, health: g.connection.status, endpoint: safe(g.info.endpoint), version: g.info.version }))}
       />
-      <Text bold color={theme.accent}>Sandboxes</Text>
+      <Text bold color={theme.accent}>Providers</Text>
+      <Text color={theme.muted}>  none in standalone mode (the embedded core has no inference providers; gateway mode lists them)</Text>
+      <Text bold color={theme.accent}>Sandboxes <Text color={theme.muted}>(Enter opens)</Text></Text>
       <Table
         padding={0}
         data={sandboxes.map((s) => ({ name: safe(s.name), phase: s.phase, 'policy rev': s.policyRevision, pending: pendingBySandbox[s.name] ?? 0, age: age(s.createdAt, now) }))}

@@ -43,8 +43,11 @@ function InboxTableView({ rows, selectedId, height, width, now, filter, total, t
   const selected = Math.max(0, rows.findIndex((r) => r.id === selectedId));
   const view = visibleWindow(rows, selected, height);
   // Columns share what the terminal leaves after the fixed ones.
-  const flexible = Math.max(24, width - 50);
-  const destWidth = Math.floor(flexible * 0.5);
+  const flexible = Math.max(24, width - 56);
+  // The destination is what the operator decides on: it gets what it needs, up to the larger share;
+  // the request sample takes the rest.
+  const longestDest = Math.max(11, ...view.rows.map((r) => `${r.host}:${r.port}`.length));
+  const destWidth = Math.min(longestDest, Math.floor(flexible * 0.65));
   const reqWidth = flexible - destWidth;
   const data = view.rows.map((r) => ({
     ' ': r.id === selectedId ? '›' : ' ',
@@ -54,6 +57,7 @@ function InboxTableView({ rows, selectedId, height, width, now, filter, total, t
     binary: truncate(safe(shortBinary(r.binary)), 12),
     hits: r.hits,
     age: age(r.firstSeen, now),
+    sandbox: truncate(safe(r.sandbox), 8),
     status: statusText(r, now),
   }));
   return (

@@ -157,6 +157,20 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
         return say('usage: :theme light|dark|auto', 'error');
       case 'help':
         return setOverlay('help');
+      case 'preset': {
+        const [verb, name] = args;
+        if ((verb === 'add' || verb === 'remove') && name) {
+          return act(`${verb === 'add' ? 'applied' : 'removed'} preset '${name}'`, () => (verb === 'add' ? gateway.addPreset(name) : gateway.removePreset(name)));
+        }
+        return say('usage: :preset add NAME | :preset remove NAME', 'error');
+      }
+      case 'tier':
+        if (!args[0]) return say('usage: :tier restricted|balanced|open', 'error');
+        gateway.applyTier(args[0]).then(
+          (added) => say(added.length > 0 ? `tier ${args[0]}: applied ${added.join(', ')}` : `tier ${args[0]}: already applied`),
+          (e: Error) => say(e.message, 'error'),
+        );
+        return;
       case 'level':
         if (args[0] === 'all' || args[0] === 'info' || args[0] === 'warn' || args[0] === 'error') return setScreen('logs'), setLogLevel(args[0]), say(`logs: level ${args[0]} and above`);
         return say('usage: :level all|info|warn|error', 'error');
@@ -175,7 +189,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case undefined:
         return;
       default:
-        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :rev N, :level warn, :source NAME, :theme light)`, 'error');
+        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :preset add NAME, :tier balanced, :rev N, :level warn, :source NAME, :theme light)`, 'error');
     }
   };
 
@@ -200,6 +214,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case 'cycleLifetime': return setLifetimeIndex((i) => (i + 1) % LIFETIMES.length);
       case 'detail':
         if (screen === 'logs' && visibleLogs.length > 0) return setLogDetail(true);
+        if (screen === 'dashboard') return setScreen('sandbox');
         return screen === 'inbox' && selected ? setOverlay('detail') : undefined;
       case 'filter': return setPrompt({ kind: 'filter', value: screen === 'logs' ? logsFilter : inboxFilter });
       case 'command': return setPrompt({ kind: 'command', value: '' });

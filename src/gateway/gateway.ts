@@ -81,4 +81,8 @@ export interface Gateway {
   presets(): Promise<PresetSummary[]>;
   /** Writes the request's preset (NemoClaw format) and applies it; resolves with where it went. */
   promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }>;
+  addPreset(name: string): Promise<void>;
+  removePreset(name: string): Promise<void>;
+  /** Applies a tier's presets (restricted, balanced, open); resolves with those newly applied. */
+  applyTier(tier: string): Promise<string[]>;
 }

@@ -154,6 +154,10 @@ describe('console', () => {
     const dash = await ui.waitForFrame((f) => f.includes('Sandboxes'));
     expect(dash).toContain('Gateways');
     expect(dash).toContain('standalone');
+    expect(dash).toContain('Providers');
+    await ui.press(KEYS.enter);
+    await ui.waitForFrame((f) => f.includes('Effective policy'));
+    await ui.press('2');
     await ui.press('3');
     const sandbox = await ui.waitForFrame((f) => f.includes('Effective policy'));
     expect(sandbox).toContain('session_approval_r1:   # session approval');
@@ -247,11 +251,37 @@ describe('console', () => {
     expect(ui.core.revision.cause).toBe('preset add');
   });
 
+  it(':preset add / remove and :tier change the effective policy', async () => {
+    ui = await startConsole();
+    await ui.press(':');
+    await ui.type('preset add pypi');
+    await ui.press(KEYS.enter);
+    await ui.waitForFrame((f) => f.includes("applied preset 'pypi'"));
+    expect(Object.keys(ui.core.effective.policy.network_policies)).toContain('pypi');
+    await ui.press(':');
+    await ui.type('preset remove pypi');
+    await ui.press(KEYS.enter);
+    await ui.waitForFrame((f) => f.includes("removed preset 'pypi'"));
+    expect(Object.keys(ui.core.effective.policy.network_policies)).not.toContain('pypi');
+    await ui.press(':');
+    await ui.type('tier balanced');
+    await ui.press(KEYS.enter);
+    await ui.waitForFrame((f) => f.includes('tier balanced: applied'));
+    expect(ui.core.revision.cause).toBe('tier');
+    await ui.press(':');
+    await ui.type('tier lavish');
+    await ui.press(KEYS.enter);
+    await ui.waitForFrame((f) => f.includes("unknown tier 'lavish'"));
+  });
+
   it('never lets an agent draw on the screen: control characters and bidi overrides are stripped', async () => {
     ui = await startConsole();
     hold(ui, 'evil\u001b[2J\u001b[31m.example\u202e', { method: 'GET', path: '/\u001b]0;pwned\u0007x' });
-    const frame = await ui.waitForFrame((f) => f.includes('.example'));
+    const frame = await ui.waitForFrame((f) => f.includes('evil'));
     expect(frame).not.toMatch(/\u001b\[2J|\u001b\]0;|\u202e|\u0007/);
+    await ui.press(KEYS.enter); // the detail shows the full host and path: sanitised there too
+    const detail = await ui.waitForFrame((f) => f.includes('Request r1'));
+    expect(detail).not.toMatch(/\u001b|\u202e|\u0007/);
   });
 
   it('a burst of 3,000 log lines and 200 requests renders without errors, logs still following', async () => {

@@ -3,6 +3,7 @@
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { LogLine } from '../../core/engine/log-buffer.js';
+import { TIERS } from '../../core/presets/tiers.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
 import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, RevisionInfo } from '../gateway.js';
 import type { Standalone } from './standalone.js';
@@ -91,6 +92,19 @@ export class EmbeddedGateway implements Gateway {
   async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
     const r = await this.standalone.presets.promote(id, { name: request.name, description: request.description, access: request.access, anyBinary: request.anyBinary }, 'console');
     return { name: r.name, file: r.file };
+  }
+
+  async addPreset(name: string): Promise<void> {
+    await this.standalone.presets.add({ name }, false, 'console');
+  }
+
+  async removePreset(name: string): Promise<void> {
+    await this.standalone.presets.remove(name, false, 'console');
+  }
+
+  async applyTier(tier: string): Promise<string[]> {
+    if (!TIERS.some((t) => t.name === tier)) throw new Error(`unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
+    return this.standalone.presets.applyTier(tier, 'console');
   }
 
   async revisions(): Promise<RevisionInfo[]> {
