@@ -28,7 +28,7 @@ describe.runIf(haveTmux())('walkthrough', () => {
 
   it('opens the console beside a shell that goes through it', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ost-wt-'));
-    const r = await runCli(['walkthrough', '--state-dir', stateDir, '--session', session, '--no-attach']);
+    const r = await runCli(['walkthrough', '--state-dir', stateDir, '--session', session, '--no-attach'], undefined, { CI: 'true' });
     expect(r.code).toBe(0);
     await waitFor(0, (s) => s.includes('● connected'), 'the console');
     await waitFor(1, (s) => s.includes('(openshell)'), 'the shell prompt');

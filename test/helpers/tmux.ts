@@ -27,8 +27,9 @@ export async function freePort(): Promise<number> {
 export class TmuxSession {
   readonly name = `ost-${randomBytes(4).toString('hex')}`;
 
+  /** CI=true always: CI servers set it, and Ink draws nothing while it is set unless the console copes. */
   async start(command: string, width = 120, height = 36): Promise<void> {
-    await run('tmux', ['new-session', '-d', '-s', this.name, '-x', String(width), '-y', String(height), command]);
+    await run('tmux', ['new-session', '-d', '-e', 'CI=true', '-s', this.name, '-x', String(width), '-y', String(height), command]);
   }
 
   /** Sends keys one at a time (tmux send-keys with several keys can arrive as one input). */

@@ -4,6 +4,7 @@ import { CORE_FLAGS, standaloneOptions } from './core-flags.js';
 import { startStandalone } from '../../gateway/embedded/standalone.js';
 import { EmbeddedGateway } from '../../gateway/embedded/embedded-gateway.js';
 import { VERSION } from '../version.js';
+import { loadInteractive } from '../../console/load-interactive.js';
 
 export const consoleCommand: Command = {
   path: [],
@@ -20,7 +21,7 @@ export const consoleCommand: Command = {
       return 1;
     }
     const standalone = await startStandalone(standaloneOptions(args, io.env));
-    const { runConsole } = await import('../../console/run-console.js');
+    const { runConsole } = await loadInteractive(() => import('../../console/run-console.js'));
     await runConsole(new EmbeddedGateway(standalone, VERSION), { theme: args.flags.theme as string | undefined, bell: Boolean(args.flags.bell) });
     return 0;
   },
