@@ -2,6 +2,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -27,9 +28,12 @@ export async function freePort(): Promise<number> {
 export class TmuxSession {
   readonly name = `ost-${randomBytes(4).toString('hex')}`;
 
-  /** CI=true always: CI servers set it, and Ink draws nothing while it is set unless the console copes. */
+  /**
+   * CI=true always: CI servers set it, and Ink draws nothing while it is set unless the console copes.
+   * Started outside the checkout, as users do: the launcher must find its own tsconfig (JSX runtime).
+   */
   async start(command: string, width = 120, height = 36): Promise<void> {
-    await run('tmux', ['new-session', '-d', '-e', 'CI=true', '-s', this.name, '-x', String(width), '-y', String(height), command]);
+    await run('tmux', ['new-session', '-d', '-e', 'CI=true', '-c', tmpdir(), '-s', this.name, '-x', String(width), '-y', String(height), command]);
   }
 
   /** Sends keys one at a time (tmux send-keys with several keys can arrive as one input). */
