@@ -2,10 +2,19 @@
 // (later) OpenShell gateways over gRPC all implement it; components never see which.
 import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
+import type { NetworkPolicyRule } from '../core/policy/types.js';
 
 export type InboxRequest = PendingRequest & {
   /** The sandbox the request came from (standalone: the local one). */
   sandbox: string;
+  /** What a gateway says about it (a draft chunk): its rule and the gateway's own checks. */
+  proposal?: {
+    ruleName: string;
+    rule: NetworkPolicyRule;
+    securityNotes: string;
+    validationResult: string;
+    applicationError: string;
+  };
 };
 
 export interface RevisionInfo {
@@ -39,7 +48,8 @@ export interface SandboxInfo {
 export type GatewayEvent =
   | { type: 'snapshot'; requests: InboxRequest[]; revision: RevisionInfo; logs: LogLine[]; sandboxes: SandboxInfo[] }
   | { type: 'request'; request: InboxRequest }
-  | { type: 'revision'; revision: RevisionInfo }
+  | { type: 'revision'; revision: RevisionInfo; sandbox?: string }
+  | { type: 'sandboxes'; sandboxes: SandboxInfo[] }
   | { type: 'log'; line: LogLine }
   | { type: 'connection'; state: ConnectionState };
 
@@ -76,13 +86,14 @@ export interface Gateway {
   reject(id: string, reason?: string): Promise<void>;
   approveAll(ids: string[], lifetime: Lifetime): Promise<void>;
   undo(id: string): Promise<void>;
-  policy(revision?: number): Promise<PolicyView>;
-  revisions(): Promise<RevisionInfo[]>;
-  presets(): Promise<PresetSummary[]>;
+  /** Calls that name a sandbox default to the first (standalone: the only) one. */
+  policy(revision?: number, sandbox?: string): Promise<PolicyView>;
+  revisions(sandbox?: string): Promise<RevisionInfo[]>;
+  presets(sandbox?: string): Promise<PresetSummary[]>;
   /** Writes the request's preset (NemoClaw format) and applies it; resolves with where it went. */
   promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }>;
-  addPreset(name: string): Promise<void>;
-  removePreset(name: string): Promise<void>;
+  addPreset(name: string, sandbox?: string): Promise<void>;
+  removePreset(name: string, sandbox?: string): Promise<void>;
   /** Applies a tier's presets (restricted, balanced, open); resolves with those newly applied. */
-  applyTier(tier: string): Promise<string[]>;
+  applyTier(tier: string, sandbox?: string): Promise<string[]>;
 }

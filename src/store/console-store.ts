@@ -62,7 +62,10 @@ export function reduce(state: ConsoleData, events: GatewayEvent[]): Partial<Cons
         break;
       case 'revision':
         revision = event.revision;
-        sandboxes = sandboxes.map((s) => ({ ...s, policyRevision: event.revision.number }));
+        sandboxes = sandboxes.map((s) => (!event.sandbox || s.name === event.sandbox ? { ...s, policyRevision: event.revision.number } : s));
+        break;
+      case 'sandboxes':
+        sandboxes = event.sandboxes;
         break;
       case 'log':
         newLogs.push(event.line);

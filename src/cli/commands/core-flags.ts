@@ -19,6 +19,8 @@ export const CORE_FLAGS: Record<string, FlagSpec> = {
   resolve: { type: 'string', multiple: true, value: 'HOST:IP', description: 'Resolve HOST to IP, like curl --resolve' },
   'allow-loopback': { type: 'boolean', description: 'Permit upstreams on loopback (local services, tests)' },
   tier: { type: 'string', value: 'TIER', description: 'Apply a tier of built-in presets at start: restricted (none), balanced, open' },
+  'grpc-listen': { type: 'string', value: 'H:P', description: 'Also serve the openshell.v1 API here, so consoles attach with --endpoint (loopback unless told; off the loopback every call needs the control token)' },
+  sandbox: { type: 'string', value: 'NAME', description: 'Name of this core\'s sandbox as the gateway API shows it (default: local)' },
 };
 
 export function stateDirOf(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
@@ -44,6 +46,8 @@ export function standaloneOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Sta
     resolve: (args.flags.resolve as string[] | undefined) ?? [],
     allowLoopback: Boolean(args.flags['allow-loopback']),
     tier: tierOf(args),
+    grpcListen: args.flags['grpc-listen'] as string | undefined,
+    sandboxName: args.flags.sandbox as string | undefined,
   };
 }
 

@@ -26,7 +26,7 @@ export interface NetworkEvent {
 }
 
 export interface ConfigEvent {
-  change: 'approve' | 'reject' | 'undo' | 'approve-all' | 'preset-add' | 'preset-remove' | 'promote' | 'tier';
+  change: 'approve' | 'reject' | 'undo' | 'approve-all' | 'preset-add' | 'preset-remove' | 'promote' | 'tier' | 'merge';
   actor: string;
   target: string;
   detail?: string;

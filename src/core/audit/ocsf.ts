@@ -87,6 +87,7 @@ const CONFIG_ACTIVITY: Record<ConfigEvent['change'], Named> = {
   'preset-remove': DELETE,
   promote: UPDATE,
   tier: UPDATE,
+  merge: UPDATE,
 };
 
 export function entityManagement(event: ConfigEvent, time: number): Record<string, unknown> {

@@ -207,6 +207,20 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     return revision;
   }
 
+  /**
+   * After a policy change made elsewhere (a merge over the API): pending requests the policy now allows
+   * are marked approved, so their held connections proceed instead of waiting out the timeout.
+   */
+  releaseCovered(by: string, note: string): PendingRequest[] {
+    const released = this.inbox.list().filter((entry) => {
+      if (entry.status !== 'pending') return false;
+      const sample = entry.samples[0];
+      return decide(this.compiled, { host: entry.host, port: entry.port, binary: entry.binary, method: sample?.method, path: sample?.path }).outcome === 'allow';
+    });
+    for (const entry of released) this.inbox.decide(entry, 'approved', by, note);
+    return released;
+  }
+
   setHoldTimeout(ms: number) {
     this.holdTimeoutMs = ms;
   }

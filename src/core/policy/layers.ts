@@ -4,7 +4,7 @@
 // restore exactly the policy that existed before it was added.
 import type { NetworkPolicyRule, PresetDocument, SandboxPolicy } from './types.js';
 
-export type LayerKind = 'baseline' | 'preset' | 'approval';
+export type LayerKind = 'baseline' | 'preset' | 'merge' | 'approval';
 
 export interface PolicyLayer {
   kind: LayerKind;

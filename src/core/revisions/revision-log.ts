@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { SandboxPolicy } from '../policy/types.js';
 import { canonicalYaml } from './canonical-yaml.js';
 
-export type RevisionCause = 'baseline' | 'preset add' | 'preset remove' | 'approval' | 'undo' | 'expiry' | 'tier';
+export type RevisionCause = 'baseline' | 'preset add' | 'preset remove' | 'merge' | 'approval' | 'undo' | 'expiry' | 'tier';
 
 export interface Revision {
   number: number;

@@ -22,6 +22,8 @@ export interface RuntimeInfo {
   pid: number;
   proxy: string;
   ws: string;
+  /** The openshell.v1 endpoint, when the core serves one (http://H:P). */
+  grpc?: string;
   startedAt: number;
 }
 

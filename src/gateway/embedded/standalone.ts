@@ -13,9 +13,15 @@ import { findSocketOwner } from '../../core/identity/socket-owner.js';
 import { AuditLog } from '../../core/audit/audit-log.js';
 import { PresetStore } from '../../core/presets/preset-store.js';
 import { PresetManager } from '../../core/presets/preset-manager.js';
+import { MergedRules } from '../../core/merges/merged-rules.js';
+import { MergeManager } from '../../core/merges/merge-manager.js';
 import { CertificateAuthority } from '../../core/tls/certificate-authority.js';
 import { writeCaBundle } from '../../core/tls/ca-bundle.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { OpenShellServer } from '../grpc/openshell-server.js';
+import { VERSION } from '../../cli/version.js';
+import { LOCAL_SANDBOX } from './local-sandbox.js';
 import type { Socket } from 'node:net';
 
 export interface StandaloneOptions {
@@ -29,16 +35,23 @@ export interface StandaloneOptions {
   allowLoopback?: boolean;
   /** Apply this tier's presets at start (restricted, balanced, open). */
   tier?: string;
+  /** Serve the openshell.v1 API on H:P. */
+  grpcListen?: string;
+  /** This core's sandbox name on the gateway API (default "local"). */
+  sandboxName?: string;
   identify?: (socket: Socket) => Promise<ClientIdentity>;
 }
 
 export interface Standalone {
   core: EnforcementCore;
   presets: PresetManager;
+  merges: MergeManager;
   proxy: EgressProxy;
   feed: FeedServer;
   proxyAddress: string;
   feedUrl: string;
+  /** http://H:P of the openshell.v1 API, when served. */
+  grpcUrl?: string;
   token: string;
   /** System roots plus the core's CA: what agents should trust. */
   caBundle: string;
@@ -56,14 +69,17 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const audit = await AuditLog.open(join(options.stateDir, 'audit.jsonl'));
   // Presets are the persisted layer: loaded from the state dir at every start.
   const store = await PresetStore.open(options.stateDir);
+  // Rules merged over the gateway API (UpdateConfig) sit above the presets.
+  const merged = await MergedRules.open(options.stateDir);
   const core = new EnforcementCore({
     baseline,
     audit,
-    presetLayers: () => store.layers(),
+    presetLayers: () => [...store.layers(), merged.layer()],
     holdTimeoutMs: (options.holdTimeoutSeconds ?? 30) * 1000,
     maxHeld: options.maxHeld ?? 256,
   });
   const presets = new PresetManager(store, core, audit);
+  const merges = new MergeManager(merged, core, audit);
   for (const problem of store.problems()) core.log('warn', 'presets', `skipped ${problem.file}: ${problem.message}`);
   if (options.tier) await presets.applyTier(options.tier, 'startup');
   if (options.allowLoopback) core.log('warn', 'core', '--allow-loopback: upstreams on loopback are permitted (for local services and tests)');
@@ -87,23 +103,42 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     throw error;
   }
   const feedUrl = `ws://${bracket(feedInfo.address)}:${feedInfo.port}/`;
-  await writeRuntimeInfo(options.stateDir, { pid: process.pid, proxy: proxyAddress, ws: feedUrl, startedAt: Date.now() });
-  core.log('info', 'core', `proxy on ${proxyAddress}, feed on ${feedUrl}`);
+  let grpc: OpenShellServer | undefined;
+  let grpcUrl: string | undefined;
+  if (options.grpcListen) {
+    const at = listenAddress(options.grpcListen, '--grpc-listen', true);
+    const sandbox = { id: sandboxId(options.stateDir), name: options.sandboxName ?? LOCAL_SANDBOX, createdAt: Date.now(), core, merges };
+    // Off the loopback, anyone who can reach the port could decide requests: the control token is required.
+    grpc = new OpenShellServer({ sandboxes: [sandbox], version: VERSION, token: isLoopbackHost(at.host) ? undefined : token });
+    try {
+      const bound = await grpc.listen(at.host, at.port);
+      grpcUrl = `http://${bracket(at.host)}:${bound.port}`;
+    } catch (error) {
+      await Promise.all([proxy.close(), feed.close()]);
+      await audit.close();
+      throw new Error(`--grpc-listen ${options.grpcListen}: ${(error as Error).message}`);
+    }
+    if (!isLoopbackHost(at.host)) core.log('warn', 'core', `gateway API listens on ${at.host}, which is not loopback: every call needs the control token`);
+  }
+  await writeRuntimeInfo(options.stateDir, { pid: process.pid, proxy: proxyAddress, ws: feedUrl, ...(grpcUrl ? { grpc: grpcUrl } : {}), startedAt: Date.now() });
+  core.log('info', 'core', `proxy on ${proxyAddress}, feed on ${feedUrl}${grpcUrl ? `, gateway API on ${grpcUrl}` : ''}`);
   let stopped = false;
   return {
     core,
     presets,
+    merges,
     proxy,
     feed,
     proxyAddress,
     feedUrl,
+    grpcUrl,
     token,
     caBundle,
     async stop() {
       if (stopped) return;
       stopped = true;
       core.shutdown();
-      await Promise.all([proxy.close(), feed.close()]);
+      await Promise.all([proxy.close(), feed.close(), grpc?.close()]);
       await audit.close();
       await rm(join(options.stateDir, RUNTIME_FILE), { force: true });
     },
@@ -115,6 +150,11 @@ function listenAddress(text: string, flag: string, allowPortZero = false) {
   const parsed = parseHostPort(zero ? text.replace(/:0$/, ':1') : text);
   if (!parsed) throw new Error(`${flag} expects HOST:PORT, got '${text}'`);
   return { host: parsed.host, port: zero ? 0 : parsed.port };
+}
+
+/** Stable across restarts of the same state dir, so attached consoles find the same sandbox again. */
+function sandboxId(stateDir: string): string {
+  return `sbx-${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16)}`;
 }
 
 function bracket(address: string): string {
