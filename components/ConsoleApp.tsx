@@ -72,7 +72,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
   } else if (c.screen === 'dashboard') {
     const pendingBySandbox: Record<string, number> = {};
     for (const r of Object.values(requests)) if (r.status === 'pending') pendingBySandbox[r.sandbox] = (pendingBySandbox[r.sandbox] ?? 0) + 1;
-    body = <Dashboard gateways={[{ info: gateway, connection, active: true }]} sandboxes={sandboxes} pendingBySandbox={pendingBySandbox} now={now} theme={theme} />;
+    body = <Dashboard gateways={c.gateways} active={c.activeGateway} cursor={c.dashCursor} sandboxes={sandboxes} pendingBySandbox={pendingBySandbox} now={now} theme={theme} />;
   } else if (c.screen === 'sandbox') {
     body = <SandboxView policy={c.policy} comparison={c.comparison} revisions={c.revisions} height={bodyHeight} scroll={c.policyScroll} theme={theme} error={c.policyError} />;
   } else {
@@ -81,7 +81,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
 
   return (
     <Box flexDirection="column" height={rows - 2} width={columns}>
-      <TitleBar gateway={gateway} connection={connection} sandbox={sandboxes[0]?.name ?? '—'} pending={pending} revision={revision?.number} now={now} theme={theme} />
+      <TitleBar gateway={gateway} connection={connection} sandbox={c.currentSandbox ?? (sandboxes.length > 1 ? `${sandboxes.length} sandboxes` : (sandboxes[0]?.name ?? '—'))} pending={pending} revision={revision?.number} now={now} theme={theme} />
       {/* Children must not shrink: Yoga would squeeze lines onto each other. Too tall is clipped instead. */}
       <Box flexDirection="column" height={bodyHeight} overflow="hidden">
         <Box flexDirection="column" flexShrink={0}>

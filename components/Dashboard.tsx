@@ -2,32 +2,46 @@
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from 'ink-table';
-import type { ConnectionState, GatewayInfo, SandboxInfo } from '../src/gateway/gateway.js';
+import type { SandboxInfo } from '../src/gateway/gateway.js';
+import type { DirectoryEntry } from '../src/store/gateway-directory.js';
 import { age, safe } from './format.js';
 import type { Theme } from './theme.js';
 
 export interface DashboardProps {
-  gateways: Array<{ info: GatewayInfo; connection: ConnectionState; active: boolean }>;
+  gateways: DirectoryEntry[];
+  /** The gateway on screen. */
+  active: string;
+  /** Row under the cursor: gateways first, then sandboxes. */
+  cursor: number;
   sandboxes: SandboxInfo[];
   pendingBySandbox: Record<string, number>;
   now: number;
   theme: Theme;
 }
 
-function DashboardView({ gateways, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
+function health(g: DirectoryEntry, now: number): string {
+  const c = g.connection;
+  if (g.problem) return 'unusable';
+  if (c.status !== 'disconnected') return c.status;
+  return c.retryAt ? `retry in ${Math.max(0, Math.ceil((c.retryAt - now) / 1000))}s` : 'disconnected';
+}
+
+function DashboardView({ gateways, active, cursor, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
+  const problem = gateways[cursor]?.problem ?? (gateways[cursor]?.connection.status === 'disconnected' ? gateways[cursor].connection.error : undefined);
   return (
     <Box flexDirection="column">
-      <Text bold color={theme.accent}>Gateways</Text>
+      <Text bold color={theme.accent}>Gateways <Text color={theme.muted}>(Enter switches)</Text></Text>
       <Table
         padding={0}
-        data={gateways.map((g) => ({ ' ': g.active ? '›' : ' ', name: g.info.name, mode: g.info.mode, health: g.connection.status, endpoint: safe(g.info.endpoint), version: g.info.version }))}
+        data={gateways.map((g, i) => ({ ' ': i === cursor ? '›' : ' ', name: `${g.info.name === active ? '● ' : '  '}${safe(g.info.name)}`, mode: g.info.mode, health: health(g, now), endpoint: safe(g.info.endpoint), version: safe(g.info.version || '—') }))}
       />
+      {problem && <Text color={theme.danger} wrap="truncate">  {safe(problem)}</Text>}
       <Text bold color={theme.accent}>Providers</Text>
       <Text color={theme.muted}>  none in standalone mode (the embedded core has no inference providers; gateway mode lists them)</Text>
       <Text bold color={theme.accent}>Sandboxes <Text color={theme.muted}>(Enter opens)</Text></Text>
       <Table
         padding={0}
-        data={sandboxes.map((s) => ({ name: safe(s.name), phase: s.phase, 'policy rev': s.policyRevision, pending: pendingBySandbox[s.name] ?? 0, age: age(s.createdAt, now) }))}
+        data={sandboxes.map((s, i) => ({ ' ': i + gateways.length === cursor ? '›' : ' ', name: safe(s.name), phase: s.phase, 'policy rev': s.policyRevision, pending: pendingBySandbox[s.name] ?? 0, age: age(s.createdAt, now) }))}
       />
     </Box>
   );

@@ -6,7 +6,7 @@ import type { InboxRequest, Lifetime, PolicyView, RevisionInfo } from '../src/ga
 import { diffRevisions, type DiffLine } from '../src/core/revisions/revision-diff.js';
 import { presetFromRequest, presetYaml } from '../src/core/presets/promote.js';
 import type { PromoteForm } from '../components/PromoteDialog.js';
-import { useConsoleStore, useGateway } from '../src/store/context.js';
+import { useConsoleStore, useGateway, useGatewayDirectory } from '../src/store/context.js';
 import { commandFor, SCREENS, type CommandId, type Screen } from './keymap.js';
 
 export const LIFETIMES: Lifetime[] = ['session', 'once', '10m'];
@@ -58,6 +58,13 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [policyError, setPolicyError] = useState<string | undefined>();
   const [policyScroll, setPolicyScroll] = useState(0);
   const [compareRev, setCompareRev] = useState<number | undefined>();
+  // The dashboard's cursor runs over the gateways, then the sandboxes; Enter switches or opens.
+  const directory = useGatewayDirectory();
+  const sandboxes = useConsoleStore((s) => s.sandboxes);
+  // Starts on the first sandbox: opening it is what Enter is for most of the time.
+  const [dashCursor, setDashCursor] = useState(directory.entries.length);
+  const [currentSandbox, setCurrentSandbox] = useState<string | undefined>();
+  const dashRows = Math.max(1, directory.entries.length + sandboxes.length);
   const [promoteForm, setPromoteForm] = useState<PromoteForm | undefined>();
   const [promoteFocus, setPromoteFocus] = useState(0);
   const [builtinNames, setBuiltinNames] = useState<string[]>([]);
@@ -86,25 +93,25 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   useEffect(() => {
     if (screen !== 'sandbox') return;
     let cancelled = false;
-    Promise.all([gateway.policy(), gateway.revisions()])
+    Promise.all([gateway.policy(undefined, currentSandbox), gateway.revisions(currentSandbox)])
       .then(([p, r]) => !cancelled && (setPolicy(p), setRevisions(r), setPolicyError(undefined)))
       .catch((e: Error) => !cancelled && setPolicyError(e.message));
     return () => {
       cancelled = true;
     };
-  }, [screen, revision?.number, gateway]);
+  }, [screen, revision?.number, gateway, currentSandbox]);
 
   // Comparing a past revision with the current one: both fetched asynchronously, diffed here.
   useEffect(() => {
     if (compareRev === undefined) return setComparison(undefined);
     let cancelled = false;
-    Promise.all([gateway.policy(compareRev), gateway.policy()])
+    Promise.all([gateway.policy(compareRev, currentSandbox), gateway.policy(undefined, currentSandbox)])
       .then(([before, now]) => !cancelled && setComparison({ from: before.revision.number, to: now.revision.number, lines: diffRevisions(before.yaml, now.yaml) }))
       .catch((e: Error) => !cancelled && (setCompareRev(undefined), setStatus({ text: e.message, kind: 'error' })));
     return () => {
       cancelled = true;
     };
-  }, [compareRev, revision?.number, gateway]);
+  }, [compareRev, revision?.number, gateway, currentSandbox]);
 
   // The promote dialog validates and previews live, with the same code that will write the file.
   const promotePreview = useMemo((): { yaml?: string; error?: string } => {
@@ -138,7 +145,24 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       setPausedCursor(Math.min(Math.max(0, visibleLogs.length - 1), Math.max(0, logCursor + delta)));
     } else if (screen === 'sandbox') {
       setPolicyScroll((s) => Math.max(0, s + delta));
+    } else if (screen === 'dashboard') {
+      setDashCursor(Math.min(dashRows - 1, Math.max(0, dashCursor + delta)));
     }
+  };
+
+  const openDashboardRow = () => {
+    const cursor = Math.min(dashCursor, dashRows - 1);
+    const entry = directory.entries[cursor];
+    if (entry) {
+      if (entry.info.name === directory.active) return say(`already on ${entry.info.name}`);
+      const problem = directory.switchTo(entry.info.name);
+      return problem ? say(`cannot switch to ${entry.info.name}: ${problem}`, 'error') : undefined;
+    }
+    const sandbox = sandboxes[cursor - directory.entries.length];
+    if (!sandbox) return;
+    setCurrentSandbox(sandbox.name);
+    setPolicyScroll(0);
+    setScreen('sandbox');
   };
 
   const runCommandLine = (line: string) => {
@@ -160,13 +184,13 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case 'preset': {
         const [verb, name] = args;
         if ((verb === 'add' || verb === 'remove') && name) {
-          return act(`${verb === 'add' ? 'applied' : 'removed'} preset '${name}'`, () => (verb === 'add' ? gateway.addPreset(name) : gateway.removePreset(name)));
+          return act(`${verb === 'add' ? 'applied' : 'removed'} preset '${name}'`, () => (verb === 'add' ? gateway.addPreset(name, currentSandbox) : gateway.removePreset(name, currentSandbox)));
         }
         return say('usage: :preset add NAME | :preset remove NAME', 'error');
       }
       case 'tier':
         if (!args[0]) return say('usage: :tier restricted|balanced|open', 'error');
-        gateway.applyTier(args[0]).then(
+        gateway.applyTier(args[0], currentSandbox).then(
           (added) => say(added.length > 0 ? `tier ${args[0]}: applied ${added.join(', ')}` : `tier ${args[0]}: already applied`),
           (e: Error) => say(e.message, 'error'),
         );
@@ -214,7 +238,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case 'cycleLifetime': return setLifetimeIndex((i) => (i + 1) % LIFETIMES.length);
       case 'detail':
         if (screen === 'logs' && visibleLogs.length > 0) return setLogDetail(true);
-        if (screen === 'dashboard') return setScreen('sandbox');
+        if (screen === 'dashboard') return openDashboardRow();
         return screen === 'inbox' && selected ? setOverlay('detail') : undefined;
       case 'filter': return setPrompt({ kind: 'filter', value: screen === 'logs' ? logsFilter : inboxFilter });
       case 'command': return setPrompt({ kind: 'command', value: '' });
@@ -315,5 +339,6 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     logs: visibleLogs, logCursor, following, logsFilter, logLevel, logSource, logDetail, policy, revisions, policyError, policyScroll, comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
     promoteForm, promoteFocus, promotePreview,
+    gateways: directory.entries, activeGateway: directory.active, dashCursor: Math.min(dashCursor, dashRows - 1), currentSandbox,
   };
 }

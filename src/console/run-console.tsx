@@ -1,35 +1,42 @@
-// Starts the console on a gateway: events are buffered and flushed into the store, Ink renders, and on
-// quit everything is stopped in order.
+// Starts the console on a pool of gateways: each gateway's events are buffered and flushed into its
+// own store, Ink renders the active one, and on quit everything is stopped in order.
 import { render } from 'ink';
+import { useStore } from 'zustand';
 import { ConsoleApp } from '../../components/ConsoleApp.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { createConsoleStore } from '../store/console-store.js';
 import { ConsoleProvider } from '../store/context.js';
-import { EventBuffer } from '../store/event-buffer.js';
+import { GatewayPool } from './gateway-pool.js';
 
 export interface RunConsoleOptions {
   theme?: string;
   bell?: boolean;
 }
 
-export async function runConsole(gateway: Gateway, options: RunConsoleOptions = {}): Promise<void> {
-  const store = createConsoleStore(gateway.info);
-  const buffer = new EventBuffer((events) => store.getState().apply(events));
-  const unsubscribe = gateway.subscribe((event) => {
-    buffer.push(event);
-    if (options.bell && event.type === 'request' && event.request.hits === 1 && event.request.status === 'pending') process.stdout.write('\u0007');
-  });
-  await gateway.start();
+/** The active gateway's store and actions; switching gateways remounts the screen on the other one. */
+function ConsoleRoot({ pool, onQuit, theme }: { pool: GatewayPool; onQuit(): void; theme?: string }) {
+  const active = useStore(pool.directory, (s) => s.active);
+  const { store, gateway } = pool.active();
+  return (
+    <ConsoleProvider key={active} store={store} gateway={gateway} pool={pool}>
+      <ConsoleApp onQuit={onQuit} theme={theme} />
+    </ConsoleProvider>
+  );
+}
+
+export async function runConsole(pool: GatewayPool, options: RunConsoleOptions = {}): Promise<void> {
+  pool.active();
   let app: ReturnType<typeof render> | undefined;
   const quit = () => app?.unmount();
-  app = render(
-    <ConsoleProvider store={store} gateway={gateway}>
-      <ConsoleApp onQuit={quit} theme={options.theme} />
-    </ConsoleProvider>,
-    { maxFps: 30, patchConsole: false, exitOnCtrlC: true },
-  );
+  app = render(<ConsoleRoot pool={pool} onQuit={quit} theme={options.theme} />, { maxFps: 30, patchConsole: false, exitOnCtrlC: true });
   await app.waitUntilExit();
-  unsubscribe();
-  buffer.stop();
-  await gateway.stop();
+  await pool.stop();
+}
+
+/** Rings the terminal bell on each new pending request, whichever gateway it came from. */
+export function bellOnNewRequests(enabled: boolean) {
+  return enabled
+    ? (_name: string, event: Parameters<Parameters<Gateway['subscribe']>[0]>[0]) => {
+        if (event.type === 'request' && event.request.hits === 1 && event.request.status === 'pending') process.stdout.write('\u0007');
+      }
+    : undefined;
 }

@@ -2,6 +2,8 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { Gateway } from '../gateway/gateway.js';
+import type { GatewayPool } from '../console/gateway-pool.js';
+import type { DirectoryEntry } from './gateway-directory.js';
 import type { createConsoleStore, ConsoleStore } from './console-store.js';
 
 type StoreApi = ReturnType<typeof createConsoleStore>;
@@ -9,12 +11,14 @@ type StoreApi = ReturnType<typeof createConsoleStore>;
 interface ConsoleContextValue {
   store: StoreApi;
   gateway: Gateway;
+  /** Every gateway this console can switch to (absent: just this one). */
+  pool?: GatewayPool;
 }
 
 const ConsoleContext = createContext<ConsoleContextValue | undefined>(undefined);
 
-export function ConsoleProvider({ store, gateway, children }: ConsoleContextValue & { children: ReactNode }) {
-  return <ConsoleContext.Provider value={{ store, gateway }}>{children}</ConsoleContext.Provider>;
+export function ConsoleProvider({ store, gateway, pool, children }: ConsoleContextValue & { children: ReactNode }) {
+  return <ConsoleContext.Provider value={{ store, gateway, pool }}>{children}</ConsoleContext.Provider>;
 }
 
 function useConsoleContext(): ConsoleContextValue {
@@ -29,4 +33,16 @@ export function useConsoleStore<T>(selector: (state: ConsoleStore) => T): T {
 
 export function useGateway(): Gateway {
   return useConsoleContext().gateway;
+}
+
+const NO_POOL = { getState: () => undefined, subscribe: () => () => {} };
+
+/** The gateways to list on the dashboard (this one alone without a pool), and how to switch. */
+export function useGatewayDirectory(): { entries: DirectoryEntry[]; active: string; switchTo(name: string): string | undefined } {
+  const { store, pool } = useConsoleContext();
+  const info = useStore(store, (s) => s.gateway);
+  const connection = useStore(store, (s) => s.connection);
+  const directory = useStore((pool?.directory ?? NO_POOL) as NonNullable<GatewayPool['directory']>);
+  if (!pool || !directory) return { entries: [{ info, connection }], active: info.name, switchTo: () => 'only one gateway is configured' };
+  return { entries: directory.entries, active: directory.active, switchTo: (name) => pool.activate(name) };
 }

@@ -8,6 +8,8 @@ export interface CoreProcess {
   child: ChildProcess;
   proxy: string;
   ws: string;
+  /** The gateway API endpoint, when started with --grpc-listen. */
+  grpc?: string;
   output(): string;
   stop(): Promise<number | null>;
 }
@@ -25,6 +27,7 @@ export async function startCoreProcess(stateDir: string, extra: string[] = []): 
           child,
           proxy: `http://${info.proxy}`,
           ws: info.ws,
+          grpc: info.grpc,
           output: () => output,
           stop: () => new Promise((resolve) => {
             if (child.exitCode !== null) return resolve(child.exitCode);

@@ -1,17 +1,33 @@
-// The default command: the operator console, standalone (an embedded core in this process).
-import type { Command } from '../command.js';
-import { CORE_FLAGS, standaloneOptions } from './core-flags.js';
+// The default command: the operator console. Standalone (an embedded core in this process) plus every
+// gateway discovered in the OpenShell CLI's config, switchable from the dashboard; or, with --endpoint
+// or --gateway, attached to that one gateway only (no embedded core, no proxy port taken).
+import type { Command, CommandIO, ParsedArgs } from '../command.js';
+import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
 import { startStandalone } from '../../gateway/embedded/standalone.js';
 import { EmbeddedGateway } from '../../gateway/embedded/embedded-gateway.js';
 import { VERSION } from '../version.js';
 import { loadInteractive } from '../../console/load-interactive.js';
+import { GatewayPool, type GatewayChoice } from '../../console/gateway-pool.js';
+import { GrpcGateway } from '../../gateway/grpc/grpc-gateway.js';
+import { connectionOf, OpenShellRpc } from '../../gateway/grpc/openshell-client.js';
+import { resolveConnection } from '../../gateway/grpc/connection-target.js';
+import { listGateways } from '../../gateway/grpc/gateway-config.js';
+import { PresetStore } from '../../core/presets/preset-store.js';
+import { ensureStateDir } from '../../core/state/state-dir.js';
+
+export const GATEWAY_FLAGS = {
+  endpoint: { type: 'string', value: 'URL', description: 'Attach to an openshell.v1 gateway at URL (http:// plaintext h2c, https:// TLS/mTLS); no embedded core' },
+  gateway: { type: 'string', value: 'NAME', description: 'Attach to a gateway from the OpenShell CLI config (~/.config/openshell/gateways/NAME)' },
+  workspace: { type: 'string', value: 'NAME', description: 'Gateway workspace (default $OPENSHELL_WORKSPACE, else "default")' },
+} as const;
 
 export const consoleCommand: Command = {
   path: [],
-  usage: '[console] [--theme dark|light|auto] [--bell] [core flags]',
+  usage: '[console] [--endpoint URL | --gateway NAME] [--theme dark|light|auto] [--bell] [core flags]',
   summary: 'Open the operator console (the default): an embedded core plus the inbox where you decide every request.',
   flags: {
     ...CORE_FLAGS,
+    ...GATEWAY_FLAGS,
     theme: { type: 'string', value: 'NAME', description: 'dark, light or auto (default: $OPENSHELL_TERM_THEME, else auto); NO_COLOR is honoured' },
     bell: { type: 'boolean', description: 'Ring the terminal bell on each new pending request' },
   },
@@ -20,9 +36,35 @@ export const consoleCommand: Command = {
       io.stderr.write('openshell-term: the console needs an interactive terminal. For scripts use `openshell-term core` and the requests/approve commands; see --help.\n');
       return 1;
     }
-    const standalone = await startStandalone(standaloneOptions(args, io.env));
-    const { runConsole } = await loadInteractive(() => import('../../console/run-console.js'));
-    await runConsole(new EmbeddedGateway(standalone, VERSION), { theme: args.flags.theme as string | undefined, bell: Boolean(args.flags.bell) });
+    const stateDir = stateDirOf(args, io.env);
+    await ensureStateDir(stateDir);
+    const presets = await PresetStore.open(stateDir);
+    const remoteOnly = args.flags.endpoint !== undefined || args.flags.gateway !== undefined;
+    const choices: GatewayChoice[] = [];
+    if (remoteOnly) {
+      // Resolved now: a wrong name, an expired token or a token over plaintext is an error before any screen.
+      const target = resolveConnection({ endpoint: args.flags.endpoint as string | undefined, gateway: args.flags.gateway as string | undefined }, io.env);
+      choices.push(remoteChoice(target.name, target.endpoint, () => target, presets, args, io));
+    } else {
+      const standalone = await startStandalone(standaloneOptions(args, io.env));
+      const embedded = new EmbeddedGateway(standalone, VERSION);
+      choices.push({ info: embedded.info, open: () => embedded });
+      for (const entry of listGateways(io.env)) {
+        if (entry.name === embedded.info.name) continue;
+        choices.push({ ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env), presets, args, io), problem: entry.problem });
+      }
+    }
+    const { runConsole, bellOnNewRequests } = await loadInteractive(() => import('../../console/run-console.js'));
+    const initial = io.env.OPENSHELL_GATEWAY ?? choices[0].info.name;
+    const pool = new GatewayPool(choices, initial, bellOnNewRequests(Boolean(args.flags.bell)));
+    await runConsole(pool, { theme: args.flags.theme as string | undefined });
     return 0;
   },
 };
+
+function remoteChoice(name: string, endpoint: string, target: () => ReturnType<typeof resolveConnection>, presets: PresetStore, args: ParsedArgs, io: CommandIO): GatewayChoice {
+  return {
+    info: { name, mode: 'remote', endpoint, version: '' },
+    open: () => new GrpcGateway({ rpc: new OpenShellRpc(connectionOf(target())), presets, workspace: (args.flags.workspace as string | undefined) ?? io.env.OPENSHELL_WORKSPACE }),
+  };
+}

@@ -1,0 +1,67 @@
+// Gateway mode end to end: `core --grpc-listen` in one process, the console attached to it over gRPC
+// (`--endpoint`) in tmux, a real agent (curl) through the core's proxy. The request shows up in the
+// remote console, `a` lets it through; killing and restarting the core, the console reconnects.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
+import { curlVia } from '../helpers/curl.js';
+import { freePort, haveTmux, TmuxSession } from '../helpers/tmux.js';
+import { startUpstream } from '../helpers/upstream.js';
+
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let core: CoreProcess;
+let tmux: TmuxSession;
+let coreDir: string;
+let grpcPort: number;
+
+const startCore = () =>
+  startCoreProcess(coreDir, ['--grpc-listen', `127.0.0.1:${grpcPort}`, '--resolve', 'remote.test:127.0.0.1', '--resolve', 'again.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '20']);
+
+describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
+  beforeAll(async () => {
+    upstream = await startUpstream('hello through a remote console');
+    coreDir = mkdtempSync(join(tmpdir(), 'ost-remote-core-'));
+    grpcPort = await freePort();
+    core = await startCore();
+    expect(core.grpc).toBe(`http://127.0.0.1:${grpcPort}`);
+    tmux = new TmuxSession();
+    const consoleDir = mkdtempSync(join(tmpdir(), 'ost-remote-console-'));
+    await tmux.start(`${process.execPath} ${BIN} --endpoint ${core.grpc} --state-dir ${consoleDir}`);
+    await tmux.waitFor((s) => s.includes('● connected') && s.includes('remote'), 'the remote console');
+  });
+
+  afterAll(async () => {
+    await tmux?.stop();
+    await core?.stop();
+    await upstream?.close();
+  });
+
+  it('a request through the core appears in the remote console; a lets it through', async () => {
+    const started = Date.now();
+    const pending = curlVia(core.proxy, `http://remote.test:${upstream.port}/v1/models`);
+    const screen = await tmux.waitFor((s) => s.includes('remote.test'), 'the request in the remote console');
+    // Measured, not asserted (timing belongs in bench/gateway): the issue's target is 250 ms.
+    console.log(`remote console: request visible after ${Date.now() - started} ms (includes curl start-up and 50 ms polling of the pane)`);
+    expect(screen).toContain('GET /v1/models');
+    expect(screen).toContain('local');
+    await tmux.press('a');
+    expect(await pending).toEqual({ status: 200, body: 'hello through a remote console' });
+    await tmux.waitFor((s) => s.includes('approved'), 'approved in the remote console');
+  }, 30_000);
+
+  it('reconnects after the core is killed and restarted, and keeps working', async () => {
+    await core.stop();
+    await tmux.waitFor((s) => /retry(ing)? in \d+s|disconnected/.test(s), 'the disconnected state');
+    core = await startCore();
+    await tmux.waitFor((s) => s.includes('● connected'), 'reconnected', 20_000);
+    const pending = curlVia(core.proxy, `http://again.test:${upstream.port}/after`);
+    await tmux.waitFor((s) => s.includes('again.test'), 'a request after the restart');
+    await tmux.press('g', 'a');
+    expect((await pending).status).toBe(200);
+    const screen = await tmux.screen();
+    expect(screen).not.toMatch(/Error/);
+  }, 40_000);
+});
