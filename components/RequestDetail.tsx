@@ -9,14 +9,18 @@ import type { InboxRequest } from '../src/gateway/gateway.js';
 import { age, safe } from './format.js';
 import type { Theme } from './theme.js';
 
-/** The approval's policy entry as YAML, lists in flow style to keep it short. */
+/**
+ * The policy entry approving adds, as YAML with lists in flow style to keep it short: a session
+ * approval here, or the rule a gateway proposes (its draft chunk) there.
+ */
 export function approvalYaml(r: InboxRequest, now: number): string {
-  const rule = approvalRule({ requestId: r.id, host: r.host, port: r.port, binary: r.binary, approvedAt: now, by: 'operator' });
+  const key = r.proposal ? r.proposal.ruleName : approvalKey(r.id);
+  const rule = r.proposal?.rule ?? approvalRule({ requestId: r.id, host: r.host, port: r.port, binary: r.binary, approvedAt: now, by: 'operator' });
   const flow = (v: unknown) => stringify(v, { collectionStyle: 'flow' }).trim();
   return [
     'network_policies:',
-    `  ${approvalKey(r.id)}:`,
-    `    name: ${rule.name}`,
+    `  ${key}:`,
+    ...(rule.name ? [`    name: ${rule.name}`] : []),
     `    endpoints: ${flow(rule.endpoints)}`,
     `    binaries: ${flow(rule.binaries)}`,
   ].join('\n');
@@ -42,7 +46,10 @@ function RequestDetailView({ request: r, now, theme }: { request: InboxRequest; 
       {field('why', r.reason)}
       <Text color={theme.muted}>L7 samples</Text>
       {r.samples.length === 0 ? <Text>  (none: a tunnel, or not yet inspected)</Text> : r.samples.map((s, i) => <Text key={i} wrap="truncate">  {safe(`${s.method} ${s.path}`)}</Text>)}
-      <Text color={theme.muted}>approving adds (this session only)</Text>
+      {r.proposal?.securityNotes ? field('security', r.proposal.securityNotes) : null}
+      {r.proposal?.validationResult ? field('validation', r.proposal.validationResult) : null}
+      {r.proposal?.applicationError ? field('not applicable', r.proposal.applicationError) : null}
+      <Text color={theme.muted}>{r.proposal ? 'approving adds (a new policy revision on the gateway)' : 'approving adds (this session only)'}</Text>
       <Text>{sanitizeMultiline(approvalYaml(r, now))}</Text>
     </Box>
   );

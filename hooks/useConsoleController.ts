@@ -1,7 +1,7 @@
 // Binds keys, store and gateway: owns the console's UI state (screen, selection, overlays, text fields)
 // and the one useInput handler. Gateway calls are fired without awaiting: the key path never waits on I/O.
 import { useInput, type Key } from 'ink';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { InboxRequest, Lifetime, PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
 import { diffRevisions, type DiffLine } from '../src/core/revisions/revision-diff.js';
 import { presetFromRequest, presetYaml } from '../src/core/presets/promote.js';
@@ -146,7 +146,7 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     } else if (screen === 'sandbox') {
       setPolicyScroll((s) => Math.max(0, s + delta));
     } else if (screen === 'dashboard') {
-      setDashCursor(Math.min(dashRows - 1, Math.max(0, dashCursor + delta)));
+      setDashCursor((c) => Math.min(dashRows - 1, Math.max(0, Math.min(c, dashRows - 1) + delta)));
     }
   };
 
@@ -332,7 +332,12 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     }
   };
 
-  useInput(onKey);
+  // Ink re-subscribes the handler in an effect after each render; a key that lands before that effect
+  // runs would see the previous render's state (a cursor that does not move). The ref always holds the
+  // handler of the latest render.
+  const onKeyRef = useRef(onKey);
+  onKeyRef.current = onKey;
+  useInput(useCallback((input: string, key: Key) => onKeyRef.current(input, key), []));
 
   return {
     screen, overlay, prompt, status, lifetime, selected, selectedId: selected?.id, visible, inboxFilter,

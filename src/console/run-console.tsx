@@ -13,7 +13,7 @@ export interface RunConsoleOptions {
 }
 
 /** The active gateway's store and actions; switching gateways remounts the screen on the other one. */
-function ConsoleRoot({ pool, onQuit, theme }: { pool: GatewayPool; onQuit(): void; theme?: string }) {
+export function ConsoleRoot({ pool, onQuit, theme }: { pool: GatewayPool; onQuit(): void; theme?: string }) {
   const active = useStore(pool.directory, (s) => s.active);
   const { store, gateway } = pool.active();
   return (
