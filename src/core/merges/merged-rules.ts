@@ -61,7 +61,11 @@ export class MergedRules {
       }
       changed.push(key);
     }
-    await writeFileAtomic(this.file, stringify({ version: 1, network_policies: next }), { mode: 0o600 });
+    const text = stringify({ version: 1, network_policies: next });
+    // open() validates this file at every start: a result it would refuse is refused here, not persisted.
+    const check = parsePolicyText(text, this.file, 'policy');
+    if (check.errors.length > 0) throw new MergeError(`the merged rules would not load: ${check.errors.map((e) => e.message).join('; ')}`);
+    await writeFileAtomic(this.file, text, { mode: 0o600 });
     this.rules = next;
     return changed;
   }

@@ -59,7 +59,10 @@ function applyOne(policies: NetworkPolicies, op: MergeOperation): void {
 function addRule(policies: NetworkPolicies, ruleName: string, incoming: NetworkPolicyRule): void {
   if (!ruleName) throw new MergeError('add_rule.rule_name is required');
   if (!incoming.endpoints?.length) throw new MergeError(`add_rule '${ruleName}' must contain at least one endpoint`);
-  const rule: NetworkPolicyRule = { ...structuredClone(incoming), name: incoming.name || ruleName, binaries: incoming.binaries ?? [] };
+  const copy = structuredClone(incoming);
+  // The wire form carries both port and ports; the YAML form (what this layer persists) allows only one.
+  const endpoints = copy.endpoints.map((e) => (e.ports?.length ? withPorts(e, portsOf(e)) : e));
+  const rule: NetworkPolicyRule = { ...copy, name: incoming.name || ruleName, endpoints, binaries: copy.binaries ?? [] };
   const target = ruleName in policies ? ruleName : overlappingRule(policies, rule);
   // A fold into another rule must not widen who may use it: only when both name the same binaries.
   if (target && (target === ruleName || sameBinaries(policies[target], rule))) {
@@ -79,13 +82,17 @@ function overlappingRule(policies: NetworkPolicies, rule: NetworkPolicyRule): st
 
 function mergeInto(existing: NetworkPolicyRule, incoming: NetworkPolicyRule): void {
   for (const endpoint of incoming.endpoints) {
-    const same = existing.endpoints.find((e) => endpointsOverlap(e, endpoint) && (e.protocol ?? '') === (endpoint.protocol ?? ''));
+    // Only into an endpoint that differs in nothing but its L7 lists: another path, port set, protocol (or any
+    // other field) stays an endpoint of its own, so nothing declared is dropped and no rule reaches further.
+    const same = existing.endpoints.find((e) => sameEndpoint(e, endpoint));
     if (!same) {
       existing.endpoints.push(structuredClone(endpoint));
       continue;
     }
-    if (endpoint.rules?.length || endpoint.access) {
-      const incomingRules = effectiveRules(endpoint);
+    const incomingRules = effectiveRules(endpoint);
+    const current = new Set(effectiveRules(same).map((r) => canonicalYaml(r)));
+    // Nothing new leaves the endpoint as it was (an access shorthand is not expanded for nothing).
+    if (incomingRules.some((r) => !current.has(canonicalYaml(r)))) {
       if (same.access && !same.rules?.length) {
         same.rules = effectiveRules(same);
         delete same.access;
@@ -103,9 +110,9 @@ function removeEndpoint(policies: NetworkPolicies, target: { rule_name?: string;
     const rule = policies[key];
     rule.endpoints = rule.endpoints.flatMap((endpoint) => {
       if (!matchesHostPort(endpoint, target.host, target.port)) return [endpoint];
-      const remaining = [...new Set(portsOf(endpoint))].filter((p) => p !== target.port).sort((a, b) => a - b);
+      const remaining = portsOf(endpoint).filter((p) => p !== target.port);
       if (remaining.length === 0) return [];
-      return [{ ...endpoint, port: remaining[0], ports: remaining }];
+      return [withPorts(endpoint, remaining)];
     });
     if (rule.endpoints.length === 0) delete policies[key];
   }
@@ -136,12 +143,27 @@ function uniqueEndpoint(policies: NetworkPolicies, host: string, port: number): 
 
 const portsOf = (e: NetworkEndpoint): number[] => (e.ports?.length ? e.ports : e.port ? [e.port] : []);
 
+/** The endpoint with these ports in the YAML form: `port` for one, `ports` for several (never both, as upstream writes it). */
+function withPorts(endpoint: NetworkEndpoint, ports: readonly number[]): NetworkEndpoint {
+  const { port: _port, ports: _ports, ...rest } = endpoint;
+  const unique = [...new Set(ports)].sort((a, b) => a - b);
+  return unique.length === 1 ? { ...rest, port: unique[0] } : { ...rest, ports: unique };
+}
+
 function matchesHostPort(endpoint: NetworkEndpoint, host: string, port: number): boolean {
   return (endpoint.host ?? '').toLowerCase() === host.toLowerCase() && portsOf(endpoint).includes(port);
 }
 
 function endpointsOverlap(a: NetworkEndpoint, b: NetworkEndpoint): boolean {
-  return (a.host ?? '').toLowerCase() === (b.host ?? '').toLowerCase() && portsOf(a).some((p) => portsOf(b).includes(p));
+  // As upstream: a different path is a different endpoint.
+  return (a.host ?? '').toLowerCase() === (b.host ?? '').toLowerCase() && (a.path ?? '') === (b.path ?? '') && portsOf(a).some((p) => portsOf(b).includes(p));
+}
+
+/** Same endpoint apart from its L7 allow and deny lists (host case-insensitive, ports as a set). */
+function sameEndpoint(a: NetworkEndpoint, b: NetworkEndpoint): boolean {
+  const shape = ({ host, port: _port, ports: _ports, access: _access, rules: _rules, deny_rules: _deny, ...rest }: NetworkEndpoint, ports: number[]) =>
+    canonicalYaml({ ...rest, host: (host ?? '').toLowerCase(), protocol: rest.protocol ?? '', ports: [...new Set(ports)].sort((x, y) => x - y) });
+  return shape(a, portsOf(a)) === shape(b, portsOf(b));
 }
 
 function sameBinaries(a: NetworkPolicyRule, b: NetworkPolicyRule): boolean {

@@ -15,7 +15,7 @@ import type { PresetStore } from '../../core/presets/preset-store.js';
 import { presetsForTier } from '../../core/presets/tiers.js';
 import type { ConnectionState, Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, RevisionInfo, SandboxInfo } from '../gateway.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
-import { mergeOperationToProto } from './merge-codec.js';
+import { addPresetOperations, mergeIntoSandbox, removePresetOperations } from './remote-policy.js';
 import { describeGrpcError, type Message, type OpenShellRpc } from './openshell-client.js';
 import { policyFromProto, ruleFromProto } from './policy-codec.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
@@ -345,31 +345,36 @@ export class GrpcGateway implements Gateway {
     const doc = presetFromRequest({ host: r.host, port: r.port, binary: r.binary, method: r.samples[0]?.method, name: request.name, description: request.description, access: request.access, anyBinary: request.anyBinary });
     // Written locally first (NemoClaw format), then merged into the live policy: never a blind replace.
     const saved = await this.options.presets.saveCustom(doc, {});
-    await this.merge(s, addOperations(doc));
+    await this.merge(s, addPresetOperations(doc));
     return { name: doc.preset.name, file: saved.file };
   }
 
   async addPreset(name: string, sandbox?: string): Promise<void> {
-    await this.merge(this.sandbox(sandbox), addOperations(this.preset(name)));
+    await this.merge(this.sandbox(sandbox), addPresetOperations(this.preset(name)));
   }
 
   async removePreset(name: string, sandbox?: string): Promise<void> {
     const doc = this.preset(name);
-    await this.merge(this.sandbox(sandbox), Object.keys(doc.network_policies).map((rule_name) => ({ remove_rule: { rule_name } })));
+    await this.merge(this.sandbox(sandbox), removePresetOperations(doc));
   }
 
   async applyTier(tier: string, sandbox?: string): Promise<string[]> {
     const live = await this.liveKeys(sandbox);
     const wanted = presetsForTier(tier).filter((name) => !Object.keys(this.preset(name).network_policies).every((k) => live.has(k)));
-    if (wanted.length > 0) await this.merge(this.sandbox(sandbox), wanted.flatMap((name) => addOperations(this.preset(name))));
+    if (wanted.length > 0) await this.merge(this.sandbox(sandbox), wanted.flatMap((name) => addPresetOperations(this.preset(name))));
     return wanted;
   }
 
   /** UpdateConfig with merge operations; resolves with the new policy version. */
   async merge(s: SandboxState, operations: MergeOperation[]): Promise<{ version: number; hash: string }> {
-    const r = await this.call('UpdateConfig', { name: s.name, workspace: this.workspace, merge_operations: operations.map(mergeOperationToProto) });
+    let result;
+    try {
+      result = await mergeIntoSandbox(this.options.rpc, { name: s.name, workspace: this.workspace }, operations);
+    } catch (error) {
+      throw new Error(describeGrpcError(error));
+    }
     await this.refetch(s).catch(() => undefined);
-    return { version: r.version, hash: r.policy_hash };
+    return result;
   }
 
   private preset(name: string): PresetDocument {
@@ -390,10 +395,6 @@ export class GrpcGateway implements Gateway {
       throw new Error(describeGrpcError(error));
     }
   }
-}
-
-function addOperations(doc: PresetDocument): MergeOperation[] {
-  return Object.entries(doc.network_policies).map(([rule_name, rule]) => ({ add_rule: { rule_name, rule } }));
 }
 
 function sandboxInfo(sb: Message): SandboxInfo {

@@ -1,7 +1,7 @@
 // Sandbox policies between our YAML-shaped objects and openshell.sandbox.v1.SandboxPolicy messages.
 // The field names are the same except filesystem_policy ↔ filesystem; proto3 fills every absent field
 // with its default, so decoding drops defaults to give back the policy a person would have written.
-import type { NetworkPolicyRule, SandboxPolicy } from '../../core/policy/types.js';
+import type { NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from '../../core/policy/types.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -27,9 +27,17 @@ function isDefault(v: unknown): boolean {
   return false;
 }
 
+/** Upstream's canonical endpoint carries `port` and all of `ports`; our schema takes one or the other. */
+function onePortField(endpoint: NetworkEndpoint): NetworkEndpoint {
+  const ports = [...new Set([...(endpoint.ports ?? []), ...(endpoint.port ? [endpoint.port] : [])])].sort((a, b) => a - b);
+  const { port: _port, ports: _ports, ...rest } = endpoint;
+  if (ports.length === 0) return rest;
+  return ports.length === 1 ? { ...rest, port: ports[0] } : { ...rest, ports };
+}
+
 export function ruleFromProto(message: unknown): NetworkPolicyRule {
   const rule = (stripDefaults(message) ?? {}) as Partial<NetworkPolicyRule>;
-  return { ...rule, endpoints: rule.endpoints ?? [], binaries: rule.binaries ?? [] } as NetworkPolicyRule;
+  return { ...rule, endpoints: (rule.endpoints ?? []).map(onePortField), binaries: rule.binaries ?? [] } as NetworkPolicyRule;
 }
 
 export function policyFromProto(message: unknown): SandboxPolicy {
