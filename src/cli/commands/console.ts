@@ -1,25 +1,17 @@
 // The default command: the operator console. Standalone (an embedded core in this process) plus every
 // gateway discovered in the OpenShell CLI's config, switchable from the dashboard; or, with --endpoint
 // or --gateway, attached to that one gateway only (no embedded core, no proxy port taken).
-import type { Command, CommandIO, ParsedArgs } from '../command.js';
+import type { Command } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
 import { startStandalone } from '../../gateway/embedded/standalone.js';
 import { EmbeddedGateway } from '../../gateway/embedded/embedded-gateway.js';
 import { VERSION } from '../version.js';
 import { loadInteractive } from '../../console/load-interactive.js';
-import { GatewayPool, type GatewayChoice } from '../../console/gateway-pool.js';
-import { GrpcGateway } from '../../gateway/grpc/grpc-gateway.js';
-import { connectionOf, OpenShellRpc } from '../../gateway/grpc/openshell-client.js';
-import { resolveConnection } from '../../gateway/grpc/connection-target.js';
-import { listGateways } from '../../gateway/grpc/gateway-config.js';
+import type { GatewayChoice } from '../../console/gateway-pool.js';
+import type { ConnectionTarget } from '../../gateway/grpc/connection-target.js';
 import { PresetStore } from '../../core/presets/preset-store.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
-
-export const GATEWAY_FLAGS = {
-  endpoint: { type: 'string', value: 'URL', description: 'Attach to an openshell.v1 gateway at URL (http:// plaintext h2c, https:// TLS/mTLS); no embedded core' },
-  gateway: { type: 'string', value: 'NAME', description: 'Attach to a gateway from the OpenShell CLI config (~/.config/openshell/gateways/NAME)' },
-  workspace: { type: 'string', value: 'NAME', description: 'Gateway workspace (default $OPENSHELL_WORKSPACE, else "default")' },
-} as const;
+import { GATEWAY_FLAGS } from './gateway-flags.js';
 
 export const consoleCommand: Command = {
   path: [],
@@ -40,18 +32,30 @@ export const consoleCommand: Command = {
     await ensureStateDir(stateDir);
     const presets = await PresetStore.open(stateDir);
     const remoteOnly = args.flags.endpoint !== undefined || args.flags.gateway !== undefined;
+    const [{ resolveConnection }, { listGateways }, { GrpcGateway }, { connectionOf, OpenShellRpc }, { GatewayPool }] = await Promise.all([
+      import('../../gateway/grpc/connection-target.js'),
+      import('../../gateway/grpc/gateway-config.js'),
+      import('../../gateway/grpc/grpc-gateway.js'),
+      import('../../gateway/grpc/openshell-client.js'),
+      import('../../console/gateway-pool.js'),
+    ]);
+    const workspace = (args.flags.workspace as string | undefined) ?? io.env.OPENSHELL_WORKSPACE;
+    const remoteChoice = (name: string, endpoint: string, target: () => ConnectionTarget): GatewayChoice => ({
+      info: { name, mode: 'remote', endpoint, version: '' },
+      open: () => new GrpcGateway({ rpc: new OpenShellRpc(connectionOf(target())), presets, workspace }),
+    });
     const choices: GatewayChoice[] = [];
     if (remoteOnly) {
       // Resolved now: a wrong name, an expired token or a token over plaintext is an error before any screen.
       const target = resolveConnection({ endpoint: args.flags.endpoint as string | undefined, gateway: args.flags.gateway as string | undefined }, io.env);
-      choices.push(remoteChoice(target.name, target.endpoint, () => target, presets, args, io));
+      choices.push(remoteChoice(target.name, target.endpoint, () => target));
     } else {
       const standalone = await startStandalone(standaloneOptions(args, io.env));
       const embedded = new EmbeddedGateway(standalone, VERSION);
       choices.push({ info: embedded.info, open: () => embedded });
       for (const entry of listGateways(io.env)) {
         if (entry.name === embedded.info.name) continue;
-        choices.push({ ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env), presets, args, io), problem: entry.problem });
+        choices.push({ ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env)), problem: entry.problem });
       }
     }
     const { runConsole, bellOnNewRequests } = await loadInteractive(() => import('../../console/run-console.js'));
@@ -62,9 +66,3 @@ export const consoleCommand: Command = {
   },
 };
 
-function remoteChoice(name: string, endpoint: string, target: () => ReturnType<typeof resolveConnection>, presets: PresetStore, args: ParsedArgs, io: CommandIO): GatewayChoice {
-  return {
-    info: { name, mode: 'remote', endpoint, version: '' },
-    open: () => new GrpcGateway({ rpc: new OpenShellRpc(connectionOf(target())), presets, workspace: (args.flags.workspace as string | undefined) ?? io.env.OPENSHELL_WORKSPACE }),
-  };
-}

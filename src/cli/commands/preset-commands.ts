@@ -8,6 +8,10 @@ import { readRuntimeInfo } from '../../core/state/state-dir.js';
 import { PresetStore, type AddResult, type PresetInfo } from '../../core/presets/preset-store.js';
 import { presetYaml } from '../../core/presets/promote.js';
 import type { PromoteResult } from '../../core/presets/preset-manager.js';
+import { isRemote, REMOTE_FLAGS } from './gateway-flags.js';
+
+// Gateway code (grpc-js, the protos) loads only when a command talks to a gateway.
+const remote = () => import('./remote-presets.js');
 
 async function coreRunning(args: ParsedArgs, io: CommandIO): Promise<boolean> {
   const info = await readRuntimeInfo(stateDirOf(args, io.env));
@@ -30,10 +34,11 @@ function describeAdd(results: AddResult[], live: boolean): string {
 
 export const presetListCommand: Command = {
   path: ['preset', 'list'],
-  usage: 'preset list [--state-dir DIR] [--json]',
-  summary: 'List built-in and custom presets, and which are applied.',
-  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG },
+  usage: 'preset list [--state-dir DIR] [--json] [--gateway NAME | --endpoint URL] [--sandbox S]',
+  summary: 'List built-in and custom presets, and which are applied (on the local core, or on a gateway\'s sandbox).',
+  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, ...REMOTE_FLAGS },
   async run(args, io) {
+    if (isRemote(args)) return (await remote()).remotePresetList(args, io);
     const list = (await coreRunning(args, io))
       ? await withFeed(args, io, (c) => c.command<PresetInfo[]>({ type: 'presets' }))
       : (await PresetStore.open(stateDirOf(args, io.env))).list();
@@ -66,11 +71,12 @@ export const presetShowCommand: Command = {
 
 export const presetAddCommand: Command = {
   path: ['preset', 'add'],
-  usage: 'preset add NAME | --from-file F | --from-dir D [--dry-run] [--state-dir DIR] [--json]',
+  usage: 'preset add NAME | --from-file F | --from-dir D [--dry-run] [--state-dir DIR] [--json] [--gateway NAME | --endpoint URL] [--sandbox S] [--wait] [--timeout S]',
   summary: 'Apply a built-in or saved preset, or a NemoClaw preset file (copied into the state dir), or every file of a directory in order.',
-  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, ...DRY_RUN, 'from-file': { type: 'string', value: 'FILE', description: 'A NemoClaw preset file' }, 'from-dir': { type: 'string', value: 'DIR', description: 'Every .yaml/.yml in DIR, lexicographically; stops at the first failure' } },
+  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, ...DRY_RUN, ...REMOTE_FLAGS, 'from-file': { type: 'string', value: 'FILE', description: 'A NemoClaw preset file' }, 'from-dir': { type: 'string', value: 'DIR', description: 'Every .yaml/.yml in DIR, lexicographically; stops at the first failure' } },
   allowPositionals: true,
   async run(args, io) {
+    if (isRemote(args)) return (await remote()).remotePresetChange('add', args, io);
     const file = args.flags['from-file'] as string | undefined;
     const dir = args.flags['from-dir'] as string | undefined;
     const name = args.positionals[0];
@@ -91,9 +97,9 @@ export const presetAddCommand: Command = {
 
 export const presetRemoveCommand: Command = {
   path: ['preset', 'remove'],
-  usage: 'preset remove NAME [--dry-run] [--yes] [--state-dir DIR]',
+  usage: 'preset remove NAME [--dry-run] [--yes] [--state-dir DIR] [--gateway NAME | --endpoint URL] [--sandbox S] [--wait] [--timeout S]',
   summary: 'Un-apply a preset (works even if its file is gone). Asks first unless --yes.',
-  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, ...DRY_RUN, yes: { type: 'boolean', description: 'Do not ask' } },
+  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, ...DRY_RUN, ...REMOTE_FLAGS, yes: { type: 'boolean', description: 'Do not ask' } },
   allowPositionals: true,
   async run(args, io) {
     const name = requireId(args);
@@ -108,6 +114,7 @@ export const presetRemoveCommand: Command = {
         return 1;
       }
     }
+    if (isRemote(args)) return (await remote()).remotePresetChange('remove', args, io);
     if (await coreRunning(args, io)) await withFeed(args, io, (c) => c.command({ type: 'preset.remove', name, dryRun }));
     else await (await PresetStore.open(stateDirOf(args, io.env))).remove(name, { dryRun });
     out(io, args, { name, dryRun }, dryRun ? `would remove preset '${name}'` : `removed preset '${name}'`);

@@ -19,7 +19,7 @@ import { CertificateAuthority } from '../../core/tls/certificate-authority.js';
 import { writeCaBundle } from '../../core/tls/ca-bundle.js';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { OpenShellServer } from '../grpc/openshell-server.js';
+import type { OpenShellServer } from '../grpc/openshell-server.js';
 import { VERSION } from '../../cli/version.js';
 import { LOCAL_SANDBOX } from './local-sandbox.js';
 import type { Socket } from 'node:net';
@@ -109,6 +109,8 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     const at = listenAddress(options.grpcListen, '--grpc-listen', true);
     const sandbox = { id: sandboxId(options.stateDir), name: options.sandboxName ?? LOCAL_SANDBOX, createdAt: Date.now(), core, merges };
     // Off the loopback, anyone who can reach the port could decide requests: the control token is required.
+    // Loaded only when served: the protos and grpc-js cost a few hundred ms at start.
+    const { OpenShellServer } = await import('../grpc/openshell-server.js');
     grpc = new OpenShellServer({ sandboxes: [sandbox], version: VERSION, token: isLoopbackHost(at.host) ? undefined : token });
     try {
       const bound = await grpc.listen(at.host, at.port);

@@ -1,0 +1,93 @@
+// `preset list|add|remove --endpoint` against a served core (a separate process, over gRPC): the preset
+// is merged into the live policy, --wait reports it loaded; and against a gateway that never loads the
+// new version, --wait gives up with exit 124 like the OpenShell CLI.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openShellServiceDefinition } from '../../src/gateway/grpc/proto.js';
+import { runCli } from '../helpers/cli.js';
+import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
+import { freePort } from '../helpers/tmux.js';
+
+let core: CoreProcess;
+let consoleDir: string;
+
+beforeAll(async () => {
+  core = await startCoreProcess(mkdtempSync(join(tmpdir(), 'ost-rp-core-')), ['--grpc-listen', `127.0.0.1:${await freePort()}`]);
+  consoleDir = mkdtempSync(join(tmpdir(), 'ost-rp-cli-'));
+});
+
+afterAll(async () => {
+  await core?.stop();
+});
+
+const cli = (...args: string[]) => runCli([...args, '--endpoint', core.grpc!, '--state-dir', consoleDir]);
+
+describe('presets on a gateway sandbox', () => {
+  it('add merges the preset into the live policy and --wait sees it loaded; list shows it applied', async () => {
+    const add = await cli('preset', 'add', 'pypi', '--wait');
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    expect(add.stdout).toMatch(/applied preset 'pypi' on local \(127\.0\.0\.1\): policy version \d+/);
+    expect(add.stdout).toMatch(/policy version \d+ loaded/);
+    const list = await cli('preset', 'list', '--json');
+    expect(JSON.parse(list.stdout).find((p: { name: string }) => p.name === 'pypi')).toMatchObject({ applied: true });
+  });
+
+  it('a preset file is checked, kept locally, and merged; --dry-run shows the merge operations only', async () => {
+    const file = join(consoleDir, 'internal-docs.yaml');
+    writeFileSync(file, 'preset:\n  name: internal-docs\n  description: docs\nnetwork_policies:\n  internal_docs:\n    name: internal_docs\n    endpoints:\n      - { host: docs.internal.example, port: 443 }\n    binaries:\n      - { path: /usr/bin/curl }\n');
+    const dry = await cli('preset', 'add', '--from-file', file, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('add_rule');
+    expect(dry.stdout).toContain('docs.internal.example');
+    const add = await cli('preset', 'add', '--from-file', file);
+    expect(add.code).toBe(0);
+    const list = JSON.parse((await cli('preset', 'list', '--json')).stdout);
+    expect(list.find((p: { name: string }) => p.name === 'internal-docs')).toMatchObject({ applied: true, source: 'custom' });
+    expect(list.find((p: { name: string }) => p.name === 'pypi')).toMatchObject({ applied: true }); // still there: a merge
+  });
+
+  it('remove takes exactly its rules out; unknown sandboxes and presets are clear errors', async () => {
+    const rm = await cli('preset', 'remove', 'pypi', '--yes');
+    expect(rm.code).toBe(0);
+    const list = JSON.parse((await cli('preset', 'list', '--json')).stdout);
+    expect(list.find((p: { name: string }) => p.name === 'pypi')).toMatchObject({ applied: false });
+    expect(list.find((p: { name: string }) => p.name === 'internal-docs')).toMatchObject({ applied: true });
+    const noSandbox = await cli('preset', 'add', 'npm', '--sandbox', 'nope');
+    expect(noSandbox.code).toBe(1);
+    expect(noSandbox.stderr).toContain('sandbox not found');
+    const noPreset = await cli('preset', 'add', 'no-such-preset');
+    expect(noPreset.code).toBe(1);
+    expect(noPreset.stderr).toContain("no preset named 'no-such-preset'");
+  });
+});
+
+describe('--wait against a sandbox that never loads the new version', () => {
+  let server: grpc.Server;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    // A real gRPC server speaking the same service: it accepts the merge, and the sandbox never reports loading it.
+    server = new grpc.Server();
+    const reply = (value: object) => (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, value);
+    server.addService(openShellServiceDefinition, {
+      ListSandboxes: reply({ sandboxes: [{ metadata: { id: 'sb-1', name: 'slow' } }] }),
+      UpdateConfig: reply({ version: 7, policy_hash: 'abc' }),
+      GetSandboxPolicyStatus: reply({ revision: { version: 7, status: 'POLICY_STATUS_PENDING' }, active_version: 6 }),
+    });
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    endpoint = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(() => server?.forceShutdown());
+
+  it('exits 124 after --timeout', async () => {
+    const r = await runCli(['preset', 'add', 'npm', '--endpoint', endpoint, '--wait', '--timeout', '1.5', '--state-dir', consoleDir]);
+    expect(r.stdout).toContain("applied preset 'npm' on slow");
+    expect(r.stderr).toContain('Timeout waiting for policy version 7 to load');
+    expect(r.code).toBe(124);
+  });
+});
