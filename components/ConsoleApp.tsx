@@ -72,7 +72,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
   } else if (c.screen === 'dashboard') {
     const pendingBySandbox: Record<string, number> = {};
     for (const r of Object.values(requests)) if (r.status === 'pending') pendingBySandbox[r.sandbox] = (pendingBySandbox[r.sandbox] ?? 0) + 1;
-    body = <Dashboard gateways={c.gateways} active={c.activeGateway} cursor={c.dashCursor} sandboxes={sandboxes} pendingBySandbox={pendingBySandbox} now={now} theme={theme} />;
+    body = <Dashboard gateways={c.gateways} active={c.activeGateway} cursor={c.dashCursor} providers={c.providers} sandboxes={sandboxes} pendingBySandbox={pendingBySandbox} now={now} theme={theme} />;
   } else if (c.screen === 'sandbox') {
     body = <SandboxView policy={c.policy} comparison={c.comparison} revisions={c.revisions} height={bodyHeight} scroll={c.policyScroll} theme={theme} error={c.policyError} />;
   } else {

@@ -2,7 +2,7 @@
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from 'ink-table';
-import type { SandboxInfo } from '../src/gateway/gateway.js';
+import type { ProviderInfo, SandboxInfo } from '../src/gateway/gateway.js';
 import type { DirectoryEntry } from '../src/store/gateway-directory.js';
 import { age, safe } from './format.js';
 import type { Theme } from './theme.js';
@@ -13,6 +13,8 @@ export interface DashboardProps {
   active: string;
   /** Row under the cursor: gateways first, then sandboxes. */
   cursor: number;
+  /** The active gateway's providers; a string when fetching them failed; undefined while loading. */
+  providers: ProviderInfo[] | string | undefined;
   sandboxes: SandboxInfo[];
   pendingBySandbox: Record<string, number>;
   now: number;
@@ -26,7 +28,8 @@ function health(g: DirectoryEntry, now: number): string {
   return c.retryAt ? `retry in ${Math.max(0, Math.ceil((c.retryAt - now) / 1000))}s` : 'disconnected';
 }
 
-function DashboardView({ gateways, active, cursor, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
+function DashboardView({ gateways, active, cursor, providers, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
+  const mode = gateways.find((g) => g.info.name === active)?.info.mode;
   const problem = gateways[cursor]?.problem ?? (gateways[cursor]?.connection.status === 'disconnected' ? gateways[cursor].connection.error : undefined);
   return (
     <Box flexDirection="column">
@@ -37,7 +40,15 @@ function DashboardView({ gateways, active, cursor, sandboxes, pendingBySandbox, 
       />
       {problem && <Text color={theme.danger} wrap="truncate">  {safe(problem)}</Text>}
       <Text bold color={theme.accent}>Providers</Text>
-      <Text color={theme.muted}>  none in standalone mode (the embedded core has no inference providers; gateway mode lists them)</Text>
+      {providers === undefined ? (
+        <Text color={theme.muted}>  loading…</Text>
+      ) : typeof providers === 'string' ? (
+        <Text color={theme.danger} wrap="truncate">  {safe(providers)}</Text>
+      ) : providers.length === 0 ? (
+        <Text color={theme.muted}>  none{mode === 'standalone' ? ' (the embedded core has no inference providers)' : ''}</Text>
+      ) : (
+        <Table padding={0} data={providers.map((p) => ({ name: safe(p.name), type: safe(p.type), credentials: safe(p.credentials.join(', ') || '—') }))} />
+      )}
       <Text bold color={theme.accent}>Sandboxes <Text color={theme.muted}>(Enter opens)</Text></Text>
       <Table
         padding={0}

@@ -2,7 +2,7 @@
 // and the one useInput handler. Gateway calls are fired without awaiting: the key path never waits on I/O.
 import { useInput, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { InboxRequest, Lifetime, PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
+import type { InboxRequest, Lifetime, PolicyView, ProviderInfo, RevisionInfo } from '../src/gateway/gateway.js';
 import { diffRevisions, type DiffLine } from '../src/core/revisions/revision-diff.js';
 import { presetFromRequest, presetYaml } from '../src/core/presets/promote.js';
 import type { PromoteForm } from '../components/PromoteDialog.js';
@@ -100,6 +100,18 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       cancelled = true;
     };
   }, [screen, revision?.number, gateway, currentSandbox]);
+
+  // The dashboard lists the gateway's providers, fetched when it opens and on reconnect.
+  const [providers, setProviders] = useState<ProviderInfo[] | string | undefined>();
+  const connected = useConsoleStore((s) => s.connection.status === 'connected');
+  useEffect(() => {
+    if (screen !== 'dashboard' || !connected) return;
+    let cancelled = false;
+    gateway.providers().then((p) => !cancelled && setProviders(p), (e: Error) => !cancelled && setProviders(`providers unavailable: ${e.message}`));
+    return () => {
+      cancelled = true;
+    };
+  }, [screen, connected, gateway]);
 
   // Comparing a past revision with the current one: both fetched asynchronously, diffed here.
   useEffect(() => {
@@ -344,6 +356,6 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     logs: visibleLogs, logCursor, following, logsFilter, logLevel, logSource, logDetail, policy, revisions, policyError, policyScroll, comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
     promoteForm, promoteFocus, promotePreview,
-    gateways: directory.entries, activeGateway: directory.active, dashCursor: Math.min(dashCursor, dashRows - 1), currentSandbox,
+    providers, gateways: directory.entries, activeGateway: directory.active, dashCursor: Math.min(dashCursor, dashRows - 1), currentSandbox,
   };
 }

@@ -76,6 +76,13 @@ export interface PresetSummary {
   description: string;
 }
 
+export interface ProviderInfo {
+  name: string;
+  type: string;
+  /** Credential names only: values never reach the console (gateways redact them anyway). */
+  credentials: string[];
+}
+
 export interface Gateway {
   readonly info: GatewayInfo;
   /** Events in order; the first after start() is a snapshot. Returns an unsubscribe function. */
@@ -89,6 +96,8 @@ export interface Gateway {
   /** Calls that name a sandbox default to the first (standalone: the only) one. */
   policy(revision?: number, sandbox?: string): Promise<PolicyView>;
   revisions(sandbox?: string): Promise<RevisionInfo[]>;
+  /** Inference/credential providers the gateway knows (the embedded core has none). */
+  providers(): Promise<ProviderInfo[]>;
   presets(sandbox?: string): Promise<PresetSummary[]>;
   /** Writes the request's preset (NemoClaw format) and applies it; resolves with where it went. */
   promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }>;

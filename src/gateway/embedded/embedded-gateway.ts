@@ -5,7 +5,7 @@ import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { LogLine } from '../../core/engine/log-buffer.js';
 import { TIERS } from '../../core/presets/tiers.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
-import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, RevisionInfo } from '../gateway.js';
+import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, ProviderInfo, RevisionInfo } from '../gateway.js';
 import type { Standalone } from './standalone.js';
 
 import { LOCAL_SANDBOX } from './local-sandbox.js';
@@ -107,6 +107,10 @@ export class EmbeddedGateway implements Gateway {
   async applyTier(tier: string): Promise<string[]> {
     if (!TIERS.some((t) => t.name === tier)) throw new Error(`unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
     return this.standalone.presets.applyTier(tier, 'console');
+  }
+
+  async providers(): Promise<ProviderInfo[]> {
+    return [];
   }
 
   async revisions(): Promise<RevisionInfo[]> {

@@ -13,7 +13,7 @@ import type { PresetDocument } from '../../core/policy/types.js';
 import { presetFromRequest } from '../../core/presets/promote.js';
 import type { PresetStore } from '../../core/presets/preset-store.js';
 import { presetsForTier } from '../../core/presets/tiers.js';
-import type { ConnectionState, Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, RevisionInfo, SandboxInfo } from '../gateway.js';
+import type { ConnectionState, Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, ProviderInfo, RevisionInfo, SandboxInfo } from '../gateway.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
 import { addPresetOperations, mergeIntoSandbox, removePresetOperations } from './remote-policy.js';
 import { describeGrpcError, type Message, type OpenShellRpc } from './openshell-client.js';
@@ -327,6 +327,11 @@ export class GrpcGateway implements Gateway {
     const s = this.sandbox(sandbox);
     const r = await this.call('ListSandboxPolicies', { name: s.name, limit: 50, workspace: this.workspace });
     return (r.revisions ?? []).map(toRevisionInfo).sort((a: RevisionInfo, b: RevisionInfo) => a.number - b.number);
+  }
+
+  async providers(): Promise<ProviderInfo[]> {
+    const r = await this.call('ListProviders', { limit: 100, workspace: this.workspace });
+    return (r.providers ?? []).map((p: Message) => ({ name: p.metadata?.name ?? '', type: p.type ?? '', credentials: Object.keys(p.credentials ?? {}).sort() }));
   }
 
   /** Presets are local files (built-in and custom); applied means every rule of it is in the live policy. */
