@@ -4,8 +4,9 @@ import { benchProxy } from './proxy/index.js';
 import { benchIdentity } from './identity.js';
 import { benchCoreLatency } from './core/latency.js';
 import { benchUi } from './ui/storm.js';
+import { benchGateway } from './gateway.js';
 
-const suites: Record<string, () => Promise<string>> = { policy: benchPolicy, core: benchCoreLatency, ui: benchUi, proxy: benchProxy, identity: benchIdentity };
+const suites: Record<string, () => Promise<string>> = { policy: benchPolicy, core: benchCoreLatency, ui: benchUi, proxy: benchProxy, identity: benchIdentity, gateway: benchGateway };
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
