@@ -42,24 +42,40 @@ function InboxTableView({ rows, selectedId, height, width, now, filter, total, t
   }
   const selected = Math.max(0, rows.findIndex((r) => r.id === selectedId));
   const view = visibleWindow(rows, selected, height);
-  // Columns share what the terminal leaves after the fixed ones.
-  const flexible = Math.max(24, width - 56);
+  // The narrow columns take what their content needs (capped); destination and request share the rest
+  // of the terminal width, so a row never wraps or gets clipped, whatever the ids look like. When even
+  // that is too wide, the least needed columns go first: sandbox, age, hits, then binary.
+  const narrow = width < 100;
+  const all = view.rows.map((r) => ({
+    ' ': r.id === selectedId ? '›' : ' ',
+    id: truncate(safe(r.id), narrow ? 12 : 16),
+    binary: truncate(safe(shortBinary(r.binary)), narrow ? 8 : 12),
+    hits: String(r.hits),
+    age: age(r.firstSeen, now),
+    sandbox: truncate(safe(r.sandbox), 10),
+    status: statusText(r, now),
+  }));
+  type Narrow = keyof (typeof all)[number];
+  let keys = Object.keys(all[0]) as Narrow[];
+  // ink-table pads every cell by one space each side and draws a border before each column and at the end.
+  const room = (ks: Narrow[]) => width - 1 - ((ks.length + 2) * 3 + 1) - ks.reduce((sum, k) => sum + Math.max(k.length, ...all.map((c) => c[k].length)), 0);
+  for (const drop of ['sandbox', 'age', 'hits', 'binary'] as const) if (room(keys) < 24) keys = keys.filter((k) => k !== drop);
+  const flexible = Math.max(10, room(keys));
   // The destination is what the operator decides on: it gets what it needs, up to the larger share;
   // the request sample takes the rest.
   const longestDest = Math.max(11, ...view.rows.map((r) => `${r.host}:${r.port}`.length));
   const destWidth = Math.min(longestDest, Math.floor(flexible * 0.65));
   const reqWidth = flexible - destWidth;
-  const data = view.rows.map((r) => ({
-    ' ': r.id === selectedId ? '›' : ' ',
-    id: r.id,
-    destination: truncate(safe(`${r.host}:${r.port}`), destWidth),
-    request: truncate(safe(r.samples[0] ? `${r.samples[0].method} ${r.samples[0].path}` : 'CONNECT'), reqWidth),
-    binary: truncate(safe(shortBinary(r.binary)), 12),
-    hits: r.hits,
-    age: age(r.firstSeen, now),
-    sandbox: truncate(safe(r.sandbox), 8),
-    status: statusText(r, now),
-  }));
+  const data = view.rows.map((r, i) => {
+    const row: Record<string, string> = {
+      ' ': all[i][' '],
+      id: all[i].id,
+      destination: truncate(safe(`${r.host}:${r.port}`), destWidth),
+      request: truncate(safe(r.samples[0] ? `${r.samples[0].method} ${r.samples[0].path}` : 'CONNECT'), reqWidth),
+    };
+    for (const k of ['binary', 'hits', 'age', 'sandbox', 'status'] as const) if (keys.includes(k)) row[k] = all[i][k];
+    return row;
+  });
   return (
     <Box flexDirection="column">
       <Table data={data} padding={0} />
