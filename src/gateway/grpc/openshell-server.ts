@@ -28,6 +28,8 @@ export interface OpenShellServerOptions {
   version: string;
   /** When set, every call must carry `authorization: Bearer <token>`. */
   token?: string;
+  /** Serve TLS; with `ca`, clients must present a certificate it signed (mTLS, as OpenShell gateways). */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
 }
 
 const DEFAULT_WORKSPACE = 'default';
@@ -143,7 +145,9 @@ export class OpenShellServer {
   listen(host: string, port: number): Promise<{ address: string; port: number }> {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve({ address: host, port: bound })));
+      const { tls } = this.options;
+      const credentials = tls ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.ca)) : grpc.ServerCredentials.createInsecure();
+      this.server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve({ address: host, port: bound })));
     });
   }
 
@@ -241,16 +245,20 @@ export class OpenShellServer {
       this.authorize(call.metadata);
       s = this.byId(call.request.id, 'id');
     } catch (error) {
-      call.destroy(toServiceError(error) as Error);
+      // grpc-js sends a stream's status from its 'error' event (destroy would drop the call silently).
+      call.emit('error', toServiceError(error));
       return;
     }
     const r = call.request;
     const keep = logFilter(r.log_sources, r.log_min_level);
     let backlog = 0;
+    let closed = false;
     const send = (event: object) => {
+      if (closed) return;
       if (call.writableLength > MAX_WATCH_BACKLOG * 1024 || backlog > MAX_WATCH_BACKLOG) {
         stop();
-        call.destroy(toServiceError(new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, 'watch stream lagged; reconnect and refetch')) as Error);
+        closed = true;
+        call.emit('error', toServiceError(new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, 'watch stream lagged; reconnect and refetch')));
         return;
       }
       if (!call.write(event)) backlog++;
@@ -272,6 +280,7 @@ export class OpenShellServer {
     s.core.on('request.pending', onRequest);
     s.core.on('request.updated', onRequest);
     const stop = () => {
+      closed = true;
       s.core.off('log', onLog);
       s.core.off('policy.revision', onRevision);
       s.core.off('request.pending', onRequest);
