@@ -1,7 +1,7 @@
 // `preset list|add|remove --endpoint` against a served core (a separate process, over gRPC): the preset
 // is merged into the live policy, --wait reports it loaded; and against a gateway that never loads the
 // new version, --wait gives up with exit 124 like the OpenShell CLI.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -10,6 +10,7 @@ import { openShellServiceDefinition } from '../../src/gateway/grpc/proto.js';
 import { runCli } from '../helpers/cli.js';
 import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
 import { freePort } from '../helpers/tmux.js';
+import { makeTestCertificates } from '../helpers/test-certificates.js';
 
 let core: CoreProcess;
 let consoleDir: string;
@@ -89,5 +90,42 @@ describe('--wait against a sandbox that never loads the new version', () => {
     expect(r.stdout).toContain("applied preset 'npm' on slow");
     expect(r.stderr).toContain('Timeout waiting for policy version 7 to load');
     expect(r.code).toBe(124);
+  });
+});
+
+describe('a core serving the gateway API over mTLS', () => {
+  let secure: CoreProcess;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const certs = makeTestCertificates();
+    secure = await startCoreProcess(mkdtempSync(join(tmpdir(), 'ost-rp-mtls-')), [
+      '--grpc-listen', `127.0.0.1:${await freePort()}`,
+      '--grpc-tls-cert', certs.file('server.crt'), '--grpc-tls-key', certs.file('server.key'), '--grpc-client-ca', certs.file('ca.crt'),
+    ]);
+    // The client finds its certificates as the OpenShell CLI would: a gateway entry with that endpoint.
+    const config = mkdtempSync(join(tmpdir(), 'ost-rp-mtls-config-'));
+    const gw = join(config, 'openshell', 'gateways', 'lab');
+    mkdirSync(join(gw, 'mtls'), { recursive: true });
+    writeFileSync(join(gw, 'metadata.json'), JSON.stringify({ name: 'lab', gateway_endpoint: secure.grpc, auth_mode: 'mtls' }));
+    for (const [from, to] of [['ca.crt', 'ca.crt'], ['client.crt', 'tls.crt'], ['client.key', 'tls.key']] as const) writeFileSync(join(gw, 'mtls', to), certs.pem(from));
+    env = { XDG_CONFIG_HOME: config, OPENSHELL_SYSTEM_GATEWAY_DIR: join(config, 'none') };
+  });
+
+  afterAll(async () => {
+    await secure?.stop();
+  });
+
+  it('records an https endpoint; --gateway NAME reaches it with the client certificate', async () => {
+    expect(secure.grpc).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const add = await runCli(['preset', 'add', 'npm', '--gateway', 'lab', '--wait', '--state-dir', consoleDir], undefined, env);
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toMatch(/applied preset 'npm' on local \(lab\)[\s\S]*loaded/);
+  });
+
+  it('without the gateway entry (no client certificate, no CA) the connection is refused', async () => {
+    const r = await runCli(['preset', 'list', '--endpoint', secure.grpc!, '--state-dir', consoleDir], undefined, { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'ost-rp-empty-')) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
   });
 });

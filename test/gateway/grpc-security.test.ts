@@ -1,8 +1,7 @@
 // The connection's security, for real: a gateway found in the OpenShell CLI's config directory and
 // reached over mTLS (certificates made with openssl), a client without a certificate refused, and a
 // served core that requires the bearer token refusing calls without it.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -16,21 +15,10 @@ import { connectionOf, OpenShellRpc } from '../../src/gateway/grpc/openshell-cli
 import { resolveConnection } from '../../src/gateway/grpc/connection-target.js';
 import { OpenShellServer } from '../../src/gateway/grpc/openshell-server.js';
 import { PresetStore } from '../../src/core/presets/preset-store.js';
+import { makeForeignCertificate, makeTestCertificates, type TestCertificates } from '../helpers/test-certificates.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ost-grpc-tls-'));
-const pem = (name: string) => readFileSync(join(dir, name));
-const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-
-function makeCertificates() {
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test gateway CA');
-  const leaf = (name: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  leaf('client', 'extendedKeyUsage=clientAuth\n');
-}
+let certs: TestCertificates;
+const pem = (name: Parameters<TestCertificates['pem']>[0]) => certs.pem(name);
 
 async function servedCore(options: { tls?: { cert: Buffer; key: Buffer; ca?: Buffer }; token?: string }) {
   const core = new EnforcementCore({ baseline: { version: 1, network_policies: {} }, holdTimeoutMs: 0 });
@@ -45,7 +33,8 @@ let withToken: Awaited<ReturnType<typeof servedCore>>;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  makeCertificates();
+  certs = makeTestCertificates();
+  const dir = certs.dir;
   mtls = await servedCore({ tls: { cert: pem('server.crt'), key: pem('server.key'), ca: pem('ca.crt') } });
   withToken = await servedCore({ token: 'test-token-123' });
   // The OpenShell CLI's layout: $XDG_CONFIG_HOME/openshell/gateways/<name>/{metadata.json,mtls/…}, active_gateway.
@@ -53,7 +42,7 @@ beforeAll(async () => {
   const gw = join(config, 'openshell', 'gateways', 'secure');
   mkdirSync(join(gw, 'mtls'), { recursive: true });
   writeFileSync(join(gw, 'metadata.json'), JSON.stringify({ name: 'secure', gateway_endpoint: `https://127.0.0.1:${mtls.port}`, is_remote: false, gateway_port: mtls.port, auth_mode: 'mtls' }, null, 2));
-  for (const [from, to] of [['ca.crt', 'ca.crt'], ['client.crt', 'tls.crt'], ['client.key', 'tls.key']]) writeFileSync(join(gw, 'mtls', to), pem(from));
+  for (const [from, to] of [['ca.crt', 'ca.crt'], ['client.crt', 'tls.crt'], ['client.key', 'tls.key']] as const) writeFileSync(join(gw, 'mtls', to), pem(from));
   writeFileSync(join(config, 'openshell', 'active_gateway'), 'secure\n');
   env = { XDG_CONFIG_HOME: config, OPENSHELL_SYSTEM_GATEWAY_DIR: join(dir, 'no-system') };
 });
@@ -85,9 +74,7 @@ describe('mTLS to a discovered gateway', () => {
   });
 
   it('a server certificate from another CA is refused by the client', async () => {
-    const other = mkdtempSync(join(tmpdir(), 'ost-grpc-tls-other-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k', '-out', 'c', '-days', '1', '-subj', '/CN=other'], { cwd: other, stdio: 'pipe' });
-    const rpc = new OpenShellRpc({ name: 'x', endpoint: '', address: `127.0.0.1:${mtls.port}`, credentials: grpc.credentials.createSsl(readFileSync(join(other, 'c')), pem('client.key'), pem('client.crt')), metadata: () => new grpc.Metadata() });
+    const rpc = new OpenShellRpc({ name: 'x', endpoint: '', address: `127.0.0.1:${mtls.port}`, credentials: grpc.credentials.createSsl(makeForeignCertificate(), pem('client.key'), pem('client.crt')), metadata: () => new grpc.Metadata() });
     await expect(rpc.call('Health', {}, 3000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     rpc.close();
   });

@@ -21,6 +21,9 @@ export const CORE_FLAGS: Record<string, FlagSpec> = {
   tier: { type: 'string', value: 'TIER', description: 'Apply a tier of built-in presets at start: restricted (none), balanced, open' },
   'grpc-listen': { type: 'string', value: 'H:P', description: 'Also serve the openshell.v1 API here, so consoles attach with --endpoint (loopback unless told; off the loopback every call needs the control token)' },
   sandbox: { type: 'string', value: 'NAME', description: 'Name of this core\'s sandbox as the gateway API shows it (default: local)' },
+  'grpc-tls-cert': { type: 'string', value: 'FILE', description: 'Serve the gateway API over TLS with this certificate (PEM; needs --grpc-tls-key)' },
+  'grpc-tls-key': { type: 'string', value: 'FILE', description: 'The private key for --grpc-tls-cert (PEM)' },
+  'grpc-client-ca': { type: 'string', value: 'FILE', description: 'Require client certificates signed by this CA (mTLS; then no token is asked for)' },
 };
 
 export function stateDirOf(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
@@ -47,6 +50,7 @@ export function standaloneOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Sta
     allowLoopback: Boolean(args.flags['allow-loopback']),
     tier: tierOf(args),
     grpcListen: args.flags['grpc-listen'] as string | undefined,
+    grpcTls: grpcTlsFiles(args),
     sandboxName: args.flags.sandbox as string | undefined,
   };
 }
@@ -57,4 +61,13 @@ function tierOf(args: ParsedArgs): string | undefined {
     throw new UsageError(`unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
   }
   return tier;
+}
+
+function grpcTlsFiles(args: ParsedArgs): StandaloneOptions['grpcTls'] {
+  const cert = args.flags['grpc-tls-cert'] as string | undefined;
+  const key = args.flags['grpc-tls-key'] as string | undefined;
+  const ca = args.flags['grpc-client-ca'] as string | undefined;
+  if (!cert && !key && !ca) return undefined;
+  if (!cert || !key) throw new UsageError('--grpc-tls-cert and --grpc-tls-key go together (and --grpc-client-ca needs both)');
+  return { cert, key, ca };
 }

@@ -20,7 +20,7 @@ import { writeCaBundle } from '../../core/tls/ca-bundle.js';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { OpenShellServer } from '../grpc/openshell-server.js';
-import { VERSION } from '../../cli/version.js';
+import { serveGatewayApi } from './serve-gateway-api.js';
 import { LOCAL_SANDBOX } from './local-sandbox.js';
 import type { Socket } from 'node:net';
 
@@ -39,6 +39,8 @@ export interface StandaloneOptions {
   grpcListen?: string;
   /** This core's sandbox name on the gateway API (default "local"). */
   sandboxName?: string;
+  /** PEM files: serve the gateway API over TLS; with `ca`, require client certificates (mTLS). */
+  grpcTls?: { cert: string; key: string; ca?: string };
   identify?: (socket: Socket) => Promise<ClientIdentity>;
 }
 
@@ -103,25 +105,17 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     throw error;
   }
   const feedUrl = `ws://${bracket(feedInfo.address)}:${feedInfo.port}/`;
-  let grpc: OpenShellServer | undefined;
-  let grpcUrl: string | undefined;
+  let grpc: { server: OpenShellServer; url: string } | undefined;
   if (options.grpcListen) {
-    const at = listenAddress(options.grpcListen, '--grpc-listen', true);
-    const sandbox = { id: sandboxId(options.stateDir), name: options.sandboxName ?? LOCAL_SANDBOX, createdAt: Date.now(), core, merges };
-    // Off the loopback, anyone who can reach the port could decide requests: the control token is required.
-    // Loaded only when served: the protos and grpc-js cost a few hundred ms at start.
-    const { OpenShellServer } = await import('../grpc/openshell-server.js');
-    grpc = new OpenShellServer({ sandboxes: [sandbox], version: VERSION, token: isLoopbackHost(at.host) ? undefined : token });
     try {
-      const bound = await grpc.listen(at.host, at.port);
-      grpcUrl = `http://${bracket(at.host)}:${bound.port}`;
+      grpc = await serveGatewayApi({ listen: listenAddress(options.grpcListen, '--grpc-listen', true), tls: options.grpcTls, token, sandbox: { id: sandboxId(options.stateDir), name: options.sandboxName ?? LOCAL_SANDBOX, createdAt: Date.now(), core, merges } });
     } catch (error) {
       await Promise.all([proxy.close(), feed.close()]);
       await audit.close();
       throw new Error(`--grpc-listen ${options.grpcListen}: ${(error as Error).message}`);
     }
-    if (!isLoopbackHost(at.host)) core.log('warn', 'core', `gateway API listens on ${at.host}, which is not loopback: every call needs the control token`);
   }
+  const grpcUrl = grpc?.url;
   await writeRuntimeInfo(options.stateDir, { pid: process.pid, proxy: proxyAddress, ws: feedUrl, ...(grpcUrl ? { grpc: grpcUrl } : {}), startedAt: Date.now() });
   core.log('info', 'core', `proxy on ${proxyAddress}, feed on ${feedUrl}${grpcUrl ? `, gateway API on ${grpcUrl}` : ''}`);
   let stopped = false;
@@ -140,7 +134,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       if (stopped) return;
       stopped = true;
       core.shutdown();
-      await Promise.all([proxy.close(), feed.close(), grpc?.close()]);
+      await Promise.all([proxy.close(), feed.close(), grpc?.server.close()]);
       await audit.close();
       await rm(join(options.stateDir, RUNTIME_FILE), { force: true });
     },

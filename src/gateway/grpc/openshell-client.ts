@@ -57,6 +57,7 @@ export class OpenShellRpc {
 /** The message a person should see for a failed call: the server's own details, else the status name. */
 export function describeGrpcError(error: unknown): string {
   const e = error as Partial<grpc.ServiceError>;
-  if (typeof e?.code === 'number') return e.details || grpc.status[e.code] || e.message || 'gRPC error';
+  // grpc-js appends an empty "Resolution note:" to connection failures.
+  if (typeof e?.code === 'number') return (e.details || grpc.status[e.code] || e.message || 'gRPC error').replace(/\.? ?Resolution note: ?$/, '');
   return (error as Error)?.message ?? String(error);
 }
