@@ -50,6 +50,8 @@ export type GatewayEvent =
   | { type: 'request'; request: InboxRequest }
   | { type: 'revision'; revision: RevisionInfo; sandbox?: string }
   | { type: 'sandboxes'; sandboxes: SandboxInfo[] }
+  /** Requests that no longer exist (a gateway cleared its drafts, a sandbox went away). */
+  | { type: 'removed'; ids: string[] }
   | { type: 'log'; line: LogLine }
   | { type: 'connection'; state: ConnectionState };
 

@@ -67,6 +67,14 @@ export function reduce(state: ConsoleData, events: GatewayEvent[]): Partial<Cons
       case 'sandboxes':
         sandboxes = event.sandboxes;
         break;
+      case 'removed': {
+        const ids = new Set(event.ids.filter((id) => id in requests));
+        if (ids.size === 0) break;
+        if (requests === state.requests) requests = { ...requests };
+        for (const id of ids) delete requests[id];
+        order = order.filter((id) => !ids.has(id));
+        break;
+      }
       case 'log':
         newLogs.push(event.line);
         break;

@@ -43,6 +43,7 @@ interface SandboxState {
   lastLogTime: number;
 }
 
+const MAX_RECENT_LOGS = 5000;
 const LEVELS: Record<string, LogLevel> = { ERROR: 'error', WARN: 'warn', INFO: 'info', OCSF: 'info', DEBUG: 'debug', TRACE: 'debug' };
 
 export class GrpcGateway implements Gateway {
@@ -56,6 +57,10 @@ export class GrpcGateway implements Gateway {
   private retryTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private logSeq = 0;
+  /** Recent log lines, so a resync's snapshot keeps what the operator was reading. */
+  private readonly recentLogs: LogLine[] = [];
+  /** Streams we ended ourselves: their CANCELLED error or end is not a failure. */
+  private readonly cancelled = new WeakSet<ClientReadableStream<Message>>();
 
   constructor(private readonly options: GrpcGatewayOptions) {
     const { connection } = options.rpc;
@@ -79,7 +84,7 @@ export class GrpcGateway implements Gateway {
     this.generation++;
     clearTimeout(this.retryTimer);
     clearInterval(this.pollTimer);
-    for (const s of this.sandboxes.values()) s.stream?.cancel();
+    for (const s of this.sandboxes.values()) this.cancel(s);
     this.options.rpc.close();
   }
 
@@ -102,7 +107,7 @@ export class GrpcGateway implements Gateway {
       const health = await this.options.rpc.call('Health', {});
       this.info.version = health.version || '?';
       const listed = await this.listSandboxes();
-      for (const s of this.sandboxes.values()) s.stream?.cancel();
+      for (const s of this.sandboxes.values()) this.cancel(s);
       this.sandboxes.clear();
       for (const sb of listed) this.sandboxes.set(sb.name, sb);
       await this.forEachLimited([...this.sandboxes.values()], (s) => this.fetchChunks(s));
@@ -111,7 +116,7 @@ export class GrpcGateway implements Gateway {
       const first = [...this.sandboxes.values()][0];
       const revision: RevisionInfo = { number: first?.info.policyRevision ?? 0, sha256: '', time: Date.now(), cause: 'gateway', detail: '' };
       this.setState({ status: 'connected' });
-      this.emit({ type: 'snapshot', requests, revision, logs: [], sandboxes: this.sandboxInfos() });
+      this.emit({ type: 'snapshot', requests, revision, logs: [...this.recentLogs], sandboxes: this.sandboxInfos() });
       this.backoff.reset();
       for (const s of this.sandboxes.values()) this.watch(s, generation);
       clearInterval(this.pollTimer);
@@ -127,7 +132,7 @@ export class GrpcGateway implements Gateway {
     if (!this.running || generation !== this.generation) return;
     this.generation++;
     clearInterval(this.pollTimer);
-    for (const s of this.sandboxes.values()) s.stream?.cancel();
+    for (const s of this.sandboxes.values()) this.cancel(s);
     const delay = this.backoff.next();
     this.setState({ status: 'disconnected', error: describeGrpcError(error), retryAt: Date.now() + delay });
     clearTimeout(this.retryTimer);
@@ -175,14 +180,18 @@ export class GrpcGateway implements Gateway {
       } else if (event.log) {
         const line = toLogLine(event.log, s.name, ++this.logSeq);
         if (line.time >= s.lastLogTime) s.lastLogTime = line.time;
+        this.recentLogs.push(line);
+        if (this.recentLogs.length > MAX_RECENT_LOGS) this.recentLogs.splice(0, this.recentLogs.length - MAX_RECENT_LOGS);
         this.emit({ type: 'log', line });
       }
     });
     stream.on('error', (error: { code?: number }) => {
-      if (error.code === grpcStatus.CANCELLED && generation !== this.generation) return;
+      if (this.cancelled.has(stream)) return;
       this.fail(generation, error);
     });
-    stream.on('end', () => this.fail(generation, new Error(`the gateway ended the watch of ${s.name}`)));
+    stream.on('end', () => {
+      if (!this.cancelled.has(stream)) this.fail(generation, new Error(`the gateway ended the watch of ${s.name}`));
+    });
   }
 
   private async poll(generation: number): Promise<void> {
@@ -192,7 +201,12 @@ export class GrpcGateway implements Gateway {
       const names = new Set(listed.map((s) => s.name));
       const added = listed.filter((s) => !this.sandboxes.has(s.name));
       const removed = [...this.sandboxes.keys()].filter((n) => !names.has(n));
-      for (const n of removed) (this.sandboxes.get(n)?.stream?.cancel(), this.sandboxes.delete(n));
+      for (const n of removed) {
+        const gone = this.sandboxes.get(n)!;
+        this.cancel(gone);
+        this.sandboxes.delete(n);
+        if (gone.chunks.size > 0) this.emit({ type: 'removed', ids: [...gone.chunks.keys()].map((id) => `${n}/${id}`) });
+      }
       for (const s of added) (this.sandboxes.set(s.name, s), this.watch(s, generation));
       if (added.length || removed.length) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
       await this.forEachLimited([...this.sandboxes.values()], (s) => this.refetch(s));
@@ -232,11 +246,19 @@ export class GrpcGateway implements Gateway {
       });
   }
 
-  /** Fetches a sandbox's drafts and emits only the chunks that changed. */
+  private cancel(s: SandboxState): void {
+    if (!s.stream) return;
+    this.cancelled.add(s.stream);
+    s.stream.cancel();
+  }
+
+  /** Fetches a sandbox's drafts and emits only the chunks that changed (and which are gone: cleared). */
   private async refetch(s: SandboxState): Promise<void> {
     const before = s.chunks;
     const chunks = await this.fetchChunks(s);
-    let changed = false;
+    const gone = [...before.keys()].filter((id) => !s.chunks.has(id));
+    if (gone.length > 0) this.emit({ type: 'removed', ids: gone.map((id) => `${s.name}/${id}`) });
+    let changed = gone.length > 0;
     for (const c of chunks) {
       const old = before.get(c.id);
       if (old && old.status === c.status && old.hit_count === c.hit_count && old.last_seen_ms === c.last_seen_ms && old.review_token === c.review_token) continue;
