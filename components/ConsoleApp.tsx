@@ -66,7 +66,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
     body = (
       <Box flexDirection="column">
         <InboxTable rows={c.visible} selectedId={c.selectedId} height={tableRows} width={columns} now={now} filter={c.inboxFilter} total={Object.keys(requests).length} theme={theme} />
-        {c.overlay === 'confirm-all' && <ConfirmDialog question={`Approve all ${c.pendingVisible} visible pending requests (${c.lifetime})?`} theme={theme} />}
+        {c.overlay === 'confirm-all' && <ConfirmDialog question={`Approve all ${c.pendingVisible} visible pending requests (${c.lifetimes ? c.lifetime : "one policy revision"})?`} theme={theme} />}
       </Box>
     );
   } else if (c.screen === 'dashboard') {
@@ -89,7 +89,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
         </Box>
       </Box>
       {c.prompt ? <Prompt label={PROMPT_LABEL[c.prompt.kind]} value={c.prompt.value} theme={theme} /> : <Text> </Text>}
-      <NavBar hints={hintsFor(c.screen)} lifetime={c.screen === 'inbox' ? c.lifetime : undefined} status={c.status} theme={theme} />
+      <NavBar hints={hintsFor(c.screen).filter((h) => c.lifetimes || h.label !== 'lifetime')} lifetime={c.screen === 'inbox' && c.lifetimes ? c.lifetime : undefined} status={c.status} theme={theme} />
     </Box>
   );
 }

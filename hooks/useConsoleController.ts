@@ -142,9 +142,11 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     run().then(() => say(what)).catch((e: Error) => say(`${what} failed: ${e.message}`, 'error'));
   };
   const lifetime = LIFETIMES[lifetimeIndex];
+  // Only the embedded core has session-scoped approvals; on a gateway an approval is a policy revision.
+  const lifetimes = gateway.info.mode === 'standalone';
 
   const approve = (r: InboxRequest | undefined, life: Lifetime = lifetime) =>
-    r ? act(`approved ${r.id} ${r.host}:${r.port} (${life})`, () => gateway.approve(r.id, life)) : say('nothing selected', 'error');
+    r ? act(`approved ${r.id} ${r.host}:${r.port}${lifetimes ? ` (${life})` : ' (a new policy revision)'}`, () => gateway.approve(r.id, life)) : say('nothing selected', 'error');
   const reject = (r: InboxRequest | undefined, reason?: string) =>
     r ? act(`rejected ${r.id} ${r.host}:${r.port}`, () => gateway.reject(r.id, reason)) : say('nothing selected', 'error');
 
@@ -247,7 +249,8 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
         setPromoteFocus(0);
         return setOverlay('promote');
       }
-      case 'cycleLifetime': return setLifetimeIndex((i) => (i + 1) % LIFETIMES.length);
+      case 'cycleLifetime':
+        return lifetimes ? setLifetimeIndex((i) => (i + 1) % LIFETIMES.length) : say('a gateway approval is a policy revision: it has no lifetime (undo takes it back)');
       case 'detail':
         if (screen === 'logs' && visibleLogs.length > 0) return setLogDetail(true);
         if (screen === 'dashboard') return openDashboardRow();
@@ -356,6 +359,6 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     logs: visibleLogs, logCursor, following, logsFilter, logLevel, logSource, logDetail, policy, revisions, policyError, policyScroll, comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
     promoteForm, promoteFocus, promotePreview,
-    providers, gateways: directory.entries, activeGateway: directory.active, dashCursor: Math.min(dashCursor, dashRows - 1), currentSandbox,
+    lifetimes, providers, gateways: directory.entries, activeGateway: directory.active, dashCursor: Math.min(dashCursor, dashRows - 1), currentSandbox,
   };
 }

@@ -49,7 +49,10 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     expect(screen).toContain('local');
     await tmux.press('a');
     expect(await pending).toEqual({ status: 200, body: 'hello through a remote console' });
-    await tmux.waitFor((s) => s.includes('approved'), 'approved in the remote console');
+    const approved = await tmux.waitFor((s) => s.includes('approved'), 'approved in the remote console');
+    // A gateway approval is a policy revision: no session lifetime is offered or claimed.
+    expect(approved).toContain('(a new policy revision)');
+    expect(approved).not.toMatch(/\[session\]|t lifetime/);
   }, 30_000);
 
   it('reconnects after the core is killed and restarted, and keeps working', async () => {
