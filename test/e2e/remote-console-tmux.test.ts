@@ -1,7 +1,7 @@
 // Gateway mode end to end: `core --grpc-listen` in one process, the console attached to it over gRPC
 // (`--endpoint`) in tmux, a real agent (curl) through the core's proxy. The request shows up in the
 // remote console, `a` lets it through; killing and restarting the core, the console reconnects.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +15,11 @@ let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let core: CoreProcess;
 let tmux: TmuxSession;
 let coreDir: string;
+let consoleDir: string;
 let grpcPort: number;
 
 const startCore = () =>
-  startCoreProcess(coreDir, ['--grpc-listen', `127.0.0.1:${grpcPort}`, '--resolve', 'remote.test:127.0.0.1', '--resolve', 'again.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '20']);
+  startCoreProcess(coreDir, ['--grpc-listen', `127.0.0.1:${grpcPort}`, '--resolve', 'remote.test:127.0.0.1', '--resolve', 'again.test:127.0.0.1', '--resolve', 'tracker.test:127.0.0.1', '--resolve', 'mirror.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '20']);
 
 describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
   beforeAll(async () => {
@@ -28,7 +29,7 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     core = await startCore();
     expect(core.grpc).toBe(`http://127.0.0.1:${grpcPort}`);
     tmux = new TmuxSession();
-    const consoleDir = mkdtempSync(join(tmpdir(), 'ost-remote-console-'));
+    consoleDir = mkdtempSync(join(tmpdir(), 'ost-remote-console-'));
     await tmux.start(`${process.execPath} ${BIN} --endpoint ${core.grpc} --state-dir ${consoleDir}`);
     await tmux.waitFor((s) => s.includes('● connected') && s.includes('remote'), 'the remote console');
   });
@@ -53,6 +54,29 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     // A gateway approval is a policy revision: no session lifetime is offered or claimed.
     expect(approved).toContain('(a new policy revision)');
     expect(approved).not.toMatch(/\[session\]|t lifetime/);
+  }, 30_000);
+
+  it('r rejects over gRPC: the agent gets a 403', async () => {
+    const pending = curlVia(core.proxy, `http://tracker.test:${upstream.port}/collect`);
+    await tmux.waitFor((s) => s.includes('tracker.test'), 'the tracker request');
+    await tmux.press('g', 'r');
+    const r = await pending;
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body)).toMatchObject({ error: 'egress_denied', host: 'tracker.test' });
+    await tmux.waitFor((s) => s.includes('rejected'), 'rejected in the remote console');
+  }, 30_000);
+
+  it('p promotes over gRPC: the preset file is written on the console side and merged into the core', async () => {
+    const pending = curlVia(core.proxy, `http://mirror.test:${upstream.port}/simple/`);
+    await tmux.waitFor((s) => s.includes('mirror.test'), 'the mirror request');
+    await tmux.press('g', 'p');
+    await tmux.waitFor((s) => s.includes('Promote local/') && s.includes('✓ ready'), 'the promote dialog');
+    await tmux.press('Enter');
+    expect((await pending).status).toBe(200);
+    await tmux.waitFor((s) => s.includes("to preset 'mirror-test'"), 'the status line');
+    expect(existsSync(join(consoleDir, 'presets', 'mirror-test.yaml'))).toBe(true);
+    // Merged into the core's persisted layer, not into its presets: the console owns the file.
+    expect(readFileSync(join(coreDir, 'merged-rules.yaml'), 'utf8')).toContain('mirror.test');
   }, 30_000);
 
   it('reconnects after the core is killed and restarted, and keeps working', async () => {
