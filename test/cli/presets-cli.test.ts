@@ -1,6 +1,6 @@
 // Presets on the real core: promote persists across restarts, tiers apply, and a core killed with
 // SIGKILL in the middle of preset writes leaves every preset whole and restarts cleanly.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,7 +108,9 @@ describe('kill -9 during preset writes', () => {
       const writes = (async () => {
         for (;;) await client.command({ type: 'preset.add', file: join(sources, n++ % 2 ? 'a.yaml' : 'b.yaml') }).catch(() => undefined);
       })();
-      await new Promise((r) => setTimeout(r, 300 + round * 170));
+      // Kill mid-churn: once the first write has landed (a busy machine may take a while), then a little later.
+      for (let i = 0; i < 400 && !existsSync(join(dir, 'presets', 'churn.yaml')); i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 100 + round * 170));
       core.child.kill('SIGKILL');
       await new Promise((r) => core.child.once('exit', r));
       client.close();

@@ -4,13 +4,14 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from '../command.js';
 import { STATE_DIR_FLAG, stateDirOf } from './core-flags.js';
+import { PROJECT_ROOT } from '../../project-root.js';
 
 const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '..', '..', '..', 'bin', 'openshell-term.js');
+const BIN = join(PROJECT_ROOT, 'bin', 'openshell-term.js');
 
 const BANNER = `
   openshell-term walkthrough — this shell's traffic goes through the console's proxy (left).

@@ -1,4 +1,5 @@
-// Built-in presets ship as YAML in the package's presets/ directory (the package runs from source, no build).
-import { fileURLToPath } from 'node:url';
+// Built-in presets ship as YAML in the package's presets/ directory.
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../project-root.js';
 
-export const BUILTIN_PRESETS_DIR = fileURLToPath(new URL('../../../presets/', import.meta.url));
+export const BUILTIN_PRESETS_DIR = join(PROJECT_ROOT, 'presets') + '/';

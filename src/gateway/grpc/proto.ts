@@ -3,9 +3,10 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { PROJECT_ROOT } from '../../project-root.js';
 
-/** Project-level proto/ directory (src/gateway/grpc -> ../../../proto). */
-export const PROTO_DIR = path.resolve(import.meta.dirname, '../../../proto');
+/** Project-level proto/ directory. */
+export const PROTO_DIR = path.join(PROJECT_ROOT, 'proto');
 
 /** Entry files; openshell.proto imports sandbox.proto and datamodel.proto. */
 export const PROTO_FILES = ['openshell.proto', 'sandbox.proto', 'datamodel.proto'] as const;
