@@ -9,7 +9,8 @@ import { forgetHolders } from '../src/core/identity/owner-cache.js';
 import { listPids } from '../src/core/identity/proc.js';
 import { processTree } from '../src/core/identity/process-tree.js';
 import { findSocketOwner } from '../src/core/identity/socket-owner.js';
-import { findClientInode } from '../src/core/identity/tcp-table.js';
+import { findClientInode, findClientInodeInProc } from '../src/core/identity/tcp-table.js';
+import { sockDiagAvailable } from '../src/core/identity/sock-diag.js';
 import { formatTable, percentile } from './table.js';
 
 const CONNECTIONS = 200;
@@ -76,7 +77,8 @@ export async function benchIdentity(): Promise<string> {
 
     const measureAll = async () => {
       const candidatePids = await processTree(client.pid!);
-      row('/proc/net/tcp read only', await timeEach(sockets, (s) => findClientInode(...ends(s))));
+      row('socket inode: /proc/net/tcp read (baseline)', await timeEach(sockets, (s) => findClientInodeInProc(...ends(s))));
+      row(`socket inode: ${sockDiagAvailable() ? 'sock_diag (native)' : 'sock_diag not built: /proc'}`, await timeEach(sockets, (s) => findClientInode(...ends(s))));
       row('processTree(agent)', await timeEach(sockets, () => processTree(client.pid!)));
       row('candidatePids (agent tree)', await timeEach(sockets, (s) => (forgetHolders(), findSocketOwner(...ends(s), { candidatePids }))));
       row('whole table, cold', await timeEach(sockets, (s) => (forgetHolders(), findSocketOwner(...ends(s)))));

@@ -13,6 +13,7 @@
 import { open } from 'node:fs/promises';
 import { isSkippableProcError } from './proc.js';
 import { addressBytes, procAddress, toMapped } from './tcp-address.js';
+import { sockDiagInode } from './sock-diag.js';
 
 export interface Endpoint {
   address: string;
@@ -118,6 +119,14 @@ function searchTable({ file, key }: TableSearch): Promise<number | undefined> {
 
 /** Socket inode of the client end of the connection our server sees from `peer` on `local`. */
 export async function findClientInode(peer: Endpoint, local: Endpoint): Promise<number | undefined> {
+  // The exact netlink lookup when the native addon is built; /proc/net/tcp otherwise, or when it misses.
+  const exact = sockDiagInode(peer, local);
+  if (typeof exact === 'number') return exact;
+  return findClientInodeInProc(peer, local);
+}
+
+/** The same from /proc/net/tcp{,6} alone (batched reads shared by concurrent lookups). */
+export async function findClientInodeInProc(peer: Endpoint, local: Endpoint): Promise<number | undefined> {
   for (const search of tableSearches(peer, local)) {
     const inode = await searchTable(search);
     if (inode !== undefined) return inode;
