@@ -82,6 +82,11 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
   it('reconnects after the core is killed and restarted, and keeps working', async () => {
     await core.stop();
     await tmux.waitFor((s) => /retry(ing)? in \d+s|disconnected/.test(s), 'the disconnected state');
+    // Nothing network-bound is on the key path: with the gateway gone, keys still answer (upstream's TUI
+    // goes black for 20–30 s when its refresh blocks).
+    await tmux.press('?');
+    await tmux.waitFor((s) => s.includes('Keys — inbox'), 'the help overlay while disconnected');
+    await tmux.press('Escape');
     core = await startCore();
     await tmux.waitFor((s) => s.includes('● connected'), 'reconnected', 20_000);
     const pending = curlVia(core.proxy, `http://again.test:${upstream.port}/after`);
