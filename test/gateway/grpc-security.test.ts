@@ -114,3 +114,27 @@ describe('bearer token on the served core', () => {
     rpc.close();
   });
 });
+
+describe('garbage on the gRPC port', () => {
+  it('closes that connection; other clients keep working', async () => {
+    const { connect } = await import('node:net');
+    const closed = (payload: Buffer | string) =>
+      new Promise<void>((resolve) => {
+        const raw = connect(withToken.port, '127.0.0.1', () => raw.write(payload));
+        raw.on('data', () => {});
+        raw.on('error', () => resolve());
+        raw.on('close', () => resolve());
+      });
+    await Promise.all([
+      closed(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))),
+      closed('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+      closed('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + '\u0000'.repeat(64)),
+    ]);
+    const rpc = new OpenShellRpc({
+      name: 'x', endpoint: '', address: `127.0.0.1:${withToken.port}`, credentials: grpc.credentials.createInsecure(),
+      metadata: () => { const m = new grpc.Metadata(); m.set('authorization', 'Bearer test-token-123'); return m; },
+    });
+    expect((await rpc.call('Health', {})).status).toBe('SERVICE_STATUS_HEALTHY');
+    rpc.close();
+  });
+});
