@@ -12,10 +12,10 @@ import {
   channelOptions,
   CONNECT_TIMEOUT_MS,
   grpcCredentials,
-  isLoopbackHost,
   resolveConnection,
   UNARY_TIMEOUT_MS,
 } from '../../src/gateway/grpc/connection-target.js';
+import { isLoopbackHost } from '../../src/core/net/host-port.js';
 import { activeGatewayName, configDirs, listGateways, type Env } from '../../src/gateway/grpc/gateway-config.js';
 
 const SECRET = 'eyJhbGciOiJSUzI1NiJ9.super-secret-token-value.sig';
@@ -316,7 +316,7 @@ describe('loopback detection and channel settings', () => {
     for (const h of ['127.0.0.1', '127.255.0.9', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:7f00:1']) {
       expect(isLoopbackHost(h), h).toBe(true);
     }
-    for (const h of ['128.0.0.1', '10.0.0.1', '::2', 'localhost.example.com', 'example.com', '0.0.0.0']) {
+    for (const h of ['128.0.0.1', '10.0.0.1', '::2', 'localhost.example.com', 'example.com', '0.0.0.0', '127.example.com']) {
       expect(isLoopbackHost(h), h).toBe(false);
     }
   });

@@ -1,4 +1,5 @@
 // "HOST:PORT" parsing for listen addresses, --resolve entries and CONNECT targets (IPv6 in brackets).
+import { classifyIp } from '../policy/ip.js';
 
 export interface HostPort {
   host: string;
@@ -13,7 +14,20 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort | un
   return { host: m[1], port };
 }
 
-/** Loopback only unless the operator names another address. */
+/**
+ * True for localhost, 127.0.0.0/8 and ::1 (IPv4-mapped loopback included, brackets and case ignored).
+ * Only address literals count: a name such as 127.example.com may resolve anywhere.
+ */
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  const h = stripBrackets(host).toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || classifyIp(h) === 'loopback';
+}
+
+export function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** An address as it goes before ":port" (IPv6 literals in brackets). */
+export function bracketHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { VERSION } from '../../cli/version.js';
-import { isLoopbackHost } from '../../core/net/host-port.js';
+import { bracketHost, isLoopbackHost } from '../../core/net/host-port.js';
 import type { OpenShellServer, ServedSandbox } from '../grpc/openshell-server.js';
 
 export interface GatewayApiOptions {
@@ -33,6 +33,5 @@ export async function serveGatewayApi(options: GatewayApiOptions): Promise<{ ser
   const server = new OpenShellServer({ sandboxes: [options.sandbox], version: VERSION, token: needToken ? options.token : undefined, tls });
   const bound = await server.listen(host, port);
   if (!loopback) options.sandbox.core.log('warn', 'core', `gateway API listens on ${host}, which is not loopback: every call needs ${needToken ? 'the control token' : 'a client certificate'}`);
-  const bracketed = host.includes(':') ? `[${host}]` : host;
-  return { server, url: `${tls ? 'https' : 'http'}://${bracketed}:${bound.port}` };
+  return { server, url: `${tls ? 'https' : 'http'}://${bracketHost(host)}:${bound.port}` };
 }

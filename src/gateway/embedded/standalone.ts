@@ -1,7 +1,7 @@
 // Standalone mode: the embedded core, its egress proxy and its feed, started together for one state dir.
 // The `core` command runs this headless; the console and `run` start it in-process.
 import { EnforcementCore } from '../../core/engine/enforcement-core.js';
-import { isLoopbackHost, parseHostPort } from '../../core/net/host-port.js';
+import { bracketHost, isLoopbackHost, parseHostPort } from '../../core/net/host-port.js';
 import { Resolver } from '../../core/net/resolver.js';
 import { EgressProxy, type ClientIdentity } from '../../core/proxy/egress-proxy.js';
 import { loadEffectivePolicy } from '../../core/policy/effective.js';
@@ -93,7 +93,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const caBundle = await writeCaBundle(options.stateDir, ca);
   const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify ?? identifyByProc, tls: ca });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
-  const proxyAddress = `${bracket(proxyInfo.address)}:${proxyInfo.port}`;
+  const proxyAddress = `${bracketHost(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
   const feed = new FeedServer({ core, token, proxyAddress, presets });
   let feedInfo;
@@ -104,7 +104,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     await audit.close();
     throw error;
   }
-  const feedUrl = `ws://${bracket(feedInfo.address)}:${feedInfo.port}/`;
+  const feedUrl = `ws://${bracketHost(feedInfo.address)}:${feedInfo.port}/`;
   let grpc: { server: OpenShellServer; url: string } | undefined;
   if (options.grpcListen) {
     try {
@@ -153,9 +153,6 @@ function sandboxId(stateDir: string): string {
   return `sbx-${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16)}`;
 }
 
-function bracket(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}
 
 /** Binary identity from /proc: the executable that owns the client end of the connection. */
 async function identifyByProc(socket: Socket): Promise<ClientIdentity> {

@@ -12,11 +12,11 @@
 // OPENSHELL_TOKEN (bearer token override), plus the config dirs described in gateway-config.ts.
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { inspect } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import { isLoopbackHost, stripBrackets } from '../../core/net/host-port.js';
 import {
   activeGatewayName,
   assertValidGatewayName,
@@ -147,18 +147,6 @@ export function resolveConnection(
   }
   return redactSecrets(target);
 }
-
-/** True for localhost, 127.0.0.0/8, ::1 (and IPv4-mapped loopback). */
-export function isLoopbackHost(host: string): boolean {
-  const h = stripBrackets(host).toLowerCase().replace(/\.$/, '');
-  if (h === 'localhost') return true;
-  const family = net.isIP(h);
-  return family !== 0 && LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-const LOOPBACK = new net.BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
 
 /**
  * Channel credentials for `new OpenShellClient(target.address, creds, channelOptions(target))`.
@@ -370,9 +358,6 @@ function readOptional(file: string): Buffer | undefined {
   }
 }
 
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
 
 function nonEmpty(value: string | undefined): string | undefined {
   const v = value?.trim();

@@ -14,6 +14,7 @@ import { mergeOperationsFromProto } from './merge-codec.js';
 import { policyToProto } from './policy-codec.js';
 import { openShellServiceDefinition } from './proto.js';
 import { GrpcStatusError } from './status-error.js';
+import { bracketHost } from '../../core/net/host-port.js';
 
 export interface ServedSandbox {
   id: string;
@@ -143,7 +144,7 @@ export class OpenShellServer {
   }
 
   listen(host: string, port: number): Promise<{ address: string; port: number }> {
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const address = `${bracketHost(host)}:${port}`;
     return new Promise((resolve, reject) => {
       const { tls } = this.options;
       const credentials = tls ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.ca)) : grpc.ServerCredentials.createInsecure();
