@@ -38,8 +38,9 @@ interface SandboxState {
   stream?: ClientReadableStream<Message>;
   /** Chunks as last fetched (their review tokens are what a decision must carry). */
   chunks: Map<string, Message>;
-  refetch?: Promise<void>;
-  again?: boolean;
+  /** The latest draft fetch (settled or in flight), and the one queued behind it (see refresh). */
+  running?: Promise<void>;
+  queued?: Promise<void>;
   lastLogTime: number;
 }
 
@@ -174,9 +175,9 @@ export class GrpcGateway implements Gateway {
         const before = s.info.policyRevision;
         s.info = { ...sandboxInfo(event.sandbox), pending: s.info.pending };
         if (s.info.policyRevision !== before) this.emit({ type: 'revision', sandbox: s.name, revision: { number: s.info.policyRevision, sha256: '', time: Date.now(), cause: 'gateway', detail: '' } });
-        this.scheduleRefetch(s);
+        void this.refresh(s).catch(() => undefined);
       } else if (event.draft_policy_update) {
-        this.scheduleRefetch(s);
+        void this.refresh(s).catch(() => undefined);
       } else if (event.log) {
         const line = toLogLine(event.log, s.name, ++this.logSeq);
         if (line.time >= s.lastLogTime) s.lastLogTime = line.time;
@@ -209,7 +210,7 @@ export class GrpcGateway implements Gateway {
       }
       for (const s of added) (this.sandboxes.set(s.name, s), this.watch(s, generation));
       if (added.length || removed.length) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
-      await this.forEachLimited([...this.sandboxes.values()], (s) => this.refetch(s));
+      await this.forEachLimited([...this.sandboxes.values()], (s) => this.refresh(s));
     } catch (error) {
       this.fail(generation, error);
     }
@@ -232,18 +233,20 @@ export class GrpcGateway implements Gateway {
     return chunks;
   }
 
-  /** Coalesces refetches: one in flight per sandbox, and one more after it if anything asked meanwhile. */
-  private scheduleRefetch(s: SandboxState): void {
-    if (s.refetch) {
-      s.again = true;
-      return;
-    }
-    s.refetch = this.refetch(s)
-      .catch(() => undefined)
-      .finally(() => {
-        s.refetch = undefined;
-        if (s.again) (s.again = false, this.scheduleRefetch(s));
-      });
+  /**
+   * Every path that needs a sandbox's drafts again (a stream notice, the poll, a decision) comes here:
+   * at most one fetch in flight per sandbox and one queued behind it, which every caller arriving
+   * meanwhile shares — a fetch that starts after the change is enough for all of them.
+   */
+  private refresh(s: SandboxState): Promise<void> {
+    if (s.queued) return s.queued;
+    const after = s.running?.catch(() => undefined) ?? Promise.resolve();
+    s.queued = after.then(() => {
+      s.queued = undefined;
+      s.running = this.refetch(s);
+      return s.running;
+    });
+    return s.queued;
   }
 
   private cancel(s: SandboxState): void {
@@ -287,10 +290,10 @@ export class GrpcGateway implements Gateway {
     try {
       await run();
     } catch (error) {
-      if ((error as { code?: number }).code === grpcStatus.FAILED_PRECONDITION) await this.refetch(s).catch(() => undefined);
+      if ((error as { code?: number }).code === grpcStatus.FAILED_PRECONDITION) await this.refresh(s).catch(() => undefined);
       throw new Error(describeGrpcError(error));
     }
-    await this.refetch(s);
+    await this.refresh(s);
   }
 
   async approve(id: string, _lifetime: Lifetime): Promise<void> {
@@ -400,7 +403,7 @@ export class GrpcGateway implements Gateway {
     } catch (error) {
       throw new Error(describeGrpcError(error));
     }
-    await this.refetch(s).catch(() => undefined);
+    await this.refresh(s).catch(() => undefined);
     return result;
   }
 
