@@ -32,6 +32,12 @@ function describeAdd(results: AddResult[], live: boolean): string {
     .join('\n');
 }
 
+/** One line a preset: ● applied / ○ not, name, built-in or custom, description. */
+export function formatPresetList(list: Array<Pick<PresetInfo, 'name' | 'source' | 'applied' | 'description'>>): string {
+  const width = Math.max(4, ...list.map((p) => p.name.length));
+  return list.map((p) => `${p.applied ? '●' : '○'} ${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${p.description}`).join('\n') || 'no presets';
+}
+
 export const presetListCommand: Command = {
   path: ['preset', 'list'],
   usage: 'preset list [--state-dir DIR] [--json] [--gateway NAME | --endpoint URL] [--sandbox S]',
@@ -42,9 +48,7 @@ export const presetListCommand: Command = {
     const list = (await coreRunning(args, io))
       ? await withFeed(args, io, (c) => c.command<PresetInfo[]>({ type: 'presets' }))
       : (await PresetStore.open(stateDirOf(args, io.env))).list();
-    const width = Math.max(4, ...list.map((p) => p.name.length));
-    const human = list.map((p) => `${p.applied ? '●' : '○'} ${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${p.description}`).join('\n');
-    out(io, args, list, human || 'no presets');
+    out(io, args, list, formatPresetList(list));
     return 0;
   },
 };

@@ -12,7 +12,8 @@ import type { PresetDocument } from '../../core/policy/types.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
 import { resolveConnection } from '../../gateway/grpc/connection-target.js';
 import { connectionOf, describeGrpcError, OpenShellRpc } from '../../gateway/grpc/openshell-client.js';
-import { addPresetOperations, mergeIntoSandbox, pickSandbox, removePresetOperations, waitForPolicyLoad } from '../../gateway/grpc/remote-policy.js';
+import { addPresetOperations, livePolicyKeys, mergeIntoSandbox, pickSandbox, presetApplied, removePresetOperations, waitForPolicyLoad } from '../../gateway/grpc/remote-policy.js';
+import { formatPresetList } from './preset-commands.js';
 import { stringify } from 'yaml';
 import { mergeOperationToProto } from '../../gateway/grpc/merge-codec.js';
 
@@ -40,11 +41,9 @@ export async function remotePresetList(args: ParsedArgs, io: CommandIO): Promise
   const store = await localStore(args, io);
   const { rpc, sandbox } = await connect(args, io);
   try {
-    const config = await rpc.call('GetSandboxConfig', { sandbox_id: sandbox.id });
-    const live = new Set(Object.keys(config.policy?.network_policies ?? {}));
-    const list = store.list().map((p) => ({ ...p, applied: Object.keys(store.get(p.name)?.network_policies ?? { _: 0 }).every((k) => live.has(k)) }));
-    const width = Math.max(4, ...list.map((p) => p.name.length));
-    out(io, args, list, list.map((p) => `${p.applied ? '●' : '○'} ${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${p.description}`).join('\n') || 'no presets');
+    const live = await livePolicyKeys(rpc, sandbox.id);
+    const list = store.list().map((p) => ({ ...p, applied: presetApplied(store.get(p.name), live) }));
+    out(io, args, list, formatPresetList(list));
     return 0;
   } catch (error) {
     throw new Error(describeGrpcError(error));

@@ -15,7 +15,7 @@ import type { PresetStore } from '../../core/presets/preset-store.js';
 import { presetsForTier } from '../../core/presets/tiers.js';
 import type { ConnectionState, Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, ProviderInfo, RevisionInfo, SandboxInfo } from '../gateway.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
-import { addPresetOperations, mergeIntoSandbox, removePresetOperations } from './remote-policy.js';
+import { addPresetOperations, livePolicyKeys, mergeIntoSandbox, presetApplied, removePresetOperations } from './remote-policy.js';
 import { describeGrpcError, type Message, type OpenShellRpc } from './openshell-client.js';
 import { policyFromProto, ruleFromProto } from './policy-codec.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
@@ -362,11 +362,7 @@ export class GrpcGateway implements Gateway {
   /** Presets are local files (built-in and custom); applied means every rule of it is in the live policy. */
   async presets(sandbox?: string): Promise<PresetSummary[]> {
     const live = await this.liveKeys(sandbox);
-    return this.options.presets.list().map((p) => {
-      const doc = this.options.presets.get(p.name);
-      const applied = !!doc && Object.keys(doc.network_policies).every((k) => live.has(k));
-      return { name: p.name, source: p.source, applied, description: p.description };
-    });
+    return this.options.presets.list().map((p) => ({ name: p.name, source: p.source, applied: presetApplied(this.options.presets.get(p.name), live), description: p.description }));
   }
 
   async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
@@ -390,7 +386,7 @@ export class GrpcGateway implements Gateway {
 
   async applyTier(tier: string, sandbox?: string): Promise<string[]> {
     const live = await this.liveKeys(sandbox);
-    const wanted = presetsForTier(tier).filter((name) => !Object.keys(this.preset(name).network_policies).every((k) => live.has(k)));
+    const wanted = presetsForTier(tier).filter((name) => !presetApplied(this.preset(name), live));
     if (wanted.length > 0) await this.merge(this.sandbox(sandbox), wanted.flatMap((name) => addPresetOperations(this.preset(name))));
     return wanted;
   }
@@ -414,8 +410,11 @@ export class GrpcGateway implements Gateway {
   }
 
   private async liveKeys(sandbox?: string): Promise<Set<string>> {
-    const config = await this.call('GetSandboxConfig', { sandbox_id: this.sandbox(sandbox).id });
-    return new Set(Object.keys(config.policy?.network_policies ?? {}));
+    try {
+      return await livePolicyKeys(this.options.rpc, this.sandbox(sandbox).id);
+    } catch (error) {
+      throw new Error(describeGrpcError(error));
+    }
   }
 
   private async call(method: string, request: Message): Promise<Message> {

@@ -22,6 +22,17 @@ export async function pickSandbox(rpc: OpenShellRpc, name: string | undefined, w
   return { name: list[0].metadata.name, workspace, id: list[0].metadata.id };
 }
 
+/** The rule keys of the sandbox's live policy. */
+export async function livePolicyKeys(rpc: OpenShellRpc, sandboxId: string): Promise<Set<string>> {
+  const config = await rpc.call('GetSandboxConfig', { sandbox_id: sandboxId });
+  return new Set(Object.keys(config.policy?.network_policies ?? {}));
+}
+
+/** On a gateway a preset is only its rules: applied when every one of them is in the live policy. */
+export function presetApplied(doc: PresetDocument | undefined, live: ReadonlySet<string>): boolean {
+  return !!doc && Object.keys(doc.network_policies).every((key) => live.has(key));
+}
+
 export function addPresetOperations(doc: PresetDocument): MergeOperation[] {
   return Object.entries(doc.network_policies).map(([rule_name, rule]) => ({ add_rule: { rule_name, rule } }));
 }
