@@ -2,10 +2,10 @@
 // proposed is exactly what approving adds (host:port, pinned to the binary); the review token binds a
 // decision to the chunk and the effective policy as they were fetched, as upstream's token does.
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { NetworkPolicyRule } from '../../core/policy/types.js';
 import { canonicalYaml } from '../../core/revisions/canonical-yaml.js';
+import { classifyIp } from '../../core/policy/ip.js';
 import { ruleToProto } from './policy-codec.js';
 
 /** Upstream's generated rule name for a host and port (openshell-policy generated_rule_name). */
@@ -38,7 +38,7 @@ const DATABASE_PORTS = new Set([5432, 3306, 6379, 27017, 9200, 11211, 5672]);
 /** The subset of upstream's security notes that apply to a proposal made from one request. */
 export function securityNotes(request: PendingRequest): string {
   const notes: string[] = [];
-  if (isIP(request.host) && /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|f[cd])/i.test(request.host)) notes.push(`${request.host} is a private address literal`);
+  if (classifyIp(request.host) === 'internal') notes.push(`${request.host} is a private address literal`);
   if (request.port > 49152) notes.push(`port ${request.port} is in the ephemeral range`);
   if (DATABASE_PORTS.has(request.port)) notes.push(`port ${request.port} is a well-known database port`);
   if (request.binary === 'unknown') notes.push('the requesting binary is unknown: approving allows any binary');

@@ -9,7 +9,7 @@ import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { MergeManager } from '../../core/merges/merge-manager.js';
 import { MergeError } from '../../core/policy/merge-operations.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
-import { chunkStatus, generatedRuleName, reviewToken, toPolicyChunk } from './draft-chunk.js';
+import { chunkStatus, generatedRuleName, reviewToken, securityNotes, toPolicyChunk } from './draft-chunk.js';
 import { mergeOperationsFromProto } from './merge-codec.js';
 import { policyToProto } from './policy-codec.js';
 import { openShellServiceDefinition } from './proto.js';
@@ -227,7 +227,7 @@ export class OpenShellServer {
     let skipped = 0;
     for (const a of wanted) {
       const entry = s.core.inbox.get(a.chunk_id)!;
-      const flagged = toPolicyChunk(entry, sha).security_notes !== '' && !r.include_security_flagged;
+      const flagged = securityNotes(entry) !== '' && !r.include_security_flagged;
       if (flagged || a.review_token !== reviewToken(entry, sha)) {
         skipped++;
         continue;
