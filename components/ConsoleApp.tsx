@@ -89,7 +89,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
         </Box>
       </Box>
       {c.prompt ? <Prompt label={PROMPT_LABEL[c.prompt.kind]} value={c.prompt.value} theme={theme} /> : <Text> </Text>}
-      <NavBar hints={hintsFor(c.screen).filter((h) => c.lifetimes || h.label !== 'lifetime')} lifetime={c.screen === 'inbox' && c.lifetimes ? c.lifetime : undefined} status={c.status} theme={theme} />
+      <NavBar hints={hintsFor(c.screen, c.lifetimes ? [] : ['cycleLifetime'])} lifetime={c.screen === 'inbox' && c.lifetimes ? c.lifetime : undefined} status={c.status} theme={theme} />
     </Box>
   );
 }

@@ -75,10 +75,10 @@ export function commandFor(screen: Screen, input: string, key: Key): CommandId |
   return undefined;
 }
 
-/** Nav-bar hints for a screen: help and quit first, so a narrow terminal still shows the way out. */
-export function hintsFor(screen: Screen): Array<{ keys: string; label: string }> {
+/** Nav-bar hints for a screen (minus commands this gateway lacks): help and quit first, so a narrow terminal still shows the way out. */
+export function hintsFor(screen: Screen, unavailable: readonly CommandId[] = []): Array<{ keys: string; label: string }> {
   const first: CommandId[] = ['help', 'quit'];
-  const shown = KEYMAP.filter((b) => b.hint && (!b.screens || b.screens.includes(screen)));
+  const shown = KEYMAP.filter((b) => b.hint && (!b.screens || b.screens.includes(screen)) && !unavailable.includes(b.id));
   shown.sort((a, b) => Number(first.includes(b.id)) - Number(first.includes(a.id)));
   return shown.map((b) => ({ keys: b.label.split(' ')[0], label: b.hint! }));
 }

@@ -65,6 +65,8 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [dashCursor, setDashCursor] = useState(directory.entries.length);
   const [currentSandbox, setCurrentSandbox] = useState<string | undefined>();
   const dashRows = Math.max(1, directory.entries.length + sandboxes.length);
+  // The cursor as stored may point past rows that went away (a sandbox deleted): clamp once, use everywhere.
+  const dashIndex = Math.min(dashCursor, dashRows - 1);
   const [promoteForm, setPromoteForm] = useState<PromoteForm | undefined>();
   const [promoteFocus, setPromoteFocus] = useState(0);
   const [builtinNames, setBuiltinNames] = useState<string[]>([]);
@@ -160,19 +162,18 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     } else if (screen === 'sandbox') {
       setPolicyScroll((s) => Math.max(0, s + delta));
     } else if (screen === 'dashboard') {
-      setDashCursor((c) => Math.min(dashRows - 1, Math.max(0, Math.min(c, dashRows - 1) + delta)));
+      setDashCursor((c) => Math.min(dashRows - 1, Math.max(0, Math.min(c, dashRows - 1) + delta))); // functional: several keys in one event all move
     }
   };
 
   const openDashboardRow = () => {
-    const cursor = Math.min(dashCursor, dashRows - 1);
-    const entry = directory.entries[cursor];
+    const entry = directory.entries[dashIndex];
     if (entry) {
       if (entry.info.name === directory.active) return say(`already on ${entry.info.name}`);
       const problem = directory.switchTo(entry.info.name);
       return problem ? say(`cannot switch to ${entry.info.name}: ${problem}`, 'error') : undefined;
     }
-    const sandbox = sandboxes[cursor - directory.entries.length];
+    const sandbox = sandboxes[dashIndex - directory.entries.length];
     if (!sandbox) return;
     setCurrentSandbox(sandbox.name);
     setPolicyScroll(0);
@@ -359,6 +360,6 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     logs: visibleLogs, logCursor, following, logsFilter, logLevel, logSource, logDetail, policy, revisions, policyError, policyScroll, comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
     promoteForm, promoteFocus, promotePreview,
-    lifetimes, providers, gateways: directory.entries, activeGateway: directory.active, dashCursor: Math.min(dashCursor, dashRows - 1), currentSandbox,
+    lifetimes, providers, gateways: directory.entries, activeGateway: directory.active, dashCursor: dashIndex, currentSandbox,
   };
 }
