@@ -1,7 +1,7 @@
 // The gateways one console can show: each is opened the first time it is chosen, then kept running
 // with its own store (the embedded core must keep deciding for its agents while another is on screen).
 // Switching only changes which store the screen reads; nothing blocks on the network.
-import type { Gateway, GatewayInfo } from '../gateway/gateway.js';
+import type { Gateway, GatewayEvent, GatewayInfo } from '../gateway/gateway.js';
 import { createConsoleStore } from '../store/console-store.js';
 import { EventBuffer } from '../store/event-buffer.js';
 import { createGatewayDirectory, type DirectoryEntry, type GatewayDirectoryStore } from '../store/gateway-directory.js';
@@ -25,7 +25,7 @@ export class GatewayPool {
   constructor(
     private readonly choices: GatewayChoice[],
     initial: string,
-    private readonly onEvent?: (name: string, event: Parameters<Parameters<Gateway['subscribe']>[0]>[0]) => void,
+    private readonly onEvent?: (name: string, event: GatewayEvent) => void,
   ) {
     const entries: DirectoryEntry[] = choices.map((c) => ({ info: c.info, connection: { status: c.problem ? 'disconnected' : 'connecting', ...(c.problem ? { error: c.problem } : {}) } as DirectoryEntry['connection'], problem: c.problem }));
     this.directory = createGatewayDirectory(entries, choices.some((c) => c.info.name === initial) ? initial : choices[0].info.name);

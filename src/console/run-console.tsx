@@ -3,7 +3,7 @@
 import { render } from 'ink';
 import { useStore } from 'zustand';
 import { ConsoleApp } from '../../components/ConsoleApp.js';
-import type { Gateway } from '../gateway/gateway.js';
+import type { GatewayEvent } from '../gateway/gateway.js';
 import { ConsoleProvider } from '../store/context.js';
 import { GatewayPool } from './gateway-pool.js';
 
@@ -35,7 +35,7 @@ export async function runConsole(pool: GatewayPool, options: RunConsoleOptions =
 /** Rings the terminal bell on each new pending request, whichever gateway it came from. */
 export function bellOnNewRequests(enabled: boolean) {
   return enabled
-    ? (_name: string, event: Parameters<Parameters<Gateway['subscribe']>[0]>[0]) => {
+    ? (_name: string, event: GatewayEvent) => {
         if (event.type === 'request' && event.request.hits === 1 && event.request.status === 'pending') process.stdout.write('\u0007');
       }
     : undefined;

@@ -7,10 +7,7 @@ import { TIERS } from '../../core/presets/tiers.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
 import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, ProviderInfo, RevisionInfo } from '../gateway.js';
 import type { Standalone } from './standalone.js';
-
 import { LOCAL_SANDBOX } from './local-sandbox.js';
-
-export { LOCAL_SANDBOX };
 
 const toInbox = (r: PendingRequest): InboxRequest => ({ ...r, samples: [...r.samples], sandbox: LOCAL_SANDBOX });
 const toRevision = (r: Revision): RevisionInfo => ({ number: r.number, sha256: r.sha256, time: r.time, cause: r.cause, detail: r.detail });
