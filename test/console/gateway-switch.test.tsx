@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayPool } from '../../src/console/gateway-pool.js';
 import { ConsoleRoot } from '../../src/console/run-console.js';
 import { EmbeddedGateway } from '../../src/gateway/embedded/embedded-gateway.js';
+import type { GatewayEvent } from '../../src/gateway/gateway.js';
 import { startStandalone, type Standalone } from '../../src/gateway/embedded/standalone.js';
 import { GrpcGateway } from '../../src/gateway/grpc/grpc-gateway.js';
 import { connectionOf, OpenShellRpc } from '../../src/gateway/grpc/openshell-client.js';
@@ -89,5 +90,15 @@ describe('switching gateways from the dashboard', () => {
     expect(inbox).not.toContain('artifacts.example');
     await press('r');
     expect((await held).allowed).toBe(false);
+  });
+
+  it('a core serving as a named sandbox uses that name in its own console too', async () => {
+    const own = new EmbeddedGateway(remote, 'test');
+    const events: GatewayEvent[] = [];
+    const unsubscribe = own.subscribe((e) => events.push(e));
+    await own.start();
+    unsubscribe();
+    const snapshot = events.find((e) => e.type === 'snapshot') as Extract<GatewayEvent, { type: 'snapshot' }>;
+    expect(snapshot.sandboxes.map((s) => s.name)).toEqual(['build-box']);
   });
 });

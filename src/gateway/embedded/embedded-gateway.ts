@@ -7,9 +7,8 @@ import { TIERS } from '../../core/presets/tiers.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
 import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, ProviderInfo, RevisionInfo } from '../gateway.js';
 import type { Standalone } from './standalone.js';
-import { LOCAL_SANDBOX } from './local-sandbox.js';
 
-const toInbox = (r: PendingRequest): InboxRequest => ({ ...r, samples: [...r.samples], sandbox: LOCAL_SANDBOX });
+const toInbox = (r: PendingRequest, sandbox: string): InboxRequest => ({ ...r, samples: [...r.samples], sandbox });
 const toRevision = (r: Revision): RevisionInfo => ({ number: r.number, sha256: r.sha256, time: r.time, cause: r.cause, detail: r.detail });
 
 export class EmbeddedGateway implements Gateway {
@@ -30,7 +29,7 @@ export class EmbeddedGateway implements Gateway {
   async start(): Promise<void> {
     const { core } = this.standalone;
     const emit = (event: GatewayEvent) => this.listeners.forEach((l) => l(event));
-    const onRequest = (r: PendingRequest) => emit({ type: 'request', request: toInbox(r) });
+    const onRequest = (r: PendingRequest) => emit({ type: 'request', request: toInbox(r, this.standalone.sandbox) });
     const onRevision = (r: Revision) => emit({ type: 'revision', revision: toRevision(r) });
     const onLog = (line: LogLine) => emit({ type: 'log', line });
     core.on('request.pending', onRequest);
@@ -46,10 +45,10 @@ export class EmbeddedGateway implements Gateway {
     emit({ type: 'connection', state: { status: 'connected' } });
     emit({
       type: 'snapshot',
-      requests: core.listRequests().map(toInbox),
+      requests: core.listRequests().map((r) => toInbox(r, this.standalone.sandbox)),
       revision: toRevision(core.revision),
       logs: core.logs.since(0),
-      sandboxes: [{ name: LOCAL_SANDBOX, phase: 'Ready', policyRevision: core.revision.number, pending: 0, createdAt: this.started }],
+      sandboxes: [{ name: this.standalone.sandbox, phase: 'Ready', policyRevision: core.revision.number, pending: 0, createdAt: this.started }],
     });
   }
 

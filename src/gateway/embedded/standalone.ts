@@ -21,7 +21,6 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { OpenShellServer } from '../grpc/openshell-server.js';
 import { serveGatewayApi } from './serve-gateway-api.js';
-import { LOCAL_SANDBOX } from './local-sandbox.js';
 import type { Socket } from 'node:net';
 
 export interface StandaloneOptions {
@@ -57,8 +56,13 @@ export interface Standalone {
   token: string;
   /** System roots plus the core's CA: what agents should trust. */
   caBundle: string;
+  /** The name of the one sandbox this core stands for (in its own console and on the gateway API). */
+  sandbox: string;
   stop(): Promise<void>;
 }
+
+/** The sandbox name a core stands for unless --sandbox gives another. */
+export const LOCAL_SANDBOX = 'local';
 
 /** An empty policy: with no rules every destination is denied and goes to the inbox. */
 export const DEFAULT_DENY: SandboxPolicy = { version: 1, network_policies: {} };
@@ -105,10 +109,11 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     throw error;
   }
   const feedUrl = `ws://${bracketHost(feedInfo.address)}:${feedInfo.port}/`;
+  const sandbox = options.sandboxName ?? LOCAL_SANDBOX;
   let grpc: { server: OpenShellServer; url: string } | undefined;
   if (options.grpcListen) {
     try {
-      grpc = await serveGatewayApi({ listen: listenAddress(options.grpcListen, '--grpc-listen', true), tls: options.grpcTls, token, sandbox: { id: sandboxId(options.stateDir), name: options.sandboxName ?? LOCAL_SANDBOX, createdAt: Date.now(), core, merges } });
+      grpc = await serveGatewayApi({ listen: listenAddress(options.grpcListen, '--grpc-listen', true), tls: options.grpcTls, token, sandbox: { id: sandboxId(options.stateDir), name: sandbox, createdAt: Date.now(), core, merges } });
     } catch (error) {
       await Promise.all([proxy.close(), feed.close()]);
       await audit.close();
@@ -130,6 +135,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     grpcUrl,
     token,
     caBundle,
+    sandbox,
     async stop() {
       if (stopped) return;
       stopped = true;
