@@ -119,6 +119,21 @@ describe('gRPC client against the served core', () => {
     rpc.close();
   });
 
+  it('GetSandboxLogs filters by level and source as upstream does', async () => {
+    const rpc = new OpenShellRpc(connectionOf(resolveConnection({ endpoint: `http://127.0.0.1:${grpcPort}` }, {})));
+    core!.core.log('warn', 'test', 'a warning for the filter');
+    const id = (await rpc.call('ListSandboxes', {})).sandboxes[0].metadata.id;
+    const all = (await rpc.call('GetSandboxLogs', { sandbox_id: id })).logs;
+    const warn = (await rpc.call('GetSandboxLogs', { sandbox_id: id, min_level: 'WARN' })).logs;
+    const gatewayOnly = (await rpc.call('GetSandboxLogs', { sandbox_id: id, sources: ['gateway'] })).logs;
+    expect(all.some((l: { level: string }) => l.level === 'INFO')).toBe(true);
+    expect(warn.length).toBeGreaterThan(0);
+    expect(warn.every((l: { level: string }) => l.level === 'WARN' || l.level === 'ERROR')).toBe(true);
+    expect(warn.map((l: { message: string }) => l.message)).toContain('a warning for the filter');
+    expect(gatewayOnly).toEqual([]); // the core's lines are the sandbox's
+    rpc.close();
+  });
+
   it('promote writes a NemoClaw preset locally and merges it into the live policy without dropping other rules', async () => {
     const before = await gateway.policy();
     const pending = curl('later.test', '/api/v1/items');

@@ -81,7 +81,8 @@ export class OpenShellServer {
         const s = this.byId(r.sandbox_id, 'sandbox_id');
         const lines = s.core.logs.since(0).slice(-(r.lines || 2000));
         const since = Number(r.since_ms || 0);
-        return { logs: lines.filter((l) => l.time >= since && logFilter(r.log_sources ?? r.sources, r.min_level)(l)).map((l) => logMessage(s, l)), buffer_total: lines.length };
+        const keep = logFilter(r.sources, r.min_level);
+        return { logs: lines.filter((l) => l.time >= since && keep(l)).map((l) => logMessage(s, l)), buffer_total: lines.length };
       }),
       WatchSandbox: (call: grpc.ServerWritableStream<any, any>) => this.watch(call),
       GetDraftPolicy: unary((r) => {
@@ -258,7 +259,6 @@ export class OpenShellServer {
       if (closed) return;
       if (call.writableLength > MAX_WATCH_BACKLOG * 1024 || backlog > MAX_WATCH_BACKLOG) {
         stop();
-        closed = true;
         call.emit('error', toServiceError(new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, 'watch stream lagged; reconnect and refetch')));
         return;
       }
