@@ -16,7 +16,8 @@ import { MergedRules } from '../src/core/merges/merged-rules.js';
 import { PresetStore } from '../src/core/presets/preset-store.js';
 import type { GatewayEvent } from '../src/gateway/gateway.js';
 import { resolveConnection } from '../src/gateway/grpc/connection-target.js';
-import { GrpcGateway } from '../src/gateway/grpc/grpc-gateway.js';
+import { DEFAULT_CONCURRENCY, GrpcGateway } from '../src/gateway/grpc/grpc-gateway.js';
+import { forEachLimited } from '../src/gateway/grpc/for-each-limited.js';
 import { connectionOf, OpenShellRpc, type Message } from '../src/gateway/grpc/openshell-client.js';
 import { OpenShellServer, type ServedSandbox } from '../src/gateway/grpc/openshell-server.js';
 import { openShellServiceDefinition } from '../src/gateway/grpc/proto.js';
@@ -26,7 +27,7 @@ const SANDBOXES = 50;
 const CHUNKS_PER_SANDBOX = 20;
 const RESYNCS = 10;
 const POLL_ROUNDS = 30;
-const CONCURRENCY = 16; // GrpcGateway's default
+const CONCURRENCY = DEFAULT_CONCURRENCY; // GrpcGateway's
 const LATENCY_SAMPLES = 200;
 const LOADED_SAMPLES = 100;
 const LOAD_PER_SECOND = 100;
@@ -46,14 +47,6 @@ function stats(xs: number[]): Stats {
 
 const ms = (x: number) => x.toFixed(2);
 const ratio = (x: number, base: number) => (base > 0 ? `${(x / base).toFixed(2)}×` : '-');
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;

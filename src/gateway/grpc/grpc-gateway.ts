@@ -19,6 +19,7 @@ import { addPresetOperations, livePolicyKeys, mergeIntoSandbox, presetApplied, r
 import { describeGrpcError, type Message, type OpenShellRpc } from './openshell-client.js';
 import { policyFromProto, ruleFromProto } from './policy-codec.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
+import { forEachLimited } from './for-each-limited.js';
 
 export interface GrpcGatewayOptions {
   rpc: OpenShellRpc;
@@ -45,6 +46,8 @@ interface SandboxState {
 }
 
 const MAX_RECENT_LOGS = 5000;
+/** Draft fetches in flight at once across a gateway's sandboxes. */
+export const DEFAULT_CONCURRENCY = 16;
 const LEVELS: Record<string, LogLevel> = { ERROR: 'error', WARN: 'warn', INFO: 'info', OCSF: 'info', DEBUG: 'debug', TRACE: 'debug' };
 
 export class GrpcGateway implements Gateway {
@@ -53,6 +56,7 @@ export class GrpcGateway implements Gateway {
   private readonly sandboxes = new Map<string, SandboxState>();
   private readonly backoff = new ReconnectBackoff();
   private readonly workspace: string;
+  private readonly concurrency: number;
   private running = false;
   private generation = 0;
   private retryTimer?: NodeJS.Timeout;
@@ -66,6 +70,7 @@ export class GrpcGateway implements Gateway {
   constructor(private readonly options: GrpcGatewayOptions) {
     const { connection } = options.rpc;
     this.workspace = options.workspace ?? '';
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.info = { name: connection.name, mode: 'remote', endpoint: connection.endpoint, version: '…' };
   }
 
@@ -111,7 +116,7 @@ export class GrpcGateway implements Gateway {
       for (const s of this.sandboxes.values()) this.cancel(s);
       this.sandboxes.clear();
       for (const sb of listed) this.sandboxes.set(sb.name, sb);
-      await this.forEachLimited([...this.sandboxes.values()], (s) => this.fetchChunks(s));
+      await forEachLimited([...this.sandboxes.values()], this.concurrency, (s) => this.fetchChunks(s));
       if (generation !== this.generation) return;
       const requests = [...this.sandboxes.values()].flatMap((s) => [...s.chunks.values()].map((c) => toInboxRequest(s.name, c)));
       const first = [...this.sandboxes.values()][0];
@@ -210,19 +215,12 @@ export class GrpcGateway implements Gateway {
       }
       for (const s of added) (this.sandboxes.set(s.name, s), this.watch(s, generation));
       if (added.length || removed.length) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
-      await this.forEachLimited([...this.sandboxes.values()], (s) => this.refresh(s));
+      await forEachLimited([...this.sandboxes.values()], this.concurrency, (s) => this.refresh(s));
     } catch (error) {
       this.fail(generation, error);
     }
   }
 
-  private async forEachLimited<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) await fn(items[next++]);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 16, items.length) }, worker));
-  }
 
   // ---- drafts ---------------------------------------------------------------------------------
 
