@@ -1,11 +1,8 @@
 // PolicyMergeOperation messages ↔ our MergeOperation objects (UpdateConfig's merge_operations).
 import type { MergeOperation } from '../../core/policy/merge-operations.js';
-import type { L7Selector } from '../../core/policy/types.js';
-import { ruleFromProto, ruleToProto } from './policy-codec.js';
+import { ruleFromProto, ruleToProto, selectorsFromProto, selectorToProto } from './policy-codec.js';
 
 type Message = Record<string, any>;
-
-const selectors = (list: unknown): L7Selector[] => ruleFromProto({ endpoints: [{ deny_rules: list }] }).endpoints[0]?.deny_rules ?? [];
 
 export function mergeOperationsFromProto(messages: Message[]): MergeOperation[] {
   return messages.map((m, index) => {
@@ -16,8 +13,8 @@ export function mergeOperationsFromProto(messages: Message[]): MergeOperation[] 
       case 'remove_rule': return { remove_rule: { rule_name: op.rule_name ?? '' } };
       case 'remove_endpoint': return { remove_endpoint: { rule_name: op.rule_name || undefined, host: op.host ?? '', port: op.port ?? 0 } };
       case 'remove_binary': return { remove_binary: { rule_name: op.rule_name ?? '', binary_path: op.binary_path ?? '' } };
-      case 'add_allow_rules': return { add_allow_rules: { host: op.host ?? '', port: op.port ?? 0, rules: selectors((op.rules ?? []).map((r: Message) => r.allow)).map((allow) => ({ allow })) } };
-      case 'add_deny_rules': return { add_deny_rules: { host: op.host ?? '', port: op.port ?? 0, deny_rules: selectors(op.deny_rules) } };
+      case 'add_allow_rules': return { add_allow_rules: { host: op.host ?? '', port: op.port ?? 0, rules: selectorsFromProto((op.rules ?? []).map((r: Message) => r.allow)).map((allow) => ({ allow })) } };
+      case 'add_deny_rules': return { add_deny_rules: { host: op.host ?? '', port: op.port ?? 0, deny_rules: selectorsFromProto(op.deny_rules) } };
       default: throw new Error(`merge_operations[${index}]: no operation set`);
     }
   });
@@ -29,9 +26,9 @@ export function mergeOperationToProto(op: MergeOperation): Message {
   if ('remove_endpoint' in op) return { remove_endpoint: { rule_name: op.remove_endpoint.rule_name ?? '', host: op.remove_endpoint.host, port: op.remove_endpoint.port } };
   if ('remove_binary' in op) return { remove_binary: op.remove_binary };
   if ('add_allow_rules' in op) {
-    const rules = (ruleToProto({ endpoints: [{ rules: op.add_allow_rules.rules }], binaries: [] }) as Message).endpoints[0].rules;
-    return { add_allow_rules: { host: op.add_allow_rules.host, port: op.add_allow_rules.port, rules } };
+    const { host, port, rules } = op.add_allow_rules;
+    return { add_allow_rules: { host, port, rules: rules.map((r) => ({ allow: selectorToProto(r.allow) })) } };
   }
-  const deny = (ruleToProto({ endpoints: [{ deny_rules: op.add_deny_rules.deny_rules }], binaries: [] }) as Message).endpoints[0].deny_rules;
-  return { add_deny_rules: { host: op.add_deny_rules.host, port: op.add_deny_rules.port, deny_rules: deny } };
+  const { host, port, deny_rules } = op.add_deny_rules;
+  return { add_deny_rules: { host, port, deny_rules: deny_rules.map(selectorToProto) } };
 }

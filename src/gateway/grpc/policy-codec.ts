@@ -1,7 +1,7 @@
 // Sandbox policies between our YAML-shaped objects and openshell.sandbox.v1.SandboxPolicy messages.
 // The field names are the same except filesystem_policy ↔ filesystem; proto3 fills every absent field
 // with its default, so decoding drops defaults to give back the policy a person would have written.
-import type { NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from '../../core/policy/types.js';
+import type { L7Selector, NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from '../../core/policy/types.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -54,7 +54,12 @@ function queryToProto(query: unknown): Json | undefined {
   return Object.fromEntries(Object.entries(query).map(([k, m]) => [k, typeof m === 'string' ? { glob: m } : (m as Json)]));
 }
 
-function selectorToProto(selector: Record<string, unknown>): Json {
+/** L7 allow/deny selectors from their messages (defaults dropped). */
+export function selectorsFromProto(messages: unknown): L7Selector[] {
+  return (Array.isArray(messages) ? messages : []).map((m) => (stripDefaults(m) ?? {}) as L7Selector);
+}
+
+export function selectorToProto(selector: L7Selector): Json {
   const out = { ...selector } as Record<string, Json>;
   if (selector.query) out.query = queryToProto(selector.query)!;
   if (selector.params) out.params = queryToProto(selector.params)!;
@@ -66,8 +71,8 @@ export function ruleToProto(rule: NetworkPolicyRule): Json {
     ...(rule as unknown as Record<string, Json>),
     endpoints: rule.endpoints.map((e) => ({
       ...(e as Record<string, Json>),
-      rules: (e.rules ?? []).map((r) => ({ allow: selectorToProto(r.allow as Record<string, unknown>) })),
-      deny_rules: (e.deny_rules ?? []).map((d) => selectorToProto(d as Record<string, unknown>)),
+      rules: (e.rules ?? []).map((r) => ({ allow: selectorToProto(r.allow) })),
+      deny_rules: (e.deny_rules ?? []).map((d) => selectorToProto(d)),
     })),
     binaries: rule.binaries.map((b) => ({ ...b })),
   };
