@@ -28,9 +28,6 @@ export const consoleCommand: Command = {
       io.stderr.write('openshell-term: the console needs an interactive terminal. For scripts use `openshell-term core` and the requests/approve commands; see --help.\n');
       return 1;
     }
-    const stateDir = stateDirOf(args, io.env);
-    await ensureStateDir(stateDir);
-    const presets = await PresetStore.open(stateDir);
     const remoteOnly = args.flags.endpoint !== undefined || args.flags.gateway !== undefined;
     const [{ resolveConnection }, { listGateways }, { GrpcGateway }, { connectionOf, OpenShellRpc }, { GatewayPool }] = await Promise.all([
       import('../../gateway/grpc/connection-target.js'),
@@ -44,13 +41,20 @@ export const consoleCommand: Command = {
       info: { name, mode: 'remote', endpoint, version: '' },
       open: () => new GrpcGateway({ rpc: new OpenShellRpc(connectionOf(target())), presets, workspace }),
     });
+    // Preset files are local whichever gateway they go to: the embedded core's own store when it runs
+    // (so a promote on a gateway is listed there too), else the state dir's.
+    let presets: PresetStore;
     const choices: GatewayChoice[] = [];
     if (remoteOnly) {
+      const stateDir = stateDirOf(args, io.env);
+      await ensureStateDir(stateDir);
+      presets = await PresetStore.open(stateDir);
       // Resolved now: a wrong name, an expired token or a token over plaintext is an error before any screen.
       const target = resolveConnection({ endpoint: args.flags.endpoint as string | undefined, gateway: args.flags.gateway as string | undefined }, io.env);
       choices.push(remoteChoice(target.name, target.endpoint, () => target));
     } else {
       const standalone = await startStandalone(standaloneOptions(args, io.env));
+      presets = standalone.presetStore;
       const embedded = new EmbeddedGateway(standalone, VERSION);
       choices.push({ info: embedded.info, open: () => embedded });
       for (const entry of listGateways(io.env)) {

@@ -46,6 +46,8 @@ export interface StandaloneOptions {
 export interface Standalone {
   core: EnforcementCore;
   presets: PresetManager;
+  /** The preset files under the state dir (what presets manages; gateway clients in this process share it). */
+  presetStore: PresetStore;
   merges: MergeManager;
   proxy: EgressProxy;
   feed: FeedServer;
@@ -127,6 +129,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   return {
     core,
     presets,
+    presetStore: store,
     merges,
     proxy,
     feed,
