@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "sock_diag",
-      "sources": ["sock_diag.c"],
+      "sources": ["addon.c", "sock_diag.c", "fd_search.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "conditions": [["OS!='linux'", { "type": "none", "sources": [] }]]
     }

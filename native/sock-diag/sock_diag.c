@@ -3,7 +3,7 @@
 // /proc/net/tcp costs milliseconds once the table holds thousands of rows (TIME_WAIT included).
 //
 // lookup(family 4|6, src Buffer, srcPort, dst Buffer, dstPort) -> [inode, uid] | null
-#include <node_api.h>
+#include "addon.h"
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -68,7 +68,7 @@ static int find_one(int family, const unsigned char *src, unsigned src_port, con
   return 0;
 }
 
-static napi_value lookup(napi_env env, napi_callback_info info) {
+napi_value sock_diag_lookup(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_value result;
@@ -100,12 +100,3 @@ static napi_value lookup(napi_env env, napi_callback_info info) {
   napi_set_element(env, pair, 1, v);
   return pair;
 }
-
-static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "lookup", NAPI_AUTO_LENGTH, lookup, NULL, &fn);
-  napi_set_named_property(env, exports, "lookup", fn);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -77,6 +77,7 @@ export const runCommand: Command = {
     const [cmd, ...rest] = network ? [...network.execPrefix, ...args.positionals] : args.positionals;
     const bundle = join(dir, CA_BUNDLE_FILE);
     const child = spawn(cmd, rest, { stdio: 'inherit', env: proxyEnvironment(io.env, proxy, existsSync(bundle) ? bundle : undefined) });
+    if (child.pid) embedded?.agentPids.add(child.pid);
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

@@ -2,10 +2,15 @@
 // against /proc before use, so a stale entry costs one readlink, not a wrong binary.
 //  - by inode: a connection looked up again skips the fd scan entirely;
 //  - recent holder pids: an agent process that opened one connection usually opens the next, so these
-//    are scanned before the rest of /proc when the caller's candidates miss.
+//    are scanned before the rest of /proc when the caller's candidates miss;
+//  - fd hints per pid: the kernel gives a new socket the lowest free fd, which is very often one that a
+//    connection of the same process just closed. So fds whose connections have closed (lowest first) are
+//    read first, then fds of connections still open on our side, oldest first (the likeliest to have been
+//    closed by the client a moment ago), and only then the rest of the process's fd table.
 const TTL_MS = 5_000;
 const MAX_INODES = 1024;
 const MAX_RECENT_PIDS = 8;
+const MAX_FD_HINTS = 32;
 
 interface Entry {
   pid: number;
@@ -15,6 +20,8 @@ interface Entry {
 
 const byInode = new Map<number, Entry>();
 let recentPids: number[] = [];
+/** Per followed pid: fd → whether its connection is still open on our side (oldest first). */
+const fdStates = new Map<number, Map<number, { open: boolean }>>();
 
 export function recallHolder(inode: number): { pid: number; fd: string } | undefined {
   const entry = byInode.get(inode);
@@ -34,14 +41,38 @@ export function rememberHolder(inode: number, pid: number, fd: string): void {
   }
   byInode.set(inode, { pid, fd, expires: now + TTL_MS });
   recentPids = [pid, ...recentPids.filter((p) => p !== pid)].slice(0, MAX_RECENT_PIDS);
+  for (const followed of fdStates.keys()) if (!recentPids.includes(followed)) fdStates.delete(followed);
+  const fds = fdStates.get(pid) ?? new Map<number, { open: boolean }>();
+  fdStates.set(pid, fds);
+  fds.delete(Number(fd)); // re-inserted last: the map stays ordered oldest first
+  fds.set(Number(fd), { open: true });
+  if (fds.size > MAX_FD_HINTS) fds.delete(fds.keys().next().value!);
 }
 
 export function recentHolderPids(): readonly number[] {
   return recentPids;
 }
 
+/** A connection whose client end was `fd` of `pid` has closed: that fd is probably free again. */
+export function noteFdFreed(pid: number, fd: string): void {
+  const state = fdStates.get(pid)?.get(Number(fd));
+  if (state) state.open = false;
+}
+
+/** Fds of `pid` to read first when looking for its new socket (see above), or undefined for a pid not followed. */
+export function fdHints(pid: number): Int32Array | undefined {
+  const fds = fdStates.get(pid);
+  if (!fds) return undefined;
+  const closed: number[] = [];
+  const open: number[] = [];
+  for (const [fd, state] of fds) (state.open ? open : closed).push(fd);
+  closed.sort((a, b) => a - b);
+  return Int32Array.from([...closed, ...open]);
+}
+
 /** For benchmarks and tests that need every lookup to start cold. */
 export function forgetHolders(): void {
   byInode.clear();
   recentPids = [];
+  fdStates.clear();
 }

@@ -39,3 +39,22 @@ export async function processTree(rootPid: number): Promise<number[]> {
   }
   return tree;
 }
+
+/** A quick guess at `rootPid`'s tree from /proc/<pid>/task/<pid>/children (one read per process, no
+ *  whole-table scan), for ordering a search only: the kernel says those files can miss children being
+ *  reparented, and only the main thread's children are read. At most `limit` pids, root first. */
+export function quickProcessTree(rootPid: number, limit = 64): number[] {
+  if (process.platform !== 'linux' || !isPid(rootPid)) return [];
+  const tree = [rootPid];
+  const seen = new Set(tree);
+  for (let i = 0; i < tree.length && tree.length < limit; i++) {
+    const children = tryProc(() => readSmallFile(`/proc/${tree[i]}/task/${tree[i]}/children`)) ?? '';
+    for (const word of children.split(' ')) {
+      const child = Number(word);
+      if (!isPid(child) || seen.has(child) || word === '') continue;
+      seen.add(child);
+      tree.push(child);
+    }
+  }
+  return tree.slice(0, limit);
+}

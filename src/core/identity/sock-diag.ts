@@ -1,26 +1,10 @@
-// The optional native lookup (native/sock-diag, netlink sock_diag): one socket's inode by its exact
-// 4-tuple in ~10 µs, where reading /proc/net/tcp costs milliseconds on a busy machine. Built on
-// `npm install` when a C compiler and Node's headers are there; without it, /proc is read instead.
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../project-root.js';
+// The native lookup (netlink sock_diag, see native-addon.ts): one socket's inode by its exact 4-tuple in
+// ~10 µs, where reading /proc/net/tcp costs milliseconds on a busy machine; without it, /proc is read.
+import { nativeIdentity } from './native-addon.js';
 import { addressBytes, toMapped } from './tcp-address.js';
 import type { Endpoint } from './tcp-table.js';
 
-type Lookup = (family: 4 | 6, src: Buffer, srcPort: number, dst: Buffer, dstPort: number) => [number, number] | null;
-
-export const SOCK_DIAG_ADDON = join(PROJECT_ROOT, 'native', 'sock-diag', 'build', 'Release', 'sock_diag.node');
-
-function load(): Lookup | undefined {
-  if (process.platform !== 'linux' || process.env.OPENSHELL_TERM_NO_SOCK_DIAG === '1') return undefined;
-  try {
-    return (createRequire(import.meta.url)(SOCK_DIAG_ADDON) as { lookup: Lookup }).lookup;
-  } catch {
-    return undefined;
-  }
-}
-
-let lookup = load();
+let lookup = nativeIdentity?.lookup;
 
 /** Whether the native lookup is in use. */
 export function sockDiagAvailable(): boolean {

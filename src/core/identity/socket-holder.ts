@@ -2,6 +2,8 @@
 // for sockets. A socket inherited across fork is held by several processes; the first one scanned wins,
 // which is why callers pass the agent's own processes first.
 import { readdirSync, readlinkSync } from 'node:fs';
+import { fdHints } from './owner-cache.js';
+import { nativeIdentity } from './native-addon.js';
 import { tryProc, type Slicer } from './proc.js';
 
 export interface SocketHolder {
@@ -16,7 +18,10 @@ const DELETED = ' (deleted)';
  *  binary replaced on disk (an upgrade while running) with " (deleted)", which is not part of its path. */
 export function readExe(pid: number): string | undefined {
   const target = tryProc(() => readlinkSync(`/proc/${pid}/exe`)); // kernel threads have none
-  if (target === undefined) return undefined;
+  return target === undefined ? undefined : exePath(target);
+}
+
+function exePath(target: string): string {
   return target.endsWith(DELETED) ? target.slice(0, -DELETED.length) : target;
 }
 
@@ -29,9 +34,22 @@ export function confirmHolder(pid: number, fd: string, link: string): SocketHold
   return { pid, fd, exe };
 }
 
-/** The first of `pids`, in order, with an fd on `link` ("socket:[<inode>]"). */
-export async function findHolder(link: string, pids: Iterable<number>, slice: Slicer): Promise<SocketHolder | undefined> {
+/** What /proc/<pid>/fd/<n> reads for a socket. */
+export function socketLink(inode: number): string {
+  return `socket:[${inode}]`;
+}
+
+/** The first of `pids`, in order, with an fd on socket `inode`. */
+export async function findHolder(inode: number, pids: Iterable<number>, slice: Slicer): Promise<SocketHolder | undefined> {
+  const link = socketLink(inode);
   for (const pid of pids) {
+    if (nativeIdentity) {
+      const found = nativeIdentity.findHolder(pid, inode, fdHints(pid));
+      if (typeof found !== 'number') return { pid, fd: String(found[0]), exe: exePath(found[1]) };
+      const pause = slice.spend(4); // a directory listing and a few reads, all in one call
+      if (pause) await pause;
+      continue;
+    }
     const dir = `/proc/${pid}/fd`;
     const fds = tryProc(() => readdirSync(dir)) ?? [];
     for (const fd of fds) {

@@ -4,7 +4,7 @@
 // Two steps: the connection's 4-tuple gives the client socket's inode (/proc/net/tcp*), and the inode
 // gives the process holding it (/proc/<pid>/fd). Only sockets in our own network namespace are visible.
 import { findClientInode, type Endpoint } from './tcp-table.js';
-import { confirmHolder, findHolder, type SocketHolder } from './socket-holder.js';
+import { confirmHolder, findHolder, socketLink, type SocketHolder } from './socket-holder.js';
 import { recallHolder, recentHolderPids, rememberHolder } from './owner-cache.js';
 import { isPid, listPids, slicer } from './proc.js';
 
@@ -26,21 +26,26 @@ export async function findSocketOwner(
   local: Endpoint,
   options: OwnerLookupOptions = {},
 ): Promise<SocketOwner | undefined> {
+  const holder = await findSocketHolder(peer, local, options);
+  return holder && { pid: holder.pid, exe: holder.exe };
+}
+
+/** As findSocketOwner, with the fd the owner holds the socket on (see noteFdFreed). */
+export async function findSocketHolder(peer: Endpoint, local: Endpoint, options: OwnerLookupOptions = {}): Promise<SocketHolder | undefined> {
   if (process.platform !== 'linux') return undefined;
   const inode = await findClientInode(peer, local);
   if (inode === undefined) return undefined;
-  const link = `socket:[${inode}]`;
   const recalled = recallHolder(inode);
   const holder =
-    (recalled && confirmHolder(recalled.pid, recalled.fd, link)) ?? (await searchHolder(link, options.candidatePids ?? []));
+    (recalled && confirmHolder(recalled.pid, recalled.fd, socketLink(inode))) ?? (await searchHolder(inode, options.candidatePids ?? []));
   if (holder === undefined) return undefined;
   rememberHolder(inode, holder.pid, holder.fd);
-  return { pid: holder.pid, exe: holder.exe };
+  return holder;
 }
 
 /** Candidates, then recent holders, then every other process, newest pid first: short-lived tools an agent
  *  runs (curl, git) are more likely owners than long-running system daemons with low pids. */
-async function searchHolder(link: string, candidates: number[]): Promise<SocketHolder | undefined> {
+async function searchHolder(inode: number, candidates: number[]): Promise<SocketHolder | undefined> {
   const seen = new Set<number>();
   function* unseen(pids: Iterable<number>) {
     for (const pid of pids) {
@@ -51,8 +56,8 @@ async function searchHolder(link: string, candidates: number[]): Promise<SocketH
   }
   const slice = slicer();
   return (
-    (await findHolder(link, unseen(candidates), slice)) ??
-    (await findHolder(link, unseen(recentHolderPids()), slice)) ??
-    (await findHolder(link, unseen(listPids().sort((a, b) => b - a)), slice))
+    (await findHolder(inode, unseen(candidates), slice)) ??
+    (await findHolder(inode, unseen(recentHolderPids()), slice)) ??
+    (await findHolder(inode, unseen(listPids().sort((a, b) => b - a)), slice))
   );
 }

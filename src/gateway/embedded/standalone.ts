@@ -9,7 +9,7 @@ import type { SandboxPolicy } from '../../core/policy/types.js';
 import { ensureStateDir, loadOrCreateToken, RUNTIME_FILE, writeRuntimeInfo } from '../../core/state/state-dir.js';
 import { FeedServer } from '../feed/feed-server.js';
 import { rm } from 'node:fs/promises';
-import { findSocketOwner } from '../../core/identity/socket-owner.js';
+import { socketIdentifier } from '../../core/identity/identify-socket.js';
 import { AuditLog } from '../../core/audit/audit-log.js';
 import { PresetStore } from '../../core/presets/preset-store.js';
 import { PresetManager } from '../../core/presets/preset-manager.js';
@@ -60,6 +60,8 @@ export interface Standalone {
   caBundle: string;
   /** The name of the one sandbox this core stands for (in its own console and on the gateway API). */
   sandbox: string;
+  /** Agents this core started (`run`): their process trees are searched first for binary identity. */
+  agentPids: Set<number>;
   stop(): Promise<void>;
 }
 
@@ -97,7 +99,8 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   // The CA that terminates TLS on inspected endpoints lives in the state dir; agents trust it via the bundle.
   const ca = await CertificateAuthority.loadOrCreate(options.stateDir);
   const caBundle = await writeCaBundle(options.stateDir, ca);
-  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify ?? identifyByProc, tls: ca });
+  const agentPids = new Set<number>();
+  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify ?? socketIdentifier(() => agentPids), tls: ca });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracketHost(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
@@ -139,6 +142,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     token,
     caBundle,
     sandbox,
+    agentPids,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -164,8 +168,3 @@ function sandboxId(stateDir: string): string {
 
 
 /** Binary identity from /proc: the executable that owns the client end of the connection. */
-async function identifyByProc(socket: Socket): Promise<ClientIdentity> {
-  if (!socket.remoteAddress || !socket.remotePort || !socket.localAddress || !socket.localPort) return { binary: 'unknown' };
-  const owner = await findSocketOwner({ address: socket.remoteAddress, port: socket.remotePort }, { address: socket.localAddress, port: socket.localPort });
-  return owner ? { binary: owner.exe, pid: owner.pid } : { binary: 'unknown' };
-}

@@ -1,0 +1,114 @@
+// Which fd of one process holds a socket: readlinkat() on /proc/<pid>/fd/<n> until one reads
+// "socket:[<inode>]". Done here rather than in JavaScript because each readlink is a few microseconds
+// of kernel time, and a relative readlinkat() on an open directory skips the /proc/<pid>/fd path walk
+// that a full-path readlink() repeats for every fd. `hints` (fds likely to hold it: ones a closed
+// connection of this process just freed, ones that held its recent sockets) are tried first, so a
+// process that churns connections is usually answered in one or two reads.
+//
+// findHolder(pid, inode, hints Int32Array | undefined)
+//   -> [fd, exe]  the fd holding it, and the binary the process runs (/proc/<pid>/exe)
+//    | -1         no fd of this process holds it
+//    | -2         no such process, a kernel thread, or not ours to read
+// exe is read before the fds, so a pid that exits and is reused between the two reads cannot lend the new
+// process's binary to the old one's socket: the new process would not hold that socket.
+#include "addon.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int holds(int dir, const char *name, const char *link, size_t link_len) {
+  char target[64];
+  ssize_t n = readlinkat(dir, name, target, sizeof target);
+  return n == (ssize_t)link_len && memcmp(target, link, link_len) == 0;
+}
+
+static int find_fd(int pid, unsigned inode, const int32_t *hints, size_t hint_count) {
+  char path[48], link[32], name[16];
+  snprintf(path, sizeof path, "/proc/%d/fd", pid);
+  int link_len = snprintf(link, sizeof link, "socket:[%u]", inode);
+  int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -2;
+  for (size_t i = 0; i < hint_count; i++) {
+    if (hints[i] < 0) continue;
+    snprintf(name, sizeof name, "%d", hints[i]);
+    if (holds(dir, name, link, link_len)) {
+      close(dir);
+      return hints[i];
+    }
+  }
+  // fdopendir takes over `dir` (closedir closes it).
+  DIR *listing = fdopendir(dir);
+  if (!listing) {
+    close(dir);
+    return -2;
+  }
+  int found = -1;
+  for (struct dirent *entry; found < 0 && (entry = readdir(listing));) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    int fd = atoi(entry->d_name);
+    int hinted = 0;
+    for (size_t i = 0; i < hint_count && !hinted; i++) hinted = hints[i] == fd;
+    if (!hinted && holds(dir, entry->d_name, link, link_len)) found = fd;
+  }
+  closedir(listing);
+  return found;
+}
+
+struct search {
+  int32_t pid;
+  uint32_t inode;
+  const int32_t *hints;
+  size_t hint_count;
+};
+
+// Reads (pid, inode, hints?) into `out`; false (with a JavaScript TypeError pending) when they are wrong.
+static bool read_arguments(napi_env env, napi_callback_info info, const char *usage, struct search *out) {
+  size_t argc = 3;
+  napi_value argv[3];
+  out->hints = NULL;
+  out->hint_count = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_int32(env, argv[0], &out->pid) != napi_ok || napi_get_value_uint32(env, argv[1], &out->inode) != napi_ok || out->pid <= 0) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  bool is_typed = false;
+  if (argc >= 3 && napi_is_typedarray(env, argv[2], &is_typed) == napi_ok && is_typed) {
+    napi_typedarray_type type;
+    void *data;
+    if (napi_get_typedarray_info(env, argv[2], &type, &out->hint_count, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+      napi_throw_type_error(env, NULL, usage);
+      return false;
+    }
+    out->hints = data;
+  }
+  return true;
+}
+
+napi_value fd_search_find_holder(napi_env env, napi_callback_info info) {
+  struct search s;
+  if (!read_arguments(env, info, "findHolder(pid, inode, hints?: Int32Array)", &s)) return NULL;
+  char path[48], exe[4096];
+  snprintf(path, sizeof path, "/proc/%d/exe", s.pid);
+  ssize_t exe_len = readlink(path, exe, sizeof exe);
+  napi_value result;
+  if (exe_len <= 0 || exe_len == (ssize_t)sizeof exe) {  // gone, a kernel thread, or not ours to read
+    napi_create_int32(env, -2, &result);
+    return result;
+  }
+  int fd = find_fd(s.pid, s.inode, s.hints, s.hint_count);
+  if (fd < 0) {
+    napi_create_int32(env, fd, &result);
+    return result;
+  }
+  napi_value v;
+  napi_create_array_with_length(env, 2, &result);
+  napi_create_int32(env, fd, &v);
+  napi_set_element(env, result, 0, v);
+  napi_create_string_utf8(env, exe, exe_len, &v);
+  napi_set_element(env, result, 1, v);
+  return result;
+}

@@ -1,0 +1,136 @@
+// The native fd search (findHolder) and what steers it: fd hints from closed connections, the `run` agent's
+// process tree, and socketIdentifier wiring them together. Real sockets, real child processes, real /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readlinkSync, realpathSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nativeIdentity } from '../../src/core/identity/native-addon.js';
+import { fdHints, forgetHolders, noteFdFreed, rememberHolder } from '../../src/core/identity/owner-cache.js';
+import { quickProcessTree } from '../../src/core/identity/process-tree.js';
+import { socketIdentifier } from '../../src/core/identity/identify-socket.js';
+
+const linux = process.platform === 'linux';
+const NODE = realpathSync(process.execPath);
+const cleanups: Array<() => void> = [];
+beforeEach(() => forgetHolders());
+afterEach(() => {
+  for (const clean of cleanups.splice(0)) clean();
+});
+
+async function server(): Promise<{ server: Server; port: number }> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  cleanups.push(() => s.close());
+  return { server: s, port: (s.address() as AddressInfo).port };
+}
+
+/** A connection from this process: our client socket's fd and inode, and the accepted end. */
+async function ownConnection(): Promise<{ fd: number; inode: number; accepted: Socket; client: Socket }> {
+  const { server: s, port } = await server();
+  const accepted = once(s, 'connection').then(([socket]) => socket as Socket);
+  const client = connect(port, '127.0.0.1');
+  await once(client, 'connect');
+  cleanups.push(() => client.destroy());
+  const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+  const inode = Number(/socket:\[(\d+)\]/.exec(readlinkSync(`/proc/self/fd/${fd}`))![1]);
+  return { fd, inode, accepted: await accepted, client };
+}
+
+function child(script: string, env: Record<string, string> = {}): ChildProcess {
+  const c = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => c.kill('SIGKILL'));
+  return c;
+}
+
+describe.runIf(linux)('native findHolder', () => {
+  it('is built (npm install builds it) and finds the fd and binary holding a socket, with or without hints', async () => {
+    expect(nativeIdentity).toBeDefined();
+    const { fd, inode } = await ownConnection();
+    expect(nativeIdentity!.findHolder(process.pid, inode)).toEqual([fd, NODE]);
+    expect(nativeIdentity!.findHolder(process.pid, inode, Int32Array.from([0, 1, fd]))).toEqual([fd, NODE]);
+    // A wrong hint costs a read, never a wrong answer.
+    expect(nativeIdentity!.findHolder(process.pid, inode, Int32Array.from([0, -5, 99999]))).toEqual([fd, NODE]);
+  });
+
+  it('says -1 for a process without that socket and -2 for no process or a kernel thread', async () => {
+    const { inode } = await ownConnection();
+    const other = child('setInterval(() => {}, 1 << 30)');
+    await once(other, 'spawn');
+    expect(nativeIdentity!.findHolder(other.pid!, inode)).toBe(-1);
+    expect(nativeIdentity!.findHolder(2 ** 22 + 1, inode)).toBe(-2); // above pid_max's ceiling
+    expect(nativeIdentity!.findHolder(2, inode)).toBe(-2); // kthreadd has no exe
+  });
+
+  it('rejects arguments of the wrong type', () => {
+    expect(() => nativeIdentity!.findHolder(0, 1)).toThrow(TypeError);
+    expect(() => nativeIdentity!.findHolder(1, 1, [1, 2] as unknown as Int32Array)).not.toThrow(); // not typed: no hints
+    expect(() => nativeIdentity!.findHolder(1, 1, new Uint8Array(2) as unknown as Int32Array)).toThrow(TypeError);
+  });
+});
+
+describe('fd hints', () => {
+  it('are offered only for followed pids: closed connections first (lowest fd first), then open ones, oldest first', () => {
+    expect(fdHints(4242)).toBeUndefined();
+    rememberHolder(1, 4242, '30');
+    rememberHolder(2, 4242, '12');
+    rememberHolder(3, 4242, '25');
+    rememberHolder(4, 4242, '40');
+    noteFdFreed(4242, '40');
+    noteFdFreed(4242, '25');
+    expect([...fdHints(4242)!]).toEqual([25, 40, 30, 12]);
+    // The fd is reused by a new connection: open again, and now the newest.
+    rememberHolder(5, 4242, '25');
+    expect([...fdHints(4242)!]).toEqual([40, 30, 12, 25]);
+    noteFdFreed(9999, '1'); // a pid not followed: ignored
+    expect(fdHints(9999)).toBeUndefined();
+  });
+});
+
+describe.runIf(linux)('quickProcessTree', () => {
+  it('lists the root, its children and grandchildren', async () => {
+    const parent = child(`
+      const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+      console.log(c.pid); setInterval(() => {}, 1 << 30);`);
+    const [line] = await once(parent.stdout!, 'data');
+    const grandchild = Number(String(line).trim());
+    cleanups.push(() => process.kill(grandchild, 'SIGKILL'));
+    expect(quickProcessTree(process.pid)).toEqual(expect.arrayContaining([process.pid, parent.pid, grandchild]));
+    expect(quickProcessTree(parent.pid!)).toEqual([parent.pid, grandchild]);
+    expect(quickProcessTree(-1)).toEqual([]);
+    expect(quickProcessTree(2 ** 22 + 1)).toEqual([2 ** 22 + 1]); // gone: itself only, harmless as a hint
+  });
+});
+
+describe.runIf(linux)('socketIdentifier', () => {
+  it('names each of many short connections from a child correctly, and uses fd hints after the first', async () => {
+    const { server: s, port } = await server();
+    const identify = socketIdentifier();
+    const answers: Array<{ binary: string; pid?: number }> = [];
+    s.on('connection', (socket: Socket) => {
+      socket.on('error', () => {});
+      void identify(socket).then((who) => {
+        answers.push(who);
+        socket.end('x');
+      });
+    });
+    const client = child(`
+      const net = require('net'); let n = 0;
+      const next = () => { const s = net.connect(${port}, '127.0.0.1'); s.on('data', () => { s.destroy(); if (++n < 50) next(); else console.log('done'); }); s.on('error', next); };
+      next(); next(); next();`);
+    await once(client.stdout!, 'data');
+    expect(answers.length).toBeGreaterThanOrEqual(50);
+    expect(answers.every((a) => a.binary === NODE && a.pid === client.pid)).toBe(true);
+    expect(fdHints(client.pid!)?.length).toBeGreaterThan(0);
+  });
+
+  it('searches the agents it is given first', async () => {
+    const { server: s, port } = await server();
+    const agent = child(`const s = require('net').connect(${port}, '127.0.0.1', () => console.log('up')); setInterval(() => {}, 1 << 30);`);
+    const accepted = once(s, 'connection').then(([socket]) => socket as Socket);
+    await once(agent.stdout!, 'data');
+    const identify = socketIdentifier(() => [agent.pid!]);
+    expect(await identify(await accepted)).toEqual({ binary: NODE, pid: agent.pid });
+  });
+});
