@@ -117,6 +117,25 @@ describe('AuditLog records', () => {
     await log.close();
   });
 
+  it('writes every batch at once but fdatasyncs at most once per syncEveryMs, and on flush', async () => {
+    const log = await AuditLog.open(file, { syncEveryMs: 60_000 });
+    const file_ = (log as unknown as { file: { sync(): Promise<void> } }).file;
+    let syncs = 0;
+    const sync = file_.sync.bind(file_);
+    file_.sync = () => (syncs++, sync());
+    const landed = async (count: number) => {
+      while ((await readFile(file, 'utf8')).split('\n').filter(Boolean).length < count) await new Promise((r) => setTimeout(r, 5));
+    };
+    log.network(event(1));
+    await landed(1); // no flush: a killed process would still have left it in the file
+    log.network(event(2));
+    await landed(2);
+    expect(syncs).toBe(1); // the first batch synced; the second waits for its window
+    await log.flush();
+    expect(syncs).toBe(2);
+    await log.close();
+  });
+
   it('lands a burst of 50k events, all in order', async () => {
     const log = await AuditLog.open(file, { maxBytes: 1024 * 1024 * 1024 });
     const count = 50_000;

@@ -3,7 +3,9 @@
 //
 // The proxy calls network() on its hot path, so recording never waits for the disk: events are formatted at
 // once (their time is when they happened), queued, and written by one background loop that batches whatever
-// has accumulated, then fdatasyncs the batch. Disk trouble is never the caller's problem: a failed write or a
+// has accumulated. Every batch is written at once, so a crashed or killed core loses nothing it recorded (the
+// kernel has it); fdatasync, which only matters if the machine itself goes down, runs at most once per
+// syncEveryMs (like Redis's appendfsync everysec): syncing every batch cost more CPU than the proxying. Disk trouble is never the caller's problem: a failed write or a
 // queue over its memory bound drops those events, counts them in droppedEvents and reports through onError
 // once per bout of trouble, and the next write tries again.
 import { entityManagement, networkActivity } from './ocsf.js';
@@ -40,6 +42,8 @@ export interface AuditLogOptions {
   keep?: number;
   /** Queued-but-unwritten events beyond this many bytes are dropped rather than held in memory (default 64 MiB). */
   maxBufferedBytes?: number;
+  /** fdatasync at most this often, and on flush() and close() (default 1000): the most a power loss can take. */
+  syncEveryMs?: number;
   /** Told when writing starts failing (and when a rotation fails); never called more than once per bout. */
   onError?: (error: Error) => void;
 }
@@ -57,11 +61,16 @@ export class AuditLog {
   private dropped = 0;
   private failing = false;
   private overflowing = false;
+  private unsynced = false;
+  private syncDue = false;
+  private lastSync = -Infinity;
+  private syncTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly file: RotatingFile,
     private readonly maxBytes: number,
     private readonly maxBufferedBytes: number,
+    private readonly syncEveryMs: number,
     private readonly onError: ((error: Error) => void) | undefined,
   ) {}
 
@@ -69,11 +78,13 @@ export class AuditLog {
     const maxBytes = options.maxBytes ?? 10 * MiB;
     const keep = options.keep ?? 5;
     const maxBufferedBytes = options.maxBufferedBytes ?? 64 * MiB;
+    const syncEveryMs = options.syncEveryMs ?? 1000;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`audit log maxBytes must be a positive integer, not ${maxBytes}`);
     if (!Number.isSafeInteger(keep) || keep < 0) throw new RangeError(`audit log keep must be a non-negative integer, not ${keep}`);
+    if (!Number.isFinite(syncEveryMs) || syncEveryMs < 0) throw new RangeError(`audit log syncEveryMs must be a non-negative number, not ${syncEveryMs}`);
     let log: AuditLog | undefined;
     const file = await RotatingFile.open(path, { maxBytes, keep, onRotateError: (error) => log?.report(error) });
-    log = new AuditLog(file, maxBytes, maxBufferedBytes, options.onError);
+    log = new AuditLog(file, maxBytes, maxBufferedBytes, syncEveryMs, options.onError);
     return log;
   }
 
@@ -95,12 +106,17 @@ export class AuditLog {
   /** Resolves when every event recorded before the call is written and synced (or counted as dropped). */
   async flush(): Promise<void> {
     while (this.pending.length > 0 || this.draining) await (this.draining ?? this.drain());
+    if (this.unsynced) {
+      this.syncDue = true;
+      await this.drain();
+    }
   }
 
   /** Flushes and closes the file; later events are dropped. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.flush();
+      clearTimeout(this.syncTimer);
       try {
         await this.file.close();
       } catch (error) {
@@ -156,12 +172,33 @@ export class AuditLog {
         this.overflowing = false;
         await this.writeBatch(batch);
       }
+      if (this.unsynced && (this.syncDue || performance.now() - this.lastSync >= this.syncEveryMs)) await this.sync();
+      else if (this.unsynced) this.syncTimer ??= setTimeout(() => this.syncLater(), this.syncEveryMs).unref();
     })().finally(() => {
       this.draining = undefined;
-      // An event that arrived while the loop was finishing must not wait for the next one.
-      if (this.pending.length > 0) this.schedule();
+      // An event that arrived while the loop was finishing (or a sync that fell due) must not wait for the next one.
+      if (this.pending.length > 0 || (this.unsynced && this.syncDue)) this.schedule();
     });
     return this.draining;
+  }
+
+  private syncLater(): void {
+    this.syncTimer = undefined;
+    this.syncDue = true;
+    if (!this.draining) this.schedule();
+  }
+
+  private async sync(): Promise<void> {
+    this.unsynced = false;
+    this.syncDue = false;
+    this.lastSync = performance.now();
+    clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    try {
+      await this.file.sync();
+    } catch (error) {
+      this.fail(error as Error);
+    }
   }
 
   private async writeBatch(batch: string[]): Promise<void> {
@@ -188,12 +225,7 @@ export class AuditLog {
         this.fail(error as Error);
       }
     }
-    if (!wrote) return;
-    try {
-      await this.file.sync();
-    } catch (error) {
-      this.fail(error as Error);
-    }
+    if (wrote) this.unsynced = true;
   }
 
   private fail(error: Error): void {
