@@ -16,6 +16,8 @@
 //   followed by anything cuts the rest of the word, and each '/'-separated piece that looks like a token is
 //   replaced. Words are not '#'- or ';'-cut there, so prose ("#12", "a; b") reads as written.
 
+import { boundedMemo } from '../text/bounded-memo.js';
+
 export const REDACTED = '[redacted]';
 
 const ALNUM_RUN = /[A-Za-z0-9]{20,}/g;
@@ -45,7 +47,7 @@ function decode(text: string): string {
 }
 
 /** A request path as it may be logged: no query, fragment or ';' parameters; token-like segments replaced. */
-export function redactPath(path: string): string {
+export const redactPath = boundedMemo(function redactPath(path: string): string {
   const end = path.search(/[?#]/);
   const bare = end === -1 ? path : path.slice(0, end);
   return bare
@@ -56,10 +58,10 @@ export function redactPath(path: string): string {
       return looksLikeToken(kept) ? REDACTED : kept;
     })
     .join('/');
-}
+});
 
 /** Free text (a decision reason, an operator's note) with queries cut and token-like pieces replaced. */
-export function redactText(text: string): string {
+export const redactText = boundedMemo(function redactText(text: string): string {
   return text.replace(/\S+/g, (word) => {
     const query = word.indexOf('?');
     const kept = query !== -1 && query < word.length - 1 ? word.slice(0, query) : word;
@@ -68,4 +70,4 @@ export function redactText(text: string): string {
       .map((piece) => (looksLikeToken(piece) ? REDACTED : piece))
       .join('/');
   });
-}
+});

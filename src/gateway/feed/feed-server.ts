@@ -41,6 +41,7 @@ export class FeedServer {
     });
     const { core } = options;
     const broadcast = (event: FeedEvent) => {
+      if (this.wss.clients.size === 0) return;
       const text = JSON.stringify(event);
       for (const client of this.wss.clients) if (client.readyState === client.OPEN) client.send(text);
     };
