@@ -2,7 +2,7 @@
 // host signed by this CA, which agents trust through the CA bundle. The CA lives in the state directory
 // (ca.key 0600, ca.crt) and survives restarts, so a bundle handed to an agent stays valid. Keys are ECDSA
 // P-256: a new key takes well under a millisecond, where an RSA-2048 one takes about 200 ms.
-import { createPrivateKey, KeyObject, randomBytes, X509Certificate as NodeCertificate, type webcrypto } from 'node:crypto';
+import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate as NodeCertificate } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -10,7 +10,13 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import { certificateHost, type CertificateHost } from './certificate-host.js';
 import { withFileLock } from './file-lock.js';
 import { LruCache } from './lru-cache.js';
-import { crypto, x509 } from './x509.js';
+import type { x509 } from './x509.js';
+
+// @peculiar/x509 costs ~20 MiB of memory once loaded, and is needed only to make certificates: when the
+// first inspected tunnel needs a leaf (or on the very first start, to make the CA). Loading and using an
+// existing CA takes Node's own crypto only.
+const loadX509 = () => import('./x509.js');
+const subtle = (webcrypto as unknown as Crypto).subtle;
 
 export const CA_KEY_FILE = 'ca.key';
 export const CA_CERT_FILE = 'ca.crt';
@@ -32,6 +38,12 @@ interface Leaf {
   context: SecureContext;
 }
 
+/** What leaves need of the CA certificate in @peculiar/x509's terms, made once on first use. */
+interface Issuer {
+  subjectName: x509.Name;
+  authorityKeyId: x509.AuthorityKeyIdentifierExtension | undefined;
+}
+
 interface CachedLeaf {
   promise: Promise<Leaf>;
   renewAt: number;
@@ -47,16 +59,27 @@ type Loaded = { kind: 'ok'; ca: CertificateAuthority } | { kind: 'replace' } | {
 
 export class CertificateAuthority {
   private readonly leaves = new LruCache<string, CachedLeaf>(LEAF_CACHE_SIZE);
-  private readonly authorityKeyId: x509.AuthorityKeyIdentifierExtension | undefined;
+  private issuer: Promise<Issuer> | undefined;
+  private readonly notBefore: number;
+  private readonly notAfter: number;
 
   private constructor(
     readonly certPem: string,
-    private readonly cert: x509.X509Certificate,
+    private readonly cert: NodeCertificate,
     private readonly signer: Signer,
   ) {
-    // Points leaves at the CA's own key identifier (not a recomputed one) so chain building finds it.
-    const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-    this.authorityKeyId = ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : undefined;
+    this.notBefore = Date.parse(cert.validFrom);
+    this.notAfter = Date.parse(cert.validTo);
+  }
+
+  private issuerOnce(): Promise<Issuer> {
+    this.issuer ??= loadX509().then(({ x509 }) => {
+      const cert = new x509.X509Certificate(this.cert.raw);
+      // Points leaves at the CA's own key identifier (not a recomputed one) so chain building finds it.
+      const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+      return { subjectName: cert.subjectName, authorityKeyId: ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : undefined };
+    });
+    return this.issuer;
   }
 
   /** Loads <dir>/ca.key + <dir>/ca.crt, or creates them (key file mode 0600, written atomically: temp file + fsync + rename). */
@@ -93,8 +116,8 @@ export class CertificateAuthority {
     const cached = this.leaves.get(target.name);
     if (cached && now < cached.renewAt) return cached.promise;
     // Inside the CA's own validity, so no leaf claims more than its issuer.
-    const notBefore = Math.max(now - BACKDATE, this.cert.notBefore.getTime());
-    const notAfter = Math.min(now + LEAF_LIFETIME, this.cert.notAfter.getTime());
+    const notBefore = Math.max(now - BACKDATE, this.notBefore);
+    const notAfter = Math.min(now + LEAF_LIFETIME, this.notAfter);
     const entry: CachedLeaf = { promise: this.issue(target, notBefore, notAfter), renewAt: notAfter - RENEW_BEFORE };
     this.leaves.set(target.name, entry);
     entry.promise.catch(() => this.leaves.deleteIf(target.name, entry));
@@ -102,6 +125,7 @@ export class CertificateAuthority {
   }
 
   private async issue(target: CertificateHost, notBefore: number, notAfter: number): Promise<Leaf> {
+    const [{ x509, crypto }, issuer] = await Promise.all([loadX509(), this.issuerOnce()]);
     const keys = (await crypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
@@ -110,12 +134,12 @@ export class CertificateAuthority {
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension([{ type: target.kind, value: target.name }]),
     ];
-    if (this.authorityKeyId) extensions.push(this.authorityKeyId);
+    if (issuer.authorityKeyId) extensions.push(issuer.authorityKeyId);
     const cert = await x509.X509CertificateGenerator.create(
       {
         // Clients match the SAN; the CN is for people reading the certificate, and is capped at 64 characters.
         subject: target.name.length <= 64 ? [{ CN: [target.name] }] : [{ O: ['openshell-term'] }],
-        issuer: this.cert.subjectName,
+        issuer: issuer.subjectName,
         notBefore: new Date(notBefore),
         notAfter: new Date(notAfter),
         publicKey: keys.publicKey,
@@ -138,9 +162,9 @@ export class CertificateAuthority {
     if (!nodeCert.checkPrivateKey(key)) throw new Error(`${CA_KEY_FILE} is not the key of ${CA_CERT_FILE}`);
     const params = signerParams(key);
     const der = key.export({ type: 'pkcs8', format: 'der' });
-    const signingKey = await crypto.subtle.importKey('pkcs8', der, params.importParams, false, ['sign']);
+    const signingKey = await subtle.importKey('pkcs8', der, params.importParams, false, ['sign']);
     const pem = nodeCert.toString();
-    return new CertificateAuthority(pem.endsWith('\n') ? pem : `${pem}\n`, new x509.X509Certificate(nodeCert.raw), {
+    return new CertificateAuthority(pem.endsWith('\n') ? pem : `${pem}\n`, nodeCert, {
       key: signingKey,
       algorithm: params.algorithm,
     });
@@ -167,13 +191,14 @@ export class CertificateAuthority {
       };
     }
     // An expired CA signs nothing any client accepts; a new one is the only way forward.
-    if (ca.cert.notAfter.getTime() <= Date.now()) return { kind: 'replace' };
+    if (ca.notAfter <= Date.now()) return { kind: 'replace' };
     return { kind: 'ok', ca };
   }
 }
 
 /** Writes a new CA: key first, then the certificate, which is the commit point (see `CertificateAuthority.load`). Caller holds the lock. */
 async function create(dir: string): Promise<void> {
+  const { x509, crypto } = await loadX509();
   const keys = (await crypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
