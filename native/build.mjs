@@ -1,13 +1,18 @@
-// Builds the optional native addon (netlink sock_diag for binary identity) with the node-gyp that npm
-// provides to its scripts. A machine without a compiler or Node's headers keeps working: binary identity
-// then reads /proc/net/tcp, which is slower but equally right.
+// Builds the optional native addons with the node-gyp that npm provides to its scripts. A machine without a
+// compiler or Node's headers keeps working, more slowly:
+//   sock-diag  binary identity (netlink sock_diag, fd search); without it, /proc is read from JavaScript
+//   relay      splice(2) relay for plain CONNECT tunnels; without it, tunnels are piped through Node streams
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 if (process.platform !== 'linux') process.exit(0);
 // Node's own headers when the distribution ships them (no download); npm's nodedir setting wins.
 const nodedir = !process.env.npm_config_nodedir && existsSync('/usr/include/node/node_api.h') ? ['--nodedir=/usr'] : [];
-const r = spawnSync('node-gyp', ['rebuild', '--loglevel=error', ...nodedir], { cwd: new URL('./sock-diag/', import.meta.url), stdio: ['ignore', 'ignore', 'inherit'] });
-if (r.status !== 0) {
-  process.stderr.write('openshell-term: the sock_diag addon did not build; binary identity will read /proc/net/tcp instead (slower)\n');
+const ADDONS = {
+  'sock-diag': 'binary identity will read /proc from JavaScript instead (slower)',
+  relay: 'CONNECT tunnels will be piped through Node streams instead (slower)',
+};
+for (const [dir, fallback] of Object.entries(ADDONS)) {
+  const r = spawnSync('node-gyp', ['rebuild', '--loglevel=error', ...nodedir], { cwd: new URL(`./${dir}/`, import.meta.url), stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) process.stderr.write(`openshell-term: the ${dir} addon did not build; ${fallback}\n`);
 }

@@ -9,6 +9,7 @@ import { nativeIdentity } from '../../src/core/identity/native-addon.js';
 import { fdHints, forgetHolders, noteFdFreed, rememberHolder } from '../../src/core/identity/owner-cache.js';
 import { quickProcessTree } from '../../src/core/identity/process-tree.js';
 import { socketIdentifier } from '../../src/core/identity/identify-socket.js';
+import type { ClientIdentity } from '../../src/core/proxy/egress-proxy.js';
 
 const linux = process.platform === 'linux';
 const NODE = realpathSync(process.execPath);
@@ -107,11 +108,12 @@ describe.runIf(linux)('socketIdentifier', () => {
   it('names each of many short connections from a child correctly, and uses fd hints after the first', async () => {
     const { server: s, port } = await server();
     const identify = socketIdentifier();
-    const answers: Array<{ binary: string; pid?: number }> = [];
+    const answers: ClientIdentity[] = [];
     s.on('connection', (socket: Socket) => {
       socket.on('error', () => {});
       void identify(socket).then((who) => {
         answers.push(who);
+        socket.once('close', () => who.closed?.());
         socket.end('x');
       });
     });
@@ -121,7 +123,7 @@ describe.runIf(linux)('socketIdentifier', () => {
       next(); next(); next();`);
     await once(client.stdout!, 'data');
     expect(answers.length).toBeGreaterThanOrEqual(50);
-    expect(answers.every((a) => a.binary === NODE && a.pid === client.pid)).toBe(true);
+    expect(answers.every((a) => a.binary === NODE && a.pid === client.pid && typeof a.closed === 'function')).toBe(true);
     expect(fdHints(client.pid!)?.length).toBeGreaterThan(0);
   });
 
@@ -131,6 +133,6 @@ describe.runIf(linux)('socketIdentifier', () => {
     const accepted = once(s, 'connection').then(([socket]) => socket as Socket);
     await once(agent.stdout!, 'data');
     const identify = socketIdentifier(() => [agent.pid!]);
-    expect(await identify(await accepted)).toEqual({ binary: NODE, pid: agent.pid });
+    expect(await identify(await accepted)).toMatchObject({ binary: NODE, pid: agent.pid });
   });
 });

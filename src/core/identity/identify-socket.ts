@@ -1,6 +1,6 @@
 // The proxy's binary identity: which executable owns an accepted client connection. Agents started by
-// `run` are searched first (their process trees); every other process after. When the connection closes,
-// the fd its owner held is noted as probably free, because that is where the owner's next socket lands.
+// `run` are searched first (their process trees); every other process after. When the proxy says the
+// connection closed, the fd its owner held is noted as probably free: the owner's next socket lands there.
 import type { Socket } from 'node:net';
 import type { ClientIdentity } from '../proxy/egress-proxy.js';
 import { noteFdFreed } from './owner-cache.js';
@@ -20,7 +20,6 @@ export function socketIdentifier(agents: () => Iterable<number> = () => []): Ide
       { candidatePids },
     );
     if (!holder) return { binary: 'unknown' };
-    socket.once('close', () => noteFdFreed(holder.pid, holder.fd));
-    return { binary: holder.exe, pid: holder.pid };
+    return { binary: holder.exe, pid: holder.pid, closed: () => noteFdFreed(holder.pid, holder.fd) };
   };
 }

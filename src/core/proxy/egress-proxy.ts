@@ -10,12 +10,15 @@ import { parseHostPort } from '../net/host-port.js';
 import type { Resolver } from '../net/resolver.js';
 import { denialBody, rawDenial } from './denial.js';
 import { TlsInterceptor, type InterceptTarget, type LeafIssuer } from './tls-interceptor.js';
+import { SpliceRelay } from './splice-relay.js';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 
 export interface ClientIdentity {
   binary: string;
   pid?: number;
+  /** Called once when the client's connection ends (identity keeps hints about freed fds). */
+  closed?: () => void;
 }
 
 export interface ProxyOptions {
@@ -29,28 +32,40 @@ export interface ProxyOptions {
   tls?: LeafIssuer;
   /** Client timeouts; a client that dribbles its headers (slowloris) is cut off after headersMs. */
   timeouts?: { headersMs?: number; requestMs?: number };
+  /** Relay plain tunnels in the kernel (splice) when the native relay is built; default true. */
+  splice?: boolean;
 }
 
 export interface ProxyStats {
   requests: number;
   tunnels: number;
+  /** Tunnels handed to the kernel relay (the rest are piped through Node streams). */
+  splicedTunnels: number;
   denied: number;
   clientErrors: number;
 }
+
+const CONNECT_ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n');
 
 // Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus proxy credentials.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 export class EgressProxy {
-  readonly stats: ProxyStats = { requests: 0, tunnels: 0, denied: 0, clientErrors: 0 };
+  readonly stats: ProxyStats = { requests: 0, tunnels: 0, splicedTunnels: 0, denied: 0, clientErrors: 0 };
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly identities = new WeakMap<Socket, Promise<ClientIdentity>>();
   private readonly upstreamAgent = new Agent({ keepAlive: true, maxSockets: 256 });
   private readonly upstreamTlsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
   private readonly interceptor?: TlsInterceptor;
+  private readonly splice?: SpliceRelay;
+  /** Client sockets whose connection lives on in the kernel relay after Node's socket closed. */
+  private readonly relayed = new WeakSet<Socket>();
+  /** This proxy's tunnels in the kernel relay, ended by close(). */
+  private readonly relayedTunnels = new Set<number>();
 
   constructor(private readonly options: ProxyOptions) {
+    if (options.splice !== false) this.splice = SpliceRelay.load();
     if (options.tls) this.interceptor = new TlsInterceptor(options.tls, (req, res, target) => void this.inspected(req, res, target).catch((error) => this.fail(res, error)));
   }
 
@@ -100,6 +115,7 @@ export class EgressProxy {
   async close(): Promise<void> {
     const closed = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const socket of this.sockets) socket.destroy();
+    for (const id of this.relayedTunnels) this.splice?.stop(id);
     this.upstreamAgent.destroy();
     this.upstreamTlsAgent.destroy();
     await closed;
@@ -117,6 +133,9 @@ export class EgressProxy {
         }
       })();
       this.identities.set(socket, known);
+      socket.once('close', () => {
+        if (!this.relayed.has(socket)) void known!.then((who) => who.closed?.());
+      });
     }
     return known;
   }
@@ -238,7 +257,18 @@ export class EgressProxy {
     const upstream = connect({ host: address, port: target.port });
     upstream.setNoDelay(true);
     upstream.once('connect', () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      const relayed = this.splice?.relay(socket, upstream, head, CONNECT_ESTABLISHED);
+      if (relayed) {
+        this.stats.splicedTunnels++;
+        this.relayed.add(socket);
+        this.relayedTunnels.add(relayed.id);
+        void relayed.ended.then(() => {
+          this.relayedTunnels.delete(relayed.id);
+          who.closed?.();
+        });
+        return;
+      }
+      socket.write(CONNECT_ESTABLISHED);
       if (head.length > 0) upstream.write(head);
       socket.pipe(upstream);
       upstream.pipe(socket);
