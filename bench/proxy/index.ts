@@ -59,6 +59,19 @@ function tsx(script: string, args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'ignore', cwd: ROOT });
 }
 
+/** CPU time (user + system, every thread) the process has used so far, in µs. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / 100); // clock ticks at USER_HZ = 100
+}
+
+/** Runs `load` and returns its result with the proxy's CPU µs spent per `units(result)`. */
+async function withCpu<T>(pid: number, load: () => T | Promise<T>, units: (result: T) => number): Promise<[T, number]> {
+  const before = cpuMicros(pid);
+  const result = await load();
+  return [result, (cpuMicros(pid) - before) / Math.max(1, units(result))];
+}
+
 function rssPeakMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
@@ -69,16 +82,17 @@ interface WrkResult {
   p99ms: number;
 }
 
-function wrk(proxyPort: number, url: string, seconds = 5, connections = 32): WrkResult {
+function wrk(proxyPort: number, url: string, seconds = 5, connections = 32): WrkResult & { requests: number } {
   const dir = mkdtempSync(join(tmpdir(), 'ost-wrk-'));
   const script = join(dir, 'abs.lua');
   // Absolute-form request line, as a client configured with a forward proxy sends it.
   writeFileSync(script, `wrk.path = "${url}"\nwrk.headers["Host"] = "${new URL(url).host}"\n`);
   const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${proxyPort}`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
+  const requests = Number(/(\d+) requests in/.exec(out)![1]);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
   const p99ms = Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1);
-  return { rps, p99ms };
+  return { rps, p99ms, requests };
 }
 
 export async function benchProxy(): Promise<string> {
@@ -132,17 +146,17 @@ export async function benchProxy(): Promise<string> {
     const results = new Map<string, Record<string, number>>();
     for (const p of proxies) {
       wrk(p.port, `http://${HOST}:${upPort}/`, 1); // warm-up
-      const allowed = wrk(p.port, `http://${HOST}:${upPort}/`);
+      const [allowed, allowedCpu] = await withCpu(p.pid, () => wrk(p.port, `http://${HOST}:${upPort}/`), (r) => r.requests);
       const big = wrk(p.port, `http://${HOST}:${bigPort}/`, 4, 8);
-      const denied = wrk(p.port, `http://denied.test:${upPort}/`);
-      const setups = await connectSetups(p.port, `${HOST}:${upPort}`);
+      const [denied, deniedCpu] = await withCpu(p.pid, () => wrk(p.port, `http://denied.test:${upPort}/`), (r) => r.requests);
+      const [setups, connectCpu] = await withCpu(p.pid, () => connectSetups(p.port, `${HOST}:${upPort}`), (r) => r.perSecond * 4);
       const deniedConnect = await connectSetups(p.port, `denied.test:${upPort}`, 2);
       const one = await tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 1, 256);
-      const eight = await tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 8, 256);
+      const [eight, tunnelCpu] = await withCpu(p.pid, () => tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 8, 256), () => 8 * 256);
       results.set(p.name, {
-        allowed: allowed.rps, allowedP99: allowed.p99ms, big: big.rps, denied: denied.rps, deniedP99: denied.p99ms,
-        connect: setups.perSecond, connectP99: setups.p99ms, deniedConnect: deniedConnect.failures / 2,
-        one, eight, rss: rssPeakMiB(p.pid),
+        allowed: allowed.rps, allowedP99: allowed.p99ms, allowedCpu, big: big.rps, denied: denied.rps, deniedP99: denied.p99ms, deniedCpu,
+        connect: setups.perSecond, connectP99: setups.p99ms, connectCpu, deniedConnect: deniedConnect.failures / 2,
+        one, eight, tunnelCpu, rss: rssPeakMiB(p.pid),
       });
     }
     const names = [...results.keys()];
@@ -154,23 +168,28 @@ export async function benchProxy(): Promise<string> {
     };
     const n = (v: number) => Math.round(v).toLocaleString('en-US');
     const ms = (v: number) => `${v.toFixed(2)} ms`;
+    const us = (v: number) => `${Math.round(v).toLocaleString('en-US')} µs`;
     const rows = [
       metric('allowed HTTP req/s (1 KiB, keep-alive, 32 conns)', 'allowed', n),
       metric('  p99', 'allowedP99', ms),
+      metric('  proxy CPU per request', 'allowedCpu', us),
       metric('allowed HTTP req/s (1 MiB bodies, 8 conns)', 'big', n),
       metric('denied HTTP req/s', 'denied', n),
       metric('  p99', 'deniedP99', ms),
+      metric('  proxy CPU per request', 'deniedCpu', us),
       metric('CONNECT tunnel setups/s (16 workers)', 'connect', n),
       metric('  p99 setup', 'connectP99', ms),
+      metric('  proxy CPU per setup', 'connectCpu', us),
       metric('denied CONNECT/s', 'deniedConnect', n),
       metric('tunnel throughput MiB/s, 1 tunnel', 'one', n),
       metric('tunnel throughput MiB/s, 8 tunnels', 'eight', n),
+      metric('  proxy CPU per MiB (8 tunnels)', 'tunnelCpu', us),
       metric('RSS peak MiB', 'rss', n),
     ];
     let out = 'Each proxy in its own process; load from wrk and a Node CONNECT client; all on loopback, bounded runs\n';
     out += formatTable(['metric', ...names, ...(results.has('squid') ? ['ours vs squid'] : [])], rows);
     if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
-    out += 'openshell-term runs with policy and binary identity on (one /proc lookup per client connection); TLS termination is not measured here yet.\n';
+    out += 'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us. TLS termination is not measured here.\n';
     return out;
   } finally {
     for (const child of children) child.kill('SIGKILL');
