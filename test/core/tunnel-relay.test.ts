@@ -132,7 +132,49 @@ describe.each(modes)('a CONNECT tunnel %s', (_name, splice) => {
   });
 });
 
-describe.runIf(linux)('the kernel relay on shutdown', () => {
+describe.runIf(linux)('the kernel relay', () => {
+  it('leaks no fds: after 200 tunnels only its pool of empty pipes remains, and nothing is active', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { proxy, port, core } = await startProxy(true);
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const t = await tunnel(port);
+          t.socket.end('x');
+          await t.ended;
+          t.socket.destroy();
+        }),
+      );
+    }
+    const relay = SpliceRelay.load()!;
+    for (let i = 0; i < 100 && relay.active > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(relay.active).toBe(0);
+    expect(fds() - before).toBeLessThanOrEqual(2 * 2 * 128); // two pipes per tunnel, at most 128 pipes pooled
+    core.shutdown();
+    await proxy.close();
+  });
+
+  it('falls back to piping when it cannot take a tunnel, with no byte lost', async () => {
+    const relay = SpliceRelay.load()! as unknown as { native: { start: (...args: unknown[]) => number } };
+    const start = relay.native.start;
+    relay.native.start = () => -1; // as when the process is out of fds
+    const { proxy, port, core } = await startProxy(true);
+    try {
+      const t = await tunnel(port, 'pipelined-bytes');
+      t.socket.end();
+      await t.ended;
+      expect(t.received().toString()).toBe(`hello from upstream\npipelined-bytes\n15 ${createHash('sha256').update('pipelined-bytes').digest('hex')}\n`);
+      expect(proxy.stats.splicedTunnels).toBe(0);
+    } finally {
+      relay.native.start = start;
+      core.shutdown();
+      await proxy.close();
+    }
+  });
+
+
   it('proxy.close() ends tunnels it relays', async () => {
     const { proxy, port, core } = await startProxy(true);
     const t = await tunnel(port);
