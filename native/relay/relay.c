@@ -220,9 +220,13 @@ static int setup_direction(struct direction *d, int from, int to, const void *pr
   return 0;
 }
 
+// A duplicate shares the open file description, so it is non-blocking whenever Node's fd is; set it anyway
+// if not (one fcntl pair only in that unusual case).
 static int dup_nonblocking(int fd) {
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (copy >= 0) fcntl(copy, F_SETFL, fcntl(copy, F_GETFL) | O_NONBLOCK);
+  if (copy < 0) return copy;
+  int flags = fcntl(copy, F_GETFL);
+  if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(copy, F_SETFL, flags | O_NONBLOCK);
   return copy;
 }
 

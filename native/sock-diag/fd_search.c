@@ -3,9 +3,11 @@
 // of kernel time, and a relative readlinkat() on an open directory skips the /proc/<pid>/fd path walk
 // that a full-path readlink() repeats for every fd. `hints` (fds likely to hold it: ones a closed
 // connection of this process just freed, ones that held its recent sockets) are tried first, so a
-// process that churns connections is usually answered in one or two reads.
+// process that churns connections is usually answered in one or two reads. The rest of the table is then
+// read from `scanFrom` up, wrapping around: a process that opens connections without closing any gets
+// ascending fds, so its next socket sits just above the last one found.
 //
-// findHolder(pid, inode, hints Int32Array | undefined)
+// findHolder(pid, inode, hints Int32Array | undefined, scanFrom = 0)
 //   -> [fd, exe]  the fd holding it, and the binary the process runs (/proc/<pid>/exe)
 //    | -1         no fd of this process holds it
 //    | -2         no such process, a kernel thread, or not ours to read
@@ -25,7 +27,13 @@ static int holds(int dir, const char *name, const char *link, size_t link_len) {
   return n == (ssize_t)link_len && memcmp(target, link, link_len) == 0;
 }
 
-static int find_fd(int pid, unsigned inode, const int32_t *hints, size_t hint_count) {
+static int hinted(int fd, const int32_t *hints, size_t hint_count) {
+  for (size_t i = 0; i < hint_count; i++)
+    if (hints[i] == fd) return 1;
+  return 0;
+}
+
+static int find_fd(int pid, unsigned inode, const int32_t *hints, size_t hint_count, int scan_from) {
   char path[48], link[32], name[16];
   snprintf(path, sizeof path, "/proc/%d/fd", pid);
   int link_len = snprintf(link, sizeof link, "socket:[%u]", inode);
@@ -45,14 +53,31 @@ static int find_fd(int pid, unsigned inode, const int32_t *hints, size_t hint_co
     close(dir);
     return -2;
   }
+  // Fds below scan_from are only listed on the first pass, and read if the upper ones all miss.
   int found = -1;
+  size_t lower_count = 0, lower_room = 0;
+  int *lower = NULL;
   for (struct dirent *entry; found < 0 && (entry = readdir(listing));) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
     int fd = atoi(entry->d_name);
-    int hinted = 0;
-    for (size_t i = 0; i < hint_count && !hinted; i++) hinted = hints[i] == fd;
-    if (!hinted && holds(dir, entry->d_name, link, link_len)) found = fd;
+    if (hinted(fd, hints, hint_count)) continue;
+    if (fd >= scan_from) {
+      if (holds(dir, entry->d_name, link, link_len)) found = fd;
+      continue;
+    }
+    if (lower_count == lower_room) {
+      lower_room = lower_room ? lower_room * 2 : 64;
+      int *grown = realloc(lower, lower_room * sizeof *lower);
+      if (!grown) break;  // out of memory: the caller moves on to other processes
+      lower = grown;
+    }
+    lower[lower_count++] = fd;
   }
+  for (size_t i = 0; found < 0 && i < lower_count; i++) {
+    snprintf(name, sizeof name, "%d", lower[i]);
+    if (holds(dir, name, link, link_len)) found = lower[i];
+  }
+  free(lower);
   closedir(listing);
   return found;
 }
@@ -62,14 +87,16 @@ struct search {
   uint32_t inode;
   const int32_t *hints;
   size_t hint_count;
+  int32_t scan_from;
 };
 
 // Reads (pid, inode, hints?) into `out`; false (with a JavaScript TypeError pending) when they are wrong.
 static bool read_arguments(napi_env env, napi_callback_info info, const char *usage, struct search *out) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   out->hints = NULL;
   out->hint_count = 0;
+  out->scan_from = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
       napi_get_value_int32(env, argv[0], &out->pid) != napi_ok || napi_get_value_uint32(env, argv[1], &out->inode) != napi_ok || out->pid <= 0) {
     napi_throw_type_error(env, NULL, usage);
@@ -85,12 +112,13 @@ static bool read_arguments(napi_env env, napi_callback_info info, const char *us
     }
     out->hints = data;
   }
+  if (argc >= 4) napi_get_value_int32(env, argv[3], &out->scan_from);  // not a number: scan from 0
   return true;
 }
 
 napi_value fd_search_find_holder(napi_env env, napi_callback_info info) {
   struct search s;
-  if (!read_arguments(env, info, "findHolder(pid, inode, hints?: Int32Array)", &s)) return NULL;
+  if (!read_arguments(env, info, "findHolder(pid, inode, hints?: Int32Array, scanFrom?: number)", &s)) return NULL;
   char path[48], exe[4096];
   snprintf(path, sizeof path, "/proc/%d/exe", s.pid);
   ssize_t exe_len = readlink(path, exe, sizeof exe);
@@ -99,7 +127,7 @@ napi_value fd_search_find_holder(napi_env env, napi_callback_info info) {
     napi_create_int32(env, -2, &result);
     return result;
   }
-  int fd = find_fd(s.pid, s.inode, s.hints, s.hint_count);
+  int fd = find_fd(s.pid, s.inode, s.hints, s.hint_count, s.scan_from);
   if (fd < 0) {
     napi_create_int32(env, fd, &result);
     return result;

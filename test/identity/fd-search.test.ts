@@ -6,7 +6,7 @@ import { readlinkSync, realpathSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nativeIdentity } from '../../src/core/identity/native-addon.js';
-import { fdHints, forgetHolders, noteFdFreed, rememberHolder } from '../../src/core/identity/owner-cache.js';
+import { fdHints, fdScanFrom, forgetHolders, noteFdFreed, rememberHolder } from '../../src/core/identity/owner-cache.js';
 import { quickProcessTree } from '../../src/core/identity/process-tree.js';
 import { socketIdentifier } from '../../src/core/identity/identify-socket.js';
 import type { ClientIdentity } from '../../src/core/proxy/egress-proxy.js';
@@ -51,8 +51,11 @@ describe.runIf(linux)('native findHolder', () => {
     const { fd, inode } = await ownConnection();
     expect(nativeIdentity!.findHolder(process.pid, inode)).toEqual([fd, NODE]);
     expect(nativeIdentity!.findHolder(process.pid, inode, Int32Array.from([0, 1, fd]))).toEqual([fd, NODE]);
-    // A wrong hint costs a read, never a wrong answer.
+    // A wrong hint costs a read, never a wrong answer; nor does a scan start above or below it.
     expect(nativeIdentity!.findHolder(process.pid, inode, Int32Array.from([0, -5, 99999]))).toEqual([fd, NODE]);
+    expect(nativeIdentity!.findHolder(process.pid, inode, undefined, fd + 1)).toEqual([fd, NODE]);
+    expect(nativeIdentity!.findHolder(process.pid, inode, undefined, fd)).toEqual([fd, NODE]);
+    expect(nativeIdentity!.findHolder(process.pid, inode, Int32Array.from([fd]), 100000)).toEqual([fd, NODE]);
   });
 
   it('says -1 for a process without that socket and -2 for no process or a kernel thread', async () => {
@@ -72,7 +75,7 @@ describe.runIf(linux)('native findHolder', () => {
 });
 
 describe('fd hints', () => {
-  it('are offered only for followed pids: closed connections first (lowest fd first), then open ones, oldest first', () => {
+  it('are offered only for followed pids: closed connections (lowest fd first), the two fds above the newest, then open ones, oldest first', () => {
     expect(fdHints(4242)).toBeUndefined();
     rememberHolder(1, 4242, '30');
     rememberHolder(2, 4242, '12');
@@ -80,12 +83,15 @@ describe('fd hints', () => {
     rememberHolder(4, 4242, '40');
     noteFdFreed(4242, '40');
     noteFdFreed(4242, '25');
-    expect([...fdHints(4242)!]).toEqual([25, 40, 30, 12]);
+    expect([...fdHints(4242)!]).toEqual([25, 40, 41, 42, 30, 12]);
     // The fd is reused by a new connection: open again, and now the newest.
     rememberHolder(5, 4242, '25');
-    expect([...fdHints(4242)!]).toEqual([40, 30, 12, 25]);
+    expect([...fdHints(4242)!]).toEqual([40, 26, 27, 30, 12, 25]);
     noteFdFreed(9999, '1'); // a pid not followed: ignored
     expect(fdHints(9999)).toBeUndefined();
+    // The rest of the table is read from just above the newest fd found (25 here), or from 0.
+    expect(fdScanFrom(4242)).toBe(26);
+    expect(fdScanFrom(9999)).toBe(0);
   });
 });
 

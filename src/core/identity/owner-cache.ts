@@ -5,8 +5,10 @@
 //    are scanned before the rest of /proc when the caller's candidates miss;
 //  - fd hints per pid: the kernel gives a new socket the lowest free fd, which is very often one that a
 //    connection of the same process just closed. So fds whose connections have closed (lowest first) are
-//    read first, then fds of connections still open on our side, oldest first (the likeliest to have been
-//    closed by the client a moment ago), and only then the rest of the process's fd table.
+//    read first, and the two fds just above the newest one found (a process that only opens connections
+//    gets ascending fds); then fds of connections still open on our side, oldest first (the likeliest to
+//    have been closed by the client a moment ago), and only then the rest of the process's fd table, from
+//    above the newest fd, wrapping around.
 const TTL_MS = 5_000;
 const MAX_INODES = 1024;
 const MAX_RECENT_PIDS = 8;
@@ -65,9 +67,21 @@ export function fdHints(pid: number): Int32Array | undefined {
   if (!fds) return undefined;
   const closed: number[] = [];
   const open: number[] = [];
-  for (const [fd, state] of fds) (state.open ? open : closed).push(fd);
+  let newest = -1;
+  for (const [fd, state] of fds) {
+    (state.open ? open : closed).push(fd);
+    newest = fd;
+  }
   closed.sort((a, b) => a - b);
-  return Int32Array.from([...closed, ...open]);
+  const above = [newest + 1, newest + 2].filter((fd) => !fds.has(fd));
+  return Int32Array.from([...closed, ...above, ...open]);
+}
+
+/** Where to start reading the rest of `pid`'s fd table: just above the fd its newest connection had. */
+export function fdScanFrom(pid: number): number {
+  let newest = -1;
+  for (const fd of fdStates.get(pid)?.keys() ?? []) newest = fd; // insertion order: the last is the newest
+  return newest + 1;
 }
 
 /** For benchmarks and tests that need every lookup to start cold. */
