@@ -54,6 +54,8 @@ const CHUNK = MiB;
 
 export class AuditLog {
   private pending: string[] = [];
+  /** UTF-8 size of each pending line, measured once when it is recorded. */
+  private pendingSizes: number[] = [];
   private pendingBytes = 0;
   private draining: Promise<void> | undefined;
   private scheduled = false;
@@ -140,7 +142,8 @@ export class AuditLog {
       this.report(error as Error);
       return;
     }
-    if (this.pendingBytes + line.length > this.maxBufferedBytes) {
+    const size = Buffer.byteLength(line);
+    if (this.pendingBytes + size > this.maxBufferedBytes) {
       this.dropped++;
       if (!this.overflowing) {
         this.overflowing = true;
@@ -149,7 +152,8 @@ export class AuditLog {
       return;
     }
     this.pending.push(line);
-    this.pendingBytes += line.length;
+    this.pendingSizes.push(size);
+    this.pendingBytes += size;
     this.schedule();
   }
 
@@ -167,10 +171,12 @@ export class AuditLog {
     this.draining ??= (async () => {
       while (this.pending.length > 0) {
         const batch = this.pending;
+        const sizes = this.pendingSizes;
         this.pending = [];
+        this.pendingSizes = [];
         this.pendingBytes = 0;
         this.overflowing = false;
-        await this.writeBatch(batch);
+        await this.writeBatch(batch, sizes);
       }
       if (this.unsynced && (this.syncDue || performance.now() - this.lastSync >= this.syncEveryMs)) await this.sync();
       else if (this.unsynced) this.syncTimer ??= setTimeout(() => this.syncLater(), this.syncEveryMs).unref();
@@ -201,7 +207,7 @@ export class AuditLog {
     }
   }
 
-  private async writeBatch(batch: string[]): Promise<void> {
+  private async writeBatch(batch: string[], sizes: number[]): Promise<void> {
     let wrote = false;
     for (let i = 0; i < batch.length; ) {
       // Fill what is left of the current file, so files stay under maxBytes; a fresh one takes up to maxBytes.
@@ -210,18 +216,19 @@ export class AuditLog {
       const start = i;
       let bytes = 0;
       while (i < batch.length) {
-        const size = Buffer.byteLength(batch[i]);
-        if (i > start && bytes + size > limit) break;
-        bytes += size;
+        if (i > start && bytes + sizes[i] > limit) break;
+        bytes += sizes[i];
         i++;
       }
-      const lines = batch.slice(start, i);
+      // Each line is encoded straight into the chunk: one copy, no joined string in between.
+      const chunk = Buffer.allocUnsafe(bytes);
+      for (let j = start, offset = 0; j < i; j++) offset += chunk.write(batch[j], offset);
       try {
-        await this.file.append(Buffer.from(lines.join('')));
+        await this.file.append(chunk);
         wrote = true;
         this.failing = false;
       } catch (error) {
-        this.dropped += lines.length;
+        this.dropped += i - start;
         this.fail(error as Error);
       }
     }
