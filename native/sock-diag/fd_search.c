@@ -13,6 +13,12 @@
 //    | -2         no such process, a kernel thread, or not ours to read
 // exe is read before the fds, so a pid that exits and is reused between the two reads cannot lend the new
 // process's binary to the old one's socket: the new process would not hold that socket.
+//
+// The /proc/<pid> and /proc/<pid>/fd directories of the last few processes asked about stay open: every
+// read is then relative to them, not a fresh path walk through /proc (which, under load, cost more than
+// the reads themselves). An open /proc/<pid> belongs to that one process: once it exits, reads through it
+// fail instead of reaching a newer process that reused the pid, and the entry is opened afresh.
+#define _GNU_SOURCE  // O_PATH
 #include "addon.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,27 +33,66 @@ static int holds(int dir, const char *name, const char *link, size_t link_len) {
   return n == (ssize_t)link_len && memcmp(target, link, link_len) == 0;
 }
 
+#define CACHED_PROCESSES 16
+
+struct process_dirs {
+  int pid;  // 0: free
+  int proc_dir, fd_dir;
+  unsigned long used;
+};
+
+static struct process_dirs cache[CACHED_PROCESSES];
+static unsigned long clock_ticks;
+
+static void forget(struct process_dirs *p) {
+  close(p->proc_dir);
+  close(p->fd_dir);
+  p->pid = 0;
+}
+
+// The open directories of `pid`; `fresh` says whether they were opened just now. NULL when it is gone.
+static struct process_dirs *dirs_of(int pid, int *fresh) {
+  struct process_dirs *slot = &cache[0];
+  for (int i = 0; i < CACHED_PROCESSES; i++) {
+    if (cache[i].pid == pid) {
+      cache[i].used = ++clock_ticks;
+      *fresh = 0;
+      return &cache[i];
+    }
+    if (cache[i].pid == 0 || (slot->pid != 0 && cache[i].used < slot->used)) slot = &cache[i];
+  }
+  if (slot->pid != 0) forget(slot);
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  int proc_dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (proc_dir < 0) return NULL;
+  int fd_dir = openat(proc_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_dir < 0) {
+    close(proc_dir);
+    return NULL;
+  }
+  *slot = (struct process_dirs){.pid = pid, .proc_dir = proc_dir, .fd_dir = fd_dir, .used = ++clock_ticks};
+  *fresh = 1;
+  return slot;
+}
+
 static int hinted(int fd, const int32_t *hints, size_t hint_count) {
   for (size_t i = 0; i < hint_count; i++)
     if (hints[i] == fd) return 1;
   return 0;
 }
 
-static int find_fd(int pid, unsigned inode, const int32_t *hints, size_t hint_count, int scan_from) {
-  char path[48], link[32], name[16];
-  snprintf(path, sizeof path, "/proc/%d/fd", pid);
+static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints, size_t hint_count, int scan_from) {
+  char link[32], name[16];
   int link_len = snprintf(link, sizeof link, "socket:[%u]", inode);
-  int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return -2;
   for (size_t i = 0; i < hint_count; i++) {
     if (hints[i] < 0) continue;
     snprintf(name, sizeof name, "%d", hints[i]);
-    if (holds(dir, name, link, link_len)) {
-      close(dir);
-      return hints[i];
-    }
+    if (holds(p->fd_dir, name, link, link_len)) return hints[i];
   }
-  // fdopendir takes over `dir` (closedir closes it).
+  // A listing needs its own open directory (fdopendir takes it over; closedir closes it).
+  int dir = openat(p->proc_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -2;
   DIR *listing = fdopendir(dir);
   if (!listing) {
     close(dir);
@@ -119,15 +164,22 @@ static bool read_arguments(napi_env env, napi_callback_info info, const char *us
 napi_value fd_search_find_holder(napi_env env, napi_callback_info info) {
   struct search s;
   if (!read_arguments(env, info, "findHolder(pid, inode, hints?: Int32Array, scanFrom?: number)", &s)) return NULL;
-  char path[48], exe[4096];
-  snprintf(path, sizeof path, "/proc/%d/exe", s.pid);
-  ssize_t exe_len = readlink(path, exe, sizeof exe);
+  char exe[4096];
   napi_value result;
+  int fresh = 0;
+  struct process_dirs *p = dirs_of(s.pid, &fresh);
+  ssize_t exe_len = p ? readlinkat(p->proc_dir, "exe", exe, sizeof exe) : -1;
+  if (p && exe_len <= 0 && !fresh) {  // the cached process is gone: the pid may be a newer one's now
+    forget(p);
+    p = dirs_of(s.pid, &fresh);
+    exe_len = p ? readlinkat(p->proc_dir, "exe", exe, sizeof exe) : -1;
+  }
   if (exe_len <= 0 || exe_len == (ssize_t)sizeof exe) {  // gone, a kernel thread, or not ours to read
+    if (p) forget(p);
     napi_create_int32(env, -2, &result);
     return result;
   }
-  int fd = find_fd(s.pid, s.inode, s.hints, s.hint_count, s.scan_from);
+  int fd = find_fd(p, s.inode, s.hints, s.hint_count, s.scan_from);
   if (fd < 0) {
     napi_create_int32(env, fd, &result);
     return result;

@@ -9,6 +9,7 @@ import { nativeIdentity } from '../../src/core/identity/native-addon.js';
 import { fdHints, fdScanFrom, forgetHolders, noteFdFreed, rememberHolder } from '../../src/core/identity/owner-cache.js';
 import { quickProcessTree } from '../../src/core/identity/process-tree.js';
 import { socketIdentifier } from '../../src/core/identity/identify-socket.js';
+import { sockDiagInode } from '../../src/core/identity/sock-diag.js';
 import type { ClientIdentity } from '../../src/core/proxy/egress-proxy.js';
 
 const linux = process.platform === 'linux';
@@ -65,6 +66,21 @@ describe.runIf(linux)('native findHolder', () => {
     expect(nativeIdentity!.findHolder(other.pid!, inode)).toBe(-1);
     expect(nativeIdentity!.findHolder(2 ** 22 + 1, inode)).toBe(-2); // above pid_max's ceiling
     expect(nativeIdentity!.findHolder(2, inode)).toBe(-2); // kthreadd has no exe
+  });
+
+  it('keeps no stale answer for a process that exited after it was asked about', async () => {
+    const { server: s, port } = await server();
+    const accepted = once(s, 'connection').then(([socket]) => socket as Socket);
+    const holder = child(`const s = require('net').connect(${port}, '127.0.0.1', () => console.log('up')); setInterval(() => {}, 1 << 30);`);
+    await once(holder.stdout!, 'data');
+    const socket = await accepted;
+    socket.on('error', () => {});
+    const inode = sockDiagInode({ address: socket.remoteAddress!, port: socket.remotePort! }, { address: socket.localAddress!, port: socket.localPort! }) as number;
+    expect(nativeIdentity!.findHolder(holder.pid!, inode)).toEqual([expect.any(Number), NODE]); // now cached
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+    expect(nativeIdentity!.findHolder(holder.pid!, inode)).toBe(-2);
+    expect(nativeIdentity!.findHolder(holder.pid!, inode)).toBe(-2);
   });
 
   it('rejects arguments of the wrong type', () => {
