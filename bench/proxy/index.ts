@@ -2,7 +2,7 @@
 // (baseline, same run) and squid with an equivalent allowlist; proxy RSS. Loopback only, bounded (5 s runs).
 // Needs wrk and squid (Debian packages); installs them when missing and apt is available.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,10 +132,15 @@ export async function benchProxy(): Promise<string> {
       const conf = join(dir, 'squid.conf');
       // squid drops privileges to its own user: it must be able to read its config and hosts file.
       chmodSync(dir, 0o755);
+      // squid logs every request by default, as our core audits every decision: keep its access log on
+      // (in its own directory, writable by the user squid drops to).
+      const squidLogs = join(dir, 'squid-logs');
+      mkdirSync(squidLogs, { mode: 0o777 });
+      chmodSync(squidLogs, 0o777);
       writeFileSync(join(dir, 'hosts'), `127.0.0.1 ${HOST}\n`, { mode: 0o644 });
       writeFileSync(conf, [
         `http_port 127.0.0.1:${squidPort}`, `hosts_file ${join(dir, 'hosts')}`, `acl allowed dstdomain ${HOST}`,
-        'http_access allow allowed', 'http_access deny all', 'cache deny all', 'access_log none', 'cache_log /dev/null',
+        'http_access allow allowed', 'http_access deny all', 'cache deny all', `access_log stdio:${join(squidLogs, 'access.log')}`, 'cache_log /dev/null',
         `pid_filename ${join(dir, 'squid.pid')}`, 'shutdown_lifetime 0 seconds',
         `coredump_dir ${dir}`,
       ].join('\n') + '\n', { mode: 0o644 });
@@ -211,6 +216,7 @@ export async function benchProxy(): Promise<string> {
     let out = 'Each proxy in its own process; load from wrk and a Node CONNECT client; all on loopback, bounded runs\n';
     out += formatTable(['metric', ...names, ...(results.has('squid') ? ['ours vs squid'] : [])], rows);
     if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
+    out += 'squid keeps its access log on (its default), as openshell-term keeps its audit log; the node baseline logs nothing.\n';
     out += 'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us. TLS termination is not measured here.\n';
     return out;
   } finally {
