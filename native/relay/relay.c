@@ -11,7 +11,7 @@
 //   end-of-file half-closes the other side (shutdown SHUT_WR); when both have, or on any error, both
 //   sockets are closed and onEnd is called (always after start has returned the id).
 // stop(id) -> bool   ends a tunnel now (shutdown both sockets; onEnd follows).
-// active() -> number of tunnels being relayed.
+// active() -> number of tunnels being relayed; pipesInUse() -> pipes they hold (only while bytes are in flight).
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <errno.h>
@@ -26,8 +26,8 @@
 
 #define PIPE_BYTES (256 * 1024)
 #define MAX_EVENTS 64
-// Empty pipes of finished tunnels are kept for the next ones: making a pipe (and sizing it) is a good
-// part of what a short tunnel costs.
+// Empty pipes are kept for the next burst of any tunnel: making a pipe (and sizing it) costs more than
+// the splices of a short transfer.
 #define POOLED_PIPES 128
 
 struct direction {
@@ -63,12 +63,47 @@ static uintptr_t on_end_generation;       // tells the current on_end from ones 
 
 static int pool[POOLED_PIPES][2];  // guarded by lock
 static int pooled;
+static uint32_t borrowed;  // pipes held by tunnels right now
 
 struct ended {
   uint32_t id;
   uint64_t up, down;
   int error;
 };
+
+// Pipes are borrowed only while a direction has bytes in flight and handed back to the pool as soon as
+// they are empty, so an idle tunnel holds no pipe: just its two sockets, as a piped tunnel would.
+// Called with the lock held.
+static int borrow_pipe(struct direction *d) {
+  if (d->pipe_r >= 0) return 0;
+  if (pooled > 0) {
+    pooled--;
+    d->pipe_r = pool[pooled][0];
+    d->pipe_w = pool[pooled][1];
+  } else {
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) return -1;
+    d->pipe_r = fds[0];
+    d->pipe_w = fds[1];
+    fcntl(d->pipe_w, F_SETPIPE_SZ, PIPE_BYTES);  // best effort: the default 64 KiB also works
+  }
+  borrowed++;
+  return 0;
+}
+
+static void return_pipe(struct direction *d) {
+  if (d->pipe_r < 0) return;
+  borrowed--;
+  if (d->in_pipe == 0 && pooled < POOLED_PIPES) {
+    pool[pooled][0] = d->pipe_r;
+    pool[pooled][1] = d->pipe_w;
+    pooled++;
+  } else {
+    close(d->pipe_r);
+    close(d->pipe_w);
+  }
+  d->pipe_r = d->pipe_w = -1;
+}
 
 // Moves what it can in one direction; 0 = waiting for readiness, -1 = error (errno set).
 static int pump(struct direction *d) {
@@ -93,10 +128,12 @@ static int pump(struct direction *d) {
       return n < 0 && errno == EAGAIN ? 0 : -1;
     }
     if (d->eof) {
+      return_pipe(d);
       shutdown(d->to, SHUT_WR);
       d->done = 1;
       return 0;
     }
+    if (borrow_pipe(d) < 0) return -1;
     ssize_t n = splice(d->from, NULL, d->pipe_w, NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       d->in_pipe += n;
@@ -107,21 +144,16 @@ static int pump(struct direction *d) {
       continue;
     }
     if (errno == EINTR) continue;
-    return errno == EAGAIN ? 0 : -1;
+    if (errno != EAGAIN) return -1;
+    return_pipe(d);  // nothing to read and the pipe is empty: wait without holding it
+    return 0;
   }
   return 0;
 }
 
-// Called with the lock held (or before the tunnel is shared).
+// Called with the lock held.
 static void close_direction(struct direction *d) {
-  if (d->pipe_r >= 0 && d->in_pipe == 0 && pooled < POOLED_PIPES) {
-    pool[pooled][0] = d->pipe_r;
-    pool[pooled][1] = d->pipe_w;
-    pooled++;
-  } else {
-    if (d->pipe_r >= 0) close(d->pipe_r);
-    if (d->pipe_w >= 0) close(d->pipe_w);
-  }
+  return_pipe(d);
   free(d->prefix);
 }
 
@@ -200,17 +232,6 @@ static int setup_direction(struct direction *d, int from, int to, const void *pr
   d->pipe_r = d->pipe_w = -1;
   d->from = from;
   d->to = to;
-  if (pooled > 0) {
-    pooled--;
-    d->pipe_r = pool[pooled][0];
-    d->pipe_w = pool[pooled][1];
-  } else {
-    int fds[2];
-    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) return -1;
-    d->pipe_r = fds[0];
-    d->pipe_w = fds[1];
-    fcntl(d->pipe_w, F_SETPIPE_SZ, PIPE_BYTES);  // best effort: the default 64 KiB also works
-  }
   if (prefix_len > 0) {
     d->prefix = malloc(prefix_len);
     if (!d->prefix) return -1;
@@ -360,6 +381,15 @@ static napi_value active(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value pipes_in_use(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  pthread_mutex_lock(&lock);
+  napi_create_uint32(env, borrowed, &result);
+  pthread_mutex_unlock(&lock);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "listen", NAPI_AUTO_LENGTH, listen_for_ends, NULL, &fn);
@@ -370,6 +400,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "stop", fn);
   napi_create_function(env, "active", NAPI_AUTO_LENGTH, active, NULL, &fn);
   napi_set_named_property(env, exports, "active", fn);
+  napi_create_function(env, "pipesInUse", NAPI_AUTO_LENGTH, pipes_in_use, NULL, &fn);
+  napi_set_named_property(env, exports, "pipesInUse", fn);
   return exports;
 }
 

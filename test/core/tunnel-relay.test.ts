@@ -156,6 +156,22 @@ describe.runIf(linux)('the kernel relay', () => {
     await proxy.close();
   });
 
+  it('idle tunnels hold no pipes: 50 open tunnels that have carried data both ways hold none', async () => {
+    const { proxy, port, core } = await startProxy(true);
+    const relay = SpliceRelay.load()!;
+    const tunnels = await Promise.all(Array.from({ length: 50 }, () => tunnel(port)));
+    for (const t of tunnels) while (t.received().length < 20) await once(t.socket, 'data'); // the greeting came through
+    await Promise.all(tunnels.map(async (t) => {
+      t.socket.write('ping');
+      while (!t.received().includes('ping')) await once(t.socket, 'data');
+    }));
+    expect(relay.active).toBeGreaterThanOrEqual(50);
+    expect(relay.pipesInUse).toBe(0);
+    for (const t of tunnels) t.socket.destroy();
+    core.shutdown();
+    await proxy.close();
+  });
+
   it('falls back to piping when it cannot take a tunnel, with no byte lost', async () => {
     const relay = SpliceRelay.load()! as unknown as { native: { start: (...args: unknown[]) => number } };
     const start = relay.native.start;

@@ -11,6 +11,7 @@ interface NativeRelay {
   start(clientFd: number, upstreamFd: number, toUpstream: Buffer, toClient: Buffer): number;
   stop(id: number): boolean;
   active(): number;
+  pipesInUse(): number;
 }
 
 export interface RelayEnd {
@@ -70,6 +71,11 @@ export class SpliceRelay {
   /** Tunnels being relayed now. */
   get active(): number {
     return this.native.active();
+  }
+
+  /** Pipes those tunnels hold: only ones with bytes in flight hold one (an idle tunnel costs its two sockets). */
+  get pipesInUse(): number {
+    return this.native.pipesInUse();
   }
 
   /**
