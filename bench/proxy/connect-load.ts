@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import { percentile } from '../table.js';
 
-function openTunnel(proxyPort: number, target: string): Promise<import('node:net').Socket> {
+export function openTunnel(proxyPort: number, target: string): Promise<import('node:net').Socket> {
   return new Promise((resolve, reject) => {
     const s = connect(proxyPort, '127.0.0.1', () => s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`));
     let buf = '';

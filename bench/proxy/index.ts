@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTable } from '../table.js';
 import { connectSetups, tunnelThroughput } from './connect-load.js';
+import { httpsRequests } from './https-load.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOST = 'bench.test';
+const INSPECTED = 'inspect.test';
 // Each tunnel downloads this much from the source.
 const TUNNEL_MIB = 128;
 
@@ -109,16 +111,31 @@ export async function benchProxy(): Promise<string> {
     children.push(tsx('bench/proxy/upstream.ts', [String(bigPort), String(1024 * 1024)]));
     const sourcePort = await freePort();
     children.push(tsx('bench/proxy/tunnel-source.ts', [String(sourcePort), String(TUNNEL_MIB)]));
+    const httpsPort = await freePort();
+    const upstreamCaDir = join(dir, 'upstream-ca');
+    children.push(tsx('bench/proxy/https-upstream.ts', [String(httpsPort), '1024', upstreamCaDir]));
     await waitForPort(upPort);
     await waitForPort(bigPort);
     await waitForPort(sourcePort);
+    await waitForPort(httpsPort);
 
     const policy = join(dir, 'policy.yaml');
-    writeFileSync(policy, `version: 1\nnetwork_policies:\n  bench:\n    name: bench\n    endpoints:\n      - { host: ${HOST}, ports: [${upPort}, ${bigPort}, ${sourcePort}] }\n    binaries:\n      - { path: "**" }\n`);
+    // bench.test is a plain endpoint (tunnels pass untouched); inspect.test has L7 rules, so the core
+    // terminates TLS there and decides every request on method and path.
+    writeFileSync(policy, [
+      'version: 1', 'network_policies:',
+      '  bench:', '    name: bench', '    endpoints:', `      - { host: ${HOST}, ports: [${upPort}, ${bigPort}, ${sourcePort}, ${httpsPort}] }`, '    binaries:', '      - { path: "**" }',
+      '  inspected:', '    name: inspected', '    endpoints:', `      - { host: ${INSPECTED}, port: ${httpsPort}, protocol: rest, enforcement: enforce, access: read-only }`, '    binaries:', '      - { path: "**" }',
+    ].join('\n') + '\n');
 
     const proxies: Array<{ name: string; port: number; pid: number }> = [];
     const oursPort = await freePort();
-    const ours = spawn(process.execPath, [join(ROOT, 'bin/openshell-term.js'), 'core', '--state-dir', join(dir, 'state'), '--policy', policy, '--proxy-listen', `127.0.0.1:${oursPort}`, '--resolve', `${HOST}:127.0.0.1`, '--allow-loopback', '--hold-timeout', '0'], { stdio: 'ignore' });
+    const ours = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/openshell-term.js'), 'core', '--state-dir', join(dir, 'state'), '--policy', policy, '--proxy-listen', `127.0.0.1:${oursPort}`, '--resolve', `${HOST}:127.0.0.1`, '--resolve', `${INSPECTED}:127.0.0.1`, '--allow-loopback', '--hold-timeout', '0'],
+      // The core re-encrypts inspected requests to the upstream, so it must trust the upstream's CA.
+      { stdio: 'ignore', env: { ...process.env, NODE_EXTRA_CA_CERTS: join(upstreamCaDir, 'ca.crt') } },
+    );
     children.push(ours);
     proxies.push({ name: 'openshell-term', port: oursPort, pid: ours.pid! });
 
@@ -172,6 +189,16 @@ export async function benchProxy(): Promise<string> {
       Object.assign(r, { connect: setups.perSecond, connectP99: setups.p99ms, connectCpu: cpu });
     });
     await each(async (p, r) => (r.deniedConnect = (await connectSetups(p.port, `denied.test:${upPort}`, 2)).failures / 2));
+    const upstreamCa = readFileSync(join(upstreamCaDir, 'ca.crt'), 'utf8');
+    await each(async (p, r) => {
+      const https = await httpsRequests(p.port, HOST, httpsPort, upstreamCa);
+      Object.assign(r, { httpsPlain: https.perSecond, httpsPlainP99: https.p99ms });
+    });
+    {
+      const ours = proxies[0];
+      const [inspected, cpu] = await withCpu(ours.pid, () => httpsRequests(ours.port, INSPECTED, httpsPort, readFileSync(join(dir, 'state', 'ca.crt'), 'utf8')), (h) => h.requests);
+      Object.assign(results.get(ours.name)!, { httpsInspected: inspected.perSecond, httpsInspectedP99: inspected.p99ms, httpsInspectedCpu: cpu });
+    }
     const rounds = new Map(proxies.map((p) => [p.name, { one: [] as number[], eight: [] as number[], cpu: [] as number[] }]));
     for (let round = 0; round < 3; round++) {
       await each(async (p) => {
@@ -188,9 +215,9 @@ export async function benchProxy(): Promise<string> {
     });
     const names = [...results.keys()];
     const metric = (label: string, key: string, unit: (v: number) => string) => {
-      const row = [label, ...names.map((n) => unit(results.get(n)![key]))];
+      const row = [label, ...names.map((n) => (results.get(n)![key] === undefined ? '—' : unit(results.get(n)![key])))];
       const squid = results.get('squid');
-      if (squid) row.push(`${(results.get('openshell-term')![key] / squid[key]).toFixed(2)}×`);
+      if (squid) row.push(squid[key] === undefined ? '—' : `${(results.get('openshell-term')![key] / squid[key]).toFixed(2)}×`);
       return row;
     };
     const n = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -211,13 +238,20 @@ export async function benchProxy(): Promise<string> {
       metric('tunnel throughput MiB/s, 1 tunnel (median of 3)', 'one', n),
       metric('tunnel throughput MiB/s, 8 tunnels (median of 3)', 'eight', n),
       metric('  proxy CPU per MiB (8 tunnels)', 'tunnelCpu', us),
+      metric('HTTPS req/s, plain tunnel (1 KiB, 8 keep-alive conns)', 'httpsPlain', n),
+      metric('  p99', 'httpsPlainP99', ms),
+      metric('HTTPS req/s, TLS inspected, decided per request', 'httpsInspected', n),
+      metric('  p99', 'httpsInspectedP99', ms),
+      metric('  proxy CPU per request', 'httpsInspectedCpu', us),
       metric('RSS peak MiB', 'rss', n),
     ];
     let out = 'Each proxy in its own process; load from wrk and a Node CONNECT client; all on loopback, bounded runs\n';
     out += formatTable(['metric', ...names, ...(results.has('squid') ? ['ours vs squid'] : [])], rows);
     if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
     out += 'squid keeps its access log on (its default), as openshell-term keeps its audit log; the node baseline logs nothing.\n';
-    out += 'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us. TLS termination is not measured here.\n';
+    out += 'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us.\n';
+    const oursResult = results.get('openshell-term')!;
+    out += `TLS inspection (only ours does it: terminate, decide each request, re-encrypt upstream) serves ${(oursResult.httpsInspected / oursResult.httpsPlain).toFixed(2)}× the HTTPS requests/s of its own plain tunnel in this run.\n`;
     return out;
   } finally {
     for (const child of children) child.kill('SIGKILL');
