@@ -283,8 +283,14 @@ export class EgressProxy {
   private deny(res: ServerResponse, host: string, port: number, stage: string, reason: string, verdict?: Verdict) {
     this.stats.denied++;
     if (res.headersSent) return void res.destroy();
-    res.writeHead(403, { 'content-type': 'application/json', 'x-openshell-deny-reason': reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) });
-    res.end(denialBody({ host, port, stage, reason, requestId: verdict?.request?.id }));
+    const body = denialBody({ host, port, stage, reason, requestId: verdict?.request?.id });
+    // A Content-Length (not chunked framing) lets Node send the whole answer in one write.
+    res.writeHead(403, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-openshell-deny-reason': reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200),
+    });
+    res.end(body);
   }
 
   private fail(res: ServerResponse, error: unknown) {
