@@ -372,22 +372,23 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value active(napi_env env, napi_callback_info info) {
-  (void)info;
+// A counter the relay thread also changes, read under the lock.
+static napi_value read_counter(napi_env env, const uint32_t *counter) {
   napi_value result;
   pthread_mutex_lock(&lock);
-  napi_create_uint32(env, live, &result);
+  napi_create_uint32(env, *counter, &result);
   pthread_mutex_unlock(&lock);
   return result;
 }
 
+static napi_value active(napi_env env, napi_callback_info info) {
+  (void)info;
+  return read_counter(env, &live);
+}
+
 static napi_value pipes_in_use(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value result;
-  pthread_mutex_lock(&lock);
-  napi_create_uint32(env, borrowed, &result);
-  pthread_mutex_unlock(&lock);
-  return result;
+  return read_counter(env, &borrowed);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
