@@ -6,7 +6,7 @@ import { readlinkSync, realpathSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nativeIdentity } from '../../src/core/identity/native-addon.js';
-import { fdHints, fdScanFrom, forgetHolders, noteFdFreed, rememberHolder } from '../../src/core/identity/owner-cache.js';
+import { fdSearchPlan, forgetHolders, noteFdFreed, rememberHolder } from '../../src/core/identity/owner-cache.js';
 import { quickProcessTree } from '../../src/core/identity/process-tree.js';
 import { socketIdentifier } from '../../src/core/identity/identify-socket.js';
 import { sockDiagInode } from '../../src/core/identity/sock-diag.js';
@@ -92,22 +92,22 @@ describe.runIf(linux)('native findHolder', () => {
 
 describe('fd hints', () => {
   it('are offered only for followed pids: closed connections (lowest fd first), the two fds above the newest, then open ones, oldest first', () => {
-    expect(fdHints(4242)).toBeUndefined();
+    expect(fdSearchPlan(4242).hints).toBeUndefined();
     rememberHolder(1, 4242, '30');
     rememberHolder(2, 4242, '12');
     rememberHolder(3, 4242, '25');
     rememberHolder(4, 4242, '40');
     noteFdFreed(4242, '40');
     noteFdFreed(4242, '25');
-    expect([...fdHints(4242)!]).toEqual([25, 40, 41, 42, 30, 12]);
+    expect([...fdSearchPlan(4242).hints!]).toEqual([25, 40, 41, 42, 30, 12]);
     // The fd is reused by a new connection: open again, and now the newest.
     rememberHolder(5, 4242, '25');
-    expect([...fdHints(4242)!]).toEqual([40, 26, 27, 30, 12, 25]);
+    expect([...fdSearchPlan(4242).hints!]).toEqual([40, 26, 27, 30, 12, 25]);
     noteFdFreed(9999, '1'); // a pid not followed: ignored
-    expect(fdHints(9999)).toBeUndefined();
+    expect(fdSearchPlan(9999).hints).toBeUndefined();
     // The rest of the table is read from just above the newest fd found (25 here), or from 0.
-    expect(fdScanFrom(4242)).toBe(26);
-    expect(fdScanFrom(9999)).toBe(0);
+    expect(fdSearchPlan(4242).scanFrom).toBe(26);
+    expect(fdSearchPlan(9999).scanFrom).toBe(0);
   });
 });
 
@@ -146,7 +146,7 @@ describe.runIf(linux)('socketIdentifier', () => {
     await once(client.stdout!, 'data');
     expect(answers.length).toBeGreaterThanOrEqual(50);
     expect(answers.every((a) => a.binary === NODE && a.pid === client.pid && typeof a.closed === 'function')).toBe(true);
-    expect(fdHints(client.pid!)?.length).toBeGreaterThan(0);
+    expect(fdSearchPlan(client.pid!).hints?.length).toBeGreaterThan(0);
   });
 
   it('searches the agents it is given first', async () => {

@@ -61,27 +61,27 @@ export function noteFdFreed(pid: number, fd: string): void {
   if (state) state.open = false;
 }
 
-/** Fds of `pid` to read first when looking for its new socket (see above), or undefined for a pid not followed. */
-export function fdHints(pid: number): Int32Array | undefined {
+export interface FdSearchPlan {
+  /** Fds to read first (see above); undefined for a pid not followed. */
+  hints?: Int32Array;
+  /** Where to start reading the rest of the fd table: just above the fd its newest connection had. */
+  scanFrom: number;
+}
+
+/** How to search `pid`'s fds for its new socket. */
+export function fdSearchPlan(pid: number): FdSearchPlan {
   const fds = fdStates.get(pid);
-  if (!fds) return undefined;
+  if (!fds) return { scanFrom: 0 };
   const closed: number[] = [];
   const open: number[] = [];
   let newest = -1;
   for (const [fd, state] of fds) {
     (state.open ? open : closed).push(fd);
-    newest = fd;
+    newest = fd; // insertion order: the last is the newest
   }
   closed.sort((a, b) => a - b);
   const above = [newest + 1, newest + 2].filter((fd) => !fds.has(fd));
-  return Int32Array.from([...closed, ...above, ...open]);
-}
-
-/** Where to start reading the rest of `pid`'s fd table: just above the fd its newest connection had. */
-export function fdScanFrom(pid: number): number {
-  let newest = -1;
-  for (const fd of fdStates.get(pid)?.keys() ?? []) newest = fd; // insertion order: the last is the newest
-  return newest + 1;
+  return { hints: Int32Array.from([...closed, ...above, ...open]), scanFrom: newest + 1 };
 }
 
 /** For benchmarks and tests that need every lookup to start cold. */

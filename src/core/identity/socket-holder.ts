@@ -2,7 +2,7 @@
 // for sockets. A socket inherited across fork is held by several processes; the first one scanned wins,
 // which is why callers pass the agent's own processes first.
 import { readdirSync, readlinkSync } from 'node:fs';
-import { fdHints, fdScanFrom } from './owner-cache.js';
+import { fdSearchPlan } from './owner-cache.js';
 import { nativeIdentity } from './native-addon.js';
 import { tryProc, type Slicer } from './proc.js';
 
@@ -44,7 +44,8 @@ export async function findHolder(inode: number, pids: Iterable<number>, slice: S
   const link = socketLink(inode);
   for (const pid of pids) {
     if (nativeIdentity) {
-      const found = nativeIdentity.findHolder(pid, inode, fdHints(pid), fdScanFrom(pid));
+      const plan = fdSearchPlan(pid);
+      const found = nativeIdentity.findHolder(pid, inode, plan.hints, plan.scanFrom);
       if (typeof found !== 'number') return { pid, fd: String(found[0]), exe: exePath(found[1]) };
       const pause = slice.spend(4); // a directory listing and a few reads, all in one call
       if (pause) await pause;
