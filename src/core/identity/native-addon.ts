@@ -1,9 +1,7 @@
 // The optional native half of binary identity (native/sock-diag): built on `npm install` when a C
 // compiler and Node's headers are there. Without it every lookup reads /proc from JavaScript, which is
 // slower but gives the same answers.
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../project-root.js';
+import { loadNativeAddon } from '../native/load-addon.js';
 
 export interface NativeIdentity {
   /** The socket matching a TCP 4-tuple exactly: [inode, uid], or null when there is none. */
@@ -14,15 +12,4 @@ export interface NativeIdentity {
   findHolder(pid: number, inode: number, hints?: Int32Array, scanFrom?: number): [number, string] | -1 | -2;
 }
 
-export const NATIVE_ADDON = join(PROJECT_ROOT, 'native', 'sock-diag', 'build', 'Release', 'sock_diag.node');
-
-function load(): NativeIdentity | undefined {
-  if (process.platform !== 'linux' || process.env.OPENSHELL_TERM_NO_SOCK_DIAG === '1') return undefined;
-  try {
-    return createRequire(import.meta.url)(NATIVE_ADDON) as NativeIdentity;
-  } catch {
-    return undefined;
-  }
-}
-
-export const nativeIdentity: NativeIdentity | undefined = load();
+export const nativeIdentity = loadNativeAddon<NativeIdentity>('sock-diag', 'sock_diag', 'OPENSHELL_TERM_NO_SOCK_DIAG');

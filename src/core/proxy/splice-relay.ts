@@ -1,10 +1,8 @@
 // Hands an established, uninspected CONNECT tunnel to the native relay (native/relay): the kernel moves
 // its bytes with splice(2) on a background thread, so tunnel data never enters JavaScript. Linux only,
 // and only when `npm install` could build the addon; otherwise load() says so and tunnels are piped.
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { PROJECT_ROOT } from '../../project-root.js';
+import { loadNativeAddon } from '../native/load-addon.js';
 
 interface NativeRelay {
   listen(onEnd: (id: number, toUpstream: number, toClient: number, errno: number) => void): void;
@@ -20,8 +18,6 @@ export interface RelayEnd {
   /** errno of the failure that ended it (ECONNRESET…), 0 for an orderly close. */
   errno: number;
 }
-
-export const RELAY_ADDON = join(PROJECT_ROOT, 'native', 'relay', 'build', 'Release', 'relay.node');
 
 /** The socket's file descriptor, when it is a plain TCP socket of this process. */
 function fdOf(socket: Socket): number | undefined {
@@ -57,13 +53,9 @@ export class SpliceRelay {
 
   /** The relay, or undefined when it is unavailable here (not Linux, not built, or OPENSHELL_TERM_NO_SPLICE=1). */
   static load(): SpliceRelay | undefined {
-    if (process.platform !== 'linux' || process.env.OPENSHELL_TERM_NO_SPLICE === '1') return undefined;
     if (shared === undefined) {
-      try {
-        shared = new SpliceRelay(createRequire(import.meta.url)(RELAY_ADDON) as NativeRelay);
-      } catch {
-        shared = null;
-      }
+      const native = loadNativeAddon<NativeRelay>('relay', 'relay', 'OPENSHELL_TERM_NO_SPLICE');
+      shared = native ? new SpliceRelay(native) : null;
     }
     return shared ?? undefined;
   }

@@ -1,0 +1,16 @@
+// Loads one of our optional native addons (native/<dir>, built by `npm install` when a C compiler and
+// Node's headers are there). Each has a JavaScript fallback, so "not here" is an answer, not an error.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../project-root.js';
+
+/** native/<dir>/build/Release/<name>.node, or undefined when not on Linux, switched off with
+ *  `<offSwitch>=1` in the environment, or not built. */
+export function loadNativeAddon<T>(dir: string, name: string, offSwitch: string): T | undefined {
+  if (process.platform !== 'linux' || process.env[offSwitch] === '1') return undefined;
+  try {
+    return createRequire(import.meta.url)(join(PROJECT_ROOT, 'native', dir, 'build', 'Release', `${name}.node`)) as T;
+  } catch {
+    return undefined;
+  }
+}
