@@ -61,6 +61,6 @@ describe('Resolver', () => {
     const system = counting();
     const small = new Resolver([], { lookup: async (host) => (system.calls.push(host), ['192.0.2.1']), cacheEntries: 2 });
     for (const host of ['a.test', 'b.test', 'c.test', 'a.test']) await small.resolve(host);
-    expect(system.calls).toEqual(['a.test', 'b.test', 'c.test', 'a.test']); // a.test was the oldest, so it went
+    expect(system.calls).toEqual(['a.test', 'b.test', 'c.test', 'a.test']); // a.test was the least recently used, so it went
   });
 });

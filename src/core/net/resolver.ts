@@ -8,13 +8,14 @@
 // through the proxy's destination guard.
 import { lookup as systemLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { LruCache } from '../lru-cache.js';
 
 type Lookup = (host: string) => Promise<string[]>;
 
 export interface ResolverOptions {
   /** How long a system answer is reused (default 10 s; 0 = ask every time). */
   cacheMs?: number;
-  /** Names kept at most (default 1024; the oldest go first). */
+  /** Names kept at most (default 1024; the least recently used go first). */
   cacheEntries?: number;
   /** The system lookup (tests count calls through it). */
   lookup?: Lookup;
@@ -24,15 +25,14 @@ const getaddrinfo: Lookup = async (host) => (await systemLookup(host, { all: tru
 
 export class Resolver {
   private readonly overrides = new Map<string, string[]>();
-  private readonly answers = new Map<string, { ips: Promise<string[]>; expires: number }>();
+  private readonly answers: LruCache<string, { ips: Promise<string[]>; expires: number }>;
   private readonly cacheMs: number;
-  private readonly cacheEntries: number;
   private readonly lookup: Lookup;
 
   /** Entries "HOST:IP" (IPv6 may be bracketed); throws on a malformed one. */
   constructor(entries: string[] = [], options: ResolverOptions = {}) {
     this.cacheMs = options.cacheMs ?? 10_000;
-    this.cacheEntries = options.cacheEntries ?? 1024;
+    this.answers = new LruCache(options.cacheEntries ?? 1024);
     this.lookup = options.lookup ?? getaddrinfo;
     for (const entry of entries) {
       const colon = entry.indexOf(':');
@@ -56,13 +56,9 @@ export class Resolver {
     if (cached && cached.expires > now) return cached.ips;
     const ips = this.lookup(name);
     if (this.cacheMs > 0) {
-      this.answers.delete(name); // re-inserted last: the map stays oldest first
-      if (this.answers.size >= this.cacheEntries) this.answers.delete(this.answers.keys().next().value!);
       const entry = { ips, expires: now + this.cacheMs };
       this.answers.set(name, entry);
-      ips.catch(() => {
-        if (this.answers.get(name) === entry) this.answers.delete(name);
-      });
+      ips.catch(() => this.answers.deleteIf(name, entry));
     }
     return ips;
   }

@@ -9,7 +9,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { certificateHost, type CertificateHost } from './certificate-host.js';
 import { withFileLock } from './file-lock.js';
-import { LruCache } from './lru-cache.js';
+import { LruCache } from '../lru-cache.js';
 import type { x509 } from './x509.js';
 
 // @peculiar/x509 costs ~20 MiB of memory once loaded, and is needed only to make certificates: when the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LruCache } from '../../src/core/tls/lru-cache.js';
+import { LruCache } from '../../src/core/lru-cache.js';
 
 describe('LruCache', () => {
   it('evicts the least recently used entry, where a read counts as a use', () => {
