@@ -185,6 +185,13 @@ static void finish(struct tunnel *t) {
   graveyard = t;
 }
 
+// Called with the lock held: moves what both directions can, and finishes the tunnel when both are done or
+// one failed.
+static void pump_tunnel(struct tunnel *t) {
+  if (pump(&t->up) < 0 || pump(&t->down) < 0) t->error = errno ? errno : EIO;
+  if (t->error || (t->up.done && t->down.done)) finish(t);
+}
+
 static void *loop(void *unused) {
   (void)unused;
   struct epoll_event events[MAX_EVENTS];
@@ -198,8 +205,7 @@ static void *loop(void *unused) {
     for (int i = 0; i < n; i++) {
       struct tunnel *t = events[i].data.ptr;
       if (t->finished) continue;  // finished by an earlier event in this batch, or by start()/stop()
-      if (pump(&t->up) < 0 || pump(&t->down) < 0) t->error = errno ? errno : EIO;
-      if (t->error || (t->up.done && t->down.done)) finish(t);
+      pump_tunnel(t);
     }
     while (graveyard) {
       struct tunnel *dead = graveyard;
@@ -345,9 +351,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   tunnels = t;
   live++;
   // Edge-triggered: the first edges may have passed before registration, so pump once now (the prefix too).
-  if (pump(&t->up) < 0 || pump(&t->down) < 0) t->error = errno ? errno : EIO;
   uint32_t id = t->id;
-  if (t->error || (t->up.done && t->down.done)) finish(t);
+  pump_tunnel(t);
   pthread_mutex_unlock(&lock);
   napi_create_uint32(env, id, &result);
   return result;
