@@ -25,10 +25,15 @@ export function denialBody(info: DenialInfo): string {
   return JSON.stringify(body) + '\n';
 }
 
-/** A raw HTTP/1.1 403 response for sockets (CONNECT) that have no response object. */
+/** The reason as a header value: printable ASCII only, bounded. */
+export function denialReasonHeader(reason: string): string {
+  return sanitizeForTerminal(reason).replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
+/** A raw HTTP/1.1 403 response that closes the connection (a refused CONNECT). */
 export function rawDenial(info: DenialInfo): string {
   const body = denialBody(info);
-  const reasonHeader = sanitizeForTerminal(info.reason).replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  const reasonHeader = denialReasonHeader(info.reason);
   return (
     'HTTP/1.1 403 Forbidden\r\n' +
     'Content-Type: application/json\r\n' +

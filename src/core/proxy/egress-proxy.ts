@@ -1,18 +1,19 @@
-// The egress proxy: HTTP forward proxying (absolute-URI requests, keep-alive) and CONNECT tunnels, on
-// Node's own HTTP server (strict parsing, header-size limits and slowloris timeouts come with it). Every
-// connection is decided by the core before a byte goes upstream.
-import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+// The egress proxy: HTTP forward proxying (absolute-URI requests, keep-alive) and CONNECT tunnels.
+// Requests are parsed by Node's own llhttp parser, driven directly (http1/): the same strictness and
+// limits as node:http, without its per-request stream objects. Every connection is decided by the core
+// before a byte goes upstream.
+import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { EnforcementCore, Verdict } from '../engine/enforcement-core.js';
 import { classifyIp } from '../policy/ip.js';
 import { parseHostPort } from '../net/host-port.js';
 import type { Resolver } from '../net/resolver.js';
-import { denialBody, rawDenial } from './denial.js';
+import { denialBody, denialReasonHeader, rawDenial } from './denial.js';
 import { TlsInterceptor, type InterceptTarget, type LeafIssuer } from './tls-interceptor.js';
 import { SpliceRelay } from './splice-relay.js';
-import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { isIP } from 'node:net';
+import { Http1Server } from './http1/http1-server.js';
+import type { Exchange } from './http1/exchange.js';
+import type { MessageHead } from './http1/llhttp.js';
+import { UpstreamPool } from './http1/upstream-pool.js';
 
 export interface ClientIdentity {
   binary: string;
@@ -31,7 +32,7 @@ export interface ProxyOptions {
   /** Issues leaf certificates for TLS termination on inspected endpoints. Without it, such CONNECTs are refused. */
   tls?: LeafIssuer;
   /** Client timeouts; a client that dribbles its headers (slowloris) is cut off after headersMs. */
-  timeouts?: { headersMs?: number; requestMs?: number };
+  timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
   /** Relay plain tunnels in the kernel (splice) when the native relay is built; default true. */
   splice?: boolean;
 }
@@ -47,17 +48,59 @@ export interface ProxyStats {
 
 const CONNECT_ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n');
 
-// Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1), plus proxy credentials.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/** A request's target, split for the decision and for the upstream. */
+interface ProxyTarget {
+  host: string;
+  port: number;
+  /** Host header for the upstream. */
+  authority: string;
+  /** Path and query as sent upstream. */
+  path: string;
+  /** The path the policy decides on. */
+  pathname: string;
+  query: Record<string, string[]>;
+}
+
+type ParsedTarget = ProxyTarget | { invalid: string };
+
+function queryOf(url: URL): Record<string, string[]> {
+  const query: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+  return query;
+}
+
+/** An absolute-form request-target (http://host[:port]/path?query), as a client configured with a proxy sends it. */
+function absoluteTarget(raw: string): ParsedTarget {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { invalid: 'openshell-term is a proxy: send absolute-form requests (http://host/path) or CONNECT\n' };
+  }
+  if (url.protocol !== 'http:') return { invalid: `unsupported scheme ${url.protocol}; use CONNECT for https\n` };
+  const port = url.port ? Number(url.port) : 80;
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port, authority: url.host, path: url.pathname + url.search, pathname: url.pathname, query: queryOf(url) };
+}
+
+/**
+ * An origin-form target inside an inspected tunnel (/path?query). The path is appended to a fixed origin
+ * rather than resolved against it, so "//other.host/x" stays a path and is decided as the upstream sees it.
+ */
+function originTarget(raw: string, target: InterceptTarget): ParsedTarget {
+  if (!raw.startsWith('/')) return { invalid: 'inside a tunnel, send origin-form requests (/path?query)\n' };
+  const url = new URL(`https://inspected.invalid${raw}`);
+  const authority = target.port === 443 ? target.host : `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
+  return { host: target.host, port: target.port, authority, path: raw, pathname: url.pathname, query: queryOf(url) };
+}
 
 export class EgressProxy {
   readonly stats: ProxyStats = { requests: 0, tunnels: 0, splicedTunnels: 0, denied: 0, clientErrors: 0 };
-  private readonly servers: Server[] = [];
-  private readonly sockets = new Set<Socket>();
+  private readonly listeners: Http1Server[] = [];
   private readonly identities = new WeakMap<Socket, Promise<ClientIdentity>>();
-  private readonly upstreamAgent = new Agent({ keepAlive: true, maxSockets: 256 });
-  private readonly upstreamTlsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  private readonly upstreams = new UpstreamPool();
   private readonly interceptor?: TlsInterceptor;
+  /** Serves the decrypted side of inspected tunnels. */
+  private readonly inspectedServer?: Http1Server;
   private readonly splice?: SpliceRelay;
   /** Client sockets whose connection lives on in the kernel relay after Node's socket closed. */
   private readonly relayed = new WeakSet<Socket>();
@@ -66,59 +109,40 @@ export class EgressProxy {
 
   constructor(private readonly options: ProxyOptions) {
     if (options.splice !== false) this.splice = SpliceRelay.load();
-    if (options.tls) this.interceptor = new TlsInterceptor(options.tls, (req, res, target) => void this.inspected(req, res, target).catch((error) => this.fail(res, error)));
+    if (options.tls) {
+      const inspected = this.createServer({
+        request: (exchange) => void this.inspected(exchange).catch((error) => this.fail(exchange, error)),
+        connect: (_head, socket) => socket.destroy(),
+      });
+      this.inspectedServer = inspected;
+      this.interceptor = new TlsInterceptor(options.tls, (socket) => inspected.accept(socket));
+    }
   }
 
-  /** One HTTP server per listening address, all sharing the same handlers. */
-  private createListener(): Server {
-    const headersMs = this.options.timeouts?.headersMs ?? 10_000;
-    const server = createServer({
-      maxHeaderSize: 16 * 1024,
-      headersTimeout: headersMs,
-      requestTimeout: this.options.timeouts?.requestMs ?? 120_000,
-      keepAliveTimeout: 5_000,
-      // Node checks the timeouts above only this often (30 s by default): check at least once a second.
-      connectionsCheckingInterval: Math.min(1_000, headersMs),
-    });
-    server.on('request', (req, res) => void this.forward(req, res).catch((error) => this.fail(res, error)));
-    server.on('connect', (req, socket, head) => void this.tunnel(req, socket as Socket, head).catch(() => socket.destroy()));
-    server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    // Garbage, oversized headers, slow clients: answer 400 (or just close) on that connection only.
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-      this.stats.clientErrors++;
-      if (socket.writable && error.code !== 'ECONNRESET') {
-        const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      }
-      socket.destroy();
-    });
-    return server;
+  private createServer(handlers: { request: (exchange: Exchange) => void; connect: (head: MessageHead, socket: Socket, early: Buffer) => void }): Http1Server {
+    const timeouts = this.options.timeouts;
+    return new Http1Server(
+      { maxHeaderSize: 16 * 1024, headersMs: timeouts?.headersMs ?? 10_000, requestMs: timeouts?.requestMs ?? 120_000, keepAliveMs: timeouts?.keepAliveMs ?? 5_000 },
+      // Garbage, oversized headers, slow clients: answered (400/431/408) and closed, that connection only.
+      { ...handlers, clientError: () => void this.stats.clientErrors++ },
+    );
   }
 
   /** Listens on one more address (the first call is the main one; `run --isolate` adds the namespace side). */
   async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = this.createListener();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+    const server = this.createServer({
+      request: (exchange) => void this.forward(exchange).catch((error) => this.fail(exchange, error)),
+      connect: (head, socket, early) => void this.tunnel(head, socket, early).catch(() => socket.destroy()),
     });
-    this.servers.push(server);
-    return server.address() as AddressInfo;
+    const address = await server.listen(host, port);
+    this.listeners.push(server);
+    return address;
   }
 
   async close(): Promise<void> {
-    const closed = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    for (const socket of this.sockets) socket.destroy();
     for (const id of this.relayedTunnels) this.splice?.stop(id);
-    this.upstreamAgent.destroy();
-    this.upstreamTlsAgent.destroy();
-    await closed;
+    this.upstreams.close();
+    await Promise.all([...this.listeners, ...(this.inspectedServer ? [this.inspectedServer] : [])].map((server) => server.close()));
   }
 
   /** Who is on the other end: looked up once per client connection (keep-alive requests reuse it). */
@@ -160,74 +184,49 @@ export class EgressProxy {
     return { address: ips[0] };
   }
 
-  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A plain-HTTP request from a client of the proxy. */
+  private async forward(exchange: Exchange): Promise<void> {
     this.stats.requests++;
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '');
-    } catch {
-      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('openshell-term is a proxy: send absolute-form requests (http://host/path) or CONNECT\n');
-      return;
-    }
-    if (url.protocol !== 'http:') {
-      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end(`unsupported scheme ${url.protocol}; use CONNECT for https\n`);
-      return;
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = url.port ? Number(url.port) : 80;
-    const who = await this.identify(req.socket);
-    const query: Record<string, string[]> = {};
-    for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+    const target = absoluteTarget(exchange.head.url);
+    if ('invalid' in target) return exchange.respond(400, 'Bad Request', { 'Content-Type': 'text/plain' }, target.invalid, true);
+    const who = await this.identify(exchange.connection.socket);
+    const method = exchange.head.method;
     const verdict = await this.options.core.evaluate(
-      { host, port, binary: who.binary, pid: who.pid, method: req.method ?? 'GET', path: url.pathname, query },
-      { method: req.method ?? 'GET', path: url.pathname },
+      { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method, path: target.pathname, query: target.query },
+      { method, path: target.pathname },
     );
-    if (!verdict.allowed) return this.deny(res, host, port, verdict.decision.stage, verdict.decision.reason, verdict);
-    const destination = await this.destination(host, verdict);
-    if ('denied' in destination) return this.deny(res, host, port, 'ssrf', destination.denied, verdict);
-    const target = destination.address;
-    this.relay(req, res, { host, port, address: target, path: url.pathname + url.search, secure: false });
+    if (!verdict.allowed) return this.deny(exchange, target.host, target.port, verdict.decision.stage, verdict.decision.reason, verdict);
+    const destination = await this.destination(target.host, verdict);
+    if ('denied' in destination) return this.deny(exchange, target.host, target.port, 'ssrf', destination.denied, verdict);
+    exchange.forward(this.upstreams, { address: destination.address, port: target.port, authority: target.authority, path: target.path });
   }
 
   /** A request decrypted inside an inspected tunnel: decided on method and path, then re-encrypted upstream. */
-  private async inspected(req: IncomingMessage, res: ServerResponse, target: InterceptTarget): Promise<void> {
+  private async inspected(exchange: Exchange): Promise<void> {
+    const tunnel = this.interceptor?.targetOf(exchange.connection.socket);
+    if (!tunnel) return exchange.connection.abort();
     this.stats.requests++;
-    const raw = req.url ?? '/';
-    const url = new URL(raw.startsWith('/') ? raw : `/${raw}`, 'https://inspected.invalid');
-    const query: Record<string, string[]> = {};
-    for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
-    const method = req.method ?? 'GET';
+    const target = originTarget(exchange.head.url, tunnel);
+    if ('invalid' in target) return exchange.respond(400, 'Bad Request', { 'Content-Type': 'text/plain' }, target.invalid, true);
+    const method = exchange.head.method;
     const verdict = await this.options.core.evaluate(
-      { host: target.host, port: target.port, binary: target.binary, pid: target.pid, method, path: raw.split('?')[0], query },
-      { method, path: url.pathname },
+      { host: tunnel.host, port: tunnel.port, binary: tunnel.binary, pid: tunnel.pid, method, path: exchange.head.url.split('?')[0], query: target.query },
+      { method, path: target.pathname },
     );
-    if (!verdict.allowed) return this.deny(res, target.host, target.port, verdict.decision.stage, verdict.decision.reason, verdict);
-    this.relay(req, res, { host: target.host, port: target.port, address: target.address, path: raw, secure: true });
-  }
-
-  private relay(req: IncomingMessage, res: ServerResponse, to: { host: string; port: number; address: string; path: string; secure: boolean }) {
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-    }
-    const options = { host: to.address, port: to.port, method: req.method, path: to.path, headers, setHost: false };
-    const upstream = to.secure
-      ? httpsRequest({ ...options, agent: this.upstreamTlsAgent, servername: isIP(to.host) ? undefined : to.host })
-      : httpRequest({ ...options, agent: this.upstreamAgent });
-    upstream.on('response', (up) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(up.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, out);
-      up.pipe(res);
+    if (!verdict.allowed) return this.deny(exchange, tunnel.host, tunnel.port, verdict.decision.stage, verdict.decision.reason, verdict);
+    exchange.forward(this.upstreams, {
+      address: tunnel.address,
+      port: tunnel.port,
+      authority: target.authority,
+      path: target.path,
+      tls: { servername: isIP(tunnel.host) ? undefined : tunnel.host },
     });
-    upstream.on('error', (error) => this.fail(res, error));
-    req.pipe(upstream);
   }
 
-  private async tunnel(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+  private async tunnel(head: MessageHead, socket: Socket, early: Buffer): Promise<void> {
     this.stats.tunnels++;
     socket.on('error', () => socket.destroy());
-    const target = parseHostPort(req.url ?? '');
+    const target = parseHostPort(head.url);
     if (!target) {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -251,13 +250,13 @@ export class EgressProxy {
         socket.end(rawDenial({ host: target.host, port: target.port, stage: 'l7', reason: 'this endpoint has L7 rules but TLS inspection is not available in this core' }));
         return;
       }
-      await this.interceptor.intercept(socket, head, { host: target.host, port: target.port, address, binary: who.binary, pid: who.pid });
+      await this.interceptor.intercept(socket, early, { host: target.host, port: target.port, address, binary: who.binary, pid: who.pid });
       return;
     }
     const upstream = connect({ host: address, port: target.port });
     upstream.setNoDelay(true);
     upstream.once('connect', () => {
-      const relayed = this.splice?.relay(socket, upstream, head, CONNECT_ESTABLISHED);
+      const relayed = this.splice?.relay(socket, upstream, early, CONNECT_ESTABLISHED);
       if (relayed) {
         this.stats.splicedTunnels++;
         this.relayed.add(socket);
@@ -269,9 +268,10 @@ export class EgressProxy {
         return;
       }
       socket.write(CONNECT_ESTABLISHED);
-      if (head.length > 0) upstream.write(head);
+      if (early.length > 0) upstream.write(early);
       socket.pipe(upstream);
       upstream.pipe(socket);
+      socket.resume();
     });
     upstream.on('error', () => {
       if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -280,21 +280,13 @@ export class EgressProxy {
     upstream.on('close', () => socket.destroy());
   }
 
-  private deny(res: ServerResponse, host: string, port: number, stage: string, reason: string, verdict?: Verdict) {
+  private deny(exchange: Exchange, host: string, port: number, stage: string, reason: string, verdict?: Verdict) {
     this.stats.denied++;
-    if (res.headersSent) return void res.destroy();
     const body = denialBody({ host, port, stage, reason, requestId: verdict?.request?.id });
-    // A Content-Length (not chunked framing) lets Node send the whole answer in one write.
-    res.writeHead(403, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      'x-openshell-deny-reason': reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200),
-    });
-    res.end(body);
+    exchange.respond(403, 'Forbidden', { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(reason) }, body);
   }
 
-  private fail(res: ServerResponse, error: unknown) {
-    if (res.headersSent) return void res.destroy();
-    res.writeHead(502, { 'content-type': 'text/plain' }).end(`upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`);
+  private fail(exchange: Exchange, error: unknown) {
+    exchange.respond(502, 'Bad Gateway', { 'Content-Type': 'text/plain' }, `upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`);
   }
 }

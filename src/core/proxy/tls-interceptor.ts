@@ -1,8 +1,7 @@
 // TLS termination for inspected endpoints: after an allowed CONNECT, the client's TLS is terminated with a
-// leaf certificate for the requested host (signed by the core's CA), and the decrypted stream is handed to
-// an ordinary HTTP server, so every request inside the tunnel is parsed by the same hardened parser and
+// leaf certificate for the requested host (signed by the core's CA), and the decrypted stream is served by
+// the proxy's own HTTP engine, so every request inside the tunnel is parsed by the same hardened parser and
 // decided on method and path before it goes upstream (re-encrypted).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 
@@ -20,21 +19,11 @@ export interface InterceptTarget {
   pid?: number;
 }
 
-export type InspectedHandler = (req: IncomingMessage, res: ServerResponse, target: InterceptTarget) => void;
-
 export class TlsInterceptor {
-  private readonly server: Server;
-  private readonly targets = new WeakMap<object, InterceptTarget>();
+  private readonly targets = new WeakMap<Socket, InterceptTarget>();
 
-  constructor(private readonly issuer: LeafIssuer, handler: InspectedHandler) {
-    this.server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 });
-    this.server.on('request', (req, res) => {
-      const target = this.targets.get(req.socket);
-      if (!target) return void res.destroy();
-      handler(req, res, target);
-    });
-    this.server.on('clientError', (_error, socket) => socket.destroy());
-  }
+  /** `serve` reads HTTP requests from a terminated tunnel; targetOf() tells where that tunnel was going. */
+  constructor(private readonly issuer: LeafIssuer, private readonly serve: (decrypted: TLSSocket) => void) {}
 
   /** Answers the CONNECT and starts TLS on the client socket with a leaf for the target host. */
   async intercept(socket: Socket, head: Buffer, target: InterceptTarget): Promise<void> {
@@ -45,6 +34,11 @@ export class TlsInterceptor {
     const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
     tlsSocket.on('error', () => tlsSocket.destroy());
     this.targets.set(tlsSocket, target);
-    this.server.emit('connection', tlsSocket);
+    this.serve(tlsSocket);
+  }
+
+  /** The tunnel target of a decrypted connection from intercept(). */
+  targetOf(socket: Socket): InterceptTarget | undefined {
+    return this.targets.get(socket);
   }
 }

@@ -1,0 +1,136 @@
+// Node's own HTTP/1.1 parser (llhttp, the C parser behind node:http), driven directly. node:http wraps
+// every message in IncomingMessage/ServerResponse streams and an Agent; a forward proxy needs only the
+// parse, and skipping those layers halves the CPU per request. Parsing stays exactly as strict as
+// node:http's: no lenient flags, the same header-size limit, CL+TE and bare-LF smuggling refused.
+import { createRequire } from 'node:module';
+
+interface ParseError extends Error {
+  code: string;
+  bytesParsed?: number;
+}
+
+type Callback = (...args: never[]) => unknown;
+
+interface NativeParser {
+  initialize(kind: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(data: Buffer): number | ParseError;
+  finish(): ParseError | undefined;
+  close(): void;
+  [callback: number]: Callback;
+}
+
+interface NativeParserClass {
+  new (): NativeParser;
+  REQUEST: number;
+  RESPONSE: number;
+  kOnMessageBegin: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  kLenientNone: number;
+}
+
+// `_http_common` is how Node's own http modules reach the parser binding; it is the same object.
+const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
+
+/** One parsed message head. Headers are raw [name, value, name, value…], as sent. */
+export interface MessageHead {
+  versionMajor: number;
+  versionMinor: number;
+  headers: string[];
+  /** Requests: the method and request-target. */
+  method: string;
+  url: string;
+  /** Responses: the status. */
+  statusCode: number;
+  statusMessage: string;
+  /** Set for CONNECT and for Upgrade requests: the parser stops after the head. */
+  upgrade: boolean;
+  /** llhttp's reading of HTTP version + Connection header. */
+  keepAlive: boolean;
+}
+
+export interface MessageHandlers {
+  /** The first byte of a message arrived. */
+  begin(): void;
+  /** The head is complete. Return true (responses only) when the message has no body whatever its headers say (a HEAD answer). */
+  head(head: MessageHead): boolean | void;
+  body(chunk: Buffer): void;
+  complete(): void;
+}
+
+export class HttpParseError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** A streaming parser for one connection's messages, in order. */
+export class MessageParser {
+  private readonly native = new HTTPParser();
+  // Heads with more than 32 headers arrive in parts.
+  private partialHeaders: string[] = [];
+  private partialUrl = '';
+
+  constructor(kind: 'request' | 'response', maxHeaderSize: number, handlers: MessageHandlers) {
+    const native = this.native;
+    native.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, HTTPParser.kLenientNone);
+    native[HTTPParser.kOnMessageBegin] = () => handlers.begin();
+    native[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
+      for (const h of headers) this.partialHeaders.push(h);
+      this.partialUrl += url;
+    };
+    native[HTTPParser.kOnHeadersComplete] = (
+      versionMajor: number,
+      versionMinor: number,
+      headers: string[] | undefined,
+      method: number | undefined,
+      url: string | undefined,
+      statusCode: number | undefined,
+      statusMessage: string | undefined,
+      upgrade: boolean,
+      keepAlive: boolean,
+    ) => {
+      if (!headers) {
+        headers = this.partialHeaders;
+        this.partialHeaders = [];
+      }
+      if (url === undefined) {
+        url = this.partialUrl;
+        this.partialUrl = '';
+      }
+      const noBody = handlers.head({
+        versionMajor,
+        versionMinor,
+        headers,
+        method: method === undefined ? '' : methods[method],
+        url,
+        statusCode: statusCode ?? 0,
+        statusMessage: statusMessage ?? '',
+        upgrade,
+        keepAlive,
+      });
+      return noBody ? 1 : 0;
+    };
+    native[HTTPParser.kOnBody] = (chunk: Buffer) => handlers.body(chunk);
+    native[HTTPParser.kOnMessageComplete] = () => handlers.complete();
+  }
+
+  /** Parses `data`; returns how many bytes were consumed (fewer than given after a CONNECT/Upgrade head). */
+  execute(data: Buffer): number {
+    const result = this.native.execute(data);
+    if (typeof result !== 'number') throw new HttpParseError(result.code, result.message);
+    return result;
+  }
+
+  /** The peer closed: completes a close-delimited message, or throws if one was cut short. */
+  finish(): void {
+    const error = this.native.finish();
+    if (error) throw new HttpParseError(error.code, error.message);
+  }
+
+  close(): void {
+    this.native.close();
+  }
+}
