@@ -1,7 +1,8 @@
 // Which fd of one process holds a socket: readlinkat() on /proc/<pid>/fd/<n> until one reads
 // "socket:[<inode>]". Done here rather than in JavaScript because each readlink is a few microseconds
 // of kernel time, and a relative readlinkat() on an open directory skips the /proc/<pid>/fd path walk
-// that a full-path readlink() repeats for every fd. `hints` (fds likely to hold it: ones a closed
+// that a full-path readlink() repeats for every fd. A socket already met at some fd in an earlier search
+// is tried there first. Then `hints` (fds likely to hold it: ones a closed
 // connection of this process just freed, ones that held its recent sockets) are tried first, so a
 // process that churns connections is usually answered in one or two reads. The rest of the table is then
 // read from `scanFrom` up, wrapping around: a process that opens connections without closing any gets
@@ -27,19 +28,41 @@
 #include <string.h>
 #include <unistd.h>
 
-static int holds(int dir, const char *name, const char *link, size_t link_len) {
-  char target[64];
-  ssize_t n = readlinkat(dir, name, target, sizeof target);
-  return n == (ssize_t)link_len && memcmp(target, link, link_len) == 0;
-}
-
 #define CACHED_PROCESSES 16
+// Sockets seen on the way to another one, per process: (inode, fd) pairs, newest overwriting oldest.
+#define SEEN_SOCKETS 64
 
 struct process_dirs {
   int pid;  // 0: free
   int proc_dir, fd_dir;
   unsigned long used;
+  unsigned seen_inode[SEEN_SOCKETS];  // 0: empty (no socket has inode 0)
+  int seen_fd[SEEN_SOCKETS];
+  unsigned seen_next;
 };
+
+// Whether fd `name` of p holds `link`. A socket read on the way is remembered: a process that opens
+// several connections at once is asked about each in turn, and a scan for the first meets the others.
+static int holds(struct process_dirs *p, int dir, const char *name, const char *link, size_t link_len) {
+  char target[64];
+  ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
+  if (n == (ssize_t)link_len && memcmp(target, link, link_len) == 0) return 1;
+  if (n > 9 && memcmp(target, "socket:[", 8) == 0) {
+    target[n] = 0;
+    unsigned inode = (unsigned)strtoul(target + 8, NULL, 10);
+    unsigned slot = p->seen_next++ % SEEN_SOCKETS;
+    p->seen_inode[slot] = inode;
+    p->seen_fd[slot] = atoi(name);
+  }
+  return 0;
+}
+
+// The fd a socket was last seen at in this process, or -1. Only a hint: it is read again before use.
+static int seen_at(const struct process_dirs *p, unsigned inode) {
+  for (int i = 0; i < SEEN_SOCKETS; i++)
+    if (p->seen_inode[i] == inode) return p->seen_fd[i];
+  return -1;
+}
 
 static struct process_dirs cache[CACHED_PROCESSES];
 static unsigned long clock_ticks;
@@ -85,10 +108,15 @@ static int hinted(int fd, const int32_t *hints, size_t hint_count) {
 static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints, size_t hint_count, int scan_from) {
   char link[32], name[16];
   int link_len = snprintf(link, sizeof link, "socket:[%u]", inode);
+  int seen = seen_at(p, inode);
+  if (seen >= 0) {
+    snprintf(name, sizeof name, "%d", seen);
+    if (holds(p, p->fd_dir, name, link, link_len)) return seen;
+  }
   for (size_t i = 0; i < hint_count; i++) {
-    if (hints[i] < 0) continue;
+    if (hints[i] < 0 || hints[i] == seen) continue;
     snprintf(name, sizeof name, "%d", hints[i]);
-    if (holds(p->fd_dir, name, link, link_len)) return hints[i];
+    if (holds(p, p->fd_dir, name, link, link_len)) return hints[i];
   }
   // A listing needs its own open directory (fdopendir takes it over; closedir closes it).
   int dir = openat(p->proc_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -107,7 +135,7 @@ static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints,
     int fd = atoi(entry->d_name);
     if (hinted(fd, hints, hint_count)) continue;
     if (fd >= scan_from) {
-      if (holds(dir, entry->d_name, link, link_len)) found = fd;
+      if (holds(p, dir, entry->d_name, link, link_len)) found = fd;
       continue;
     }
     if (lower_count == lower_room) {
@@ -120,7 +148,7 @@ static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints,
   }
   for (size_t i = 0; found < 0 && i < lower_count; i++) {
     snprintf(name, sizeof name, "%d", lower[i]);
-    if (holds(dir, name, link, link_len)) found = lower[i];
+    if (holds(p, dir, name, link, link_len)) found = lower[i];
   }
   free(lower);
   closedir(listing);

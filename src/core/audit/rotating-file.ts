@@ -2,6 +2,7 @@
 // Reopening appends to what is there, so a restart continues the same log. Only one process may write a
 // given path (the core owns its state directory).
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../fs/sync-directory.js';
 
@@ -57,7 +58,11 @@ export class RotatingFile {
     if (!this.handle) await this.reopen();
     const handle = this.handle!;
     try {
-      await writeAll(handle, chunk);
+      // A regular file is appended to in place: landing a batch in the page cache takes microseconds, less
+      // than the thread-pool round trip (two thread wake-ups and an event-loop wake) an async write costs.
+      // Pipes and devices keep async writes, as a slow reader there would stall the proxy.
+      if (this.regular) writeAllSync(handle.fd, chunk);
+      else await writeAll(handle, chunk);
     } catch (error) {
       // ENOSPC and the like can land half a chunk; cut back to the last whole line we know of.
       if (this.regular) await handle.truncate(this.size).catch(() => undefined);
@@ -137,6 +142,10 @@ async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
     offset += bytesWritten;
   }
+}
+
+function writeAllSync(fd: number, chunk: Buffer): void {
+  for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
 
 async function ignoreMissing(operation: Promise<void>): Promise<void> {

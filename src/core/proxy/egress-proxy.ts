@@ -84,7 +84,8 @@ function absoluteTarget(raw: string): ParsedTarget {
 
 /**
  * An origin-form target inside an inspected tunnel (/path?query). The path is appended to a fixed origin
- * rather than resolved against it, so "//other.host/x" stays a path and is decided as the upstream sees it.
+ * rather than resolved against it, so "//other.host/x" stays a path (never a host), forwarded as sent and
+ * decided after the policy's own path canonicalisation, as upstream OpenShell decides it.
  */
 function originTarget(raw: string, target: InterceptTarget): ParsedTarget {
   if (!raw.startsWith('/')) return { invalid: 'inside a tunnel, send origin-form requests (/path?query)\n' };

@@ -39,6 +39,7 @@ export class Exchange {
   private requestHead = '';
   private responseFraming: Framing = 'none';
   private retried = false;
+  private waitingForUpstream = false;
 
   constructor(readonly connection: ClientConnection, readonly head: MessageHead) {}
 
@@ -102,10 +103,19 @@ export class Exchange {
 
   private sendBody(chunk: Buffer): void {
     const upstream = this.upstream!;
-    const more = this.requestFraming === 'chunked' ? upstream.write(`${chunk.length.toString(16)}\r\n`) && upstream.write(chunk) && upstream.write('\r\n') : upstream.write(chunk);
-    if (!more) {
+    // Every write is made (a full socket still buffers it); only the last one's answer says whether to wait.
+    if (this.requestFraming === 'chunked') {
+      upstream.write(`${chunk.length.toString(16)}\r\n`);
+      upstream.write(chunk);
+    }
+    const more = upstream.write(this.requestFraming === 'chunked' ? '\r\n' : chunk);
+    if (!more && !this.waitingForUpstream) {
+      this.waitingForUpstream = true;
       this.connection.pauseReading('upstream-full', true);
-      upstream.onceDrained(() => this.connection.pauseReading('upstream-full', false));
+      upstream.onceDrained(() => {
+        this.waitingForUpstream = false;
+        this.connection.pauseReading('upstream-full', false);
+      });
     }
   }
 

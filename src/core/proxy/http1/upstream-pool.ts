@@ -20,6 +20,7 @@ export class UpstreamConnection {
   private keepAlive = false;
   /** The upstream answered something this proxy never asked for (a 101, or bytes while idle). */
   private broken = false;
+  private waitingForClient = false;
   private readonly parser: MessageParser;
 
   constructor(readonly socket: Socket, readonly key: string, private readonly pool: UpstreamPool) {
@@ -38,9 +39,13 @@ export class UpstreamConnection {
         return this.exchange.responseHead(head);
       },
       body: (chunk) => {
-        if (this.exchange && !this.exchange.responseBody(chunk)) {
+        if (this.exchange && !this.exchange.responseBody(chunk) && !this.waitingForClient) {
+          this.waitingForClient = true;
           this.socket.pause();
-          this.exchange.connection.onceDrained(() => this.socket.resume());
+          this.exchange.connection.onceDrained(() => {
+            this.waitingForClient = false;
+            this.socket.resume();
+          });
         }
       },
       complete: () => {
