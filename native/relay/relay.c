@@ -48,7 +48,7 @@ struct tunnel {
   struct direction up, down;  // client -> upstream, upstream -> client
   int error;
   int finished;
-  struct tunnel *next;
+  struct tunnel *prev, *next;  // the live list: unlinked in O(1) however many tunnels are open
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -160,12 +160,9 @@ static void close_direction(struct direction *d) {
 // Called with the lock held: unlinks, closes and reports a finished tunnel (freed with the graveyard).
 static void finish(struct tunnel *t) {
   t->finished = 1;
-  for (struct tunnel **p = &tunnels; *p; p = &(*p)->next) {
-    if (*p == t) {
-      *p = t->next;
-      break;
-    }
-  }
+  if (t->prev) t->prev->next = t->next;
+  else tunnels = t->next;
+  if (t->next) t->next->prev = t->prev;
   live--;
   epoll_ctl(epoll_fd, EPOLL_CTL_DEL, t->client, NULL);
   epoll_ctl(epoll_fd, EPOLL_CTL_DEL, t->upstream, NULL);
@@ -201,12 +198,15 @@ static void *loop(void *unused) {
       if (errno == EINTR) continue;
       return NULL;
     }
-    pthread_mutex_lock(&lock);
+    // The lock is taken per event, not per batch, so start() on the JS thread never waits out a whole
+    // batch of transfers and closes.
     for (int i = 0; i < n; i++) {
       struct tunnel *t = events[i].data.ptr;
-      if (t->finished) continue;  // finished by an earlier event in this batch, or by start()/stop()
-      pump_tunnel(t);
+      pthread_mutex_lock(&lock);
+      if (!t->finished) pump_tunnel(t);  // else finished by an earlier event in this batch, or by start()
+      pthread_mutex_unlock(&lock);
     }
+    pthread_mutex_lock(&lock);
     while (graveyard) {
       struct tunnel *dead = graveyard;
       graveyard = dead->next_dead;
@@ -247,14 +247,10 @@ static int setup_direction(struct direction *d, int from, int to, const void *pr
   return 0;
 }
 
-// A duplicate shares the open file description, so it is non-blocking whenever Node's fd is; set it anyway
-// if not (one fcntl pair only in that unusual case).
-static int dup_nonblocking(int fd) {
-  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (copy < 0) return copy;
-  int flags = fcntl(copy, F_GETFL);
-  if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(copy, F_SETFL, flags | O_NONBLOCK);
-  return copy;
+// A duplicate shares the open file description, and with it O_NONBLOCK, which libuv sets on every socket
+// it opens or accepts: Node's sockets are always non-blocking, so no flag is read or set here.
+static int dup_socket(int fd) {
+  return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 // The environment that owned on_end is being torn down: never call it again.
@@ -318,7 +314,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   }
   struct tunnel *t = calloc(1, sizeof *t);
   if (t) t->up.pipe_r = t->up.pipe_w = t->down.pipe_r = t->down.pipe_w = -1;  // nothing to close yet
-  int client = dup_nonblocking(client_fd), upstream = dup_nonblocking(upstream_fd);
+  int client = dup_socket(client_fd), upstream = dup_socket(upstream_fd);
   int ok = t && client >= 0 && upstream >= 0 && setup_direction(&t->up, client, upstream, to_upstream, to_upstream_len) == 0 &&
            setup_direction(&t->down, upstream, client, to_client, to_client_len) == 0;
   if (ok) {
@@ -348,11 +344,12 @@ static napi_value start(napi_env env, napi_callback_info info) {
     return result;
   }
   t->next = tunnels;
+  if (tunnels) tunnels->prev = t;
   tunnels = t;
   live++;
-  // Edge-triggered: the first edges may have passed before registration, so pump once now (the prefix too).
+  // No pumping here: registering an fd that is already readable or writable reports it at once, even
+  // edge-triggered, so the relay thread writes the prefix and moves early bytes, off the JS thread.
   uint32_t id = t->id;
-  pump_tunnel(t);
   pthread_mutex_unlock(&lock);
   napi_create_uint32(env, id, &result);
   return result;
