@@ -482,8 +482,19 @@ describe('connections', () => {
     await c.closed;
   }, 5_000);
 
+  it('an HTTP/1.0 client that asks for keep-alive is told so, and its connection serves the next request', async () => {
+    const c = await RawClient.open(proxyPort);
+    for (const path of ['/http10-ka/1', '/http10-ka/2']) {
+      c.write(`GET ${target(path)} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
+      const r = await c.response();
+      expect(r.status).toBe(200);
+      expect(r.header('connection')?.toLowerCase()).toBe('keep-alive');
+      expect(r.body.toString()).toBe(path);
+    }
+    c.destroy();
+  });
+
   it('closes an idle keep-alive connection after timeouts.keepAliveMs', async () => {
-    // Held in a variable: keepAliveMs is a new option, and headersMs keeps the object assignable before it lands.
     const timeouts = { headersMs: 10_000, keepAliveMs: 300 };
     const short = new EgressProxy({ core, resolver: new Resolver(['allowed.test:127.0.0.1']), allowLoopback: true, timeouts });
     extraProxies.push(short);

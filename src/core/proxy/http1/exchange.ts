@@ -70,7 +70,7 @@ export class Exchange {
     let head = `HTTP/1.1 ${status} ${reason}\r\n`;
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
     head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-    if (!this.connection.keepsAlive(this)) head += 'Connection: close\r\n';
+    head += this.connectionHeader();
     this.responseStarted = true;
     this.connection.write(head + '\r\n' + body);
     this.responseComplete = true;
@@ -134,7 +134,7 @@ export class Exchange {
       this.responseFraming = 'chunked';
       out += 'Transfer-Encoding: chunked\r\n';
     } else this.responseFraming = 'close'; // an HTTP/1.0 client learns the end of the body from the close
-    if (!informational && !this.connection.keepsAlive(this)) out += 'Connection: close\r\n';
+    if (!informational) out += this.connectionHeader();
     this.responseStarted = true;
     this.connection.write(out + '\r\n');
     return this.head.method === 'HEAD';
@@ -157,6 +157,12 @@ export class Exchange {
     this.upstream = undefined;
     this.connection.settled(this);
     return true;
+  }
+
+  /** Says when the connection ends after this answer; an HTTP/1.0 client must also be told when it does not. */
+  private connectionHeader(): string {
+    if (!this.connection.keepsAlive(this)) return 'Connection: close\r\n';
+    return this.head.versionMinor === 0 ? 'Connection: keep-alive\r\n' : '';
   }
 
   /** Whether the client closing is how this response ends (close-delimited to an HTTP/1.0 client). */
