@@ -13,144 +13,10 @@ import { Resolver } from '../../src/core/net/resolver.js';
 import { EgressProxy } from '../../src/core/proxy/egress-proxy.js';
 import type { SandboxPolicy } from '../../src/core/policy/types.js';
 import { curlVia } from '../helpers/curl.js';
+import { destroyRawHttpClients, RawHttpClient } from '../helpers/raw-http-client.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const tick = () => new Promise((r) => setImmediate(r));
-
-interface RawResponse {
-  status: number;
-  headers: [string, string][];
-  body: Buffer;
-  header(name: string): string | undefined;
-  all(name: string): string[];
-}
-
-const openClients = new Set<RawClient>();
-
-/** A client on a raw socket that reads HTTP/1.1 responses by hand, so framing mistakes show up. */
-class RawClient {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private ended = false;
-  private wake: (() => void) | undefined;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: Socket) {
-    openClients.add(this);
-    socket.on('error', () => {});
-    socket.on('data', (d: Buffer) => {
-      this.chunks.push(d);
-      this.size += d.length;
-      this.wake?.();
-    });
-    socket.on('end', () => this.finish());
-    this.closed = new Promise((resolve) => socket.on('close', () => (this.finish(), resolve())));
-  }
-
-  static open(port: number): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
-      s.once('error', reject);
-    });
-  }
-
-  write(data: string | Buffer) {
-    this.socket.write(data);
-  }
-
-  destroy() {
-    this.socket.destroy();
-    openClients.delete(this);
-  }
-
-  private finish() {
-    this.ended = true;
-    this.wake?.();
-  }
-
-  private async waitData() {
-    await new Promise<void>((resolve) => (this.wake = resolve));
-    this.wake = undefined;
-  }
-
-  private flat(): Buffer {
-    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0];
-  }
-
-  private async fill(n: number) {
-    while (this.size < n) {
-      if (this.ended) throw new Error(`connection closed after ${this.size} of ${n} bytes`);
-      await this.waitData();
-    }
-  }
-
-  private take(n: number): Buffer {
-    const all = this.flat();
-    this.chunks = [all.subarray(n)];
-    this.size -= n;
-    return all.subarray(0, n);
-  }
-
-  private async line(): Promise<string> {
-    for (;;) {
-      const i = this.flat().indexOf('\r\n');
-      if (i >= 0) return this.take(i + 2).subarray(0, i).toString('latin1');
-      if (this.ended) throw new Error(this.size === 0 ? 'connection closed' : 'connection closed mid-line');
-      await this.waitData();
-    }
-  }
-
-  /** The next response on the connection, 1xx included; `method` says whether a body can follow. */
-  async response(method = 'GET'): Promise<RawResponse> {
-    const statusLine = await this.line();
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-    if (!m) throw new Error(`not a status line: ${JSON.stringify(statusLine.slice(0, 80))}`);
-    const status = Number(m[1]);
-    const headers: [string, string][] = [];
-    for (let l = await this.line(); l !== ''; l = await this.line()) {
-      const colon = l.indexOf(':');
-      headers.push([l.slice(0, colon).trim().toLowerCase(), l.slice(colon + 1).trim()]);
-    }
-    const all = (name: string) => headers.filter(([n]) => n === name.toLowerCase()).map(([, v]) => v);
-    const header = (name: string) => all(name)[0];
-    let body: Buffer = Buffer.alloc(0);
-    const te = header('transfer-encoding');
-    const cl = header('content-length');
-    if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
-      // no body
-    } else if (te && /chunked/i.test(te)) {
-      const parts: Buffer[] = [];
-      for (;;) {
-        const size = parseInt((await this.line()).split(';')[0], 16);
-        if (Number.isNaN(size)) throw new Error('bad chunk size');
-        if (size === 0) {
-          while ((await this.line()) !== ''); // trailers
-          break;
-        }
-        await this.fill(size + 2);
-        parts.push(this.take(size));
-        if (this.take(2).toString() !== '\r\n') throw new Error('bad chunk terminator');
-      }
-      body = Buffer.concat(parts);
-    } else if (cl !== undefined) {
-      await this.fill(Number(cl));
-      body = this.take(Number(cl));
-    } else {
-      await this.closed;
-      body = this.take(this.size);
-    }
-    return { status, headers, body, header, all };
-  }
-
-  /** The final response, skipping interim 1xx ones (101 counts as final). */
-  async finalResponse(method = 'GET'): Promise<RawResponse> {
-    for (;;) {
-      const r = await this.response(method);
-      if (r.status >= 200 || r.status === 101) return r;
-    }
-  }
-}
 
 // --- upstreams -----------------------------------------------------------------------------------
 
@@ -292,7 +158,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of openClients) c.destroy();
+  destroyRawHttpClients();
   core.shutdown();
   await proxy.close();
   for (const p of extraProxies) await p.close();
@@ -306,7 +172,7 @@ afterAll(async () => {
 describe('request bodies', () => {
   it('forwards a 3 MiB Content-Length body byte for byte', async () => {
     const body = randomBytes(3 * 1024 * 1024);
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`POST ${target('/sha/content-length')} HTTP/1.1\r\nHost: allowed.test:${httpPort}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`);
     c.write(body);
     const r = await c.response();
@@ -318,7 +184,7 @@ describe('request bodies', () => {
   it('forwards a chunked request body written in several pieces', async () => {
     const parts = [randomBytes(10), randomBytes(70_000), randomBytes(1), randomBytes(200_000)];
     const whole = Buffer.concat(parts);
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`POST ${target('/sha/chunked')} HTTP/1.1\r\nHost: allowed.test:${httpPort}\r\nTransfer-Encoding: chunked\r\n\r\n`);
     for (const part of parts) {
       c.write(Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]));
@@ -343,7 +209,7 @@ describe('request bodies', () => {
 
   it('a held POST keeps its body and delivers it whole once approved', async () => {
     const body = randomBytes(64 * 1024);
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`POST http://held.test:${httpPort}/sha/held HTTP/1.1\r\nHost: held.test:${httpPort}\r\nContent-Length: ${body.length}\r\n\r\n`);
     c.write(body);
     await waitFor(() => core.listRequests().some((r) => r.host === 'held.test' && r.held === 1));
@@ -357,7 +223,7 @@ describe('request bodies', () => {
 
 describe('response bodies', () => {
   it('delivers an 8 MiB Content-Length body intact', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/big'));
     const r = await c.response();
     expect(r.status).toBe(200);
@@ -366,7 +232,7 @@ describe('response bodies', () => {
   });
 
   it('delivers a chunked response intact', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/chunked'));
     const r = await c.response();
     expect(r.status).toBe(200);
@@ -374,7 +240,7 @@ describe('response bodies', () => {
   });
 
   it('delivers a close-delimited response intact', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`GET ${target('/close-delimited', rawPort)} HTTP/1.1\r\nHost: allowed.test:${rawPort}\r\n\r\n`);
     const r = await c.response();
     expect(r.status).toBe(200);
@@ -383,7 +249,7 @@ describe('response bodies', () => {
   });
 
   it('HEAD carries the Content-Length but no body, and the connection serves a GET next', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`HEAD ${target('/head')} HTTP/1.1\r\nHost: allowed.test:${httpPort}\r\n\r\n`);
     const head = await c.response('HEAD');
     expect(head.status).toBe(200);
@@ -395,7 +261,7 @@ describe('response bodies', () => {
   });
 
   it('204 and 304 carry no body, and the connection is reused', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/status/204'));
     expect((await c.response()).status).toBe(204);
     c.write(get('/status/304', 'If-None-Match: "v1"\r\n'));
@@ -409,7 +275,7 @@ describe('response bodies', () => {
   });
 
   it('interim 1xx responses end in the final 200 and its body', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/early'));
     const early = await c.finalResponse();
     expect(early.status).toBe(200);
@@ -423,7 +289,7 @@ describe('response bodies', () => {
 
 describe('connections', () => {
   it('answers pipelined requests in order', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/pipe/first') + get('/pipe/second'));
     const first = await c.response();
     const second = await c.response();
@@ -458,7 +324,7 @@ describe('connections', () => {
   });
 
   it('50 concurrent clients × 10 keep-alive requests all get their own answers', async () => {
-    const clients = await Promise.all(Array.from({ length: 50 }, () => RawClient.open(proxyPort)));
+    const clients = await Promise.all(Array.from({ length: 50 }, () => RawHttpClient.open(proxyPort)));
     const wrong: string[] = [];
     await Promise.all(
       clients.map(async (c, i) => {
@@ -474,7 +340,7 @@ describe('connections', () => {
   });
 
   it('an HTTP/1.0 request without keep-alive gets its full response, then the connection closes', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`GET ${target('/http10')} HTTP/1.0\r\nHost: allowed.test:${httpPort}\r\n\r\n`);
     const r = await c.response();
     expect(r.status).toBe(200);
@@ -483,7 +349,7 @@ describe('connections', () => {
   }, 5_000);
 
   it('an HTTP/1.0 client that asks for keep-alive is told so, and its connection serves the next request', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     for (const path of ['/http10-ka/1', '/http10-ka/2']) {
       c.write(`GET ${target(path)} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
       const r = await c.response();
@@ -498,7 +364,7 @@ describe('connections', () => {
     const timeouts = { headersMs: 10_000, keepAliveMs: 300 };
     const short = new EgressProxy({ core, resolver: new Resolver(['allowed.test:127.0.0.1']), allowLoopback: true, timeouts });
     extraProxies.push(short);
-    const c = await RawClient.open((await short.listen('127.0.0.1', 0)).port);
+    const c = await RawHttpClient.open((await short.listen('127.0.0.1', 0)).port);
     c.write(get('/idle'));
     expect((await c.response()).status).toBe(200);
     await c.closed; // no timing assertion, but the proxy's built-in default (5 s today) is past this test's timeout
@@ -507,7 +373,7 @@ describe('connections', () => {
 
 describe('headers', () => {
   it('replaces a client Host that disagrees with the request target', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`GET ${target('/host/evil')} HTTP/1.1\r\nHost: evil.test\r\n\r\n`);
     expect((await c.response()).status).toBe(200);
     const s = seen.get('/host/evil');
@@ -516,14 +382,14 @@ describe('headers', () => {
   });
 
   it('supplies Host from the request target when an HTTP/1.0 client sent none', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`GET ${target('/host/none')} HTTP/1.0\r\n\r\n`);
     expect((await c.response()).status).toBe(200);
     expect(seen.get('/host/none')?.headers.host).toBe(`allowed.test:${httpPort}`);
   });
 
   it('drops the standard hop-by-hop request headers and forwards end-to-end ones', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(
       get(
         '/hop/listed',
@@ -540,7 +406,7 @@ describe('headers', () => {
   });
 
   it('drops request headers named in Connection', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/hop/named', 'Connection: keep-alive, X-Private\r\nX-Private: secret\r\nX-Custom: kept\r\n'));
     expect((await c.response()).status).toBe(200);
     const h = seen.get('/hop/named')!.headers;
@@ -549,7 +415,7 @@ describe('headers', () => {
   });
 
   it('forwards repeated request header lines as they came', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/hop/dup', 'X-Dup: one\r\nX-Dup: two\r\n'));
     expect((await c.response()).status).toBe(200);
     const raw = seen.get('/hop/dup')!.rawHeaders;
@@ -558,7 +424,7 @@ describe('headers', () => {
   });
 
   it('delivers two Set-Cookie response headers as two', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/cookies'));
     const r = await c.response();
     expect(r.status).toBe(200);
@@ -566,7 +432,7 @@ describe('headers', () => {
   });
 
   it('drops response headers the upstream named in Connection', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`GET ${target('/connection-named', rawPort)} HTTP/1.1\r\nHost: allowed.test:${rawPort}\r\n\r\n`);
     const r = await c.response();
     expect(r.status).toBe(200);
@@ -579,23 +445,23 @@ describe('headers', () => {
 
 describe('failures and upgrades', () => {
   it('answers 502 when the allowed upstream port has nothing listening', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(`GET ${target('/', deadPort)} HTTP/1.1\r\nHost: allowed.test:${deadPort}\r\n\r\n`);
     expect((await c.response()).status).toBe(502);
   });
 
   it('an upstream dying mid-body closes the client connection, and the proxy keeps serving', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/partial'));
     await expect(c.response()).rejects.toThrow(/connection closed after \d+ of 100000 bytes/);
     await c.closed;
-    const next = await RawClient.open(proxyPort);
+    const next = await RawHttpClient.open(proxyPort);
     next.write(get('/after-partial'));
     expect((await next.response()).body.toString()).toBe('/after-partial');
   }, 5_000);
 
   it('never turns a plain-HTTP Upgrade request into a tunnel', async () => {
-    const c = await RawClient.open(proxyPort);
+    const c = await RawHttpClient.open(proxyPort);
     c.write(get('/ws', 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'));
     const r = await c.finalResponse().catch(() => undefined); // closing without an answer is fine too
     expect(r?.status).not.toBe(101);
@@ -604,7 +470,7 @@ describe('failures and upgrades', () => {
       expect(s.upgrade).toBeUndefined();
       expect(s.headers.upgrade).toBeUndefined();
     }
-    const next = await RawClient.open(proxyPort);
+    const next = await RawHttpClient.open(proxyPort);
     next.write(get('/after-ws'));
     expect((await next.response()).body.toString()).toBe('/after-ws');
   }, 5_000);

@@ -10,130 +10,13 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
-import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/core/tls/certificate-authority.js';
 import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
+import { destroyRawHttpClients, RawHttpClient } from '../helpers/raw-http-client.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const MIB = randomBytes(1024 * 1024);
-
-// --- a raw HTTP/1.1 response reader over any duplex (here: the client's TLS socket) -----------------
-
-interface RawResponse {
-  status: number;
-  headers: [string, string][];
-  body: Buffer;
-  header(name: string): string | undefined;
-}
-
-const openSockets = new Set<Socket | TLSSocket>();
-
-class RawClient {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private ended = false;
-  private wake: (() => void) | undefined;
-  readonly closed: Promise<void>;
-
-  constructor(readonly socket: Duplex) {
-    socket.on('error', () => {});
-    socket.on('data', (d: Buffer) => {
-      this.chunks.push(d);
-      this.size += d.length;
-      this.wake?.();
-    });
-    socket.on('end', () => this.finish());
-    this.closed = new Promise((resolve) => socket.on('close', () => (this.finish(), resolve())));
-  }
-
-  write(data: string | Buffer) {
-    this.socket.write(data);
-  }
-
-  private finish() {
-    this.ended = true;
-    this.wake?.();
-  }
-
-  private async waitData() {
-    await new Promise<void>((resolve) => (this.wake = resolve));
-    this.wake = undefined;
-  }
-
-  private flat(): Buffer {
-    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0];
-  }
-
-  private async fill(n: number) {
-    while (this.size < n) {
-      if (this.ended) throw new Error(`connection closed after ${this.size} of ${n} bytes`);
-      await this.waitData();
-    }
-  }
-
-  private take(n: number): Buffer {
-    const all = this.flat();
-    this.chunks = [all.subarray(n)];
-    this.size -= n;
-    return all.subarray(0, n);
-  }
-
-  private async line(): Promise<string> {
-    for (;;) {
-      const i = this.flat().indexOf('\r\n');
-      if (i >= 0) return this.take(i + 2).subarray(0, i).toString('latin1');
-      if (this.ended) throw new Error(this.size === 0 ? 'connection closed' : 'connection closed mid-line');
-      await this.waitData();
-    }
-  }
-
-  /** Bytes received and not yet consumed as part of a response. */
-  get pending(): number {
-    return this.size;
-  }
-
-  async response(method = 'GET'): Promise<RawResponse> {
-    const statusLine = await this.line();
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-    if (!m) throw new Error(`not a status line: ${JSON.stringify(statusLine.slice(0, 80))}`);
-    const status = Number(m[1]);
-    const headers: [string, string][] = [];
-    for (let l = await this.line(); l !== ''; l = await this.line()) {
-      const colon = l.indexOf(':');
-      headers.push([l.slice(0, colon).trim().toLowerCase(), l.slice(colon + 1).trim()]);
-    }
-    const header = (name: string) => headers.find(([n]) => n === name.toLowerCase())?.[1];
-    let body: Buffer = Buffer.alloc(0);
-    const te = header('transfer-encoding');
-    const cl = header('content-length');
-    if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
-      // no body
-    } else if (te && /chunked/i.test(te)) {
-      const parts: Buffer[] = [];
-      for (;;) {
-        const size = parseInt((await this.line()).split(';')[0], 16);
-        if (Number.isNaN(size)) throw new Error('bad chunk size');
-        if (size === 0) {
-          while ((await this.line()) !== ''); // trailers
-          break;
-        }
-        await this.fill(size + 2);
-        parts.push(this.take(size));
-        if (this.take(2).toString() !== '\r\n') throw new Error('bad chunk terminator');
-      }
-      body = Buffer.concat(parts);
-    } else if (cl !== undefined) {
-      await this.fill(Number(cl));
-      body = this.take(Number(cl));
-    } else {
-      await this.closed;
-      body = this.take(this.size);
-    }
-    return { status, headers, body, header };
-  }
-}
 
 // --- fixtures ----------------------------------------------------------------------------------------
 
@@ -257,6 +140,7 @@ ${readOnly('ro.test', upPort)}${readOnly('ro443.test', 443)}${readOnly('untruste
 
 afterAll(async () => {
   for (const s of openSockets) s.destroy();
+  destroyRawHttpClients();
   await coreProcess?.stop();
   for (const server of servers) {
     server.closeAllConnections();
@@ -265,8 +149,10 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+const openSockets = new Set<Socket | TLSSocket>();
+
 /** CONNECT through the proxy, then TLS to it (verifying its leaf for `host` against the core's CA). */
-async function tunnel(host: string, port = upPort): Promise<RawClient> {
+async function tunnel(host: string, port = upPort): Promise<RawHttpClient> {
   const raw = connect(proxyPort, '127.0.0.1');
   openSockets.add(raw);
   raw.on('error', () => {});
@@ -290,7 +176,7 @@ async function tunnel(host: string, port = upPort): Promise<RawClient> {
   const secure = tlsConnect({ socket: raw, servername: host, ca: coreCa, ALPNProtocols: ['http/1.1'] });
   openSockets.add(secure);
   await once(secure, 'secureConnect');
-  return new RawClient(secure);
+  return new RawHttpClient(secure);
 }
 
 const request = (method: string, path: string, host: string, extra = '') => `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
