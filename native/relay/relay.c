@@ -30,8 +30,12 @@
 // the splices of a short transfer.
 #define POOLED_PIPES 128
 
+struct tunnel;
+
 struct direction {
+  struct tunnel *tunnel;
   int from, to;
+  int to_watched;  // `to` is registered for EPOLLOUT too (only once a write to it has had to wait)
   int pipe_r, pipe_w;
   size_t in_pipe;
   char *prefix;
@@ -105,6 +109,11 @@ static void return_pipe(struct direction *d) {
   d->pipe_r = d->pipe_w = -1;
 }
 
+// A write to d->to had to wait: from now on its registration includes EPOLLOUT. Sockets start without it,
+// since registering a writable socket for EPOLLOUT reports it at once and wakes this thread for nothing.
+// MOD reports current readiness too, so a socket that drained meanwhile is not missed.
+static int wait_writable(struct direction *d);
+
 // Moves what it can in one direction; 0 = waiting for readiness, -1 = error (errno set).
 static int pump(struct direction *d) {
   while (!d->done) {
@@ -115,7 +124,7 @@ static int pump(struct direction *d) {
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      return n < 0 && errno == EAGAIN ? 0 : -1;
+      return n < 0 && errno == EAGAIN ? wait_writable(d) : -1;
     }
     if (d->in_pipe > 0) {
       ssize_t n = splice(d->pipe_r, NULL, d->to, NULL, d->in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -125,7 +134,7 @@ static int pump(struct direction *d) {
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      return n < 0 && errno == EAGAIN ? 0 : -1;
+      return n < 0 && errno == EAGAIN ? wait_writable(d) : -1;
     }
     if (d->eof) {
       return_pipe(d);
@@ -148,6 +157,16 @@ static int pump(struct direction *d) {
     return_pipe(d);  // nothing to read and the pipe is empty: wait without holding it
     return 0;
   }
+  return 0;
+}
+
+#define WATCH_READ (EPOLLIN | EPOLLRDHUP | EPOLLET)
+
+static int wait_writable(struct direction *d) {
+  if (d->to_watched) return 0;
+  struct epoll_event ev = {.events = WATCH_READ | EPOLLOUT, .data.ptr = d->tunnel};
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, d->to, &ev) < 0) return -1;
+  d->to_watched = 1;
   return 0;
 }
 
@@ -232,9 +251,19 @@ static void call_on_end(napi_env env, napi_value callback, void *context, void *
   free(e);
 }
 
+// Writes what it can of a direction's prefix without waiting (the tunnel is not registered yet).
+static void write_prefix(struct direction *d) {
+  while (d->prefix_off < d->prefix_len) {
+    ssize_t n = write(d->to, d->prefix + d->prefix_off, d->prefix_len - d->prefix_off);
+    if (n > 0) d->prefix_off += n;
+    else if (!(n < 0 && errno == EINTR)) return;
+  }
+}
+
 // Called with the lock held.
-static int setup_direction(struct direction *d, int from, int to, const void *prefix, size_t prefix_len) {
+static int setup_direction(struct tunnel *t, struct direction *d, int from, int to, const void *prefix, size_t prefix_len) {
   memset(d, 0, sizeof *d);
+  d->tunnel = t;
   d->pipe_r = d->pipe_w = -1;
   d->from = from;
   d->to = to;
@@ -315,15 +344,22 @@ static napi_value start(napi_env env, napi_callback_info info) {
   struct tunnel *t = calloc(1, sizeof *t);
   if (t) t->up.pipe_r = t->up.pipe_w = t->down.pipe_r = t->down.pipe_w = -1;  // nothing to close yet
   int client = dup_socket(client_fd), upstream = dup_socket(upstream_fd);
-  int ok = t && client >= 0 && upstream >= 0 && setup_direction(&t->up, client, upstream, to_upstream, to_upstream_len) == 0 &&
-           setup_direction(&t->down, upstream, client, to_client, to_client_len) == 0;
+  int ok = t && client >= 0 && upstream >= 0 && setup_direction(t, &t->up, client, upstream, to_upstream, to_upstream_len) == 0 &&
+           setup_direction(t, &t->down, upstream, client, to_client, to_client_len) == 0;
   if (ok) {
     t->id = next_id++;
     if (next_id == 0) next_id = 1;
     t->client = client;
     t->upstream = upstream;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = t};
-    ok = epoll_ctl(epoll_fd, EPOLL_CTL_ADD, client, &ev) == 0 && epoll_ctl(epoll_fd, EPOLL_CTL_ADD, upstream, &ev) == 0;
+    // The prefixes usually fit the empty socket buffers at once: written here, they need no wake-up of the
+    // relay thread. A prefix left over must hear when its socket can take more.
+    write_prefix(&t->up);
+    write_prefix(&t->down);
+    t->down.to_watched = t->down.prefix_off < t->down.prefix_len;
+    t->up.to_watched = t->up.prefix_off < t->up.prefix_len;
+    struct epoll_event client_ev = {.events = WATCH_READ | (t->down.to_watched ? EPOLLOUT : 0), .data.ptr = t};
+    struct epoll_event upstream_ev = {.events = WATCH_READ | (t->up.to_watched ? EPOLLOUT : 0), .data.ptr = t};
+    ok = epoll_ctl(epoll_fd, EPOLL_CTL_ADD, client, &client_ev) == 0 && epoll_ctl(epoll_fd, EPOLL_CTL_ADD, upstream, &upstream_ev) == 0;
     if (!ok) {
       epoll_ctl(epoll_fd, EPOLL_CTL_DEL, client, NULL);
     }
@@ -347,8 +383,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   if (tunnels) tunnels->prev = t;
   tunnels = t;
   live++;
-  // No pumping here: registering an fd that is already readable or writable reports it at once, even
-  // edge-triggered, so the relay thread writes the prefix and moves early bytes, off the JS thread.
+  // No pumping here: registering an fd that is already readable reports it at once, even edge-triggered,
+  // so bytes that arrived early are moved by the relay thread.
   uint32_t id = t->id;
   pthread_mutex_unlock(&lock);
   napi_create_uint32(env, id, &result);

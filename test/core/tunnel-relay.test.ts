@@ -190,6 +190,46 @@ describe.runIf(linux)('the kernel relay', () => {
     }
   });
 
+  it('hands over prefixes too big for the socket buffers in one go, and delivers them whole', async () => {
+    // A connected pair on each side: client <-> proxySide, upstreamSide <-> upstream.
+    const pair = async () => {
+      const server = createServer({ allowHalfOpen: true });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const outer = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      const [[inner]] = await Promise.all([once(server, 'connection') as Promise<[Socket]>, once(outer, 'connect')]);
+      server.close();
+      return { outer, inner: inner as Socket };
+    };
+    const client = await pair();
+    const upstream = await pair();
+    const toUpstream = randomBytes(16 * 1024 * 1024);
+    const toClient = randomBytes(12 * 1024 * 1024);
+    const relay = SpliceRelay.load()!;
+    const relayed = relay.relay(client.inner, upstream.outer, toUpstream, toClient);
+    expect(relayed).toBeDefined();
+    // Neither reader starts for a moment, so neither prefix fits the socket buffers when it is handed over.
+    await new Promise((r) => setTimeout(r, 100));
+    // Both prefixes must arrive whole with nothing else happening on the sockets (no byte, no close), so
+    // only the relay waiting for the sockets to drain can finish them.
+    const readAll = (socket: Socket, size: number) =>
+      new Promise<Buffer>((resolve) => {
+        const chunks: Buffer[] = [];
+        let got = 0;
+        socket.on('data', (d: Buffer) => {
+          chunks.push(d);
+          got += d.length;
+          if (got >= size) resolve(Buffer.concat(chunks));
+        });
+      });
+    const [atUpstream, atClient] = await Promise.all([readAll(upstream.inner, toUpstream.length), readAll(client.outer, toClient.length)]);
+    expect(atUpstream.equals(toUpstream)).toBe(true);
+    expect(atClient.equals(toClient)).toBe(true);
+    client.outer.end();
+    upstream.inner.end();
+    await relayed!.ended;
+  });
+
 
   it('proxy.close() ends tunnels it relays', async () => {
     const { proxy, port, core } = await startProxy(true);
