@@ -128,6 +128,12 @@ beforeAll(async () => {
         socket.end(CLOSE_BODY);
       } else if (path === '/connection-named') {
         socket.end('HTTP/1.1 200 OK\r\nConnection: close, X-Upstream-Private\r\nX-Upstream-Private: x\r\nKeep-Alive: timeout=77, max=3\r\nX-End: y\r\nContent-Length: 2\r\n\r\nok');
+      } else if (path === '/garbage') {
+        socket.end('this is not HTTP at all\r\n\r\n');
+      } else if (path === '/huge-head') {
+        socket.end(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(80 * 1024)}\r\nContent-Length: 2\r\n\r\nok`);
+      } else if (path === '/switch') {
+        socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nframes');
       } else {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
@@ -474,4 +480,101 @@ describe('failures and upgrades', () => {
     next.write(get('/after-ws'));
     expect((await next.response()).body.toString()).toBe('/after-ws');
   }, 5_000);
+});
+
+describe('misbehaving upstreams', () => {
+  const rawGet = (path: string) => `GET ${target(path, rawPort)} HTTP/1.1\r\nHost: allowed.test:${rawPort}\r\n\r\n`;
+
+  it.each([
+    ['bytes that are not HTTP', '/garbage'],
+    ['a response head over 64 KiB', '/huge-head'],
+    ['a 101 it was never asked for', '/switch'],
+  ])('%s: the client gets a 502 and the proxy keeps serving', async (_name, path) => {
+    const c = await RawHttpClient.open(proxyPort);
+    c.write(rawGet(path));
+    const r = await c.response();
+    expect(r.status).toBe(502);
+    expect(r.body.toString()).toMatch(/^upstream error: /);
+    c.write(get('/after-bad-upstream'));
+    expect((await c.response()).body.toString()).toBe('/after-bad-upstream');
+  });
+
+  describe('on a keep-alive upstream', () => {
+    // Answers with Content-Length and keeps the connection; what it does after that depends on the path:
+    // /then-junk sends a whole forged response on the idle connection, /drop-next makes the connection
+    // die unanswered on its next request (as a server closing an idle connection just as it is reused).
+    let server: ReturnType<typeof createNetServer>;
+    let port: number;
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    let ownProxy: EgressProxy;
+    let ownPort: number;
+
+    beforeAll(async () => {
+      server = createNetServer((socket) => {
+        connections++;
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => {});
+        let buffered = '';
+        let dropNext = false;
+        socket.on('data', (d) => {
+          buffered += d.toString('latin1');
+          for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+            const head = buffered.slice(0, end);
+            buffered = buffered.slice(end + 4);
+            const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+            buffered = buffered.slice(length); // bodies are small and arrive with their head here
+            if (dropNext) return void socket.destroy();
+            const path = head.split(' ')[1];
+            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
+            if (path === '/then-junk') setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged'), 20);
+            if (path === '/drop-next') dropNext = true;
+          }
+        });
+      });
+      port = await listenOn(server);
+      const policy: SandboxPolicy = { version: 1, network_policies: { ka: { name: 'ka', endpoints: [{ host: 'ka.test', port }], binaries: [{ path: '**' }] } } };
+      const kaCore = new EnforcementCore({ baseline: policy, holdTimeoutMs: 0 });
+      ownProxy = new EgressProxy({ core: kaCore, resolver: new Resolver(['ka.test:127.0.0.1']), allowLoopback: true });
+      extraProxies.push(ownProxy);
+      ownPort = (await ownProxy.listen('127.0.0.1', 0)).port;
+    });
+
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+
+    const kaGet = (path: string) => `GET http://ka.test:${port}${path} HTTP/1.1\r\nHost: ka.test:${port}\r\n\r\n`;
+
+    it('a forged response sent on an idle pooled connection never reaches the next client', async () => {
+      const c = await RawHttpClient.open(ownPort);
+      c.write(kaGet('/then-junk'));
+      expect((await c.response()).body.toString()).toBe('/then-junk');
+      await new Promise((r) => setTimeout(r, 100)); // the forged bytes arrive while the connection is pooled
+      c.write(kaGet('/after-junk'));
+      expect((await c.response()).body.toString()).toBe('/after-junk');
+    });
+
+    it('a body-less request on a pooled connection that dies unanswered is retried once on a fresh one', async () => {
+      const c = await RawHttpClient.open(ownPort);
+      c.write(kaGet('/drop-next'));
+      expect((await c.response()).body.toString()).toBe('/drop-next');
+      const before = connections;
+      c.write(kaGet('/retried'));
+      const r = await c.response();
+      expect(r.status).toBe(200);
+      expect(r.body.toString()).toBe('/retried');
+      expect(connections).toBe(before + 1);
+    });
+
+    it('a request with a body is not retried: it gets a 502', async () => {
+      const c = await RawHttpClient.open(ownPort);
+      c.write(kaGet('/drop-next'));
+      expect((await c.response()).body.toString()).toBe('/drop-next');
+      c.write(`POST http://ka.test:${port}/not-retried HTTP/1.1\r\nHost: ka.test:${port}\r\nContent-Length: 4\r\n\r\nbody`);
+      expect((await c.response()).status).toBe(502);
+    });
+  });
 });
