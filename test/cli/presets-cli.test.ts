@@ -119,7 +119,8 @@ describe('kill -9 during preset writes', () => {
       const text = readFileSync(file, 'utf8');
       expect([version('a'), version('b')]).toContain(text);
       expect(readdirSync(join(dir, 'presets')).filter((f) => f !== 'churn.yaml')).toEqual(
-        readdirSync(join(dir, 'presets')).filter((f) => f.startsWith('.') && f.includes('.tmp')),
+        // A kill mid-write may leave the write's hidden temp file (cleaned at the next start, checked below).
+        readdirSync(join(dir, 'presets')).filter((f) => f.startsWith('.') && f.endsWith('.atomic-tmp')),
       );
     }
     // Restart: temp leftovers are cleaned, the preset loads, the core serves.
