@@ -501,7 +501,8 @@ describe('misbehaving upstreams', () => {
 
   describe('on a keep-alive upstream', () => {
     // Answers with Content-Length and keeps the connection; what it does after that depends on the path:
-    // /then-junk sends a whole forged response on the idle connection, /drop-next makes the connection
+    // /then-junk sends a whole forged response on the idle connection (/with-extra: right behind the
+    // answer, in the same write), /drop-next makes the connection
     // die unanswered on its next request (as a server closing an idle connection just as it is reused).
     let server: ReturnType<typeof createNetServer>;
     let port: number;
@@ -527,8 +528,11 @@ describe('misbehaving upstreams', () => {
             buffered = buffered.slice(length); // bodies are small and arrive with their head here
             if (dropNext) return void socket.destroy();
             const path = head.split(' ')[1];
-            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
-            if (path === '/then-junk') setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged'), 20);
+            const forged = 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged';
+            // One write, so the extra bytes arrive in the answer's own read: a later segment can race a reuse
+            // of the connection, as it can for any HTTP/1.1 client that pools (RFC 9112 leaves it to servers).
+            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}${path === '/with-extra' ? forged : ''}`);
+            if (path === '/then-junk') setTimeout(() => socket.write(forged), 20);
             if (path === '/drop-next') dropNext = true;
           }
         });
@@ -555,6 +559,14 @@ describe('misbehaving upstreams', () => {
       await new Promise((r) => setTimeout(r, 100)); // the forged bytes arrive while the connection is pooled
       c.write(kaGet('/after-junk'));
       expect((await c.response()).body.toString()).toBe('/after-junk');
+    });
+
+    it('bytes right behind a Content-Length body are not taken as the next answer', async () => {
+      const c = await RawHttpClient.open(ownPort);
+      c.write(kaGet('/with-extra'));
+      expect((await c.response()).body.toString()).toBe('/with-extra');
+      c.write(kaGet('/after-extra'));
+      expect((await c.response()).body.toString()).toBe('/after-extra');
     });
 
     it('a body-less request on a pooled connection that dies unanswered is retried once on a fresh one', async () => {

@@ -48,7 +48,7 @@ export class ClientConnection {
     this.setDeadline('headers', options.headersMs);
     this.parser = new MessageParser('request', options.maxHeaderSize, {
       begin: () => this.setDeadline('headers', this.options.headersMs),
-      head: (head) => this.onHead(head),
+      head: (head) => void this.onHead(head),
       body: (chunk) => this.receiving?.body(chunk),
       complete: () => this.onRequestComplete(),
     });

@@ -121,8 +121,12 @@ export class Exchange {
 
   // — from the upstream connection —
 
-  /** True when this response has no body whatever its headers say (HEAD). */
-  responseHead(head: MessageHead): boolean {
+  /**
+   * Sends the response head on. Returns how its body arrives: 'no-body' (an answer to HEAD), a byte
+   * count when it is that many bytes as they come (Content-Length: the upstream connection forwards them
+   * without the parser, so without a copy), else undefined (the parser delivers it).
+   */
+  responseHead(head: MessageHead): 'no-body' | number | undefined {
     const status = head.statusCode;
     const forwarded = forwardedHeaders(head.headers, false);
     let out = `HTTP/1.1 ${status} ${head.statusMessage}\r\n${forwarded.lines}`;
@@ -137,7 +141,9 @@ export class Exchange {
     if (!informational) out += this.connectionHeader();
     this.responseStarted = true;
     this.connection.write(out + '\r\n');
-    return this.head.method === 'HEAD';
+    if (this.head.method === 'HEAD') return 'no-body';
+    const length = this.responseFraming === 'length' ? Number(forwarded.contentLength) : 0;
+    return length > 0 ? length : undefined;
   }
 
   responseBody(chunk: Buffer): boolean {

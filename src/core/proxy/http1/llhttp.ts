@@ -51,11 +51,17 @@ export interface MessageHead {
   keepAlive: boolean;
 }
 
+/**
+ * What follows a head: the body, parsed as usual (undefined); no body whatever the headers say, as for
+ * an answer to HEAD ('no-body'); or a body the caller reads itself ('stop': execute() returns at the end
+ * of the head, and the parser must be reset() before the next message).
+ */
+export type AfterHead = undefined | 'no-body' | 'stop';
+
 export interface MessageHandlers {
   /** The first byte of a message arrived. */
   begin(): void;
-  /** The head is complete. Return true (responses only) when the message has no body whatever its headers say (a HEAD answer). */
-  head(head: MessageHead): boolean | void;
+  head(head: MessageHead): AfterHead;
   body(chunk: Buffer): void;
   complete(): void;
 }
@@ -73,7 +79,7 @@ export class MessageParser {
   private partialHeaders: string[] = [];
   private partialUrl = '';
 
-  constructor(kind: 'request' | 'response', maxHeaderSize: number, handlers: MessageHandlers) {
+  constructor(private readonly kind: 'request' | 'response', private readonly maxHeaderSize: number, handlers: MessageHandlers) {
     const native = this.native;
     native.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, HTTPParser.kLenientNone);
     native[HTTPParser.kOnMessageBegin] = () => handlers.begin();
@@ -100,7 +106,7 @@ export class MessageParser {
         url = this.partialUrl;
         this.partialUrl = '';
       }
-      const noBody = handlers.head({
+      const after = handlers.head({
         versionMajor,
         versionMinor,
         headers,
@@ -111,13 +117,14 @@ export class MessageParser {
         upgrade,
         keepAlive,
       });
-      return noBody ? 1 : 0;
+      // llhttp: 1 = no body; 2 = no body, and pause at the end of the head (as for an upgrade).
+      return after === 'stop' ? 2 : after === 'no-body' ? 1 : 0;
     };
     native[HTTPParser.kOnBody] = (chunk: Buffer) => handlers.body(chunk);
     native[HTTPParser.kOnMessageComplete] = () => handlers.complete();
   }
 
-  /** Parses `data`; returns how many bytes were consumed (fewer than given after a CONNECT/Upgrade head). */
+  /** Parses `data`; returns how many bytes were consumed (fewer than given after a CONNECT/Upgrade head, or a 'stop'). */
   execute(data: Buffer): number {
     const result = this.native.execute(data);
     if (typeof result !== 'number') throw new HttpParseError(result.code, result.message);
@@ -128,6 +135,13 @@ export class MessageParser {
   finish(): void {
     const error = this.native.finish();
     if (error) throw new HttpParseError(error.code, error.message);
+  }
+
+  /** Ready for a new message after a head that stopped the parser. */
+  reset(): void {
+    this.partialHeaders = [];
+    this.partialUrl = '';
+    this.native.initialize(this.kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, this.maxHeaderSize, HTTPParser.kLenientNone);
   }
 
   close(): void {

@@ -21,6 +21,8 @@ export class UpstreamConnection {
   /** The upstream answered something this proxy never asked for (a 101, or bytes while idle). */
   private broken = false;
   private waitingForClient = false;
+  /** Bytes of a Content-Length body still to come, forwarded as read (the parser is stopped meanwhile). */
+  private rawRemaining = 0;
   private readonly parser: MessageParser;
 
   constructor(readonly socket: Socket, readonly key: string, private readonly pool: UpstreamPool) {
@@ -34,36 +36,23 @@ export class UpstreamConnection {
         this.keepAlive = head.keepAlive;
         if (!this.exchange || head.upgrade || head.statusCode === 101) {
           this.broken = true;
-          return true;
+          return 'no-body';
         }
-        return this.exchange.responseHead(head);
+        const body = this.exchange.responseHead(head);
+        if (typeof body !== 'number') return body;
+        this.rawRemaining = body;
+        return 'stop';
       },
-      body: (chunk) => {
-        if (this.exchange && !this.exchange.responseBody(chunk) && !this.waitingForClient) {
-          this.waitingForClient = true;
-          this.socket.pause();
-          this.exchange.connection.onceDrained(() => {
-            this.waitingForClient = false;
-            this.socket.resume();
-          });
-        }
-      },
+      body: (chunk) => this.forwardBody(chunk),
       complete: () => {
-        this.responding = false;
-        if (this.broken) return;
-        const exchange = this.exchange;
-        if (exchange?.responseEnd(this.statusCode) === false) return; // 1xx: the final answer follows
-        this.exchange = undefined;
-        if (this.keepAlive && exchange?.requestComplete) this.pool.release(this);
-        else this.destroy();
+        if (this.rawRemaining === 0) this.responseComplete(); // else the body is still to come
       },
     });
     socket.on('data', (chunk: Buffer) => {
       const client = this.exchange?.connection.socket;
       client?.cork();
       try {
-        this.parser.execute(chunk);
-        if (this.broken) this.fail(Object.assign(new Error('unexpected response from upstream'), { code: 'EPROTO' }));
+        this.received(chunk);
       } catch (error) {
         this.fail(Object.assign(new Error((error as Error).message), { code: (error as { code?: string }).code ?? 'EPROTO' }));
       } finally {
@@ -72,6 +61,7 @@ export class UpstreamConnection {
     });
     socket.on('end', () => {
       try {
+        if (this.rawRemaining > 0) throw Object.assign(new Error('upstream closed mid-body'), { code: 'ECONNRESET' });
         this.parser.finish(); // ends a close-delimited body
       } catch (error) {
         this.fail(Object.assign(new Error('upstream closed mid-response'), { code: (error as { code?: string }).code ?? 'ECONNRESET' }));
@@ -85,6 +75,48 @@ export class UpstreamConnection {
       this.fail(Object.assign(new Error('upstream closed'), { code: 'ECONNRESET' }));
       this.parser.close();
     });
+  }
+
+  /** Bytes from the upstream: a Content-Length body goes straight on (no parser, no copy); the rest is parsed. */
+  private received(chunk: Buffer): void {
+    for (let offset = 0; offset < chunk.length && !this.broken; ) {
+      if (this.rawRemaining > 0) {
+        const take = Math.min(this.rawRemaining, chunk.length - offset);
+        this.rawRemaining -= take;
+        this.forwardBody(take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+        offset += take;
+        if (this.rawRemaining === 0) {
+          this.parser.reset();
+          this.responseComplete();
+        }
+        continue;
+      }
+      const used = this.parser.execute(offset === 0 ? chunk : chunk.subarray(offset));
+      if (used === 0) throw Object.assign(new Error('upstream parser made no progress'), { code: 'EPROTO' });
+      offset += used;
+    }
+    if (this.broken) this.fail(Object.assign(new Error('unexpected response from upstream'), { code: 'EPROTO' }));
+  }
+
+  private forwardBody(chunk: Buffer): void {
+    if (this.exchange && !this.exchange.responseBody(chunk) && !this.waitingForClient) {
+      this.waitingForClient = true;
+      this.socket.pause();
+      this.exchange.connection.onceDrained(() => {
+        this.waitingForClient = false;
+        this.socket.resume();
+      });
+    }
+  }
+
+  private responseComplete(): void {
+    this.responding = false;
+    if (this.broken) return;
+    const exchange = this.exchange;
+    if (exchange?.responseEnd(this.statusCode) === false) return; // 1xx: the final answer follows
+    this.exchange = undefined;
+    if (this.keepAlive && exchange?.requestComplete) this.pool.release(this);
+    else this.destroy();
   }
 
   /** Takes `exchange` as the one this connection serves next. */
