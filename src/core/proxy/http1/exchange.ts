@@ -24,6 +24,7 @@ export interface UpstreamTarget {
 type Framing = 'none' | 'length' | 'chunked' | 'close';
 
 const LAST_CHUNK = '0\r\n\r\n';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 export class Exchange {
   requestComplete = false;
@@ -177,13 +178,15 @@ export class Exchange {
   }
 
   /**
-   * The upstream connection failed. A reused keep-alive connection that died before answering a request
-   * with no body is retried once on a fresh one (the server closed it while idle); otherwise 502, or a cut
-   * connection when part of the answer already went out.
+   * The upstream connection failed. A reused keep-alive connection that died before answering a safe,
+   * body-less request (GET, HEAD, OPTIONS, TRACE) is retried once on a fresh one: the server most likely
+   * closed it while idle, and repeating such a request changes nothing (RFC 9110 §9.2.2). Anything else gets
+   * a 502 (the server may have acted on it), or a cut connection when part of the answer already went out.
    */
   upstreamFailed(error: NodeJS.ErrnoException, reused: boolean): void {
     this.upstream = undefined;
-    if (reused && !this.responseStarted && !this.retried && this.requestFraming === 'none' && this.pool && this.target) {
+    const retryable = reused && !this.responseStarted && !this.retried && this.requestFraming === 'none' && SAFE_METHODS.has(this.head.method);
+    if (retryable && this.pool && this.target) {
       this.retried = true;
       this.attach(this.pool.acquire(this.target.address, this.target.port, this.target.tls, true));
       return;
