@@ -26,6 +26,8 @@ type PauseReason = 'held-body' | 'upstream-full' | 'queued';
 
 const PAUSE_BITS: Record<PauseReason, number> = { 'held-body': 1, 'upstream-full': 2, queued: 4 };
 
+const UPGRADE_REFUSED = 'protocol upgrades go through CONNECT, not a forward request\n';
+
 function errorStatus(code: string): string {
   return code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
 }
@@ -105,7 +107,7 @@ export class ClientConnection {
       this.handlers.connect(head, this.socket, early);
       return;
     }
-    this.socket.end('HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 55\r\n\r\nprotocol upgrades go through CONNECT, not a forward GET\n');
+    this.socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${UPGRADE_REFUSED.length}\r\n\r\n${UPGRADE_REFUSED}`);
   }
 
   private parseError(code: string): void {
