@@ -8,7 +8,7 @@
 // syncEveryMs (like Redis's appendfsync everysec): syncing every batch cost more CPU than the proxying. Disk trouble is never the caller's problem: a failed write or a
 // queue over its memory bound drops those events, counts them in droppedEvents and reports through onError
 // once per bout of trouble, and the next write tries again.
-import { entityManagement, networkActivity } from './ocsf.js';
+import { entityManagement, networkActivityJson } from './ocsf.js';
 import { RotatingFile } from './rotating-file.js';
 
 export interface NetworkEvent {
@@ -97,12 +97,12 @@ export class AuditLog {
 
   /** Records a proxy decision; returns at once. */
   network(event: NetworkEvent): void {
-    this.record(() => networkActivity(event, Date.now()));
+    this.record(() => networkActivityJson(event, Date.now()));
   }
 
   /** Records an operator's change; returns at once. */
   config(event: ConfigEvent): void {
-    this.record(() => entityManagement(event, Date.now()));
+    this.record(() => JSON.stringify(entityManagement(event, Date.now())));
   }
 
   /** Resolves when every event recorded before the call is written and synced (or counted as dropped). */
@@ -128,14 +128,15 @@ export class AuditLog {
     return this.closing;
   }
 
-  private record(build: () => Record<string, unknown>): void {
+  /** `build` returns the event's JSON (one line, no newline). */
+  private record(build: () => string): void {
     if (this.closing) {
       this.dropped++;
       return;
     }
     let line: string;
     try {
-      line = JSON.stringify(build()) + '\n';
+      line = build() + '\n';
     } catch (error) {
       // A malformed event from a caller must not throw into the proxy.
       this.dropped++;
