@@ -366,6 +366,17 @@ describe('connections', () => {
     c.destroy();
   });
 
+  it('answers 408 and closes when a request body stalls past timeouts.requestMs', async () => {
+    const short = new EgressProxy({ core, resolver: new Resolver(['allowed.test:127.0.0.1']), allowLoopback: true, timeouts: { headersMs: 10_000, requestMs: 300 } });
+    extraProxies.push(short);
+    const c = await RawHttpClient.open((await short.listen('127.0.0.1', 0)).port);
+    c.write(`POST ${target('/sha/stalled')} HTTP/1.1\r\nHost: allowed.test:${httpPort}\r\nContent-Length: 100\r\n\r\n0123456789`);
+    const r = await c.response();
+    expect(r.status).toBe(408);
+    await c.closed;
+    expect(seen.has('/sha/stalled')).toBe(false); // the upstream never got a complete request
+  }, 5_000);
+
   it('closes an idle keep-alive connection after timeouts.keepAliveMs', async () => {
     const timeouts = { headersMs: 10_000, keepAliveMs: 300 };
     const short = new EgressProxy({ core, resolver: new Resolver(['allowed.test:127.0.0.1']), allowLoopback: true, timeouts });

@@ -186,18 +186,16 @@ export class ClientConnection {
     const kind = this.deadlineKind;
     this.setDeadline('none', 0);
     this.closing = true;
-    // A request that stalled mid-way gets a 408; an idle keep-alive connection just closes.
-    if (kind !== 'idle' && this.queue.length === 0 && (kind === 'request' || this.parserStarted())) {
+    // A request that stalled mid-way (head or body) gets a 408, unless an answer is already going out on
+    // this connection (a 408 would land inside it); an idle keep-alive connection just closes.
+    const stalled = kind === 'headers' ? this.socket.bytesRead > 0 : kind === 'request';
+    if (stalled && !this.queue.some((exchange) => exchange.responseStarted)) {
       this.handlers.clientError('ERR_HTTP_REQUEST_TIMEOUT');
       this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       this.socket.destroySoon();
       return;
     }
     this.socket.destroy();
-  }
-
-  private parserStarted(): boolean {
-    return this.socket.bytesRead > 0;
   }
 
   private onClientEnd(): void {
