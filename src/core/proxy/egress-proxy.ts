@@ -5,7 +5,7 @@
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { EnforcementCore, Verdict } from '../engine/enforcement-core.js';
 import { classifyIp } from '../policy/ip.js';
-import { parseHostPort } from '../net/host-port.js';
+import { bracketHost, parseHostPort } from '../net/host-port.js';
 import type { Resolver } from '../net/resolver.js';
 import { denialBody, denialReasonHeader, rawDenial } from './denial.js';
 import { TlsInterceptor, type InterceptTarget, type LeafIssuer } from './tls-interceptor.js';
@@ -90,7 +90,8 @@ function absoluteTarget(raw: string): ParsedTarget {
 function originTarget(raw: string, target: InterceptTarget): ParsedTarget {
   if (!raw.startsWith('/')) return { invalid: 'inside a tunnel, send origin-form requests (/path?query)\n' };
   const url = new URL(`https://inspected.invalid${raw}`);
-  const authority = target.port === 443 ? target.host : `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
+  const host = bracketHost(target.host);
+  const authority = target.port === 443 ? host : `${host}:${target.port}`;
   return { host: target.host, port: target.port, authority, path: raw, pathname: url.pathname, query: queryOf(url) };
 }
 
