@@ -176,8 +176,10 @@ export class UpstreamPool {
   forget(connection: UpstreamConnection): void {
     this.open.delete(connection);
     const idle = this.idle.get(connection.key);
-    const at = idle?.indexOf(connection) ?? -1;
-    if (at >= 0) idle!.splice(at, 1);
+    if (!idle) return;
+    const at = idle.indexOf(connection);
+    if (at >= 0) idle.splice(at, 1);
+    if (idle.length === 0) this.idle.delete(connection.key); // destinations come and go: keep no empty entries
   }
 
   close(): void {
