@@ -80,8 +80,8 @@ export class MessageParser {
   private partialUrl = '';
 
   constructor(private readonly kind: 'request' | 'response', private readonly maxHeaderSize: number, handlers: MessageHandlers) {
+    this.reset();
     const native = this.native;
-    native.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, HTTPParser.kLenientNone);
     native[HTTPParser.kOnMessageBegin] = () => handlers.begin();
     native[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
       for (const h of headers) this.partialHeaders.push(h);
@@ -137,7 +137,7 @@ export class MessageParser {
     if (error) throw new HttpParseError(error.code, error.message);
   }
 
-  /** Ready for a new message after a head that stopped the parser. */
+  /** (Re)starts the parser: ready for a new message, as after a head that stopped it. */
   reset(): void {
     this.partialHeaders = [];
     this.partialUrl = '';
