@@ -113,7 +113,7 @@ export class EgressProxy {
     if (options.splice !== false) this.splice = SpliceRelay.load();
     if (options.tls) {
       const inspected = this.createServer({
-        request: (exchange) => void this.inspected(exchange).catch((error) => this.fail(exchange, error)),
+        request: (exchange) => void this.inspected(exchange).catch((error) => exchange.badGateway(error)),
         connect: (_head, socket) => socket.destroy(),
       });
       this.inspectedServer = inspected;
@@ -133,7 +133,7 @@ export class EgressProxy {
   /** Listens on one more address (the first call is the main one; `run --isolate` adds the namespace side). */
   async listen(host: string, port: number): Promise<AddressInfo> {
     const server = this.createServer({
-      request: (exchange) => void this.forward(exchange).catch((error) => this.fail(exchange, error)),
+      request: (exchange) => void this.forward(exchange).catch((error) => exchange.badGateway(error)),
       connect: (head, socket, early) => void this.tunnel(head, socket, early).catch(() => socket.destroy()),
     });
     const address = await server.listen(host, port);
@@ -288,7 +288,4 @@ export class EgressProxy {
     exchange.respond(403, 'Forbidden', { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(reason) }, body);
   }
 
-  private fail(exchange: Exchange, error: unknown) {
-    exchange.respond(502, 'Bad Gateway', { 'Content-Type': 'text/plain' }, `upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`);
-  }
 }

@@ -191,8 +191,13 @@ export class Exchange {
       this.attach(this.pool.acquire(this.target.address, this.target.port, this.target.tls, true));
       return;
     }
+    this.badGateway(error);
+  }
+
+  /** The upstream could not be reached or failed: a 502 naming the error code, or a cut connection once part of the answer went out. */
+  badGateway(error: unknown): void {
     if (this.responseStarted) return this.connection.abort();
-    this.respond(502, 'Bad Gateway', { 'Content-Type': 'text/plain' }, `upstream error: ${error.code ?? 'error'}\n`);
+    this.respond(502, 'Bad Gateway', { 'Content-Type': 'text/plain' }, `upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`);
   }
 
   /** The client went away: the upstream connection is not reusable mid-exchange. */
