@@ -5,7 +5,7 @@
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { EnforcementCore, Verdict } from '../engine/enforcement-core.js';
 import { classifyIp } from '../policy/ip.js';
-import { bracketHost, parseHostPort } from '../net/host-port.js';
+import { bracketHost, parseHostPort, stripBrackets } from '../net/host-port.js';
 import type { Resolver } from '../net/resolver.js';
 import { denialBody, denialReasonHeader, rawDenial } from './denial.js';
 import { TlsInterceptor, type InterceptTarget, type LeafIssuer } from './tls-interceptor.js';
@@ -56,7 +56,9 @@ interface ProxyTarget {
   authority: string;
   /** Path and query as sent upstream. */
   path: string;
-  /** The path the policy decides on. */
+  /** The path the request is decided on. */
+  decidedPath: string;
+  /** The path its L7 sample (method, path) shows. */
   pathname: string;
   query: Record<string, string[]>;
 }
@@ -79,7 +81,7 @@ function absoluteTarget(raw: string): ParsedTarget {
   }
   if (url.protocol !== 'http:') return { invalid: `unsupported scheme ${url.protocol}; use CONNECT for https\n` };
   const port = url.port ? Number(url.port) : 80;
-  return { host: url.hostname.replace(/^\[|\]$/g, ''), port, authority: url.host, path: url.pathname + url.search, pathname: url.pathname, query: queryOf(url) };
+  return { host: stripBrackets(url.hostname), port, authority: url.host, path: url.pathname + url.search, decidedPath: url.pathname, pathname: url.pathname, query: queryOf(url) };
 }
 
 /**
@@ -92,7 +94,7 @@ function originTarget(raw: string, target: InterceptTarget): ParsedTarget {
   const url = new URL(`https://inspected.invalid${raw}`);
   const host = bracketHost(target.host);
   const authority = target.port === 443 ? host : `${host}:${target.port}`;
-  return { host: target.host, port: target.port, authority, path: raw, pathname: url.pathname, query: queryOf(url) };
+  return { host: target.host, port: target.port, authority, path: raw, decidedPath: raw.split('?')[0], pathname: url.pathname, query: queryOf(url) };
 }
 
 export class EgressProxy {
@@ -186,18 +188,30 @@ export class EgressProxy {
     return { address: ips[0] };
   }
 
+  /** Decides one HTTP request on its method and path; a refused one is answered 403 here (undefined). */
+  private async decide(exchange: Exchange, target: ProxyTarget, who: { binary: string; pid?: number }): Promise<Verdict | undefined> {
+    const method = exchange.head.method;
+    const verdict = await this.options.core.evaluate(
+      { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method, path: target.decidedPath, query: target.query },
+      { method, path: target.pathname },
+    );
+    if (verdict.allowed) return verdict;
+    this.deny(exchange, target.host, target.port, verdict.decision.stage, verdict.decision.reason, verdict);
+    return undefined;
+  }
+
+  /** A request-target this proxy cannot serve: 400, and the connection closes. */
+  private badTarget(exchange: Exchange, why: string): void {
+    exchange.respond(400, 'Bad Request', { 'Content-Type': 'text/plain' }, why, true);
+  }
+
   /** A plain-HTTP request from a client of the proxy. */
   private async forward(exchange: Exchange): Promise<void> {
     this.stats.requests++;
     const target = absoluteTarget(exchange.head.url);
-    if ('invalid' in target) return exchange.respond(400, 'Bad Request', { 'Content-Type': 'text/plain' }, target.invalid, true);
-    const who = await this.identify(exchange.connection.socket);
-    const method = exchange.head.method;
-    const verdict = await this.options.core.evaluate(
-      { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method, path: target.pathname, query: target.query },
-      { method, path: target.pathname },
-    );
-    if (!verdict.allowed) return this.deny(exchange, target.host, target.port, verdict.decision.stage, verdict.decision.reason, verdict);
+    if ('invalid' in target) return this.badTarget(exchange, target.invalid);
+    const verdict = await this.decide(exchange, target, await this.identify(exchange.connection.socket));
+    if (!verdict) return;
     const destination = await this.destination(target.host, verdict);
     if ('denied' in destination) return this.deny(exchange, target.host, target.port, 'ssrf', destination.denied, verdict);
     exchange.forward(this.upstreams, { address: destination.address, port: target.port, authority: target.authority, path: target.path });
@@ -209,13 +223,8 @@ export class EgressProxy {
     if (!tunnel) return exchange.connection.abort();
     this.stats.requests++;
     const target = originTarget(exchange.head.url, tunnel);
-    if ('invalid' in target) return exchange.respond(400, 'Bad Request', { 'Content-Type': 'text/plain' }, target.invalid, true);
-    const method = exchange.head.method;
-    const verdict = await this.options.core.evaluate(
-      { host: tunnel.host, port: tunnel.port, binary: tunnel.binary, pid: tunnel.pid, method, path: exchange.head.url.split('?')[0], query: target.query },
-      { method, path: target.pathname },
-    );
-    if (!verdict.allowed) return this.deny(exchange, tunnel.host, tunnel.port, verdict.decision.stage, verdict.decision.reason, verdict);
+    if ('invalid' in target) return this.badTarget(exchange, target.invalid);
+    if (!(await this.decide(exchange, target, tunnel))) return;
     exchange.forward(this.upstreams, {
       address: tunnel.address,
       port: tunnel.port,
