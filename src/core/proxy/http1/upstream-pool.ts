@@ -11,6 +11,15 @@ const IDLE_MS = 15_000;
 /** At most this many idle connections are kept per destination. */
 const MAX_IDLE_PER_KEY = 64;
 
+/** A failure as the exchange reports it: the errno-style code is what the client's 502 names. */
+function upstreamError(message: string, code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
+function codeOf(error: unknown, fallback: string): string {
+  return (error as { code?: string }).code ?? fallback;
+}
+
 export class UpstreamConnection {
   private exchange?: Exchange;
   /** Served an exchange before (so a failure before any answer may just mean the server closed it idle). */
@@ -54,17 +63,17 @@ export class UpstreamConnection {
       try {
         this.received(chunk);
       } catch (error) {
-        this.fail(Object.assign(new Error((error as Error).message), { code: (error as { code?: string }).code ?? 'EPROTO' }));
+        this.fail(upstreamError((error as Error).message, codeOf(error, 'EPROTO')));
       } finally {
         client?.uncork();
       }
     });
     socket.on('end', () => {
       try {
-        if (this.rawRemaining > 0) throw Object.assign(new Error('upstream closed mid-body'), { code: 'ECONNRESET' });
+        if (this.rawRemaining > 0) throw upstreamError('upstream closed mid-body', 'ECONNRESET');
         this.parser.finish(); // ends a close-delimited body
       } catch (error) {
-        this.fail(Object.assign(new Error('upstream closed mid-response'), { code: (error as { code?: string }).code ?? 'ECONNRESET' }));
+        this.fail(upstreamError('upstream closed mid-response', codeOf(error, 'ECONNRESET')));
       }
       socket.destroy();
     });
@@ -72,7 +81,7 @@ export class UpstreamConnection {
     socket.on('timeout', () => this.destroy()); // idle in the pool too long
     socket.on('close', () => {
       this.pool.forget(this);
-      this.fail(Object.assign(new Error('upstream closed'), { code: 'ECONNRESET' }));
+      this.fail(upstreamError('upstream closed', 'ECONNRESET'));
       this.parser.close();
     });
   }
@@ -92,10 +101,10 @@ export class UpstreamConnection {
         continue;
       }
       const used = this.parser.execute(offset === 0 ? chunk : chunk.subarray(offset));
-      if (used === 0) throw Object.assign(new Error('upstream parser made no progress'), { code: 'EPROTO' });
+      if (used === 0) throw upstreamError('upstream parser made no progress', 'EPROTO');
       offset += used;
     }
-    if (this.broken) this.fail(Object.assign(new Error('unexpected response from upstream'), { code: 'EPROTO' }));
+    if (this.broken) this.fail(upstreamError('unexpected response from upstream', 'EPROTO'));
   }
 
   private forwardBody(chunk: Buffer): void {
