@@ -313,22 +313,16 @@ describe('refusals inside the tunnel', () => {
 });
 
 describe('upstream TLS is verified', () => {
-  it('answers 502 when the upstream certificate is from a CA the core does not trust', async () => {
-    const c = await tunnel('untrusted.test', untrustedPort);
-    c.write(request('GET', '/must-not-arrive', 'untrusted.test'));
+  it.each([
+    ['from a CA the core does not trust', 'untrusted.test', () => untrustedPort, 'untrusted'],
+    ['for another name', 'wrongname.test', () => wrongNamePort, 'wrong-name'],
+  ])('answers 502 when the upstream certificate is %s', async (_case, host, port, upstream) => {
+    const c = await tunnel(host, port());
+    c.write(request('GET', '/must-not-arrive', host));
     const r = await c.response();
     expect(r.status).toBe(502);
     expect(r.body.toString()).toMatch(/^upstream error: /);
-    expect(seen.filter((s) => s.upstream === 'untrusted')).toEqual([]);
-  });
-
-  it('answers 502 when the upstream certificate is for another name', async () => {
-    const c = await tunnel('wrongname.test', wrongNamePort);
-    c.write(request('GET', '/must-not-arrive', 'wrongname.test'));
-    const r = await c.response();
-    expect(r.status).toBe(502);
-    expect(r.body.toString()).toMatch(/^upstream error: /);
-    expect(seen.filter((s) => s.upstream === 'wrong-name')).toEqual([]);
+    expect(seen.filter((s) => s.upstream === upstream)).toEqual([]);
   });
 });
 
