@@ -42,7 +42,12 @@ interface Stats {
 
 function stats(xs: number[]): Stats {
   const s = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length), max: s[s.length - 1] ?? 0 };
+  return {
+    p50: percentile(s, 0.5),
+    p99: percentile(s, 0.99),
+    mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length),
+    max: s[s.length - 1] ?? 0,
+  };
 }
 
 const ms = (x: number) => x.toFixed(2);
@@ -67,12 +72,18 @@ export async function benchGateway(): Promise<string> {
     const stateDir = join(root, sandboxName(i));
     mkdirSync(stateDir);
     const merged = await MergedRules.open(stateDir);
-    const core = new EnforcementCore({ baseline: { version: 1, network_policies: {} }, presetLayers: () => [merged.layer()], holdTimeoutMs: 0, maxHeld: 1000 });
+    const core = new EnforcementCore({
+      baseline: { version: 1, network_policies: {} },
+      presetLayers: () => [merged.layer()],
+      holdTimeoutMs: 0,
+      maxHeld: 1000,
+    });
     sandboxes.push({ id: `bench-${i}`, name: sandboxName(i), createdAt: Date.now(), core, merges: new MergeManager(merged, core) });
   }
   let created = 0;
   /** A new pending request on a core: the proxy's entry point, nothing held (hold timeout 0). */
-  const createRequest = (s: ServedSandbox, host: string) => void s.core.evaluate({ host, port: 443, binary: BINARY, method: 'GET', path: '/' }, { method: 'GET', path: '/' });
+  const createRequest = (s: ServedSandbox, host: string) =>
+    void s.core.evaluate({ host, port: 443, binary: BINARY, method: 'GET', path: '/' }, { method: 'GET', path: '/' });
   for (const s of sandboxes) for (let j = 0; j < CHUNKS_PER_SANDBOX; j++) createRequest(s, `h${j}.${s.name}.bench.test`);
   const total = SANDBOXES * CHUNKS_PER_SANDBOX;
 
@@ -88,7 +99,8 @@ export async function benchGateway(): Promise<string> {
   try {
     // ---- 1. full resync ---------------------------------------------------------------------------
     const resync: number[] = [];
-    for (let i = -1; i < RESYNCS; i++) { // i = -1: warm-up, not counted
+    for (let i = -1; i < RESYNCS; i++) {
+      // i = -1: warm-up, not counted
       const gateway = new GrpcGateway({ rpc: newRpc(), presets });
       let done!: (at: number) => void;
       const snapshot = new Promise<number>((r) => (done = r));
@@ -107,15 +119,20 @@ export async function benchGateway(): Promise<string> {
     // What one resync moves: the protobuf payloads of ListSandboxes and every GetDraftPolicy response.
     const rpc = newRpc();
     await rpc.ready();
-    let wireBytes = openShellServiceDefinition.ListSandboxes.responseSerialize(await rpc.call('ListSandboxes', { limit: 100, offset: 0 })).length;
-    for (const s of sandboxes) wireBytes += openShellServiceDefinition.GetDraftPolicy.responseSerialize(await rpc.call('GetDraftPolicy', { name: s.name, status_filter: '' })).length;
+    let wireBytes = openShellServiceDefinition.ListSandboxes.responseSerialize(
+      await rpc.call('ListSandboxes', { limit: 100, offset: 0 }),
+    ).length;
+    for (const s of sandboxes)
+      wireBytes += openShellServiceDefinition.GetDraftPolicy.responseSerialize(
+        await rpc.call('GetDraftPolicy', { name: s.name, status_filter: '' }),
+      ).length;
 
     // ---- 2. safety-net poll round: 16 at a time vs one by one (interleaved, warm channel) ------------
     const draft = (s: ServedSandbox) => rpc.call('GetDraftPolicy', { name: s.name, status_filter: '', workspace: '' });
     const list = () => rpc.call('ListSandboxes', { limit: 100, offset: 0, workspace: '' });
     const concurrent: number[] = [];
     const sequential: number[] = [];
-    for (let i = 0; i < 3; i++) (await list(), await forEachLimited(sandboxes, CONCURRENCY, draft)); // warm up
+    for (let i = 0; i < 3; i++) await list(), await forEachLimited(sandboxes, CONCURRENCY, draft); // warm up
     for (let i = 0; i < POLL_ROUNDS; i++) {
       let t = performance.now();
       await list();
@@ -166,7 +183,9 @@ export async function benchGateway(): Promise<string> {
       const t = performance.now();
       created++;
       createRequest(s, host);
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bench/gateway: no request event for ${host}`)), 5000).unref());
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`bench/gateway: no request event for ${host}`)), 5000).unref(),
+      );
       const at = await Promise.race([event, timeout]);
       waiting.delete(host);
       return { event: at - t, notice: notice ? (await notice) - t : undefined };
@@ -207,18 +226,29 @@ export async function benchGateway(): Promise<string> {
     const c = stats(concurrent);
     const q = stats(sequential);
     out.push(`Server and client share one Node process (one event loop): on a remote gateway the network round trip adds to every call.\n`);
-    out.push(`Full resync: ${SANDBOXES} sandboxes × ${CHUNKS_PER_SANDBOX} pending chunks = ${total} chunks, one server on loopback; ${RESYNCS} fresh clients (new channel each, after 1 warm-up)`);
+    out.push(
+      `Full resync: ${SANDBOXES} sandboxes × ${CHUNKS_PER_SANDBOX} pending chunks = ${total} chunks, one server on loopback; ${RESYNCS} fresh clients (new channel each, after 1 warm-up)`,
+    );
     out.push(`Baseline: one warm poll round (same calls, ${CONCURRENCY} at a time, channel already open; below)`);
     out.push(
       formatTable(
         ['measure', 'p50', 'p99', 'mean', 'max', 'vs warm poll round (p50)'],
         [
           ['start() → snapshot with all chunks (ms)', ms(r.p50), ms(r.p99), ms(r.mean), ms(r.max), ratio(r.p50, c.p50)],
-          ['chunks/s (1000 / time above)', (total / (r.p50 / 1000)).toFixed(0), (total / (r.p99 / 1000)).toFixed(0), (total / (r.mean / 1000)).toFixed(0), (total / (r.max / 1000)).toFixed(0), '-'],
+          [
+            'chunks/s (1000 / time above)',
+            (total / (r.p50 / 1000)).toFixed(0),
+            (total / (r.p99 / 1000)).toFixed(0),
+            (total / (r.mean / 1000)).toFixed(0),
+            (total / (r.max / 1000)).toFixed(0),
+            '-',
+          ],
         ],
       ),
     );
-    out.push(`Payload of one resync: ${(wireBytes / 1024).toFixed(1)} KiB protobuf (ListSandboxes + ${SANDBOXES}× GetDraftPolicy responses; HTTP/2 framing not counted), ${(wireBytes / total).toFixed(0)} B/chunk\n`);
+    out.push(
+      `Payload of one resync: ${(wireBytes / 1024).toFixed(1)} KiB protobuf (ListSandboxes + ${SANDBOXES}× GetDraftPolicy responses; HTTP/2 framing not counted), ${(wireBytes / total).toFixed(0)} B/chunk\n`,
+    );
 
     out.push(`Safety-net poll round: ListSandboxes + ${SANDBOXES}× GetDraftPolicy on a warm channel, ${POLL_ROUNDS} rounds each (ms)`);
     out.push(
@@ -230,14 +260,20 @@ export async function benchGateway(): Promise<string> {
         ],
       ),
     );
-    out.push(`At the client's 2 s poll interval, a round (16 at a time) is in flight ${((c.mean / 2000) * 100).toFixed(1)}% of the time (wall clock, client + server)\n`);
+    out.push(
+      `At the client's 2 s poll interval, a round (16 at a time) is in flight ${((c.mean / 2000) * 100).toFixed(1)}% of the time (wall clock, client + server)\n`,
+    );
 
     const u = stats(unary);
     const e = stats(eventLatency);
     const n = stats(noticeLatency);
     const l = stats(loaded);
-    out.push(`Event latency: new pending request in a core → GrpcGateway 'request' event (push path only; poll disabled), one at a time, ${LATENCY_SAMPLES} samples over ${SANDBOXES} sandboxes (ms)`);
-    out.push(`Baseline: one unary GetDraftPolicy round trip for one sandbox (~${CHUNKS_PER_SANDBOX} chunks) — the refetch the push path ends in; the ratio is the push path's total cost over it`);
+    out.push(
+      `Event latency: new pending request in a core → GrpcGateway 'request' event (push path only; poll disabled), one at a time, ${LATENCY_SAMPLES} samples over ${SANDBOXES} sandboxes (ms)`,
+    );
+    out.push(
+      `Baseline: one unary GetDraftPolicy round trip for one sandbox (~${CHUNKS_PER_SANDBOX} chunks) — the refetch the push path ends in; the ratio is the push path's total cost over it`,
+    );
     out.push(
       formatTable(
         ['path', 'p50', 'p99', 'mean', 'max', 'vs baseline (p50)'],
@@ -245,11 +281,20 @@ export async function benchGateway(): Promise<string> {
           ['baseline: GetDraftPolicy round trip', ms(u.p50), ms(u.p99), ms(u.mean), ms(u.max), '1.00×'],
           ['push notice only (WatchSandbox message)', ms(n.p50), ms(n.p99), ms(n.mean), ms(n.max), ratio(n.p50, u.p50)],
           ['request created → request event', ms(e.p50), ms(e.p99), ms(e.mean), ms(e.max), ratio(e.p50, u.p50)],
-          [`same, under ${LOAD_PER_SECOND} new requests/s (${LOADED_SAMPLES} samples)`, ms(l.p50), ms(l.p99), ms(l.mean), ms(l.max), ratio(l.p50, u.p50)],
+          [
+            `same, under ${LOAD_PER_SECOND} new requests/s (${LOADED_SAMPLES} samples)`,
+            ms(l.p50),
+            ms(l.p99),
+            ms(l.mean),
+            ms(l.max),
+            ratio(l.p50, u.p50),
+          ],
         ],
       ),
     );
-    out.push(`Background load: ${background} requests in ${loadSeconds.toFixed(1)} s (${(background / loadSeconds).toFixed(0)}/s); inbox at the end: ${total + created + background} chunks\n`);
+    out.push(
+      `Background load: ${background} requests in ${loadSeconds.toFixed(1)} s (${(background / loadSeconds).toFixed(0)}/s); inbox at the end: ${total + created + background} chunks\n`,
+    );
   } finally {
     await server.close();
     for (const s of sandboxes) s.core.shutdown();

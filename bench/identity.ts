@@ -70,7 +70,10 @@ export async function benchIdentity(): Promise<string> {
     while (sockets.length < CONNECTIONS) await new Promise((resolve) => setImmediate(resolve));
 
     const ends = (s: Socket) =>
-      [{ address: s.remoteAddress!, port: s.remotePort! }, { address: s.localAddress!, port: s.localPort! }] as const;
+      [
+        { address: s.remoteAddress!, port: s.remotePort! },
+        { address: s.localAddress!, port: s.localPort! },
+      ] as const;
     const rows: string[][] = [];
     const row = (name: string, stats: { mean: number; p99: number }) =>
       rows.push([name, String(listPids().length), stats.mean.toFixed(0), stats.p99.toFixed(0)]);
@@ -78,14 +81,21 @@ export async function benchIdentity(): Promise<string> {
     const measureAll = async () => {
       const candidatePids = await processTree(client.pid!);
       row('socket inode: /proc/net/tcp read (baseline)', await timeEach(sockets, (s) => findClientInodeInProc(...ends(s))));
-      row(`socket inode: ${sockDiagAvailable() ? 'sock_diag (native)' : 'sock_diag not built: /proc'}`, await timeEach(sockets, (s) => findClientInode(...ends(s))));
+      row(
+        `socket inode: ${sockDiagAvailable() ? 'sock_diag (native)' : 'sock_diag not built: /proc'}`,
+        await timeEach(sockets, (s) => findClientInode(...ends(s))),
+      );
       row('processTree(agent)', await timeEach(sockets, () => processTree(client.pid!)));
       row('candidatePids (agent tree)', await timeEach(sockets, (s) => (forgetHolders(), findSocketOwner(...ends(s), { candidatePids }))));
       row('whole table, cold', await timeEach(sockets, (s) => (forgetHolders(), findSocketOwner(...ends(s)))));
       forgetHolders();
       row('whole table, recent holder', await timeEach(sockets, (s) => findSocketOwner(...ends(s))));
       forgetHolders();
-      rows.push(['burst: all at once, amortised', String(listPids().length), ...(await burst(sockets, (s) => findSocketOwner(...ends(s), { candidatePids })))]);
+      rows.push([
+        'burst: all at once, amortised',
+        String(listPids().length),
+        ...(await burst(sockets, (s) => findSocketOwner(...ends(s), { candidatePids }))),
+      ]);
       forgetHolders();
     };
 

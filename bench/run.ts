@@ -6,7 +6,14 @@ import { benchCoreLatency } from './core/latency.js';
 import { benchUi } from './ui/storm.js';
 import { benchGateway } from './gateway.js';
 
-const suites: Record<string, () => Promise<string>> = { policy: benchPolicy, core: benchCoreLatency, ui: benchUi, proxy: benchProxy, identity: benchIdentity, gateway: benchGateway };
+const suites: Record<string, () => Promise<string>> = {
+  policy: benchPolicy,
+  core: benchCoreLatency,
+  ui: benchUi,
+  proxy: benchProxy,
+  identity: benchIdentity,
+  gateway: benchGateway,
+};
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;

@@ -6,7 +6,15 @@ export function ConfirmDialog({ question, theme }: { question: string; theme: Th
   return (
     <Box borderStyle="round" borderColor={theme.warn} paddingX={1}>
       <Text>
-        {question} <Text color={theme.accent} bold>y</Text> yes / <Text color={theme.accent} bold>Esc</Text> no
+        {question}{' '}
+        <Text color={theme.accent} bold>
+          y
+        </Text>{' '}
+        yes /{' '}
+        <Text color={theme.accent} bold>
+          Esc
+        </Text>{' '}
+        no
       </Text>
     </Box>
   );

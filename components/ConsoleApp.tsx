@@ -61,27 +61,83 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
         theme={theme}
       />
     );
-  }
-  else if (c.screen === 'inbox') {
+  } else if (c.screen === 'inbox') {
     body = (
       <Box flexDirection="column">
-        <InboxTable rows={c.visible} selectedId={c.selectedId} height={tableRows} width={columns} now={now} filter={c.inboxFilter} total={Object.keys(requests).length} theme={theme} />
-        {c.overlay === 'confirm-all' && <ConfirmDialog question={`Approve all ${c.pendingVisible} visible pending requests (${c.lifetimes ? c.lifetime : "one policy revision"})?`} theme={theme} />}
+        <InboxTable
+          rows={c.visible}
+          selectedId={c.selectedId}
+          height={tableRows}
+          width={columns}
+          now={now}
+          filter={c.inboxFilter}
+          total={Object.keys(requests).length}
+          theme={theme}
+        />
+        {c.overlay === 'confirm-all' && (
+          <ConfirmDialog
+            question={`Approve all ${c.pendingVisible} visible pending requests (${c.lifetimes ? c.lifetime : 'one policy revision'})?`}
+            theme={theme}
+          />
+        )}
       </Box>
     );
   } else if (c.screen === 'dashboard') {
     const pendingBySandbox: Record<string, number> = {};
-    for (const r of Object.values(requests)) if (r.status === 'pending') pendingBySandbox[r.sandbox] = (pendingBySandbox[r.sandbox] ?? 0) + 1;
-    body = <Dashboard gateways={c.gateways} active={c.activeGateway} cursor={c.dashCursor} providers={c.providers} sandboxes={sandboxes} pendingBySandbox={pendingBySandbox} now={now} theme={theme} />;
+    for (const r of Object.values(requests))
+      if (r.status === 'pending') pendingBySandbox[r.sandbox] = (pendingBySandbox[r.sandbox] ?? 0) + 1;
+    body = (
+      <Dashboard
+        gateways={c.gateways}
+        active={c.activeGateway}
+        cursor={c.dashCursor}
+        providers={c.providers}
+        sandboxes={sandboxes}
+        pendingBySandbox={pendingBySandbox}
+        now={now}
+        theme={theme}
+      />
+    );
   } else if (c.screen === 'sandbox') {
-    body = <SandboxView policy={c.policy} comparison={c.comparison} revisions={c.revisions} height={bodyHeight} scroll={c.policyScroll} theme={theme} error={c.policyError} />;
+    body = (
+      <SandboxView
+        policy={c.policy}
+        comparison={c.comparison}
+        revisions={c.revisions}
+        height={bodyHeight}
+        scroll={c.policyScroll}
+        theme={theme}
+        error={c.policyError}
+      />
+    );
   } else {
-    body = <LogsPane lines={c.logs} cursor={c.logCursor} following={c.following} height={bodyHeight - 1} width={columns} filter={c.logsFilter} level={c.logLevel} source={c.logSource} detail={c.logDetail} theme={theme} />;
+    body = (
+      <LogsPane
+        lines={c.logs}
+        cursor={c.logCursor}
+        following={c.following}
+        height={bodyHeight - 1}
+        width={columns}
+        filter={c.logsFilter}
+        level={c.logLevel}
+        source={c.logSource}
+        detail={c.logDetail}
+        theme={theme}
+      />
+    );
   }
 
   return (
     <Box flexDirection="column" height={rows - 2} width={columns}>
-      <TitleBar gateway={gateway} connection={connection} sandbox={c.currentSandbox ?? (sandboxes.length > 1 ? `${sandboxes.length} sandboxes` : (sandboxes[0]?.name ?? '—'))} pending={pending} revision={revision?.number} now={now} theme={theme} />
+      <TitleBar
+        gateway={gateway}
+        connection={connection}
+        sandbox={c.currentSandbox ?? (sandboxes.length > 1 ? `${sandboxes.length} sandboxes` : (sandboxes[0]?.name ?? '—'))}
+        pending={pending}
+        revision={revision?.number}
+        now={now}
+        theme={theme}
+      />
       {/* Children must not shrink: Yoga would squeeze lines onto each other. Too tall is clipped instead. */}
       <Box flexDirection="column" height={bodyHeight} overflow="hidden">
         <Box flexDirection="column" flexShrink={0}>
@@ -89,7 +145,12 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
         </Box>
       </Box>
       {c.prompt ? <Prompt label={PROMPT_LABEL[c.prompt.kind]} value={c.prompt.value} theme={theme} /> : <Text> </Text>}
-      <NavBar hints={hintsFor(c.screen, c.lifetimes ? [] : ['cycleLifetime'])} lifetime={c.screen === 'inbox' && c.lifetimes ? c.lifetime : undefined} status={c.status} theme={theme} />
+      <NavBar
+        hints={hintsFor(c.screen, c.lifetimes ? [] : ['cycleLifetime'])}
+        lifetime={c.screen === 'inbox' && c.lifetimes ? c.lifetime : undefined}
+        status={c.status}
+        theme={theme}
+      />
     </Box>
   );
 }

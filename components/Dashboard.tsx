@@ -30,29 +30,61 @@ function health(g: DirectoryEntry, now: number): string {
 
 function DashboardView({ gateways, active, cursor, providers, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
   const mode = gateways.find((g) => g.info.name === active)?.info.mode;
-  const problem = gateways[cursor]?.problem ?? (gateways[cursor]?.connection.status === 'disconnected' ? gateways[cursor].connection.error : undefined);
+  const problem =
+    gateways[cursor]?.problem ?? (gateways[cursor]?.connection.status === 'disconnected' ? gateways[cursor].connection.error : undefined);
   return (
     <Box flexDirection="column">
-      <Text bold color={theme.accent}>Gateways <Text color={theme.muted}>(Enter switches)</Text></Text>
+      <Text bold color={theme.accent}>
+        Gateways <Text color={theme.muted}>(Enter switches)</Text>
+      </Text>
       <Table
         padding={0}
-        data={gateways.map((g, i) => ({ ' ': i === cursor ? '›' : ' ', name: `${g.info.name === active ? '● ' : '  '}${safe(g.info.name)}`, mode: g.info.mode, health: health(g, now), endpoint: safe(g.info.endpoint), version: safe(g.info.version || '—') }))}
+        data={gateways.map((g, i) => ({
+          ' ': i === cursor ? '›' : ' ',
+          name: `${g.info.name === active ? '● ' : '  '}${safe(g.info.name)}`,
+          mode: g.info.mode,
+          health: health(g, now),
+          endpoint: safe(g.info.endpoint),
+          version: safe(g.info.version || '—'),
+        }))}
       />
-      {problem && <Text color={theme.danger} wrap="truncate">  {safe(problem)}</Text>}
-      <Text bold color={theme.accent}>Providers</Text>
-      {providers === undefined ? (
-        <Text color={theme.muted}>  loading…</Text>
-      ) : typeof providers === 'string' ? (
-        <Text color={theme.danger} wrap="truncate">  {safe(providers)}</Text>
-      ) : providers.length === 0 ? (
-        <Text color={theme.muted}>  none{mode === 'standalone' ? ' (the embedded core has no inference providers)' : ''}</Text>
-      ) : (
-        <Table padding={0} data={providers.map((p) => ({ name: safe(p.name), type: safe(p.type), credentials: safe(p.credentials.join(', ') || '—') }))} />
+      {problem && (
+        <Text color={theme.danger} wrap="truncate">
+          {' '}
+          {safe(problem)}
+        </Text>
       )}
-      <Text bold color={theme.accent}>Sandboxes <Text color={theme.muted}>(Enter opens)</Text></Text>
+      <Text bold color={theme.accent}>
+        Providers
+      </Text>
+      {providers === undefined ? (
+        <Text color={theme.muted}> loading…</Text>
+      ) : typeof providers === 'string' ? (
+        <Text color={theme.danger} wrap="truncate">
+          {' '}
+          {safe(providers)}
+        </Text>
+      ) : providers.length === 0 ? (
+        <Text color={theme.muted}> none{mode === 'standalone' ? ' (the embedded core has no inference providers)' : ''}</Text>
+      ) : (
+        <Table
+          padding={0}
+          data={providers.map((p) => ({ name: safe(p.name), type: safe(p.type), credentials: safe(p.credentials.join(', ') || '—') }))}
+        />
+      )}
+      <Text bold color={theme.accent}>
+        Sandboxes <Text color={theme.muted}>(Enter opens)</Text>
+      </Text>
       <Table
         padding={0}
-        data={sandboxes.map((s, i) => ({ ' ': i + gateways.length === cursor ? '›' : ' ', name: safe(s.name), phase: s.phase, 'policy rev': s.policyRevision, pending: pendingBySandbox[s.name] ?? 0, age: age(s.createdAt, now) }))}
+        data={sandboxes.map((s, i) => ({
+          ' ': i + gateways.length === cursor ? '›' : ' ',
+          name: safe(s.name),
+          phase: s.phase,
+          'policy rev': s.policyRevision,
+          pending: pendingBySandbox[s.name] ?? 0,
+          age: age(s.createdAt, now),
+        }))}
       />
     </Box>
   );

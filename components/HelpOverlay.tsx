@@ -3,7 +3,15 @@ import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { Theme } from './theme.js';
 
-function HelpOverlayView({ screen, entries, theme }: { screen: string; entries: Array<{ keys: string; description: string }>; theme: Theme }) {
+function HelpOverlayView({
+  screen,
+  entries,
+  theme,
+}: {
+  screen: string;
+  entries: Array<{ keys: string; description: string }>;
+  theme: Theme;
+}) {
   const half = Math.ceil(entries.length / 2);
   const column = (list: typeof entries) => (
     <Box flexDirection="column" width="50%" paddingRight={2}>
@@ -17,7 +25,9 @@ function HelpOverlayView({ screen, entries, theme }: { screen: string; entries: 
   );
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.border} paddingX={1}>
-      <Text bold color={theme.accent}>Keys — {screen}</Text>
+      <Text bold color={theme.accent}>
+        Keys — {screen}
+      </Text>
       <Box>
         {column(entries.slice(0, half))}
         {column(entries.slice(half))}

@@ -36,11 +36,18 @@ function InboxTableView({ rows, selectedId, height, width, now, filter, total, t
   if (rows.length === 0) {
     return (
       <Box flexDirection="column" paddingY={1}>
-        <Text color={theme.muted}>{total === 0 ? 'No requests yet. Anything the policy does not allow will appear here for a decision.' : `No request matches the filter '${safe(filter ?? '')}'.`}</Text>
+        <Text color={theme.muted}>
+          {total === 0
+            ? 'No requests yet. Anything the policy does not allow will appear here for a decision.'
+            : `No request matches the filter '${safe(filter ?? '')}'.`}
+        </Text>
       </Box>
     );
   }
-  const selected = Math.max(0, rows.findIndex((r) => r.id === selectedId));
+  const selected = Math.max(
+    0,
+    rows.findIndex((r) => r.id === selectedId),
+  );
   const view = visibleWindow(rows, selected, height);
   // The narrow columns take what their content needs (capped); destination and request share the rest
   // of the terminal width, so a row never wraps or gets clipped, whatever the ids look like. When even
@@ -58,7 +65,8 @@ function InboxTableView({ rows, selectedId, height, width, now, filter, total, t
   type Narrow = keyof (typeof all)[number];
   let keys = Object.keys(all[0]) as Narrow[];
   // ink-table pads every cell by one space each side and draws a border before each column and at the end.
-  const room = (ks: Narrow[]) => width - 1 - ((ks.length + 2) * 3 + 1) - ks.reduce((sum, k) => sum + Math.max(k.length, ...all.map((c) => c[k].length)), 0);
+  const room = (ks: Narrow[]) =>
+    width - 1 - ((ks.length + 2) * 3 + 1) - ks.reduce((sum, k) => sum + Math.max(k.length, ...all.map((c) => c[k].length)), 0);
   for (const drop of ['sandbox', 'age', 'hits', 'binary'] as const) if (room(keys) < 24) keys = keys.filter((k) => k !== drop);
   const flexible = Math.max(10, room(keys));
   // The destination is what the operator decides on: it gets what it needs, up to the larger share;

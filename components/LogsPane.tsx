@@ -28,19 +28,32 @@ function LogsPaneView({ lines, cursor, following, height, width, filter, level, 
   if (detail && at) {
     return (
       <Box flexDirection="column" borderStyle="round" borderColor={theme.border} paddingX={1}>
-        <Text bold color={theme.accent}>Log line {at.seq} <Text color={theme.muted}>(Esc closes)</Text></Text>
-        <Text>{new Date(at.time).toISOString()}  {at.level}  {safe(at.source)}</Text>
+        <Text bold color={theme.accent}>
+          Log line {at.seq} <Text color={theme.muted}>(Esc closes)</Text>
+        </Text>
+        <Text>
+          {new Date(at.time).toISOString()} {at.level} {safe(at.source)}
+        </Text>
         <Text wrap="wrap">{safe(at.message)}</Text>
       </Box>
     );
   }
-  const filters = [filter ? `filter: ${safe(filter)}` : '', level && level !== 'all' ? `level ≥ ${level}` : '', source && source !== 'all' ? `source: ${safe(source)}` : ''].filter(Boolean).join(', ');
+  const filters = [
+    filter ? `filter: ${safe(filter)}` : '',
+    level && level !== 'all' ? `level ≥ ${level}` : '',
+    source && source !== 'all' ? `source: ${safe(source)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const start = Math.max(0, end - height);
   return (
     <Box flexDirection="column">
       <Text>
         {following ? <Text color={theme.ok}>● FOLLOWING</Text> : <Text color={theme.warn}>○ PAUSED</Text>}
-        <Text color={theme.muted}> [{lines.length === 0 ? 0 : end}/{lines.length}]{filters ? ` ${filters}` : ''}</Text>
+        <Text color={theme.muted}>
+          {' '}
+          [{lines.length === 0 ? 0 : end}/{lines.length}]{filters ? ` ${filters}` : ''}
+        </Text>
       </Text>
       {lines.slice(start, end).map((l) => (
         <Text key={l.seq} wrap="truncate">

@@ -22,12 +22,16 @@ function NavBarView({ hints, lifetime, status, theme }: NavBarProps) {
         )}
         {hints.map((h) => (
           <Text key={h.keys + h.label}>
-            <Text color={theme.accent} bold>{h.keys}</Text>
+            <Text color={theme.accent} bold>
+              {h.keys}
+            </Text>
             <Text color={theme.muted}> {h.label} </Text>
           </Text>
         ))}
       </Text>
-      <Text color={status?.kind === 'error' ? theme.danger : theme.muted} wrap="truncate">{status?.text ?? ' '}</Text>
+      <Text color={status?.kind === 'error' ? theme.danger : theme.muted} wrap="truncate">
+        {status?.text ?? ' '}
+      </Text>
     </Box>
   );
 }

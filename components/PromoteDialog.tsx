@@ -27,19 +27,30 @@ export interface PromoteDialogProps {
 function PromoteDialogView({ requestLabel, form, focus, binary, preview, error, theme }: PromoteDialogProps) {
   const row = (index: number, label: string, value: string, hint: string) => (
     <Text wrap="truncate">
-      <Text color={focus === index ? theme.accent : theme.muted}>{focus === index ? '› ' : '  '}{label.padEnd(12)}</Text>
+      <Text color={focus === index ? theme.accent : theme.muted}>
+        {focus === index ? '› ' : '  '}
+        {label.padEnd(12)}
+      </Text>
       <Text inverse={focus === index && index < 2}>{value || ' '}</Text>
-      <Text color={theme.muted}>  {hint}</Text>
+      <Text color={theme.muted}> {hint}</Text>
     </Text>
   );
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1}>
-      <Text bold color={theme.accent}>Promote {safe(requestLabel)} to a preset <Text color={theme.muted}>(Tab next field, Enter write + apply, Esc cancel)</Text></Text>
+      <Text bold color={theme.accent}>
+        Promote {safe(requestLabel)} to a preset <Text color={theme.muted}>(Tab next field, Enter write + apply, Esc cancel)</Text>
+      </Text>
       {row(0, 'name', form.name, 'RFC 1123, not a built-in name')}
       {row(1, 'description', form.description, '')}
       {row(2, 'access', form.access, 'space cycles: read-only, read-write, full')}
       {row(3, 'binary', form.anyBinary ? 'any binary' : safe(binary), 'space toggles')}
-      {error ? <Text color={theme.danger} wrap="truncate">✗ {error}</Text> : <Text color={theme.ok}>✓ ready</Text>}
+      {error ? (
+        <Text color={theme.danger} wrap="truncate">
+          ✗ {error}
+        </Text>
+      ) : (
+        <Text color={theme.ok}>✓ ready</Text>
+      )}
       {preview && <Text>{sanitizeMultiline(preview)}</Text>}
     </Box>
   );

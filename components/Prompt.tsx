@@ -5,7 +5,9 @@ import type { Theme } from './theme.js';
 export function Prompt({ label, value, theme }: { label: string; value: string; theme: Theme }) {
   return (
     <Text>
-      <Text color={theme.accent} bold>{label}</Text>
+      <Text color={theme.accent} bold>
+        {label}
+      </Text>
       {value}
       <Text inverse> </Text>
     </Text>

@@ -15,7 +15,8 @@ import type { Theme } from './theme.js';
  */
 export function approvalYaml(r: InboxRequest, now: number): string {
   const key = r.proposal ? r.proposal.ruleName : approvalKey(r.id);
-  const rule = r.proposal?.rule ?? approvalRule({ requestId: r.id, host: r.host, port: r.port, binary: r.binary, approvedAt: now, by: 'operator' });
+  const rule =
+    r.proposal?.rule ?? approvalRule({ requestId: r.id, host: r.host, port: r.port, binary: r.binary, approvedAt: now, by: 'operator' });
   const flow = (v: unknown) => stringify(v, { collectionStyle: 'flow' }).trim();
   return [
     'network_policies:',
@@ -36,20 +37,39 @@ function RequestDetailView({ request: r, now, theme }: { request: InboxRequest; 
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.border} paddingX={1}>
       <Text>
-        <Text bold color={theme.accent}>Request {r.id}</Text>
-        <Text color={theme.muted}>  (Esc closes)</Text>
+        <Text bold color={theme.accent}>
+          Request {r.id}
+        </Text>
+        <Text color={theme.muted}> (Esc closes)</Text>
       </Text>
       {field('destination', `${r.host}:${r.port}  in sandbox ${r.sandbox}`)}
       {field('binary', r.binary + (r.pid ? ` (pid ${r.pid})` : ''))}
-      {field('status', r.status + (r.decidedBy ? ` by ${r.decidedBy}` : '') + (r.decisionNote ? ` (${r.decisionNote})` : '') + (r.held > 0 ? `, ${r.held} held` : ''))}
+      {field(
+        'status',
+        r.status +
+          (r.decidedBy ? ` by ${r.decidedBy}` : '') +
+          (r.decisionNote ? ` (${r.decisionNote})` : '') +
+          (r.held > 0 ? `, ${r.held} held` : ''),
+      )}
       {field('hits', `${r.hits} (first ${age(r.firstSeen, now)} ago, last ${age(r.lastSeen, now)} ago)`)}
       {field('why', r.reason)}
       <Text color={theme.muted}>L7 samples</Text>
-      {r.samples.length === 0 ? <Text>  (none: a tunnel, or not yet inspected)</Text> : r.samples.map((s, i) => <Text key={i} wrap="truncate">  {safe(`${s.method} ${s.path}`)}</Text>)}
+      {r.samples.length === 0 ? (
+        <Text> (none: a tunnel, or not yet inspected)</Text>
+      ) : (
+        r.samples.map((s, i) => (
+          <Text key={i} wrap="truncate">
+            {' '}
+            {safe(`${s.method} ${s.path}`)}
+          </Text>
+        ))
+      )}
       {r.proposal?.securityNotes ? field('security', r.proposal.securityNotes) : null}
       {r.proposal?.validationResult ? field('validation', r.proposal.validationResult) : null}
       {r.proposal?.applicationError ? field('not applicable', r.proposal.applicationError) : null}
-      <Text color={theme.muted}>{r.proposal ? 'approving adds (a new policy revision on the gateway)' : 'approving adds (this session only)'}</Text>
+      <Text color={theme.muted}>
+        {r.proposal ? 'approving adds (a new policy revision on the gateway)' : 'approving adds (this session only)'}
+      </Text>
       <Text>{sanitizeMultiline(approvalYaml(r, now))}</Text>
     </Box>
   );

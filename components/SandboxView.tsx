@@ -55,14 +55,22 @@ function SandboxViewView({ policy, comparison, revisions, height, scroll, theme,
         Effective policy — revision {policy.revision.number} <Text color={theme.muted}>sha256:{policy.revision.sha256.slice(0, 12)}</Text>
       </Text>
       {lines.slice(scroll, scroll + bodyHeight).map((l, i) => (
-        <Text key={i} wrap="truncate">{l}</Text>
-      ))}
-      <Text bold color={theme.accent}>Revisions</Text>
-      {revisions.slice(-6).reverse().map((r) => (
-        <Text key={r.number} wrap="truncate">
-          <Text color={theme.accent}>{String(r.number).padStart(4)}</Text> {new Date(r.time).toISOString().slice(11, 19)} <Text color={theme.muted}>{r.sha256.slice(0, 10)}</Text> {r.cause}: {r.detail}
+        <Text key={i} wrap="truncate">
+          {l}
         </Text>
       ))}
+      <Text bold color={theme.accent}>
+        Revisions
+      </Text>
+      {revisions
+        .slice(-6)
+        .reverse()
+        .map((r) => (
+          <Text key={r.number} wrap="truncate">
+            <Text color={theme.accent}>{String(r.number).padStart(4)}</Text> {new Date(r.time).toISOString().slice(11, 19)}{' '}
+            <Text color={theme.muted}>{r.sha256.slice(0, 10)}</Text> {r.cause}: {r.detail}
+          </Text>
+        ))}
     </Box>
   );
 }

@@ -18,18 +18,28 @@ export interface TitleBarProps {
 
 function TitleBarView({ gateway, connection, sandbox, pending, revision, now, theme }: TitleBarProps) {
   const health =
-    connection.status === 'connected' ? <Text color={theme.ok}>● connected</Text>
-    : connection.status === 'connecting' ? <Text color={theme.warn}>◌ connecting</Text>
-    : <Text color={theme.danger}>○ disconnected{connection.retryAt ? `, retry in ${Math.max(0, Math.ceil((connection.retryAt - now) / 1000))}s` : ''}</Text>;
+    connection.status === 'connected' ? (
+      <Text color={theme.ok}>● connected</Text>
+    ) : connection.status === 'connecting' ? (
+      <Text color={theme.warn}>◌ connecting</Text>
+    ) : (
+      <Text color={theme.danger}>
+        ○ disconnected{connection.retryAt ? `, retry in ${Math.max(0, Math.ceil((connection.retryAt - now) / 1000))}s` : ''}
+      </Text>
+    );
   return (
     <Text wrap="truncate">
-      <Text bold color={theme.accent}>openshell-term</Text>
+      <Text bold color={theme.accent}>
+        openshell-term
+      </Text>
       <Text color={theme.muted}> │ </Text>
       {safe(gateway.name)} ({gateway.mode}) {health}
       <Text color={theme.muted}> │ </Text>
       sandbox {safe(sandbox)}
       <Text color={theme.muted}> │ </Text>
-      <Text color={pending > 0 ? theme.warn : theme.muted} bold={pending > 0}>{pending} pending</Text>
+      <Text color={pending > 0 ? theme.warn : theme.muted} bold={pending > 0}>
+        {pending} pending
+      </Text>
       {revision !== undefined && <Text color={theme.muted}> │ rev {revision}</Text>}
     </Text>
   );

@@ -6,9 +6,32 @@ export type Screen = 'inbox' | 'dashboard' | 'sandbox' | 'logs';
 export const SCREENS: Screen[] = ['inbox', 'dashboard', 'sandbox', 'logs'];
 
 export type CommandId =
-  | 'approve' | 'reject' | 'rejectWithReason' | 'approveAll' | 'undo' | 'promote' | 'cycleLifetime' | 'detail'
-  | 'filter' | 'command' | 'help' | 'nextScreen' | 'prevScreen' | 'gotoInbox' | 'gotoDashboard' | 'gotoSandbox' | 'gotoLogs'
-  | 'down' | 'up' | 'top' | 'bottom' | 'pageDown' | 'pageUp' | 'follow' | 'back' | 'quit';
+  | 'approve'
+  | 'reject'
+  | 'rejectWithReason'
+  | 'approveAll'
+  | 'undo'
+  | 'promote'
+  | 'cycleLifetime'
+  | 'detail'
+  | 'filter'
+  | 'command'
+  | 'help'
+  | 'nextScreen'
+  | 'prevScreen'
+  | 'gotoInbox'
+  | 'gotoDashboard'
+  | 'gotoSandbox'
+  | 'gotoLogs'
+  | 'down'
+  | 'up'
+  | 'top'
+  | 'bottom'
+  | 'pageDown'
+  | 'pageUp'
+  | 'follow'
+  | 'back'
+  | 'quit';
 
 interface KeySpec {
   input?: string;
@@ -30,15 +53,77 @@ export interface Binding {
 }
 
 export const KEYMAP: Binding[] = [
-  { id: 'approve', label: 'a', keys: [{ input: 'a' }], description: 'Approve the selected request (current lifetime)', screens: ['inbox'], hint: 'approve' },
-  { id: 'reject', label: 'r x', keys: [{ input: 'r' }, { input: 'x' }], description: 'Reject the selected request', screens: ['inbox'], hint: 'reject' },
-  { id: 'rejectWithReason', label: 'R', keys: [{ input: 'R' }], description: 'Reject with a reason (shown to the agent)', screens: ['inbox'] },
-  { id: 'approveAll', label: 'A', keys: [{ input: 'A' }], description: 'Approve all visible pending requests (asks first)', screens: ['inbox'], hint: 'all' },
-  { id: 'undo', label: 'u', keys: [{ input: 'u' }], description: 'Undo the decision on the selected request', screens: ['inbox'], hint: 'undo' },
-  { id: 'promote', label: 'p', keys: [{ input: 'p' }], description: 'Promote the selected request to a persisted preset', screens: ['inbox'], hint: 'promote' },
-  { id: 'cycleLifetime', label: 't', keys: [{ input: 't' }], description: 'Cycle the approval lifetime: session, once, 10m', screens: ['inbox'], hint: 'lifetime' },
-  { id: 'detail', label: 'Enter', keys: [{ special: 'return' }], description: 'Show every detail of the selection (dashboard: open the sandbox)', screens: ['inbox', 'logs', 'dashboard'], hint: 'detail' },
-  { id: 'filter', label: '/', keys: [{ input: '/' }], description: 'Filter (host, binary, status; logs: text)', screens: ['inbox', 'logs'], hint: 'filter' },
+  {
+    id: 'approve',
+    label: 'a',
+    keys: [{ input: 'a' }],
+    description: 'Approve the selected request (current lifetime)',
+    screens: ['inbox'],
+    hint: 'approve',
+  },
+  {
+    id: 'reject',
+    label: 'r x',
+    keys: [{ input: 'r' }, { input: 'x' }],
+    description: 'Reject the selected request',
+    screens: ['inbox'],
+    hint: 'reject',
+  },
+  {
+    id: 'rejectWithReason',
+    label: 'R',
+    keys: [{ input: 'R' }],
+    description: 'Reject with a reason (shown to the agent)',
+    screens: ['inbox'],
+  },
+  {
+    id: 'approveAll',
+    label: 'A',
+    keys: [{ input: 'A' }],
+    description: 'Approve all visible pending requests (asks first)',
+    screens: ['inbox'],
+    hint: 'all',
+  },
+  {
+    id: 'undo',
+    label: 'u',
+    keys: [{ input: 'u' }],
+    description: 'Undo the decision on the selected request',
+    screens: ['inbox'],
+    hint: 'undo',
+  },
+  {
+    id: 'promote',
+    label: 'p',
+    keys: [{ input: 'p' }],
+    description: 'Promote the selected request to a persisted preset',
+    screens: ['inbox'],
+    hint: 'promote',
+  },
+  {
+    id: 'cycleLifetime',
+    label: 't',
+    keys: [{ input: 't' }],
+    description: 'Cycle the approval lifetime: session, once, 10m',
+    screens: ['inbox'],
+    hint: 'lifetime',
+  },
+  {
+    id: 'detail',
+    label: 'Enter',
+    keys: [{ special: 'return' }],
+    description: 'Show every detail of the selection (dashboard: open the sandbox)',
+    screens: ['inbox', 'logs', 'dashboard'],
+    hint: 'detail',
+  },
+  {
+    id: 'filter',
+    label: '/',
+    keys: [{ input: '/' }],
+    description: 'Filter (host, binary, status; logs: text)',
+    screens: ['inbox', 'logs'],
+    hint: 'filter',
+  },
   { id: 'follow', label: 'f G', keys: [{ input: 'f' }], description: 'Resume following new log lines', screens: ['logs'], hint: 'follow' },
   { id: 'down', label: 'j ↓', keys: [{ input: 'j' }, { special: 'downArrow' }], description: 'Move down' },
   { id: 'up', label: 'k ↑', keys: [{ input: 'k' }, { special: 'upArrow' }], description: 'Move up' },
@@ -52,7 +137,13 @@ export const KEYMAP: Binding[] = [
   { id: 'gotoDashboard', label: '2', keys: [{ input: '2' }], description: 'Dashboard' },
   { id: 'gotoSandbox', label: '3', keys: [{ input: '3' }], description: 'Sandbox: effective policy and revisions' },
   { id: 'gotoLogs', label: '4', keys: [{ input: '4' }], description: 'Logs' },
-  { id: 'command', label: ':', keys: [{ input: ':' }], description: 'Command (:q, :approve ID, :reject ID, :preset add NAME, :tier balanced, :rev N, :theme light)', hint: 'cmd' },
+  {
+    id: 'command',
+    label: ':',
+    keys: [{ input: ':' }],
+    description: 'Command (:q, :approve ID, :reject ID, :preset add NAME, :tier balanced, :rev N, :theme light)',
+    hint: 'cmd',
+  },
   { id: 'help', label: '?', keys: [{ input: '?' }], description: 'Toggle this help', hint: 'help' },
   { id: 'back', label: 'Esc', keys: [{ special: 'escape' }], description: 'Clear the filter first, then go back' },
   { id: 'quit', label: 'q', keys: [{ input: 'q' }], description: 'Back, or quit from the inbox', hint: 'quit' },

@@ -17,7 +17,14 @@ const ACCESS_CYCLE = ['read-only', 'read-write', 'full'] as const;
 
 /** A preset name from a host: "api.pypi.org" → "api-pypi-org" (an RFC 1123 label). */
 export function presetNameFor(host: string): string {
-  return host.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '') || 'preset';
+  return (
+    host
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63)
+      .replace(/-+$/, '') || 'preset'
+  );
 }
 export type PromptKind = 'filter' | 'command' | 'reason';
 
@@ -72,15 +79,26 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   const [builtinNames, setBuiltinNames] = useState<string[]>([]);
   const [comparison, setComparison] = useState<{ from: number; to: number; lines: DiffLine[] } | undefined>();
 
-  const visible = useMemo(() => order.map((id) => requests[id]).filter((r) => r && matchesFilter(r, inboxFilter)), [order, requests, inboxFilter]);
+  const visible = useMemo(
+    () => order.map((id) => requests[id]).filter((r) => r && matchesFilter(r, inboxFilter)),
+    [order, requests, inboxFilter],
+  );
   const visibleLogs = useMemo(() => {
     const rank = { debug: 0, info: 1, warn: 2, error: 3 } as const;
     const min = logLevel === 'all' ? 0 : rank[logLevel];
     const text = logsFilter.toLowerCase();
     if (!text && min === 0 && logSource === 'all') return logs;
-    return logs.filter((l) => rank[l.level] >= min && (logSource === 'all' || l.source === logSource) && (!text || `${l.source} ${l.message}`.toLowerCase().includes(text)));
+    return logs.filter(
+      (l) =>
+        rank[l.level] >= min &&
+        (logSource === 'all' || l.source === logSource) &&
+        (!text || `${l.source} ${l.message}`.toLowerCase().includes(text)),
+    );
   }, [logs, logsFilter, logLevel, logSource]);
-  const selectedIndex = Math.max(0, visible.findIndex((r) => r.id === selectedId));
+  const selectedIndex = Math.max(
+    0,
+    visible.findIndex((r) => r.id === selectedId),
+  );
   // While following, the cursor is the newest line: derived, not copied into state on every new line.
   const logCursor = following ? Math.max(0, visibleLogs.length - 1) : Math.min(pausedCursor, Math.max(0, visibleLogs.length - 1));
   const selected: InboxRequest | undefined = visible[selectedIndex];
@@ -109,7 +127,10 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   useEffect(() => {
     if (screen !== 'dashboard' || !connected) return;
     let cancelled = false;
-    gateway.providers().then((p) => !cancelled && setProviders(p), (e: Error) => !cancelled && setProviders(`providers unavailable: ${e.message}`));
+    gateway.providers().then(
+      (p) => !cancelled && setProviders(p),
+      (e: Error) => !cancelled && setProviders(`providers unavailable: ${e.message}`),
+    );
     return () => {
       cancelled = true;
     };
@@ -120,7 +141,11 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     if (compareRev === undefined) return setComparison(undefined);
     let cancelled = false;
     Promise.all([gateway.policy(compareRev, currentSandbox), gateway.policy(undefined, currentSandbox)])
-      .then(([before, now]) => !cancelled && setComparison({ from: before.revision.number, to: now.revision.number, lines: diffRevisions(before.yaml, now.yaml) }))
+      .then(
+        ([before, now]) =>
+          !cancelled &&
+          setComparison({ from: before.revision.number, to: now.revision.number, lines: diffRevisions(before.yaml, now.yaml) }),
+      )
       .catch((e: Error) => !cancelled && (setCompareRev(undefined), setStatus({ text: e.message, kind: 'error' })));
     return () => {
       cancelled = true;
@@ -132,7 +157,13 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
     if (!promoteForm || !selected) return {};
     if (builtinNames.includes(promoteForm.name)) return { error: `'${promoteForm.name}' is a built-in preset name; choose another` };
     try {
-      const doc = presetFromRequest({ host: selected.host, port: selected.port, binary: selected.binary, method: selected.samples[0]?.method, ...promoteForm });
+      const doc = presetFromRequest({
+        host: selected.host,
+        port: selected.port,
+        binary: selected.binary,
+        method: selected.samples[0]?.method,
+        ...promoteForm,
+      });
       return { yaml: presetYaml(doc).trimEnd() };
     } catch (e) {
       return { error: (e as Error).message };
@@ -141,14 +172,20 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
 
   const say = (text: string, kind: 'info' | 'error' = 'info') => setStatus({ text, kind });
   const act = (what: string, run: () => Promise<void>) => {
-    run().then(() => say(what)).catch((e: Error) => say(`${what} failed: ${e.message}`, 'error'));
+    run()
+      .then(() => say(what))
+      .catch((e: Error) => say(`${what} failed: ${e.message}`, 'error'));
   };
   const lifetime = LIFETIMES[lifetimeIndex];
   // Only the embedded core has session-scoped approvals; on a gateway an approval is a policy revision.
   const lifetimes = gateway.info.mode === 'standalone';
 
   const approve = (r: InboxRequest | undefined, life: Lifetime = lifetime) =>
-    r ? act(`approved ${r.id} ${r.host}:${r.port}${lifetimes ? ` (${life})` : ' (a new policy revision)'}`, () => gateway.approve(r.id, life)) : say('nothing selected', 'error');
+    r
+      ? act(`approved ${r.id} ${r.host}:${r.port}${lifetimes ? ` (${life})` : ' (a new policy revision)'}`, () =>
+          gateway.approve(r.id, life),
+        )
+      : say('nothing selected', 'error');
   const reject = (r: InboxRequest | undefined, reason?: string) =>
     r ? act(`rejected ${r.id} ${r.host}:${r.port}`, () => gateway.reject(r.id, reason)) : say('nothing selected', 'error');
 
@@ -192,14 +229,16 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case 'reject':
         return byId(args[0]) ? reject(byId(args[0]), args.slice(1).join(' ') || undefined) : say(`no request '${args[0] ?? ''}'`, 'error');
       case 'theme':
-        if (args[0] === 'light' || args[0] === 'dark' || args[0] === 'auto') return onTheme?.(args[0]), say(`theme ${args[0]}`);
+        if (args[0] === 'light' || args[0] === 'dark' || args[0] === 'auto') return (onTheme?.(args[0]), say(`theme ${args[0]}`));
         return say('usage: :theme light|dark|auto', 'error');
       case 'help':
         return setOverlay('help');
       case 'preset': {
         const [verb, name] = args;
         if ((verb === 'add' || verb === 'remove') && name) {
-          return act(`${verb === 'add' ? 'applied' : 'removed'} preset '${name}'`, () => (verb === 'add' ? gateway.addPreset(name, currentSandbox) : gateway.removePreset(name, currentSandbox)));
+          return act(`${verb === 'add' ? 'applied' : 'removed'} preset '${name}'`, () =>
+            verb === 'add' ? gateway.addPreset(name, currentSandbox) : gateway.removePreset(name, currentSandbox),
+          );
         }
         return say('usage: :preset add NAME | :preset remove NAME', 'error');
       }
@@ -211,11 +250,12 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
         );
         return;
       case 'level':
-        if (args[0] === 'all' || args[0] === 'info' || args[0] === 'warn' || args[0] === 'error') return setScreen('logs'), setLogLevel(args[0]), say(`logs: level ${args[0]} and above`);
+        if (args[0] === 'all' || args[0] === 'info' || args[0] === 'warn' || args[0] === 'error')
+          return (setScreen('logs'), setLogLevel(args[0]), say(`logs: level ${args[0]} and above`));
         return say('usage: :level all|info|warn|error', 'error');
       case 'source':
         if (!args[0]) return say('usage: :source NAME|all', 'error');
-        return setScreen('logs'), setLogSource(args[0]), say(`logs: source ${args[0]}`);
+        return (setScreen('logs'), setLogSource(args[0]), say(`logs: source ${args[0]}`));
       case 'rev':
       case 'diff': {
         const n = Number(args[0]);
@@ -228,50 +268,83 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
       case undefined:
         return;
       default:
-        return say(`unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :preset add NAME, :tier balanced, :rev N, :level warn, :source NAME, :theme light)`, 'error');
+        return say(
+          `unknown command ':${word}' (try :q, :approve ID, :reject ID [reason], :preset add NAME, :tier balanced, :rev N, :level warn, :source NAME, :theme light)`,
+          'error',
+        );
     }
   };
 
   const run = (id: CommandId) => {
     switch (id) {
-      case 'approve': return approve(selected);
-      case 'reject': return reject(selected);
-      case 'rejectWithReason': return selected ? setPrompt({ kind: 'reason', value: '' }) : say('nothing selected', 'error');
+      case 'approve':
+        return approve(selected);
+      case 'reject':
+        return reject(selected);
+      case 'rejectWithReason':
+        return selected ? setPrompt({ kind: 'reason', value: '' }) : say('nothing selected', 'error');
       case 'approveAll': {
         const pending = visible.filter((r) => r.status === 'pending');
         return pending.length > 0 ? setOverlay('confirm-all') : say('no pending requests to approve');
       }
-      case 'undo': return selected ? act(`undid ${selected.id}`, () => gateway.undo(selected.id)) : say('nothing selected', 'error');
+      case 'undo':
+        return selected ? act(`undid ${selected.id}`, () => gateway.undo(selected.id)) : say('nothing selected', 'error');
       case 'promote': {
         if (!selected) return say('nothing selected', 'error');
-        gateway.presets().then((list) => setBuiltinNames(list.filter((p) => p.source === 'builtin').map((p) => p.name)), () => undefined);
+        gateway.presets().then(
+          (list) => setBuiltinNames(list.filter((p) => p.source === 'builtin').map((p) => p.name)),
+          () => undefined,
+        );
         const method = selected.samples[0]?.method;
-        setPromoteForm({ name: presetNameFor(selected.host), description: '', access: !method || ['GET', 'HEAD', 'OPTIONS'].includes(method) ? 'read-only' : 'read-write', anyBinary: selected.binary === 'unknown' });
+        setPromoteForm({
+          name: presetNameFor(selected.host),
+          description: '',
+          access: !method || ['GET', 'HEAD', 'OPTIONS'].includes(method) ? 'read-only' : 'read-write',
+          anyBinary: selected.binary === 'unknown',
+        });
         setPromoteFocus(0);
         return setOverlay('promote');
       }
       case 'cycleLifetime':
-        return lifetimes ? setLifetimeIndex((i) => (i + 1) % LIFETIMES.length) : say('a gateway approval is a policy revision: it has no lifetime (undo takes it back)');
+        return lifetimes
+          ? setLifetimeIndex((i) => (i + 1) % LIFETIMES.length)
+          : say('a gateway approval is a policy revision: it has no lifetime (undo takes it back)');
       case 'detail':
         if (screen === 'logs' && visibleLogs.length > 0) return setLogDetail(true);
         if (screen === 'dashboard') return openDashboardRow();
         return screen === 'inbox' && selected ? setOverlay('detail') : undefined;
-      case 'filter': return setPrompt({ kind: 'filter', value: screen === 'logs' ? logsFilter : inboxFilter });
-      case 'command': return setPrompt({ kind: 'command', value: '' });
-      case 'help': return setOverlay('help');
-      case 'follow': return setFollowing(true);
-      case 'down': return move(1);
-      case 'up': return move(-1);
-      case 'pageDown': return move(pageSize);
-      case 'pageUp': return move(-pageSize);
-      case 'top': return screen === 'logs' ? (setFollowing(false), setPausedCursor(Math.min(visibleLogs.length - 1, pageSize - 1))) : move(-Infinity);
-      case 'bottom': return screen === 'logs' ? setFollowing(true) : move(Infinity);
-      case 'nextScreen': return setScreen(SCREENS[(SCREENS.indexOf(screen) + 1) % SCREENS.length]);
-      case 'prevScreen': return setScreen(SCREENS[(SCREENS.indexOf(screen) + SCREENS.length - 1) % SCREENS.length]);
-      case 'gotoInbox': return setScreen('inbox');
-      case 'gotoDashboard': return setScreen('dashboard');
-      case 'gotoSandbox': return setScreen('sandbox');
-      case 'gotoLogs': return setScreen('logs');
+      case 'filter':
+        return setPrompt({ kind: 'filter', value: screen === 'logs' ? logsFilter : inboxFilter });
+      case 'command':
+        return setPrompt({ kind: 'command', value: '' });
+      case 'help':
+        return setOverlay('help');
+      case 'follow':
+        return setFollowing(true);
+      case 'down':
+        return move(1);
+      case 'up':
+        return move(-1);
+      case 'pageDown':
+        return move(pageSize);
+      case 'pageUp':
+        return move(-pageSize);
+      case 'top':
+        return screen === 'logs' ? (setFollowing(false), setPausedCursor(Math.min(visibleLogs.length - 1, pageSize - 1))) : move(-Infinity);
+      case 'bottom':
+        return screen === 'logs' ? setFollowing(true) : move(Infinity);
+      case 'nextScreen':
+        return setScreen(SCREENS[(SCREENS.indexOf(screen) + 1) % SCREENS.length]);
+      case 'prevScreen':
+        return setScreen(SCREENS[(SCREENS.indexOf(screen) + SCREENS.length - 1) % SCREENS.length]);
+      case 'gotoInbox':
+        return setScreen('inbox');
+      case 'gotoDashboard':
+        return setScreen('dashboard');
+      case 'gotoSandbox':
+        return setScreen('sandbox');
+      case 'gotoLogs':
+        return setScreen('logs');
       case 'back':
         if (screen === 'sandbox' && compareRev !== undefined) return setCompareRev(undefined);
         if (screen === 'inbox' && inboxFilter) return setInboxFilter('');
@@ -324,11 +397,13 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
         const i = ACCESS_CYCLE.indexOf(promoteForm.access);
         return setPromoteForm({ ...promoteForm, access: ACCESS_CYCLE[(i + (key.leftArrow ? 2 : 1)) % 3] });
       }
-      if (promoteFocus === 3 && (input === ' ' || key.leftArrow || key.rightArrow)) return setPromoteForm({ ...promoteForm, anyBinary: !promoteForm.anyBinary });
+      if (promoteFocus === 3 && (input === ' ' || key.leftArrow || key.rightArrow))
+        return setPromoteForm({ ...promoteForm, anyBinary: !promoteForm.anyBinary });
       if (promoteFocus < 2) {
         const field = promoteFocus === 0 ? 'name' : 'description';
         if (key.backspace || key.delete) return setPromoteForm({ ...promoteForm, [field]: promoteForm[field].slice(0, -1) });
-        if (!key.ctrl && !key.meta && input) return setPromoteForm({ ...promoteForm, [field]: promoteForm[field] + input.replace(/[\u0000-\u001f\u007f]/g, '') });
+        if (!key.ctrl && !key.meta && input)
+          return setPromoteForm({ ...promoteForm, [field]: promoteForm[field] + input.replace(/[\u0000-\u001f\u007f]/g, '') });
       }
       return;
     }
@@ -356,10 +431,36 @@ export function useConsoleController({ rows, onQuit, onTheme }: ControllerOption
   useInput(useCallback((input: string, key: Key) => onKeyRef.current(input, key), []));
 
   return {
-    screen, overlay, prompt, status, lifetime, selected, selectedId: selected?.id, visible, inboxFilter,
-    logs: visibleLogs, logCursor, following, logsFilter, logLevel, logSource, logDetail, policy, revisions, policyError, policyScroll, comparison,
+    screen,
+    overlay,
+    prompt,
+    status,
+    lifetime,
+    selected,
+    selectedId: selected?.id,
+    visible,
+    inboxFilter,
+    logs: visibleLogs,
+    logCursor,
+    following,
+    logsFilter,
+    logLevel,
+    logSource,
+    logDetail,
+    policy,
+    revisions,
+    policyError,
+    policyScroll,
+    comparison,
     pendingVisible: visible.filter((r) => r.status === 'pending').length,
-    promoteForm, promoteFocus, promotePreview,
-    lifetimes, providers, gateways: directory.entries, activeGateway: directory.active, dashCursor: dashIndex, currentSandbox,
+    promoteForm,
+    promoteFocus,
+    promotePreview,
+    lifetimes,
+    providers,
+    gateways: directory.entries,
+    activeGateway: directory.active,
+    dashCursor: dashIndex,
+    currentSandbox,
   };
 }

@@ -13,6 +13,9 @@ const ADDONS = {
   relay: 'CONNECT tunnels will be piped through Node streams instead (slower)',
 };
 for (const [dir, fallback] of Object.entries(ADDONS)) {
-  const r = spawnSync('node-gyp', ['rebuild', '--loglevel=error', ...nodedir], { cwd: new URL(`./${dir}/`, import.meta.url), stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync('node-gyp', ['rebuild', '--loglevel=error', ...nodedir], {
+    cwd: new URL(`./${dir}/`, import.meta.url),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (r.status !== 0) process.stderr.write(`openshell-term: the ${dir} addon did not build; ${fallback}\n`);
 }

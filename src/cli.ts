@@ -6,8 +6,22 @@ import { policyExplain } from './cli/commands/policy-explain.js';
 import { coreCommand } from './cli/commands/core.js';
 import { runCommand } from './cli/commands/run.js';
 import { walkthroughCommand } from './cli/commands/walkthrough.js';
-import { presetAddCommand, presetListCommand, presetRemoveCommand, presetShowCommand, promoteCommand } from './cli/commands/preset-commands.js';
-import { approveAllCommand, approveCommand, policyGetCommand, policyRevisionsCommand, rejectCommand, requestsCommand, undoCommand } from './cli/commands/feed-commands.js';
+import {
+  presetAddCommand,
+  presetListCommand,
+  presetRemoveCommand,
+  presetShowCommand,
+  promoteCommand,
+} from './cli/commands/preset-commands.js';
+import {
+  approveAllCommand,
+  approveCommand,
+  policyGetCommand,
+  policyRevisionsCommand,
+  rejectCommand,
+  requestsCommand,
+  undoCommand,
+} from './cli/commands/feed-commands.js';
 import { PolicyLoadError } from './core/policy/source.js';
 import { didYouMean } from './core/text/did-you-mean.js';
 import { consoleCommand } from './cli/commands/console.js';
@@ -34,7 +48,6 @@ export const COMMANDS: Command[] = [
   policyGetCommand,
   policyRevisionsCommand,
 ];
-
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length)) + 2;
@@ -84,10 +97,17 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
       const subs = COMMANDS.filter((c) => c.path[0] === group);
       const wanted = argv[1];
       if (wanted === undefined || wanted === '--help' || wanted === '-h') {
-        io.stdout.write(`Usage: openshell-term ${group} <subcommand>\n\n${subs.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n`);
+        io.stdout.write(
+          `Usage: openshell-term ${group} <subcommand>\n\n${subs.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n`,
+        );
         return wanted === undefined ? EXIT_USAGE : 0;
       }
-      io.stderr.write(`openshell-term: unknown subcommand '${group} ${wanted}'${didYouMean(wanted, subs.map((c) => c.path[1]))}\n`);
+      io.stderr.write(
+        `openshell-term: unknown subcommand '${group} ${wanted}'${didYouMean(
+          wanted,
+          subs.map((c) => c.path[1]),
+        )}\n`,
+      );
       io.stderr.write(`Run 'openshell-term ${group} --help' to see the subcommands.\n`);
       return EXIT_USAGE;
     }

@@ -31,10 +31,13 @@ export async function benchCoreLatency(): Promise<string> {
   for (const host of hosts) {
     const sent = performance.now();
     const done = new Promise<void>((resolve) => {
-      const req = request({ host: '127.0.0.1', port: proxyPort, method: 'GET', path: `http://${host}:${upPort}/`, headers: { host: `${host}:${upPort}` } }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = request(
+        { host: '127.0.0.1', port: proxyPort, method: 'GET', path: `http://${host}:${upPort}/`, headers: { host: `${host}:${upPort}` } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', () => resolve());
       req.end();
     });
@@ -55,6 +58,9 @@ export async function benchCoreLatency(): Promise<string> {
   };
   return (
     `Decision latency (${count} held requests, in-process core + proxy, real sockets; ms)\n` +
-    formatTable(['path', 'p50', 'p99', 'max'], [row('request arrives → request.pending', toPending), row('approve → request at upstream', toUpstream)])
+    formatTable(
+      ['path', 'p50', 'p99', 'max'],
+      [row('request arrives → request.pending', toPending), row('approve → request at upstream', toUpstream)],
+    )
   );
 }

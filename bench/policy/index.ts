@@ -69,7 +69,12 @@ async function benchEval(): Promise<string> {
   writeFileSync(policyFile, stringify(syntheticPolicy(10_000)));
   const lines = 1_000_000;
   const inputFile = join(dir, 'requests.jsonl');
-  writeFileSync(inputFile, syntheticRequests(10_000, lines).map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(
+    inputFile,
+    syntheticRequests(10_000, lines)
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n',
+  );
   const bin = join(import.meta.dirname, '..', '..', 'bin', 'openshell-term.js');
   const start = performance.now();
   let firstAnswer = 0;

@@ -15,10 +15,13 @@ createServer((req, res) => {
     return;
   }
   const host = url.hostname === mappedHost ? mappedIp : url.hostname;
-  const up = request({ host, port: url.port || 80, method: req.method, path: url.pathname + url.search, headers: req.headers, agent }, (r) => {
-    res.writeHead(r.statusCode ?? 502, r.headers);
-    r.pipe(res);
-  });
+  const up = request(
+    { host, port: url.port || 80, method: req.method, path: url.pathname + url.search, headers: req.headers, agent },
+    (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    },
+  );
   up.on('error', () => res.writeHead(502).end());
   req.pipe(up);
 })

@@ -29,7 +29,10 @@ function ensureTools(): string[] {
   const missing = ['wrk', 'squid'].filter((t) => !have(t) && !(t === 'squid' && have('/usr/sbin/squid')));
   if (missing.length > 0 && have('apt-get')) {
     try {
-      execFileSync('sh', ['-c', `apt-get install -y -qq ${missing.join(' ')} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${missing.join(' ')}) >/dev/null 2>&1`]);
+      execFileSync('sh', [
+        '-c',
+        `apt-get install -y -qq ${missing.join(' ')} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${missing.join(' ')}) >/dev/null 2>&1`,
+      ]);
     } catch {
       // reported below
     }
@@ -91,7 +94,11 @@ function wrk(proxyPort: number, url: string, seconds = 5, connections = 32): Wrk
   const script = join(dir, 'abs.lua');
   // Absolute-form request line, as a client configured with a forward proxy sends it.
   writeFileSync(script, `wrk.path = "${url}"\nwrk.headers["Host"] = "${new URL(url).host}"\n`);
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${proxyPort}`], { encoding: 'utf8' });
+  const out = execFileSync(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${proxyPort}`],
+    { encoding: 'utf8' },
+  );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
   const requests = Number(/(\d+) requests in/.exec(out)![1]);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
@@ -122,17 +129,47 @@ export async function benchProxy(): Promise<string> {
     const policy = join(dir, 'policy.yaml');
     // bench.test is a plain endpoint (tunnels pass untouched); inspect.test has L7 rules, so the core
     // terminates TLS there and decides every request on method and path.
-    writeFileSync(policy, [
-      'version: 1', 'network_policies:',
-      '  bench:', '    name: bench', '    endpoints:', `      - { host: ${HOST}, ports: [${upPort}, ${bigPort}, ${sourcePort}, ${httpsPort}] }`, '    binaries:', '      - { path: "**" }',
-      '  inspected:', '    name: inspected', '    endpoints:', `      - { host: ${INSPECTED}, port: ${httpsPort}, protocol: rest, enforcement: enforce, access: read-only }`, '    binaries:', '      - { path: "**" }',
-    ].join('\n') + '\n');
+    writeFileSync(
+      policy,
+      [
+        'version: 1',
+        'network_policies:',
+        '  bench:',
+        '    name: bench',
+        '    endpoints:',
+        `      - { host: ${HOST}, ports: [${upPort}, ${bigPort}, ${sourcePort}, ${httpsPort}] }`,
+        '    binaries:',
+        '      - { path: "**" }',
+        '  inspected:',
+        '    name: inspected',
+        '    endpoints:',
+        `      - { host: ${INSPECTED}, port: ${httpsPort}, protocol: rest, enforcement: enforce, access: read-only }`,
+        '    binaries:',
+        '      - { path: "**" }',
+      ].join('\n') + '\n',
+    );
 
     const proxies: Array<{ name: string; port: number; pid: number }> = [];
     const oursPort = await freePort();
     const ours = spawn(
       process.execPath,
-      [join(ROOT, 'bin/openshell-term.js'), 'core', '--state-dir', join(dir, 'state'), '--policy', policy, '--proxy-listen', `127.0.0.1:${oursPort}`, '--resolve', `${HOST}:127.0.0.1`, '--resolve', `${INSPECTED}:127.0.0.1`, '--allow-loopback', '--hold-timeout', '0'],
+      [
+        join(ROOT, 'bin/openshell-term.js'),
+        'core',
+        '--state-dir',
+        join(dir, 'state'),
+        '--policy',
+        policy,
+        '--proxy-listen',
+        `127.0.0.1:${oursPort}`,
+        '--resolve',
+        `${HOST}:127.0.0.1`,
+        '--resolve',
+        `${INSPECTED}:127.0.0.1`,
+        '--allow-loopback',
+        '--hold-timeout',
+        '0',
+      ],
       // The core re-encrypts inspected requests to the upstream, so it must trust the upstream's CA.
       { stdio: 'ignore', env: { ...process.env, NODE_EXTRA_CA_CERTS: join(upstreamCaDir, 'ca.crt') } },
     );
@@ -155,12 +192,23 @@ export async function benchProxy(): Promise<string> {
       mkdirSync(squidLogs, { mode: 0o777 });
       chmodSync(squidLogs, 0o777);
       writeFileSync(join(dir, 'hosts'), `127.0.0.1 ${HOST}\n`, { mode: 0o644 });
-      writeFileSync(conf, [
-        `http_port 127.0.0.1:${squidPort}`, `hosts_file ${join(dir, 'hosts')}`, `acl allowed dstdomain ${HOST}`,
-        'http_access allow allowed', 'http_access deny all', 'cache deny all', `access_log stdio:${join(squidLogs, 'access.log')}`, 'cache_log /dev/null',
-        `pid_filename ${join(dir, 'squid.pid')}`, 'shutdown_lifetime 0 seconds',
-        `coredump_dir ${dir}`,
-      ].join('\n') + '\n', { mode: 0o644 });
+      writeFileSync(
+        conf,
+        [
+          `http_port 127.0.0.1:${squidPort}`,
+          `hosts_file ${join(dir, 'hosts')}`,
+          `acl allowed dstdomain ${HOST}`,
+          'http_access allow allowed',
+          'http_access deny all',
+          'cache deny all',
+          `access_log stdio:${join(squidLogs, 'access.log')}`,
+          'cache_log /dev/null',
+          `pid_filename ${join(dir, 'squid.pid')}`,
+          'shutdown_lifetime 0 seconds',
+          `coredump_dir ${dir}`,
+        ].join('\n') + '\n',
+        { mode: 0o644 },
+      );
       const squid = spawn(have('squid') ? 'squid' : '/usr/sbin/squid', ['-N', '-f', conf], { stdio: 'ignore' });
       children.push(squid);
       proxies.push({ name: 'squid', port: squidPort, pid: squid.pid! });
@@ -176,16 +224,28 @@ export async function benchProxy(): Promise<string> {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     await each((p) => wrk(p.port, `http://${HOST}:${upPort}/`, 1)); // warm-up
     await each(async (p, r) => {
-      const [allowed, cpu] = await withCpu(p.pid, () => wrk(p.port, `http://${HOST}:${upPort}/`), (w) => w.requests);
+      const [allowed, cpu] = await withCpu(
+        p.pid,
+        () => wrk(p.port, `http://${HOST}:${upPort}/`),
+        (w) => w.requests,
+      );
       Object.assign(r, { allowed: allowed.rps, allowedP99: allowed.p99ms, allowedCpu: cpu });
     });
     await each((p, r) => (r.big = wrk(p.port, `http://${HOST}:${bigPort}/`, 4, 8).rps));
     await each(async (p, r) => {
-      const [denied, cpu] = await withCpu(p.pid, () => wrk(p.port, `http://denied.test:${upPort}/`), (w) => w.requests);
+      const [denied, cpu] = await withCpu(
+        p.pid,
+        () => wrk(p.port, `http://denied.test:${upPort}/`),
+        (w) => w.requests,
+      );
       Object.assign(r, { denied: denied.rps, deniedP99: denied.p99ms, deniedCpu: cpu });
     });
     await each(async (p, r) => {
-      const [setups, cpu] = await withCpu(p.pid, () => connectSetups(p.port, `${HOST}:${upPort}`), (c) => c.perSecond * 4);
+      const [setups, cpu] = await withCpu(
+        p.pid,
+        () => connectSetups(p.port, `${HOST}:${upPort}`),
+        (c) => c.perSecond * 4,
+      );
       Object.assign(r, { connect: setups.perSecond, connectP99: setups.p99ms, connectCpu: cpu });
     });
     await each(async (p, r) => (r.deniedConnect = (await connectSetups(p.port, `denied.test:${upPort}`, 2)).failures / 2));
@@ -196,15 +256,27 @@ export async function benchProxy(): Promise<string> {
     });
     {
       const ours = proxies[0];
-      const [inspected, cpu] = await withCpu(ours.pid, () => httpsRequests(ours.port, INSPECTED, httpsPort, readFileSync(join(dir, 'state', 'ca.crt'), 'utf8')), (h) => h.requests);
-      Object.assign(results.get(ours.name)!, { httpsInspected: inspected.perSecond, httpsInspectedP99: inspected.p99ms, httpsInspectedCpu: cpu });
+      const [inspected, cpu] = await withCpu(
+        ours.pid,
+        () => httpsRequests(ours.port, INSPECTED, httpsPort, readFileSync(join(dir, 'state', 'ca.crt'), 'utf8')),
+        (h) => h.requests,
+      );
+      Object.assign(results.get(ours.name)!, {
+        httpsInspected: inspected.perSecond,
+        httpsInspectedP99: inspected.p99ms,
+        httpsInspectedCpu: cpu,
+      });
     }
     const rounds = new Map(proxies.map((p) => [p.name, { one: [] as number[], eight: [] as number[], cpu: [] as number[] }]));
     for (let round = 0; round < 3; round++) {
       await each(async (p) => {
         const samples = rounds.get(p.name)!;
         samples.one.push(await tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 1, TUNNEL_MIB));
-        const [eight, cpu] = await withCpu(p.pid, () => tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 8, TUNNEL_MIB), () => 8 * TUNNEL_MIB);
+        const [eight, cpu] = await withCpu(
+          p.pid,
+          () => tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 8, TUNNEL_MIB),
+          () => 8 * TUNNEL_MIB,
+        );
         samples.eight.push(eight);
         samples.cpu.push(cpu);
       });
@@ -249,7 +321,8 @@ export async function benchProxy(): Promise<string> {
     out += formatTable(['metric', ...names, ...(results.has('squid') ? ['ours vs squid'] : [])], rows);
     if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
     out += 'squid keeps its access log on (its default), as openshell-term keeps its audit log; the node baseline logs nothing.\n';
-    out += 'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us.\n';
+    out +=
+      'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us.\n';
     const oursResult = results.get('openshell-term')!;
     out += `TLS inspection (only ours does it: terminate, decide each request, re-encrypt upstream) serves ${(oursResult.httpsInspected / oursResult.httpsPlain).toFixed(2)}× the HTTPS requests/s of its own plain tunnel in this run.\n`;
     return out;

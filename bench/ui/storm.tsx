@@ -113,14 +113,21 @@ export async function benchUi(): Promise<string> {
   const buffered = await storm(true, seconds);
   const naive = await storm(false, seconds);
   const row = (name: string, r: Result) => [
-    name, r.flushes.toFixed(0), r.flushP99.toFixed(2), r.fps.toFixed(1), r.keyP50.toFixed(1), r.keyP99.toFixed(1), r.lagP99.toFixed(1), r.rssMiB.toFixed(0),
+    name,
+    r.flushes.toFixed(0),
+    r.flushP99.toFixed(2),
+    r.fps.toFixed(1),
+    r.keyP50.toFixed(1),
+    r.keyP99.toFixed(1),
+    r.lagP99.toFixed(1),
+    r.rssMiB.toFixed(0),
   ];
   return (
     `Console under a storm: 2,000 log lines/s + 100 pending requests/s for ${seconds} s; '?' pressed every 100 ms, latency to the frame showing its effect (Ink, real core, React production build)\n` +
-    formatTable(['store updates', 'updates/s', 'update p99 ms', 'frames/s', 'key→frame p50 ms', 'p99 ms', 'loop lag p99 ms', 'RSS MiB'], [
-      row('buffered, 50 ms flush', buffered),
-      row('one per event (baseline)', naive),
-    ]) +
+    formatTable(
+      ['store updates', 'updates/s', 'update p99 ms', 'frames/s', 'key→frame p50 ms', 'p99 ms', 'loop lag p99 ms', 'RSS MiB'],
+      [row('buffered, 50 ms flush', buffered), row('one per event (baseline)', naive)],
+    ) +
     `key→frame p99: buffered is ${(naive.keyP99 / Math.max(0.1, buffered.keyP99)).toFixed(1)}× faster than one update per event\n`
   );
 }

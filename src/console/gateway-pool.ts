@@ -27,7 +27,14 @@ export class GatewayPool {
     initial: string,
     private readonly onEvent?: (name: string, event: GatewayEvent) => void,
   ) {
-    const entries: DirectoryEntry[] = choices.map((c) => ({ info: c.info, connection: { status: c.problem ? 'disconnected' : 'connecting', ...(c.problem ? { error: c.problem } : {}) } as DirectoryEntry['connection'], problem: c.problem }));
+    const entries: DirectoryEntry[] = choices.map((c) => ({
+      info: c.info,
+      connection: {
+        status: c.problem ? 'disconnected' : 'connecting',
+        ...(c.problem ? { error: c.problem } : {}),
+      } as DirectoryEntry['connection'],
+      problem: c.problem,
+    }));
     this.directory = createGatewayDirectory(entries, choices.some((c) => c.info.name === initial) ? initial : choices[0].info.name);
   }
 
@@ -60,7 +67,8 @@ export class GatewayPool {
     const unsubscribe = gateway.subscribe((event) => {
       buffer.push(event);
       this.onEvent?.(name, event);
-      if (event.type === 'connection' || event.type === 'snapshot') this.update(name, { info: { ...gateway.info }, ...(event.type === 'connection' ? { connection: event.state } : {}) });
+      if (event.type === 'connection' || event.type === 'snapshot')
+        this.update(name, { info: { ...gateway.info }, ...(event.type === 'connection' ? { connection: event.state } : {}) });
     });
     const entry = { gateway, store, buffer, unsubscribe };
     this.attached.set(name, entry);

@@ -62,7 +62,9 @@ export function reduce(state: ConsoleData, events: GatewayEvent[]): Partial<Cons
         break;
       case 'revision':
         revision = event.revision;
-        sandboxes = sandboxes.map((s) => (!event.sandbox || s.name === event.sandbox ? { ...s, policyRevision: event.revision.number } : s));
+        sandboxes = sandboxes.map((s) =>
+          !event.sandbox || s.name === event.sandbox ? { ...s, policyRevision: event.revision.number } : s,
+        );
         break;
       case 'sandboxes':
         sandboxes = event.sandboxes;

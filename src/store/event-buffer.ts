@@ -6,7 +6,10 @@ export class EventBuffer {
   private pending: GatewayEvent[] = [];
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly flush: (events: GatewayEvent[]) => void, private readonly intervalMs = 50) {}
+  constructor(
+    private readonly flush: (events: GatewayEvent[]) => void,
+    private readonly intervalMs = 50,
+  ) {}
 
   push(event: GatewayEvent): void {
     this.pending.push(event);

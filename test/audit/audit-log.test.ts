@@ -16,7 +16,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const lines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const lines = async (path: string) =>
+  (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 const event = (n: number, extra: Partial<NetworkEvent> = {}): NetworkEvent => ({
   action: 'allowed',
@@ -35,7 +39,15 @@ describe('AuditLog records', () => {
     const log = await AuditLog.open(file);
     const before = Date.now();
     log.network({ ...event(1), pid: 4242, method: 'GET', path: '/repos' });
-    log.network({ action: 'denied', host: '10.0.0.5', port: 6443, binary: '/usr/bin/curl', policy: null, stage: 'ssrf', reason: 'refused' });
+    log.network({
+      action: 'denied',
+      host: '10.0.0.5',
+      port: 6443,
+      binary: '/usr/bin/curl',
+      policy: null,
+      stage: 'ssrf',
+      reason: 'refused',
+    });
     log.network({ ...event(3), action: 'held', policy: null, stage: 'no_match', reason: 'waiting for an operator' });
     log.network({ ...event(4), stage: 'l7', audit: true, reason: 'GET /x not permitted by policy (audit mode: allowed and logged)' });
     await log.close();
@@ -43,7 +55,12 @@ describe('AuditLog records', () => {
     const [allowed, denied, held, audited] = await lines(file);
 
     for (const record of [allowed, denied, held, audited]) {
-      expect(record).toMatchObject({ class_uid: 4001, class_name: 'Network Activity', category_uid: 4, metadata: { product: { name: 'openshell-term' }, version: '1.1.0' } });
+      expect(record).toMatchObject({
+        class_uid: 4001,
+        class_name: 'Network Activity',
+        category_uid: 4,
+        metadata: { product: { name: 'openshell-term' }, version: '1.1.0' },
+      });
       expect(record.type_uid).toBe(record.class_uid * 100 + record.activity_id);
       expect(Number.isInteger(record.time)).toBe(true);
       expect(record.time).toBeGreaterThanOrEqual(before);
@@ -62,7 +79,15 @@ describe('AuditLog records', () => {
       message: "api.github.com:443 allowed by policy 'github'",
       unmapped: { audit: false, request_id: 'r1', http_method: 'GET', url_path: '/repos' },
     });
-    expect(denied).toMatchObject({ activity_id: 5, action_id: 2, action: 'Denied', disposition: 'Blocked', severity_id: 3, dst_endpoint: { hostname: '10.0.0.5', ip: '10.0.0.5', port: 6443 }, firewall_rule: { type: 'ssrf' } });
+    expect(denied).toMatchObject({
+      activity_id: 5,
+      action_id: 2,
+      action: 'Denied',
+      disposition: 'Blocked',
+      severity_id: 3,
+      dst_endpoint: { hostname: '10.0.0.5', ip: '10.0.0.5', port: 6443 },
+      firewall_rule: { type: 'ssrf' },
+    });
     expect(denied.firewall_rule.name).toBeUndefined();
     expect(denied.actor.process.pid).toBeUndefined();
     expect(held).toMatchObject({ activity_id: 99, type_uid: 400199, action_id: 99, disposition_id: 14, disposition: 'Delayed' });
@@ -92,9 +117,20 @@ describe('AuditLog records', () => {
 
   it('never writes query strings or token-looking segments', async () => {
     const log = await AuditLog.open(file);
-    log.network({ ...event(1), action: 'denied', method: 'GET', path: '/repos/x?token=secret', reason: 'GET /repos/x?token=secret not permitted by policy' });
+    log.network({
+      ...event(1),
+      action: 'denied',
+      method: 'GET',
+      path: '/repos/x?token=secret',
+      reason: 'GET /repos/x?token=secret not permitted by policy',
+    });
     log.network({ ...event(2), method: 'POST', path: '/hooks/AbCdEf0123456789GhIjKlMn/run?sig=secret' });
-    log.config({ change: 'reject', actor: 'alice', target: 'r1', detail: 'leaked https://x.example/a?token=secret in AbCdEf0123456789GhIjKlMn' });
+    log.config({
+      change: 'reject',
+      actor: 'alice',
+      target: 'r1',
+      detail: 'leaked https://x.example/a?token=secret in AbCdEf0123456789GhIjKlMn',
+    });
     await log.close();
     const text = await readFile(file, 'utf8');
     expect(text).not.toContain('secret');

@@ -4,7 +4,16 @@ import { describe, expect, it } from 'vitest';
 import type { NetworkEvent } from '../../src/core/audit/audit-log.js';
 import { networkActivity, networkActivityJson } from '../../src/core/audit/ocsf.js';
 
-const hosts = ['pypi.org', '10.0.0.7', '::1', '2001:db8::1', 'xn--bcher-kva.example', 'quote"back\\slash.test', 'ctl\u0007\u001b[31m.test', 'ünï.test'];
+const hosts = [
+  'pypi.org',
+  '10.0.0.7',
+  '::1',
+  '2001:db8::1',
+  'xn--bcher-kva.example',
+  'quote"back\\slash.test',
+  'ctl\u0007\u001b[31m.test',
+  'ünï.test',
+];
 const binaries = ['/usr/bin/curl', 'unknown', '/opt/weird path/"q"/bin', '/usr/bin/pÿthon3', '/\u0000odd'];
 const reasons = [
   'no policy matches pypi.org:443',
@@ -13,7 +22,13 @@ const reasons = [
   'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig leaked',
   '\u2028line separator\u2029 and emoji 🚀',
 ];
-const paths = [undefined, '/', '/simple/requests/', '/api/v1/users/ghp_abcdefghijklmnopqrstuvwxyz0123456789/repos', '/%e2%82%ac/ü?no=query'];
+const paths = [
+  undefined,
+  '/',
+  '/simple/requests/',
+  '/api/v1/users/ghp_abcdefghijklmnopqrstuvwxyz0123456789/repos',
+  '/%e2%82%ac/ü?no=query',
+];
 
 function* events(): Generator<NetworkEvent> {
   let i = 0;
@@ -51,7 +66,19 @@ describe('networkActivityJson', () => {
   });
 
   it('is valid JSON whose secrets are redacted', () => {
-    const line = networkActivityJson({ action: 'denied', host: 'h.test', port: 443, binary: '/usr/bin/curl', path: paths[3], policy: null, stage: 'l7', reason: reasons[2] }, 1);
+    const line = networkActivityJson(
+      {
+        action: 'denied',
+        host: 'h.test',
+        port: 443,
+        binary: '/usr/bin/curl',
+        path: paths[3],
+        policy: null,
+        stage: 'l7',
+        reason: reasons[2],
+      },
+      1,
+    );
     const parsed = JSON.parse(line);
     expect(parsed.unmapped.url_path).not.toContain('ghp_');
     expect(parsed.message).not.toContain('ghp_');

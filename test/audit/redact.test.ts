@@ -41,7 +41,9 @@ describe('redactText', () => {
     expect(redactText('GET /x?token=secret not permitted by policy')).toBe('GET /x not permitted by policy');
     expect(redactText('see https://h.example/cb?code=abc and /ok')).toBe('see https://h.example/cb and /ok');
     expect(redactText('key AKIAIOSFODNN7EXAMPLE leaked')).toBe(`key ${REDACTED} leaked`);
-    expect(redactText("binary '/usr/bin/gh' not allowed in policy 'github'; why? #12")).toBe("binary '/usr/bin/gh' not allowed in policy 'github'; why? #12");
+    expect(redactText("binary '/usr/bin/gh' not allowed in policy 'github'; why? #12")).toBe(
+      "binary '/usr/bin/gh' not allowed in policy 'github'; why? #12",
+    );
   });
 
   it('classifies pieces, not prose', () => {

@@ -82,7 +82,20 @@ describe('core from the command line', () => {
 describe('run', () => {
   it('runs an agent through an in-process core; approved via the CLI, the agent gets its answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ost-run-'));
-    const agent = runCli(['run', '--state-dir', dir, '--resolve', 'agent.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '10', '--', 'curl', '-s', `http://agent.test:${upstream.port}/x`]);
+    const agent = runCli([
+      'run',
+      '--state-dir',
+      dir,
+      '--resolve',
+      'agent.test:127.0.0.1',
+      '--allow-loopback',
+      '--hold-timeout',
+      '10',
+      '--',
+      'curl',
+      '-s',
+      `http://agent.test:${upstream.port}/x`,
+    ]);
     let id: string | undefined;
     for (let i = 0; i < 200 && !id; i++) {
       const r = await runCli(['requests', '--json', '--state-dir', dir]);
@@ -122,21 +135,41 @@ describe('binary identity', () => {
 
 describe('run --isolate', () => {
   const rootOnLinux = process.platform === 'linux' && process.getuid?.() === 0;
-  it.runIf(rootOnLinux)('an agent that ignores the proxy cannot reach anything; through the proxy it can', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ost-iso-'));
-    const policy = join(dir, 'policy.yaml');
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(policy, `version: 1\nnetwork_policies:\n  up:\n    name: up\n    endpoints: [{host: up.test, port: ${upstream.port}}]\n    binaries: [{path: "**"}]\n`);
-    const common = ['run', '--isolate', '--state-dir', dir, '--policy', policy, '--resolve', 'up.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '0', '--'];
-    const bypass = await runCli([...common, 'curl', '-s', '--max-time', '3', '--noproxy', '*', `http://127.0.0.1:${upstream.port}/`]);
-    expect(bypass.code).not.toBe(0);
-    expect(bypass.stdout).toBe('');
-    const viaProxy = await runCli([...common, 'curl', '-s', '--max-time', '5', `http://up.test:${upstream.port}/`]);
-    expect(viaProxy.stdout).toBe('simple index');
-    expect(viaProxy.code).toBe(0);
-    const { stdout } = await exec('ip', ['netns', 'list']);
-    expect(stdout).not.toMatch(/ost-[0-9a-f]{6}/); // cleaned up
-  }, 30_000);
+  it.runIf(rootOnLinux)(
+    'an agent that ignores the proxy cannot reach anything; through the proxy it can',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ost-iso-'));
+      const policy = join(dir, 'policy.yaml');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(
+        policy,
+        `version: 1\nnetwork_policies:\n  up:\n    name: up\n    endpoints: [{host: up.test, port: ${upstream.port}}]\n    binaries: [{path: "**"}]\n`,
+      );
+      const common = [
+        'run',
+        '--isolate',
+        '--state-dir',
+        dir,
+        '--policy',
+        policy,
+        '--resolve',
+        'up.test:127.0.0.1',
+        '--allow-loopback',
+        '--hold-timeout',
+        '0',
+        '--',
+      ];
+      const bypass = await runCli([...common, 'curl', '-s', '--max-time', '3', '--noproxy', '*', `http://127.0.0.1:${upstream.port}/`]);
+      expect(bypass.code).not.toBe(0);
+      expect(bypass.stdout).toBe('');
+      const viaProxy = await runCli([...common, 'curl', '-s', '--max-time', '5', `http://up.test:${upstream.port}/`]);
+      expect(viaProxy.stdout).toBe('simple index');
+      expect(viaProxy.code).toBe(0);
+      const { stdout } = await exec('ip', ['netns', 'list']);
+      expect(stdout).not.toMatch(/ost-[0-9a-f]{6}/); // cleaned up
+    },
+    30_000,
+  );
 
   it.runIf(!rootOnLinux)('without root it says why, clearly', async () => {
     const r = await runCli(['run', '--isolate', '--', 'true']);
@@ -160,7 +193,10 @@ describe('audit log', () => {
     const { readFileSync } = await import('node:fs');
     const text = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
     expect(text).not.toContain('supersecret');
-    const events = text.trim().split('\n').map((l) => JSON.parse(l));
+    const events = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const network = events.filter((e) => e.class_uid === 4001);
     expect(network.map((e) => e.action ?? e.disposition)).toEqual(expect.arrayContaining(['Denied', 'Allowed']));
     expect(network.some((e) => e.dst_endpoint?.hostname === 'aud.test')).toBe(true);

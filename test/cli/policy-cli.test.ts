@@ -114,7 +114,10 @@ describe('policy eval', () => {
     const input = lines.map((l) => JSON.stringify(l)).join('\n') + '\n{not json\n{"host":"x","port":0,"binary":"/b"}\n';
     const r = await runCli(['policy', 'eval', '--policy', policy, '--preset', preset], input);
     expect(r.code).toBe(0);
-    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const out = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out.map((d) => [d.outcome, d.policy, d.stage, d.audit])).toEqual([
       ['allow', 'github', 'l7', false],
       ['deny', 'github', 'l7', false],
@@ -157,11 +160,41 @@ describe('policy eval', () => {
 
 describe('policy explain', () => {
   it('prints the decision for a person; exit 0 allow, 1 deny', async () => {
-    const allow = await runCli(['policy', 'explain', '--policy', policy, '--host', 'api.github.com', '--port', '443', '--binary', '/usr/bin/gh', '--method', 'GET', '--path', '/user?x=1']);
+    const allow = await runCli([
+      'policy',
+      'explain',
+      '--policy',
+      policy,
+      '--host',
+      'api.github.com',
+      '--port',
+      '443',
+      '--binary',
+      '/usr/bin/gh',
+      '--method',
+      'GET',
+      '--path',
+      '/user?x=1',
+    ]);
     expect(allow.code).toBe(0);
     expect(allow.stdout).toContain('ALLOW  GET api.github.com:443/user?x=1');
     expect(allow.stdout).toContain('policy:  github');
-    const deny = await runCli(['policy', 'explain', '--policy', policy, '--host', 'api.github.com', '--port', '443', '--binary', '/usr/bin/gh', '--method', 'POST', '--path', '/user']);
+    const deny = await runCli([
+      'policy',
+      'explain',
+      '--policy',
+      policy,
+      '--host',
+      'api.github.com',
+      '--port',
+      '443',
+      '--binary',
+      '/usr/bin/gh',
+      '--method',
+      'POST',
+      '--path',
+      '/user',
+    ]);
     expect(deny.code).toBe(1);
     expect(deny.stdout).toContain('stage:   l7');
     expect(deny.stdout).toContain('POST /user not permitted by policy');

@@ -50,7 +50,9 @@ describe('promote', () => {
       // Read-only: a POST is refused by the promoted preset's L7 rules.
       expect((await curlVia(core.proxy, `http://promo.test:${upstream.port}/other`, ['-X', 'POST', '-d', 'x'])).status).toBe(403);
       const list = await runCli(['preset', 'list', '--json', '--state-dir', dir]);
-      expect(JSON.parse(list.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'promo-test', applied: true, source: 'custom' })]));
+      expect(JSON.parse(list.stdout)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'promo-test', applied: true, source: 'custom' })]),
+      );
     } finally {
       await core.stop();
     }

@@ -39,7 +39,10 @@ describe('presets on a gateway sandbox', () => {
 
   it('a preset file is checked, kept locally, and merged; --dry-run shows the merge operations only', async () => {
     const file = join(consoleDir, 'internal-docs.yaml');
-    writeFileSync(file, 'preset:\n  name: internal-docs\n  description: docs\nnetwork_policies:\n  internal_docs:\n    name: internal_docs\n    endpoints:\n      - { host: docs.internal.example, port: 443 }\n    binaries:\n      - { path: /usr/bin/curl }\n');
+    writeFileSync(
+      file,
+      'preset:\n  name: internal-docs\n  description: docs\nnetwork_policies:\n  internal_docs:\n    name: internal_docs\n    endpoints:\n      - { host: docs.internal.example, port: 443 }\n    binaries:\n      - { path: /usr/bin/curl }\n',
+    );
     const dry = await cli('preset', 'add', '--from-file', file, '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('add_rule');
@@ -79,7 +82,9 @@ describe('--wait against a sandbox that never loads the new version', () => {
       UpdateConfig: reply({ version: 7, policy_hash: 'abc' }),
       GetSandboxPolicyStatus: reply({ revision: { version: 7, status: 'POLICY_STATUS_PENDING' }, active_version: 6 }),
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     endpoint = `http://127.0.0.1:${port}`;
   });
 
@@ -100,15 +105,26 @@ describe('a core serving the gateway API over mTLS', () => {
   beforeAll(async () => {
     const certs = makeTestCertificates();
     secure = await startCoreProcess(mkdtempSync(join(tmpdir(), 'ost-rp-mtls-')), [
-      '--grpc-listen', `127.0.0.1:${await freePort()}`,
-      '--grpc-tls-cert', certs.file('server.crt'), '--grpc-tls-key', certs.file('server.key'), '--grpc-client-ca', certs.file('ca.crt'),
+      '--grpc-listen',
+      `127.0.0.1:${await freePort()}`,
+      '--grpc-tls-cert',
+      certs.file('server.crt'),
+      '--grpc-tls-key',
+      certs.file('server.key'),
+      '--grpc-client-ca',
+      certs.file('ca.crt'),
     ]);
     // The client finds its certificates as the OpenShell CLI would: a gateway entry with that endpoint.
     const config = mkdtempSync(join(tmpdir(), 'ost-rp-mtls-config-'));
     const gw = join(config, 'openshell', 'gateways', 'lab');
     mkdirSync(join(gw, 'mtls'), { recursive: true });
     writeFileSync(join(gw, 'metadata.json'), JSON.stringify({ name: 'lab', gateway_endpoint: secure.grpc, auth_mode: 'mtls' }));
-    for (const [from, to] of [['ca.crt', 'ca.crt'], ['client.crt', 'tls.crt'], ['client.key', 'tls.key']] as const) writeFileSync(join(gw, 'mtls', to), certs.pem(from));
+    for (const [from, to] of [
+      ['ca.crt', 'ca.crt'],
+      ['client.crt', 'tls.crt'],
+      ['client.key', 'tls.key'],
+    ] as const)
+      writeFileSync(join(gw, 'mtls', to), certs.pem(from));
     env = { XDG_CONFIG_HOME: config, OPENSHELL_SYSTEM_GATEWAY_DIR: join(config, 'none') };
   });
 
@@ -124,7 +140,9 @@ describe('a core serving the gateway API over mTLS', () => {
   });
 
   it('without the gateway entry (no client certificate, no CA) the connection is refused', async () => {
-    const r = await runCli(['preset', 'list', '--endpoint', secure.grpc!, '--state-dir', consoleDir], undefined, { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'ost-rp-empty-')) });
+    const r = await runCli(['preset', 'list', '--endpoint', secure.grpc!, '--state-dir', consoleDir], undefined, {
+      XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'ost-rp-empty-')),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
   });

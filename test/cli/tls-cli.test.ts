@@ -23,14 +23,22 @@ beforeAll(async () => {
   // The upstream's own CA, unrelated to the core's.
   const upstreamCa = await CertificateAuthority.loadOrCreate(join(dir, 'upstream-ca'));
   upstream = createServer(
-    { SNICallback: (name, cb) => upstreamCa.secureContextFor(name).then((ctx) => cb(null, ctx), (e) => cb(e)) },
+    {
+      SNICallback: (name, cb) =>
+        upstreamCa.secureContextFor(name).then(
+          (ctx) => cb(null, ctx),
+          (e) => cb(e),
+        ),
+    },
     (req, res) => res.writeHead(200, { 'x-path': req.url ?? '' }).end(`secure hello ${req.method} ${req.url}`),
   );
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upPort = (upstream.address() as AddressInfo).port;
   stateDir = join(dir, 'state');
   const policy = join(dir, 'policy.yaml');
-  writeFileSync(policy, `version: 1
+  writeFileSync(
+    policy,
+    `version: 1
 network_policies:
   docs:
     name: docs
@@ -41,11 +49,32 @@ network_policies:
         enforcement: enforce
         access: read-only
     binaries: [{ path: "**" }]
-`);
-  core = spawn(process.execPath, [BIN, 'core', '--state-dir', stateDir, '--policy', policy, '--proxy-listen', '127.0.0.1:0', '--resolve', 'tls.test:127.0.0.1', '--resolve', 'pending-tls.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '15'], {
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'upstream-ca', 'ca.crt') },
-    stdio: 'ignore',
-  });
+`,
+  );
+  core = spawn(
+    process.execPath,
+    [
+      BIN,
+      'core',
+      '--state-dir',
+      stateDir,
+      '--policy',
+      policy,
+      '--proxy-listen',
+      '127.0.0.1:0',
+      '--resolve',
+      'tls.test:127.0.0.1',
+      '--resolve',
+      'pending-tls.test:127.0.0.1',
+      '--allow-loopback',
+      '--hold-timeout',
+      '15',
+    ],
+    {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'upstream-ca', 'ca.crt') },
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 300 && !proxy; i++) {
     try {
       proxy = `http://${JSON.parse(readFileSync(join(stateDir, 'core.json'), 'utf8')).proxy}`;
@@ -79,7 +108,9 @@ describe('HTTPS through the core', () => {
     let id: string | undefined;
     for (let i = 0; i < 200 && !id; i++) {
       const r = await runCli(['requests', '--json', '--state-dir', stateDir]);
-      id = (JSON.parse(r.stdout || '[]') as Array<{ id: string; host: string; held: number }>).find((x) => x.host === 'pending-tls.test' && x.held > 0)?.id;
+      id = (JSON.parse(r.stdout || '[]') as Array<{ id: string; host: string; held: number }>).find(
+        (x) => x.host === 'pending-tls.test' && x.held > 0,
+      )?.id;
     }
     expect(id).toBeDefined();
     await runCli(['approve', id!, '--state-dir', stateDir]);

@@ -4,7 +4,19 @@ import { bellOnNewRequests } from '../../src/console/run-console.js';
 import type { InboxRequest } from '../../src/gateway/gateway.js';
 
 const request = (over: Partial<InboxRequest>): InboxRequest => ({
-  id: 'r1', host: 'pypi.org', port: 443, binary: '/usr/bin/curl', firstSeen: 1, lastSeen: 1, hits: 1, samples: [], status: 'pending', held: 1, reason: 'no rule', sandbox: 'local', ...over,
+  id: 'r1',
+  host: 'pypi.org',
+  port: 443,
+  binary: '/usr/bin/curl',
+  firstSeen: 1,
+  lastSeen: 1,
+  hits: 1,
+  samples: [],
+  status: 'pending',
+  held: 1,
+  reason: 'no rule',
+  sandbox: 'local',
+  ...over,
 });
 
 afterEach(() => vi.restoreAllMocks());

@@ -12,7 +12,10 @@ afterEach(async () => {
 
 /** A real held request in the real core (no network needed): resolves with its verdict once decided. */
 const hold = (c: Console, host: string, extra: { method?: string; path?: string } = {}) =>
-  c.core.evaluate({ host, port: 443, binary: '/usr/bin/curl', ...extra }, extra.method ? { method: extra.method, path: extra.path ?? '/' } : undefined);
+  c.core.evaluate(
+    { host, port: 443, binary: '/usr/bin/curl', ...extra },
+    extra.method ? { method: extra.method, path: extra.path ?? '/' } : undefined,
+  );
 
 describe('console', () => {
   it('starts on an empty inbox, without errors', async () => {
@@ -107,7 +110,7 @@ describe('console', () => {
     await ui.press('j');
     await ui.press(KEYS.enter);
     const detail = await ui.waitForFrame((f) => f.includes('approving adds'));
-    expect(detail).toContain("endpoints: [ { host: first.example, port: 443 } ]");
+    expect(detail).toContain('endpoints: [ { host: first.example, port: 443 } ]');
     expect(detail).toContain('Request r1');
     expect(detail).toContain('first.example:443');
     expect(detail).toContain('session_approval_r1');

@@ -25,7 +25,7 @@ let ink: ReturnType<typeof render>;
 const frame = () => ink.lastFrame() ?? '';
 const settle = () => new Promise((r) => setTimeout(r, 40));
 async function press(...keys: string[]) {
-  for (const key of keys) (ink.stdin.write(key), await settle());
+  for (const key of keys) ink.stdin.write(key), await settle();
 }
 async function waitForFrame(check: (f: string) => boolean, what: string) {
   for (let i = 0; i < 200; i++) {
@@ -38,14 +38,33 @@ async function waitForFrame(check: (f: string) => boolean, what: string) {
 beforeAll(async () => {
   const identify = async () => ({ binary: '/usr/bin/curl' });
   local = await startStandalone({ stateDir: tmp('ost-sw-local-'), proxyListen: '127.0.0.1:0', identify });
-  remote = await startStandalone({ stateDir: tmp('ost-sw-remote-'), proxyListen: '127.0.0.1:0', grpcListen: '127.0.0.1:0', sandboxName: 'build-box', identify });
+  remote = await startStandalone({
+    stateDir: tmp('ost-sw-remote-'),
+    proxyListen: '127.0.0.1:0',
+    grpcListen: '127.0.0.1:0',
+    sandboxName: 'build-box',
+    identify,
+  });
   const embedded = new EmbeddedGateway(local, 'test');
   const presets = await PresetStore.open(tmp('ost-sw-console-'));
   pool = new GatewayPool(
     [
       { info: embedded.info, open: () => embedded },
-      { info: { name: 'ci-gateway', mode: 'remote', endpoint: remote.grpcUrl!, version: '' }, open: () => new GrpcGateway({ rpc: new OpenShellRpc(connectionOf(resolveConnection({ endpoint: remote.grpcUrl!, gateway: 'ci-gateway' }, {}))), presets }) },
-      { info: { name: 'broken', mode: 'remote', endpoint: 'https://broken.example', version: '' }, open: () => { throw new Error('unused'); }, problem: '/cfg/gateways/broken/metadata.json: invalid JSON' },
+      {
+        info: { name: 'ci-gateway', mode: 'remote', endpoint: remote.grpcUrl!, version: '' },
+        open: () =>
+          new GrpcGateway({
+            rpc: new OpenShellRpc(connectionOf(resolveConnection({ endpoint: remote.grpcUrl!, gateway: 'ci-gateway' }, {}))),
+            presets,
+          }),
+      },
+      {
+        info: { name: 'broken', mode: 'remote', endpoint: 'https://broken.example', version: '' },
+        open: () => {
+          throw new Error('unused');
+        },
+        problem: '/cfg/gateways/broken/metadata.json: invalid JSON',
+      },
     ],
     'embedded',
   );
@@ -71,7 +90,10 @@ describe('switching gateways from the dashboard', () => {
 
   it('Enter on the other gateway puts it on screen; its requests are decided there', async () => {
     await press('k', KEYS.enter);
-    await waitForFrame((f) => f.includes('ci-gateway') && f.includes('remote') && f.includes('● connected'), 'the remote gateway in the title bar');
+    await waitForFrame(
+      (f) => f.includes('ci-gateway') && f.includes('remote') && f.includes('● connected'),
+      'the remote gateway in the title bar',
+    );
     const verdict = remote.core.evaluate({ host: 'artifacts.example', port: 443, binary: '/usr/bin/curl' });
     const inbox = await waitForFrame((f) => f.includes('artifacts.example'), 'the remote request');
     expect(inbox).toContain('build-box');

@@ -27,7 +27,9 @@ describe('inbox table width', () => {
   for (const width of [64, 72, 80, 100]) {
     it(`every line fits in ${width} columns`, () => {
       const rows = [row(1), row(2)];
-      const { lastFrame, unmount } = render(<InboxTable rows={rows} selectedId={rows[0].id} height={5} width={width} now={now} total={2} theme={resolveTheme('dark', {})} />);
+      const { lastFrame, unmount } = render(
+        <InboxTable rows={rows} selectedId={rows[0].id} height={5} width={width} now={now} total={2} theme={resolveTheme('dark', {})} />,
+      );
       const lines = (lastFrame() ?? '').split('\n');
       unmount();
       expect(lines.length).toBe(2 * 2 + 3 + 1); // 2 rows, header, borders, position line: nothing wrapped
@@ -39,7 +41,9 @@ describe('inbox table width', () => {
 
   it('keeps sandbox, age and hits when there is room', () => {
     const short = { ...row(1), id: 'local/r1', host: 'pypi.org', sandbox: 'local', binary: '/usr/bin/curl' };
-    const { lastFrame, unmount } = render(<InboxTable rows={[short]} selectedId={undefined} height={5} width={100} now={now} total={1} theme={resolveTheme('dark', {})} />);
+    const { lastFrame, unmount } = render(
+      <InboxTable rows={[short]} selectedId={undefined} height={5} width={100} now={now} total={1} theme={resolveTheme('dark', {})} />,
+    );
     const frame = lastFrame() ?? '';
     unmount();
     for (const header of ['sandbox', 'age', 'hits', 'binary', 'status']) expect(frame).toContain(header);

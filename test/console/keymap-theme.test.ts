@@ -4,7 +4,24 @@ import type { Key } from 'ink';
 import { resolveTheme } from '../../components/theme.js';
 import { commandFor, helpFor, hintsFor, KEYMAP, SCREENS } from '../../hooks/keymap.js';
 
-const key = (over: Partial<Key> = {}): Key => ({ upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, ...over } as Key);
+const key = (over: Partial<Key> = {}): Key =>
+  ({
+    upArrow: false,
+    downArrow: false,
+    leftArrow: false,
+    rightArrow: false,
+    pageDown: false,
+    pageUp: false,
+    return: false,
+    escape: false,
+    ctrl: false,
+    shift: false,
+    tab: false,
+    backspace: false,
+    delete: false,
+    meta: false,
+    ...over,
+  }) as Key;
 
 describe('keymap', () => {
   it('every screen shows help and quit first in its hints, and help lists every binding that works there', () => {

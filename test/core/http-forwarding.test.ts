@@ -74,7 +74,14 @@ beforeAll(async () => {
     }
     const body = Buffer.concat(chunks);
     const url = req.url ?? '';
-    seen.set(url, { method: req.method ?? '', httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, sha: sha(body), length: body.length });
+    seen.set(url, {
+      method: req.method ?? '',
+      httpVersion: req.httpVersion,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      sha: sha(body),
+      length: body.length,
+    });
     if (url.startsWith('/sha/')) return void res.end(`${sha(body)} ${body.length}`);
     switch (url) {
       case '/big':
@@ -111,7 +118,15 @@ beforeAll(async () => {
   httpUpstream.on('connection', () => upstreamConnections++);
   // An upstream that would accept a WebSocket upgrade if one were forwarded to it.
   httpUpstream.on('upgrade', (req, socket) => {
-    seen.set(req.url ?? '', { method: req.method ?? '', httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, sha: '', length: 0, upgrade: true });
+    seen.set(req.url ?? '', {
+      method: req.method ?? '',
+      httpVersion: req.httpVersion,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      sha: '',
+      length: 0,
+      upgrade: true,
+    });
     socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
   });
   httpPort = await listenOn(httpUpstream);
@@ -131,7 +146,9 @@ beforeAll(async () => {
         socket.write('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n');
         socket.end(CLOSE_BODY);
       } else if (path === '/connection-named') {
-        socket.end('HTTP/1.1 200 OK\r\nConnection: close, X-Upstream-Private\r\nX-Upstream-Private: x\r\nKeep-Alive: timeout=77, max=3\r\nX-End: y\r\nContent-Length: 2\r\n\r\nok');
+        socket.end(
+          'HTTP/1.1 200 OK\r\nConnection: close, X-Upstream-Private\r\nX-Upstream-Private: x\r\nKeep-Alive: timeout=77, max=3\r\nX-End: y\r\nContent-Length: 2\r\n\r\nok',
+        );
       } else if (path === '/garbage') {
         socket.end('this is not HTTP at all\r\n\r\n');
       } else if (path === '/huge-head') {
@@ -155,7 +172,11 @@ beforeAll(async () => {
     network_policies: {
       allowed: {
         name: 'allowed',
-        endpoints: [{ host: 'allowed.test', port: httpPort }, { host: 'allowed.test', port: rawPort }, { host: 'allowed.test', port: deadPort }],
+        endpoints: [
+          { host: 'allowed.test', port: httpPort },
+          { host: 'allowed.test', port: rawPort },
+          { host: 'allowed.test', port: deadPort },
+        ],
         binaries: [{ path: '**' }],
       },
     },
@@ -183,7 +204,9 @@ describe('request bodies', () => {
   it('forwards a 3 MiB Content-Length body byte for byte', async () => {
     const body = randomBytes(3 * 1024 * 1024);
     const c = await RawHttpClient.open(proxyPort);
-    c.write(`POST ${target('/sha/content-length')} HTTP/1.1\r\nHost: allowed.test:${httpPort}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`);
+    c.write(
+      `POST ${target('/sha/content-length')} HTTP/1.1\r\nHost: allowed.test:${httpPort}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     c.write(body);
     const r = await c.response();
     expect(r.status).toBe(200);
@@ -211,7 +234,14 @@ describe('request bodies', () => {
     const body = randomBytes(200 * 1024);
     const file = join(tmp, 'expect.bin');
     writeFileSync(file, body);
-    const r = await curlVia(proxyUrl, target('/sha/expect'), ['--data-binary', `@${file}`, '-H', 'Expect: 100-continue', '-H', 'Content-Type: application/octet-stream']);
+    const r = await curlVia(proxyUrl, target('/sha/expect'), [
+      '--data-binary',
+      `@${file}`,
+      '-H',
+      'Expect: 100-continue',
+      '-H',
+      'Content-Type: application/octet-stream',
+    ]);
     expect(r.status).toBe(200);
     expect(r.body).toBe(`${sha(body)} ${body.length}`);
     expect(seen.get('/sha/expect')?.sha).toBe(sha(body));
@@ -314,12 +344,15 @@ describe('connections', () => {
     try {
       for (let i = 0; i < 20; i++) {
         const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const req = httpRequest({ host: '127.0.0.1', port: proxyPort, path: target(`/ka/${i}`), agent, headers: { host: `allowed.test:${httpPort}` } }, (res) => {
-            let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (d) => (body += d));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          });
+          const req = httpRequest(
+            { host: '127.0.0.1', port: proxyPort, path: target(`/ka/${i}`), agent, headers: { host: `allowed.test:${httpPort}` } },
+            (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (d) => (body += d));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            },
+          );
           req.on('socket', (s) => clientSockets.add(s));
           req.on('error', reject);
           req.end();
@@ -371,7 +404,12 @@ describe('connections', () => {
   });
 
   it('answers 408 and closes when a request body stalls past timeouts.requestMs', async () => {
-    const short = new EgressProxy({ core, resolver: new Resolver(['allowed.test:127.0.0.1']), allowLoopback: true, timeouts: { headersMs: 10_000, requestMs: 300 } });
+    const short = new EgressProxy({
+      core,
+      resolver: new Resolver(['allowed.test:127.0.0.1']),
+      allowLoopback: true,
+      timeouts: { headersMs: 10_000, requestMs: 300 },
+    });
     extraProxies.push(short);
     const c = await RawHttpClient.open((await short.listen('127.0.0.1', 0)).port);
     c.write(`POST ${target('/sha/stalled')} HTTP/1.1\r\nHost: allowed.test:${httpPort}\r\nContent-Length: 100\r\n\r\n0123456789`);
@@ -483,7 +521,12 @@ describe('failures and upgrades', () => {
 
   it('never turns a plain-HTTP Upgrade request into a tunnel', async () => {
     const c = await RawHttpClient.open(proxyPort);
-    c.write(get('/ws', 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'));
+    c.write(
+      get(
+        '/ws',
+        'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n',
+      ),
+    );
     const r = await c.finalResponse();
     expect(r.status).toBe(501);
     expect(r.body.toString()).toMatch(/CONNECT/);
@@ -556,7 +599,10 @@ describe('misbehaving upstreams', () => {
         });
       });
       port = await listenOn(server);
-      const policy: SandboxPolicy = { version: 1, network_policies: { ka: { name: 'ka', endpoints: [{ host: 'ka.test', port }], binaries: [{ path: '**' }] } } };
+      const policy: SandboxPolicy = {
+        version: 1,
+        network_policies: { ka: { name: 'ka', endpoints: [{ host: 'ka.test', port }], binaries: [{ path: '**' }] } },
+      };
       const kaCore = new EnforcementCore({ baseline: policy, holdTimeoutMs: 0 });
       ownProxy = new EgressProxy({ core: kaCore, resolver: new Resolver(['ka.test:127.0.0.1']), allowLoopback: true });
       extraProxies.push(ownProxy);

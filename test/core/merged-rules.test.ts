@@ -22,7 +22,11 @@ const baseline: SandboxPolicy = {
 const preset: PresetDocument = {
   preset: { name: 'github', description: 'GitHub API' },
   network_policies: {
-    github: { name: 'github', endpoints: [{ host: 'api.github.com', port: 443, protocol: 'rest', access: 'read-only' }], binaries: [{ path: GH }] },
+    github: {
+      name: 'github',
+      endpoints: [{ host: 'api.github.com', port: 443, protocol: 'rest', access: 'read-only' }],
+      binaries: [{ path: GH }],
+    },
     github_web: { name: 'github_web', endpoints: [{ host: 'github.com', port: 443 }], binaries: [{ path: GH }] },
   },
 };
@@ -30,12 +34,17 @@ const docsRule: NetworkPolicyRule = { name: 'docs', endpoints: [{ host: 'docs.te
 
 let stateDir: string;
 const file = () => join(stateDir, MERGED_RULES_FILE);
-const effective = (merged: MergedRules, extra: PolicyLayer[] = []) => composeLayers(baseline, [presetLayer(preset), merged.layer(), ...extra]);
-const onDisk = async () => parse(await readFile(file(), 'utf8')) as { version: number; network_policies: Record<string, NetworkPolicyRule> };
+const effective = (merged: MergedRules, extra: PolicyLayer[] = []) =>
+  composeLayers(baseline, [presetLayer(preset), merged.layer(), ...extra]);
+const onDisk = async () =>
+  parse(await readFile(file(), 'utf8')) as { version: number; network_policies: Record<string, NetworkPolicyRule> };
 
 /** Awaits apply() expecting a MergeError; returns its message. */
 async function refused(merged: MergedRules, ops: MergeOperation[], extra: PolicyLayer[] = []): Promise<string> {
-  const error = await merged.apply(ops, effective(merged, extra)).then(() => undefined, (e: unknown) => e);
+  const error = await merged.apply(ops, effective(merged, extra)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(MergeError);
   return (error as Error).message;
 }
@@ -71,13 +80,21 @@ describe('MergedRules', () => {
 
   it('keeps only entries that differ from the lower layers: an edited preset rule is shadowed, the rest are not copied', async () => {
     const merged = await MergedRules.open(stateDir);
-    const changed = await merged.apply([{ add_allow_rules: { host: 'api.github.com', port: 443, rules: [{ allow: { method: 'POST', path: '/repos/*/issues' } }] } }], effective(merged));
+    const changed = await merged.apply(
+      [{ add_allow_rules: { host: 'api.github.com', port: 443, rules: [{ allow: { method: 'POST', path: '/repos/*/issues' } }] } }],
+      effective(merged),
+    );
     expect(changed).toEqual(['github']);
     const layer = (await onDisk()).network_policies;
     expect(Object.keys(layer)).toEqual(['github']);
     expect(layer.github.endpoints[0].rules).toContainEqual({ allow: { method: 'POST', path: '/repos/*/issues' } });
     // The preset itself is untouched: the edit lives in the merged layer, which wins in the composition.
-    expect(preset.network_policies.github.endpoints[0]).toEqual({ host: 'api.github.com', port: 443, protocol: 'rest', access: 'read-only' });
+    expect(preset.network_policies.github.endpoints[0]).toEqual({
+      host: 'api.github.com',
+      port: 443,
+      protocol: 'rest',
+      access: 'read-only',
+    });
     const composed = effective(merged);
     expect(composed.origin.get('github')?.kind).toBe('merge');
     expect(composed.origin.get('github_web')?.kind).toBe('preset');
@@ -86,7 +103,13 @@ describe('MergedRules', () => {
 
   it('operations that change nothing persist nothing and report no change', async () => {
     const merged = await MergedRules.open(stateDir);
-    const changed = await merged.apply([{ add_rule: { rule_name: 'github', rule: structuredClone(preset.network_policies.github) } }, { remove_rule: { rule_name: 'absent' } }], effective(merged));
+    const changed = await merged.apply(
+      [
+        { add_rule: { rule_name: 'github', rule: structuredClone(preset.network_policies.github) } },
+        { remove_rule: { rule_name: 'absent' } },
+      ],
+      effective(merged),
+    );
     expect(changed).toEqual([]);
     expect((await onDisk()).network_policies).toEqual({});
   });
@@ -94,7 +117,13 @@ describe('MergedRules', () => {
   it("keeps this layer's earlier entries when a later apply changes something else", async () => {
     const merged = await MergedRules.open(stateDir);
     await merged.apply([{ add_rule: { rule_name: 'docs', rule: docsRule } }], effective(merged));
-    const changed = await merged.apply([{ remove_binary: { rule_name: 'pypi', binary_path: '/nope' } }, { add_rule: { rule_name: 'more', rule: { ...docsRule, name: 'more', endpoints: [{ host: 'more.test', port: 443 }] } } }], effective(merged));
+    const changed = await merged.apply(
+      [
+        { remove_binary: { rule_name: 'pypi', binary_path: '/nope' } },
+        { add_rule: { rule_name: 'more', rule: { ...docsRule, name: 'more', endpoints: [{ host: 'more.test', port: 443 }] } } },
+      ],
+      effective(merged),
+    );
     expect(changed).toEqual(['more']);
     expect(Object.keys((await onDisk()).network_policies).sort()).toEqual(['docs', 'more']);
   });
@@ -109,13 +138,19 @@ describe('MergedRules', () => {
 
   it('refuses to remove a key that comes from a preset or the baseline, naming where it comes from, and writes nothing', async () => {
     const merged = await MergedRules.open(stateDir);
-    expect(await refused(merged, [{ remove_rule: { rule_name: 'github_web' } }])).toBe("'github_web' comes from preset 'github'; remove it there");
+    expect(await refused(merged, [{ remove_rule: { rule_name: 'github_web' } }])).toBe(
+      "'github_web' comes from preset 'github'; remove it there",
+    );
     expect(await refused(merged, [{ remove_rule: { rule_name: 'pypi' } }])).toBe("'pypi' comes from the baseline; remove it there");
     // A remove_endpoint or remove_binary that empties a lower layer's rule is the same removal.
     expect(await refused(merged, [{ remove_endpoint: { host: 'pypi.org', port: 443 } }])).toMatch(/^'pypi' comes from the baseline/);
-    expect(await refused(merged, [{ remove_binary: { rule_name: 'github_web', binary_path: GH } }])).toMatch(/^'github_web' comes from preset 'github'/);
+    expect(await refused(merged, [{ remove_binary: { rule_name: 'github_web', binary_path: GH } }])).toMatch(
+      /^'github_web' comes from preset 'github'/,
+    );
     const approval: PolicyLayer = { kind: 'approval', name: 'r1', network_policies: { approval_r1: docsRule } };
-    expect(await refused(merged, [{ remove_rule: { rule_name: 'approval_r1' } }], [approval])).toMatch(/^'approval_r1' comes from a session approval/);
+    expect(await refused(merged, [{ remove_rule: { rule_name: 'approval_r1' } }], [approval])).toMatch(
+      /^'approval_r1' comes from a session approval/,
+    );
     expect(existsSync(file())).toBe(false);
     expect(merged.layer().network_policies).toEqual({});
   });
@@ -124,7 +159,10 @@ describe('MergedRules', () => {
     const merged = await MergedRules.open(stateDir);
     await merged.apply([{ add_rule: { rule_name: 'docs', rule: docsRule } }], effective(merged));
     const before = await readFile(file(), 'utf8');
-    await refused(merged, [{ add_rule: { rule_name: 'more', rule: { ...docsRule, endpoints: [{ host: 'more.test', port: 443 }] } } }, { remove_rule: { rule_name: 'pypi' } }]);
+    await refused(merged, [
+      { add_rule: { rule_name: 'more', rule: { ...docsRule, endpoints: [{ host: 'more.test', port: 443 }] } } },
+      { remove_rule: { rule_name: 'pypi' } },
+    ]);
     await refused(merged, [{ remove_rule: { rule_name: 'docs' } }, { add_allow_rules: { host: 'missing.test', port: 443, rules: [] } }]);
     expect(await readFile(file(), 'utf8')).toBe(before);
     expect(merged.layer().network_policies).toEqual({ docs: docsRule });
@@ -132,7 +170,11 @@ describe('MergedRules', () => {
 
   it('a multi-port remove_endpoint is persisted in a form that loads again', async () => {
     const merged = await MergedRules.open(stateDir);
-    const multi: NetworkPolicyRule = { name: 'multi', endpoints: [{ host: 'api.test', ports: [80, 443, 8443] }], binaries: [{ path: CURL }] };
+    const multi: NetworkPolicyRule = {
+      name: 'multi',
+      endpoints: [{ host: 'api.test', ports: [80, 443, 8443] }],
+      binaries: [{ path: CURL }],
+    };
     await merged.apply([{ add_rule: { rule_name: 'multi', rule: multi } }], effective(merged));
     await merged.apply([{ remove_endpoint: { host: 'api.test', port: 443 } }], effective(merged));
     expect((await MergedRules.open(stateDir)).layer().network_policies.multi.endpoints).toEqual([{ host: 'api.test', ports: [80, 8443] }]);
@@ -150,16 +192,33 @@ describe('MergedRules', () => {
 
   it('a corrupt merged-rules.yaml is an error naming file:line:col', async () => {
     await writeFile(file(), 'version: 1\nnetwork_policies:\n  docs: {name: docs, endpoints: [\n', { mode: 0o600 });
-    await expect(MergedRules.open(stateDir)).rejects.toThrow(new RegExp(`^${file().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: invalid YAML`));
+    await expect(MergedRules.open(stateDir)).rejects.toThrow(
+      new RegExp(`^${file().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: invalid YAML`),
+    );
   });
 
   it('a merged-rules.yaml that parses but is not a valid policy is an error naming file:line:col of the fault', async () => {
-    await writeFile(file(), ['version: 1', 'network_policies:', '  docs:', '    endpoints:', '      - host: docs.test', '        port: 99999', '    binaries: [{path: /usr/bin/curl}]', ''].join('\n'));
+    await writeFile(
+      file(),
+      [
+        'version: 1',
+        'network_policies:',
+        '  docs:',
+        '    endpoints:',
+        '      - host: docs.test',
+        '        port: 99999',
+        '    binaries: [{path: /usr/bin/curl}]',
+        '',
+      ].join('\n'),
+    );
     await expect(MergedRules.open(stateDir)).rejects.toThrow(`${file()}:6:`);
   });
 
   it('a preset file in its place is refused', async () => {
-    await writeFile(file(), 'preset: {name: x, description: y}\nnetwork_policies:\n  docs: {endpoints: [{host: docs.test, port: 443}], binaries: [{path: /usr/bin/curl}]}\n');
+    await writeFile(
+      file(),
+      'preset: {name: x, description: y}\nnetwork_policies:\n  docs: {endpoints: [{host: docs.test, port: 443}], binaries: [{path: /usr/bin/curl}]}\n',
+    );
     await expect(MergedRules.open(stateDir)).rejects.toThrow(/merged-rules\.yaml:1:1: this is a preset file/);
   });
 });

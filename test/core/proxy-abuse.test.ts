@@ -64,7 +64,8 @@ describe('abusive clients', () => {
   });
 
   it('many small headers are refused too', async () => {
-    const flood = `GET http://ok.test:${upstream.port}/ HTTP/1.1\r\n` + Array.from({ length: 5000 }, (_, i) => `X-${i}: v\r\n`).join('') + '\r\n';
+    const flood =
+      `GET http://ok.test:${upstream.port}/ HTTP/1.1\r\n` + Array.from({ length: 5000 }, (_, i) => `X-${i}: v\r\n`).join('') + '\r\n';
     expect((await raw(flood)).reply).toMatch(/^HTTP\/1\.1 431/);
   });
 
@@ -101,18 +102,33 @@ describe('ten thousand concurrent connections', () => {
   it('the core keeps serving, and its memory stays bounded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ost-10k-'));
     const policyFile = join(dir, 'policy.yaml');
-    writeFileSync(policyFile, `version: 1\nnetwork_policies:\n  ok:\n    name: ok\n    endpoints: [{host: ok.test, port: ${upstream.port}}]\n    binaries: [{path: "**"}]\n`);
-    const c = await startCoreProcess(dir, ['--policy', policyFile, '--resolve', 'ok.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '0']);
+    writeFileSync(
+      policyFile,
+      `version: 1\nnetwork_policies:\n  ok:\n    name: ok\n    endpoints: [{host: ok.test, port: ${upstream.port}}]\n    binaries: [{path: "**"}]\n`,
+    );
+    const c = await startCoreProcess(dir, [
+      '--policy',
+      policyFile,
+      '--resolve',
+      'ok.test:127.0.0.1',
+      '--allow-loopback',
+      '--hold-timeout',
+      '0',
+    ]);
     const proxyPort = Number(new URL(c.proxy).port);
     const sockets: Socket[] = [];
     try {
       for (let batch = 0; batch < 20; batch++) {
         await Promise.all(
-          Array.from({ length: 500 }, () => new Promise<void>((resolve) => {
-            const s = connect(proxyPort, '127.0.0.1', () => resolve());
-            s.on('error', () => resolve());
-            sockets.push(s);
-          })),
+          Array.from(
+            { length: 500 },
+            () =>
+              new Promise<void>((resolve) => {
+                const s = connect(proxyPort, '127.0.0.1', () => resolve());
+                s.on('error', () => resolve());
+                sockets.push(s);
+              }),
+          ),
         );
       }
       expect(sockets.filter((s) => !s.destroyed).length).toBeGreaterThanOrEqual(9_900);

@@ -27,7 +27,9 @@ beforeAll(async () => {
   upstream = await startUpstream();
   const policy: SandboxPolicy = {
     version: 1,
-    network_policies: { allowed: { name: 'allowed', endpoints: [{ host: 'allowed.test', port: upstream.port }], binaries: [{ path: '**' }] } },
+    network_policies: {
+      allowed: { name: 'allowed', endpoints: [{ host: 'allowed.test', port: upstream.port }], binaries: [{ path: '**' }] },
+    },
   };
   core = new EnforcementCore({ baseline: policy, holdTimeoutMs: 5_000 });
   const hosts = ['allowed.test', 'pending.test', 'rejected.test', 'tunnel.test', 'timeout.test'].map((h) => `${h}:127.0.0.1`);

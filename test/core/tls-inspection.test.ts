@@ -49,7 +49,13 @@ let port443 = false;
 
 function upstreamServer(name: string, contextFor: (servername: string) => Promise<SecureContext>): Server {
   const server = createHttpsServer(
-    { SNICallback: (sni, cb) => contextFor(sni).then((ctx) => cb(null, ctx), (e: Error) => cb(e)) },
+    {
+      SNICallback: (sni, cb) =>
+        contextFor(sni).then(
+          (ctx) => cb(null, ctx),
+          (e: Error) => cb(e),
+        ),
+    },
     async (req, res) => {
       const chunks: Buffer[] = [];
       try {
@@ -98,13 +104,17 @@ beforeAll(async () => {
   // Trusted CA, but a certificate for some other name whatever the client asks for.
   wrongNamePort = await listen(upstreamServer('wrong-name', () => upstreamCa.secureContextFor('someone-else.test')));
   try {
-    await listen(upstreamServer('up443', (sni) => upstreamCa.secureContextFor(sni)), 443);
+    await listen(
+      upstreamServer('up443', (sni) => upstreamCa.secureContextFor(sni)),
+      443,
+    );
     port443 = true;
   } catch {
     servers.pop(); // no privilege for, or something already on, port 443: that case is skipped
   }
 
-  const readOnly = (host: string, port: number) => `      - { host: ${host}, port: ${port}, protocol: rest, enforcement: enforce, access: read-only }\n`;
+  const readOnly = (host: string, port: number) =>
+    `      - { host: ${host}, port: ${port}, protocol: rest, enforcement: enforce, access: read-only }\n`;
   writeFileSync(
     join(tmp, 'policy.yaml'),
     `version: 1
@@ -122,14 +132,27 @@ ${readOnly('ro.test', upPort)}${readOnly('ro443.test', 443)}${readOnly('untruste
     binaries: [{ path: "**" }]
 `,
   );
-  const hosts = ['ro.test', 'ro443.test', 'rw.test', 'paths.test', 'untrusted.test', 'wrongname.test'].flatMap((h) => ['--resolve', `${h}:127.0.0.1`]);
+  const hosts = ['ro.test', 'ro443.test', 'rw.test', 'paths.test', 'untrusted.test', 'wrongname.test'].flatMap((h) => [
+    '--resolve',
+    `${h}:127.0.0.1`,
+  ]);
   const saved = { extra: process.env.NODE_EXTRA_CA_CERTS, source: process.env.OPENSHELL_TERM_FROM_SOURCE };
   process.env.NODE_EXTRA_CA_CERTS = join(tmp, 'upstream-ca', 'ca.crt');
   process.env.OPENSHELL_TERM_FROM_SOURCE = '1'; // the sources as they are now, never a stale dist/
   try {
-    coreProcess = await startCoreProcess(join(tmp, 'state'), ['--policy', join(tmp, 'policy.yaml'), ...hosts, '--allow-loopback', '--hold-timeout', '1']);
+    coreProcess = await startCoreProcess(join(tmp, 'state'), [
+      '--policy',
+      join(tmp, 'policy.yaml'),
+      ...hosts,
+      '--allow-loopback',
+      '--hold-timeout',
+      '1',
+    ]);
   } finally {
-    for (const [key, value] of [['NODE_EXTRA_CA_CERTS', saved.extra], ['OPENSHELL_TERM_FROM_SOURCE', saved.source]] as const) {
+    for (const [key, value] of [
+      ['NODE_EXTRA_CA_CERTS', saved.extra],
+      ['OPENSHELL_TERM_FROM_SOURCE', saved.source],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -200,7 +223,9 @@ describe('decrypted requests reach the upstream as decided', () => {
     c.write(request('GET', '/on-443', 'ro443.test:443'));
     const r = await c.response();
     expect(r.status).toBe(200);
-    expect(seenAt('/on-443')).toEqual([expect.objectContaining({ upstream: 'up443', host: 'ro443.test', hostHeaders: 1, sni: 'ro443.test' })]);
+    expect(seenAt('/on-443')).toEqual([
+      expect.objectContaining({ upstream: 'up443', host: 'ro443.test', hostHeaders: 1, sni: 'ro443.test' }),
+    ]);
   });
 
   it('answers GET, GET, HEAD, GET on one keep-alive connection in order, the HEAD without a body', async () => {
@@ -219,7 +244,12 @@ describe('decrypted requests reach the upstream as decided', () => {
     expect(head.header('transfer-encoding')).toBeUndefined();
     expect(fourth.body.toString()).toBe(`up GET /ka/4 host=ro.test:${upPort}`);
     expect(c.pending).toBe(0);
-    expect(seen.filter((s) => s.url.startsWith('/ka/')).map((s) => `${s.method} ${s.url}`)).toEqual(['GET /ka/1', 'GET /ka/2', 'HEAD /ka/3', 'GET /ka/4']);
+    expect(seen.filter((s) => s.url.startsWith('/ka/')).map((s) => `${s.method} ${s.url}`)).toEqual([
+      'GET /ka/1',
+      'GET /ka/2',
+      'HEAD /ka/3',
+      'GET /ka/4',
+    ]);
   });
 
   it('forwards a 1 MiB Content-Length POST body intact to a read-write endpoint', async () => {
@@ -229,7 +259,9 @@ describe('decrypted requests reach the upstream as decided', () => {
     const r = await c.response();
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe(`${sha(MIB)} ${MIB.length}`);
-    expect(seenAt('/sha/length')).toEqual([expect.objectContaining({ method: 'POST', host: `rw.test:${upPort}`, sha: sha(MIB), length: MIB.length })]);
+    expect(seenAt('/sha/length')).toEqual([
+      expect.objectContaining({ method: 'POST', host: `rw.test:${upPort}`, sha: sha(MIB), length: MIB.length }),
+    ]);
     // The connection is still good for the next request.
     c.write(request('GET', '/after-big-post', 'rw.test'));
     expect((await c.response()).status).toBe(200);
@@ -287,7 +319,12 @@ describe('refusals inside the tunnel', () => {
 
   it('answers 400 to a request-target that is not origin-form, and never forwards it', async () => {
     const before = seen.length;
-    for (const line of ['GET http://other.test/ HTTP/1.1', `GET https://ro.test:${upPort}/abs HTTP/1.1`, 'GET * HTTP/1.1', 'OPTIONS * HTTP/1.1']) {
+    for (const line of [
+      'GET http://other.test/ HTTP/1.1',
+      `GET https://ro.test:${upPort}/abs HTTP/1.1`,
+      'GET * HTTP/1.1',
+      'OPTIONS * HTTP/1.1',
+    ]) {
       const c = await tunnel('ro.test');
       c.write(`${line}\r\nHost: ro.test\r\n\r\n`);
       const r = await c.response();

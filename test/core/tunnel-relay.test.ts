@@ -38,7 +38,10 @@ afterAll(() => upstream.close());
 
 async function startProxy(splice: boolean) {
   const core = new EnforcementCore({
-    baseline: { version: 1, network_policies: { t: { name: 't', endpoints: [{ host: 'tunnel.test', port: upstreamPort }], binaries: [{ path: '**' }] } } },
+    baseline: {
+      version: 1,
+      network_policies: { t: { name: 't', endpoints: [{ host: 'tunnel.test', port: upstreamPort }], binaries: [{ path: '**' }] } },
+    },
     holdTimeoutMs: 0,
   });
   const proxy = new EgressProxy({ core, resolver: new Resolver([`tunnel.test:127.0.0.1`]), allowLoopback: true, splice });
@@ -105,7 +108,9 @@ describe.each(modes)('a CONNECT tunnel %s', (_name, splice) => {
     const t = await tunnel(port, 'pipelined-bytes');
     t.socket.end();
     await t.ended;
-    expect(t.received().toString()).toBe(`hello from upstream\npipelined-bytes\n15 ${createHash('sha256').update('pipelined-bytes').digest('hex')}\n`);
+    expect(t.received().toString()).toBe(
+      `hello from upstream\npipelined-bytes\n15 ${createHash('sha256').update('pipelined-bytes').digest('hex')}\n`,
+    );
   });
 
   it('keeps 50 concurrent tunnels apart', async () => {
@@ -115,7 +120,10 @@ describe.each(modes)('a CONNECT tunnel %s', (_name, splice) => {
         const payload = Buffer.from(`tunnel ${i} `.repeat(1000));
         t.socket.end(payload);
         await t.ended;
-        return t.received().subarray(20, 20 + payload.length).equals(payload);
+        return t
+          .received()
+          .subarray(20, 20 + payload.length)
+          .equals(payload);
       }),
     );
     expect(results.every(Boolean)).toBe(true);
@@ -161,10 +169,12 @@ describe.runIf(linux)('the kernel relay', () => {
     const relay = SpliceRelay.load()!;
     const tunnels = await Promise.all(Array.from({ length: 50 }, () => tunnel(port)));
     for (const t of tunnels) while (t.received().length < 20) await once(t.socket, 'data'); // the greeting came through
-    await Promise.all(tunnels.map(async (t) => {
-      t.socket.write('ping');
-      while (!t.received().includes('ping')) await once(t.socket, 'data');
-    }));
+    await Promise.all(
+      tunnels.map(async (t) => {
+        t.socket.write('ping');
+        while (!t.received().includes('ping')) await once(t.socket, 'data');
+      }),
+    );
     expect(relay.active).toBeGreaterThanOrEqual(50);
     expect(relay.pipesInUse).toBe(0);
     for (const t of tunnels) t.socket.destroy();
@@ -181,7 +191,9 @@ describe.runIf(linux)('the kernel relay', () => {
       const t = await tunnel(port, 'pipelined-bytes');
       t.socket.end();
       await t.ended;
-      expect(t.received().toString()).toBe(`hello from upstream\npipelined-bytes\n15 ${createHash('sha256').update('pipelined-bytes').digest('hex')}\n`);
+      expect(t.received().toString()).toBe(
+        `hello from upstream\npipelined-bytes\n15 ${createHash('sha256').update('pipelined-bytes').digest('hex')}\n`,
+      );
       expect(proxy.stats.splicedTunnels).toBe(0);
     } finally {
       relay.native.start = start;
@@ -229,7 +241,6 @@ describe.runIf(linux)('the kernel relay', () => {
     upstream.inner.end();
     await relayed!.ended;
   });
-
 
   it('proxy.close() ends tunnels it relays', async () => {
     const { proxy, port, core } = await startProxy(true);

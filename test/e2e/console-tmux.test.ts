@@ -26,7 +26,9 @@ describe.runIf(haveTmux())('console end to end (tmux)', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ost-e2e-'));
     tmux = new TmuxSession();
     const hosts = ['pypi.test', 'tracker.test'].map((h) => `--resolve ${h}:127.0.0.1`).join(' ');
-    await tmux.start(`${process.execPath} ${BIN} --state-dir ${stateDir} --proxy-listen 127.0.0.1:${port} ${hosts} --allow-loopback --hold-timeout 20`);
+    await tmux.start(
+      `${process.execPath} ${BIN} --state-dir ${stateDir} --proxy-listen 127.0.0.1:${port} ${hosts} --allow-loopback --hold-timeout 20`,
+    );
     await tmux.waitFor((s) => s.includes('● connected'), 'the console');
   });
 
@@ -105,7 +107,8 @@ describe.runIf(haveTmux())('promote from the console survives a restart (tmux)',
     const stateDir = mkdtempSync(join(tmpdir(), 'ost-e2e-promote-'));
     const port = await freePort();
     const proxyUrl = `http://127.0.0.1:${port}`;
-    const command = (hold: number) => `${process.execPath} ${BIN} --state-dir ${stateDir} --proxy-listen 127.0.0.1:${port} --resolve mirror.test:127.0.0.1 --allow-loopback --hold-timeout ${hold}`;
+    const command = (hold: number) =>
+      `${process.execPath} ${BIN} --state-dir ${stateDir} --proxy-listen 127.0.0.1:${port} --resolve mirror.test:127.0.0.1 --allow-loopback --hold-timeout ${hold}`;
     let session = new TmuxSession();
     try {
       await session.start(command(20));

@@ -19,7 +19,21 @@ let consoleDir: string;
 let grpcPort: number;
 
 const startCore = () =>
-  startCoreProcess(coreDir, ['--grpc-listen', `127.0.0.1:${grpcPort}`, '--resolve', 'remote.test:127.0.0.1', '--resolve', 'again.test:127.0.0.1', '--resolve', 'tracker.test:127.0.0.1', '--resolve', 'mirror.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '20']);
+  startCoreProcess(coreDir, [
+    '--grpc-listen',
+    `127.0.0.1:${grpcPort}`,
+    '--resolve',
+    'remote.test:127.0.0.1',
+    '--resolve',
+    'again.test:127.0.0.1',
+    '--resolve',
+    'tracker.test:127.0.0.1',
+    '--resolve',
+    'mirror.test:127.0.0.1',
+    '--allow-loopback',
+    '--hold-timeout',
+    '20',
+  ]);
 
 describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
   beforeAll(async () => {

@@ -68,8 +68,7 @@ function errorOf(fn: () => unknown): Error {
   throw new Error('expected an error');
 }
 
-const resolve = (opts: { gateway?: string; endpoint?: string }, e: Env = env) =>
-  resolveConnection(opts, e, { nowSeconds: NOW });
+const resolve = (opts: { gateway?: string; endpoint?: string }, e: Env = env) => resolveConnection(opts, e, { nowSeconds: NOW });
 
 describe('config dirs', () => {
   it('uses XDG_CONFIG_HOME verbatim, else HOME/.config; system override must be absolute', () => {
@@ -149,7 +148,13 @@ describe('resolveConnection', () => {
     addGateway(userRoot, 'local', { gateway_endpoint: 'http://127.0.0.1:8080/' });
     write(path.join(userRoot, 'active_gateway'), 'local');
     const t = resolve({});
-    expect(t).toMatchObject({ name: 'local', endpoint: 'http://127.0.0.1:8080', address: '127.0.0.1:8080', tls: false, authMode: 'plaintext' });
+    expect(t).toMatchObject({
+      name: 'local',
+      endpoint: 'http://127.0.0.1:8080',
+      address: '127.0.0.1:8080',
+      tls: false,
+      authMode: 'plaintext',
+    });
     expect(t.serverName).toBeUndefined();
     expect(t.bearer).toBeUndefined();
     expect(grpcCredentials(t)._isSecure()).toBe(false);

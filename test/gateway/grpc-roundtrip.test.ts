@@ -53,7 +53,8 @@ async function until<T>(what: string, check: () => T | undefined, timeoutMs = 80
 }
 
 const entry = (host: string) => [...inbox.values()].find((r) => r.host === host);
-const connection = () => [...events].reverse().find((e) => e.type === 'connection') as Extract<GatewayEvent, { type: 'connection' }> | undefined;
+const connection = () =>
+  [...events].reverse().find((e) => e.type === 'connection') as Extract<GatewayEvent, { type: 'connection' }> | undefined;
 
 beforeAll(async () => {
   upstream = await startUpstream('hello over the gateway');
@@ -102,7 +103,10 @@ describe('gRPC client against the served core', () => {
     await gateway.reject(r.id, 'no telemetry');
     const answer = await pending;
     expect(answer.status).toBe(403);
-    await until('rejected with reason', () => entry('tracker.test')?.status === 'rejected' && entry('tracker.test')?.decisionNote === 'no telemetry');
+    await until(
+      'rejected with reason',
+      () => entry('tracker.test')?.status === 'rejected' && entry('tracker.test')?.decisionNote === 'no telemetry',
+    );
   });
 
   it('a stale review token is refused; the client refetches and the next approval works', async () => {
@@ -165,7 +169,9 @@ describe('gRPC client against the served core', () => {
     // The restarted core forgot its session inbox; the console shows exactly what the server has.
     expect(inbox.size).toBeLessThanOrEqual(seenBefore);
     const pending = curl('pypi.test', '/after-restart');
-    const r = await until('a new pending chunk after the restart', () => [...inbox.values()].find((q) => q.host === 'pypi.test' && q.status === 'pending'));
+    const r = await until('a new pending chunk after the restart', () =>
+      [...inbox.values()].find((q) => q.host === 'pypi.test' && q.status === 'pending'),
+    );
     expect([...inbox.values()].filter((q) => q.host === 'pypi.test')).toHaveLength(1);
     await gateway.approve(r.id, 'session');
     expect((await pending).status).toBe(200);

@@ -23,7 +23,11 @@ const pem = (name: Parameters<TestCertificates['pem']>[0]) => certs.pem(name);
 async function servedCore(options: { tls?: { cert: Buffer; key: Buffer; ca?: Buffer }; token?: string }) {
   const core = new EnforcementCore({ baseline: { version: 1, network_policies: {} }, holdTimeoutMs: 0 });
   const merges = new MergeManager(await MergedRules.open(mkdtempSync(join(tmpdir(), 'ost-grpc-tls-state-'))), core);
-  const server = new OpenShellServer({ sandboxes: [{ id: 'sb-1', name: 'secure-box', createdAt: Date.now(), core, merges }], version: 'test', ...options });
+  const server = new OpenShellServer({
+    sandboxes: [{ id: 'sb-1', name: 'secure-box', createdAt: Date.now(), core, merges }],
+    version: 'test',
+    ...options,
+  });
   const { port } = await server.listen('127.0.0.1', 0);
   return { core, server, port };
 }
@@ -41,8 +45,20 @@ beforeAll(async () => {
   const config = join(dir, 'config');
   const gw = join(config, 'openshell', 'gateways', 'secure');
   mkdirSync(join(gw, 'mtls'), { recursive: true });
-  writeFileSync(join(gw, 'metadata.json'), JSON.stringify({ name: 'secure', gateway_endpoint: `https://127.0.0.1:${mtls.port}`, is_remote: false, gateway_port: mtls.port, auth_mode: 'mtls' }, null, 2));
-  for (const [from, to] of [['ca.crt', 'ca.crt'], ['client.crt', 'tls.crt'], ['client.key', 'tls.key']] as const) writeFileSync(join(gw, 'mtls', to), pem(from));
+  writeFileSync(
+    join(gw, 'metadata.json'),
+    JSON.stringify(
+      { name: 'secure', gateway_endpoint: `https://127.0.0.1:${mtls.port}`, is_remote: false, gateway_port: mtls.port, auth_mode: 'mtls' },
+      null,
+      2,
+    ),
+  );
+  for (const [from, to] of [
+    ['ca.crt', 'ca.crt'],
+    ['client.crt', 'tls.crt'],
+    ['client.key', 'tls.key'],
+  ] as const)
+    writeFileSync(join(gw, 'mtls', to), pem(from));
   writeFileSync(join(config, 'openshell', 'active_gateway'), 'secure\n');
   env = { XDG_CONFIG_HOME: config, OPENSHELL_SYSTEM_GATEWAY_DIR: join(dir, 'no-system') };
 });
@@ -56,25 +72,42 @@ describe('mTLS to a discovered gateway', () => {
   it('the active gateway from the config dir is reached over mTLS and its inbox arrives', async () => {
     const target = resolveConnection({}, env);
     expect(target).toMatchObject({ name: 'secure', tls: true, authMode: 'mtls' });
-    const gateway = new GrpcGateway({ rpc: new OpenShellRpc(connectionOf(target)), presets: await PresetStore.open(mkdtempSync(join(tmpdir(), 'ost-grpc-tls-console-'))) });
+    const gateway = new GrpcGateway({
+      rpc: new OpenShellRpc(connectionOf(target)),
+      presets: await PresetStore.open(mkdtempSync(join(tmpdir(), 'ost-grpc-tls-console-'))),
+    });
     const events: GatewayEvent[] = [];
     gateway.subscribe((e) => events.push(e));
     await mtls.core.evaluate({ host: 'secret.example', port: 443, binary: '/usr/bin/git' });
     await gateway.start();
     for (let i = 0; i < 300 && !events.some((e) => e.type === 'snapshot'); i++) await new Promise((r) => setTimeout(r, 10));
     const snapshot = events.find((e) => e.type === 'snapshot') as Extract<GatewayEvent, { type: 'snapshot' }>;
-    expect(snapshot.requests.map((r) => `${r.sandbox} ${r.host}:${r.port} ${r.binary}`)).toEqual(['secure-box secret.example:443 /usr/bin/git']);
+    expect(snapshot.requests.map((r) => `${r.sandbox} ${r.host}:${r.port} ${r.binary}`)).toEqual([
+      'secure-box secret.example:443 /usr/bin/git',
+    ]);
     await gateway.stop();
   });
 
   it('a client without a certificate is refused by the server', async () => {
-    const rpc = new OpenShellRpc({ name: 'x', endpoint: '', address: `127.0.0.1:${mtls.port}`, credentials: grpc.credentials.createSsl(pem('ca.crt')), metadata: () => new grpc.Metadata() });
+    const rpc = new OpenShellRpc({
+      name: 'x',
+      endpoint: '',
+      address: `127.0.0.1:${mtls.port}`,
+      credentials: grpc.credentials.createSsl(pem('ca.crt')),
+      metadata: () => new grpc.Metadata(),
+    });
     await expect(rpc.call('Health', {}, 3000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     rpc.close();
   });
 
   it('a server certificate from another CA is refused by the client', async () => {
-    const rpc = new OpenShellRpc({ name: 'x', endpoint: '', address: `127.0.0.1:${mtls.port}`, credentials: grpc.credentials.createSsl(makeForeignCertificate(), pem('client.key'), pem('client.crt')), metadata: () => new grpc.Metadata() });
+    const rpc = new OpenShellRpc({
+      name: 'x',
+      endpoint: '',
+      address: `127.0.0.1:${mtls.port}`,
+      credentials: grpc.credentials.createSsl(makeForeignCertificate(), pem('client.key'), pem('client.crt')),
+      metadata: () => new grpc.Metadata(),
+    });
     await expect(rpc.call('Health', {}, 3000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     rpc.close();
   });
@@ -131,8 +164,15 @@ describe('garbage on the gRPC port', () => {
       closed('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + '\u0000'.repeat(64)),
     ]);
     const rpc = new OpenShellRpc({
-      name: 'x', endpoint: '', address: `127.0.0.1:${withToken.port}`, credentials: grpc.credentials.createInsecure(),
-      metadata: () => { const m = new grpc.Metadata(); m.set('authorization', 'Bearer test-token-123'); return m; },
+      name: 'x',
+      endpoint: '',
+      address: `127.0.0.1:${withToken.port}`,
+      credentials: grpc.credentials.createInsecure(),
+      metadata: () => {
+        const m = new grpc.Metadata();
+        m.set('authorization', 'Bearer test-token-123');
+        return m;
+      },
     });
     expect((await rpc.call('Health', {})).status).toBe('SERVICE_STATUS_HEALTHY');
     rpc.close();

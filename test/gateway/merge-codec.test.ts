@@ -9,11 +9,26 @@ const updateConfig = openShellServiceDefinition.UpdateConfig;
 describe('merge operations on the wire', () => {
   it('round-trips all six operations through UpdateConfigRequest bytes', () => {
     const ops: MergeOperation[] = [
-      { add_rule: { rule_name: 'pypi', rule: { name: 'pypi', endpoints: [{ host: 'pypi.org', port: 443, protocol: 'rest', access: 'read-only' }], binaries: [{ path: '/usr/bin/pip' }] } } },
+      {
+        add_rule: {
+          rule_name: 'pypi',
+          rule: {
+            name: 'pypi',
+            endpoints: [{ host: 'pypi.org', port: 443, protocol: 'rest', access: 'read-only' }],
+            binaries: [{ path: '/usr/bin/pip' }],
+          },
+        },
+      },
       { remove_rule: { rule_name: 'old' } },
       { remove_endpoint: { rule_name: 'pypi', host: 'files.pythonhosted.org', port: 443 } },
       { remove_binary: { rule_name: 'pypi', binary_path: '/usr/bin/curl' } },
-      { add_allow_rules: { host: 'api.example', port: 443, rules: [{ allow: { method: 'GET', path: '/v1/**', query: { page: { glob: '[0-9]*' } } } }] } },
+      {
+        add_allow_rules: {
+          host: 'api.example',
+          port: 443,
+          rules: [{ allow: { method: 'GET', path: '/v1/**', query: { page: { glob: '[0-9]*' } } } }],
+        },
+      },
       { add_deny_rules: { host: 'api.example', port: 443, deny_rules: [{ method: 'DELETE', path: '/**' }] } },
     ];
     const bytes = updateConfig.requestSerialize({ name: 'box', merge_operations: ops.map(mergeOperationToProto) });

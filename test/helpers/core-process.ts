@@ -15,7 +15,9 @@ export interface CoreProcess {
 }
 
 export async function startCoreProcess(stateDir: string, extra: string[] = []): Promise<CoreProcess> {
-  const child = spawn(process.execPath, [BIN, 'core', '--state-dir', stateDir, '--proxy-listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'core', '--state-dir', stateDir, '--proxy-listen', '127.0.0.1:0', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -29,11 +31,12 @@ export async function startCoreProcess(stateDir: string, extra: string[] = []): 
           ws: info.ws,
           grpc: info.grpc,
           output: () => output,
-          stop: () => new Promise((resolve) => {
-            if (child.exitCode !== null) return resolve(child.exitCode);
-            child.once('exit', (code) => resolve(code));
-            child.kill('SIGTERM');
-          }),
+          stop: () =>
+            new Promise((resolve) => {
+              if (child.exitCode !== null) return resolve(child.exitCode);
+              child.once('exit', (code) => resolve(code));
+              child.kill('SIGTERM');
+            }),
         };
       }
     } catch {

@@ -90,7 +90,10 @@ export class RawHttpClient {
   private async line(): Promise<string> {
     for (;;) {
       const i = this.flat().indexOf('\r\n');
-      if (i >= 0) return this.take(i + 2).subarray(0, i).toString('latin1');
+      if (i >= 0)
+        return this.take(i + 2)
+          .subarray(0, i)
+          .toString('latin1');
       if (this.ended) throw new Error(this.size === 0 ? 'connection closed' : 'connection closed mid-line');
       await this.waitData();
     }

@@ -20,7 +20,23 @@ export function makeTestCertificates(): TestCertificates {
   const leaf = (name: string, ext: string) => {
     writeFileSync(join(dir, `${name}.ext`), ext);
     ssl('req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
   };
   leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   leaf('client', 'extendedKeyUsage=clientAuth\n');
@@ -30,6 +46,9 @@ export function makeTestCertificates(): TestCertificates {
 /** A self-signed certificate from no CA the tests trust. */
 export function makeForeignCertificate(): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'ost-certs-other-'));
-  execFileSync('openssl', ['req', '-x509', ...EC, '-keyout', 'k', '-out', 'c', '-days', '1', '-subj', '/CN=other'], { cwd: dir, stdio: 'pipe' });
+  execFileSync('openssl', ['req', '-x509', ...EC, '-keyout', 'k', '-out', 'c', '-days', '1', '-subj', '/CN=other'], {
+    cwd: dir,
+    stdio: 'pipe',
+  });
   return readFileSync(join(dir, 'c'));
 }

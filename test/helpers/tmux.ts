@@ -33,7 +33,21 @@ export class TmuxSession {
    * Started outside the checkout, as users do: the launcher must find its own tsconfig (JSX runtime).
    */
   async start(command: string, width = 120, height = 36): Promise<void> {
-    await run('tmux', ['new-session', '-d', '-e', 'CI=true', '-c', tmpdir(), '-s', this.name, '-x', String(width), '-y', String(height), command]);
+    await run('tmux', [
+      'new-session',
+      '-d',
+      '-e',
+      'CI=true',
+      '-c',
+      tmpdir(),
+      '-s',
+      this.name,
+      '-x',
+      String(width),
+      '-y',
+      String(height),
+      command,
+    ]);
   }
 
   /** Sends keys one at a time (tmux send-keys with several keys can arrive as one input). */
@@ -62,7 +76,10 @@ export class TmuxSession {
 
   /** True while the session (and so the program in it) is alive. */
   async alive(): Promise<boolean> {
-    return run('tmux', ['has-session', '-t', this.name]).then(() => true, () => false);
+    return run('tmux', ['has-session', '-t', this.name]).then(
+      () => true,
+      () => false,
+    );
   }
 
   async stop(): Promise<void> {

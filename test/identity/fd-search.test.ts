@@ -71,11 +71,16 @@ describe.runIf(linux)('native findHolder', () => {
   it('keeps no stale answer for a process that exited after it was asked about', async () => {
     const { server: s, port } = await server();
     const accepted = once(s, 'connection').then(([socket]) => socket as Socket);
-    const holder = child(`const s = require('net').connect(${port}, '127.0.0.1', () => console.log('up')); setInterval(() => {}, 1 << 30);`);
+    const holder = child(
+      `const s = require('net').connect(${port}, '127.0.0.1', () => console.log('up')); setInterval(() => {}, 1 << 30);`,
+    );
     await once(holder.stdout!, 'data');
     const socket = await accepted;
     socket.on('error', () => {});
-    const inode = sockDiagInode({ address: socket.remoteAddress!, port: socket.remotePort! }, { address: socket.localAddress!, port: socket.localPort! }) as number;
+    const inode = sockDiagInode(
+      { address: socket.remoteAddress!, port: socket.remotePort! },
+      { address: socket.localAddress!, port: socket.localPort! },
+    ) as number;
     expect(nativeIdentity!.findHolder(holder.pid!, inode)).toEqual([expect.any(Number), NODE]); // now cached
     holder.kill('SIGKILL');
     await once(holder, 'exit');

@@ -18,7 +18,11 @@ async function childWithGrandchild(binary: string) {
 const g = require('child_process').spawn(process.env.BINARY, ['30'], { stdio: 'ignore' });
 g.on('spawn', () => console.log(g.pid));
 setInterval(() => {}, 1 << 30);`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, BINARY: binary }, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { ...process.env, BINARY: binary },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   cleanups.push(() => {
     try {
       process.kill(-child.pid!, 'SIGKILL'); // the whole group, grandchild included

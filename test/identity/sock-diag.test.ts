@@ -18,7 +18,11 @@ async function accepted(listenHost: string, connectHost: string): Promise<Socket
   return socket;
 }
 
-const ends = (s: Socket) => [{ address: s.remoteAddress!, port: s.remotePort! }, { address: s.localAddress!, port: s.localPort! }] as const;
+const ends = (s: Socket) =>
+  [
+    { address: s.remoteAddress!, port: s.remotePort! },
+    { address: s.localAddress!, port: s.localPort! },
+  ] as const;
 
 afterAll(() => {
   clients.forEach((c) => c.destroy());
@@ -30,7 +34,11 @@ describe.runIf(process.platform === 'linux')('sock_diag', () => {
     expect(sockDiagAvailable()).toBe(true);
   });
 
-  for (const [name, listen, dial] of [['IPv4', '127.0.0.1', '127.0.0.1'], ['IPv6', '::1', '::1'], ['IPv4 on a dual-stack listener', '::', '127.0.0.1']] as const) {
+  for (const [name, listen, dial] of [
+    ['IPv4', '127.0.0.1', '127.0.0.1'],
+    ['IPv6', '::1', '::1'],
+    ['IPv4 on a dual-stack listener', '::', '127.0.0.1'],
+  ] as const) {
     it(`finds the client socket's inode, as /proc does (${name})`, async () => {
       const server = await accepted(listen, dial);
       const [peer, local] = ends(server);

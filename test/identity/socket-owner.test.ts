@@ -31,13 +31,20 @@ async function listen(host: string): Promise<Listening> {
   server.listen(0, host);
   await once(server, 'listening');
   cleanups.push(() => server.close());
-  accepted.then((socket) => cleanups.push(() => socket.destroy()), () => {});
+  accepted.then(
+    (socket) => cleanups.push(() => socket.destroy()),
+    () => {},
+  );
   return { port: (server.address() as AddressInfo).port, accepted };
 }
 
 /** Runs `script` in a child Node process (own process group, so grandchildren die with it). */
 function node(script: string, env: Record<string, string>): ChildProcess & { lines: AsyncIterator<string> } {
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   cleanups.push(() => {
     try {
       process.kill(-child.pid!, 'SIGKILL');

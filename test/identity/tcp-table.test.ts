@@ -13,7 +13,9 @@ describe('addressBytes', () => {
   });
   it('expands IPv6, with brackets and zones dropped', () => {
     expect([...addressBytes('::1')!]).toEqual([...Array(15).fill(0), 1]);
-    expect([...addressBytes('[2001:db8::ff00:42:8329]')!]).toEqual([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0xff, 0x00, 0x00, 0x42, 0x83, 0x29]);
+    expect([...addressBytes('[2001:db8::ff00:42:8329]')!]).toEqual([
+      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0xff, 0x00, 0x00, 0x42, 0x83, 0x29,
+    ]);
     expect([...addressBytes('fe80::1%eth0')!]).toEqual([0xfe, 0x80, ...Array(13).fill(0), 1]);
     expect([...addressBytes('1:2:3:4:5:6:7:8')!]).toEqual([0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8]);
     expect([...addressBytes('::1.2.3.4')!]).toEqual([...Array(12).fill(0), 1, 2, 3, 4]); // IPv4-compatible stays IPv6

@@ -14,7 +14,7 @@ describe('bad policy input', () => {
   });
   it('wrong types say what was expected and what came', () => {
     const errors = errorsOf('version: 1\nnetwork_policies:\n  a:\n    endpoints:\n      - host: [x]\n        port: "443"\n');
-    expect(errors).toContain("bad.yaml:5:15: network_policies.a.endpoints[0].host: expected host name or pattern (a string), got a list");
+    expect(errors).toContain('bad.yaml:5:15: network_policies.a.endpoints[0].host: expected host name or pattern (a string), got a list');
     expect(errors).toContain("bad.yaml:6:15: network_policies.a.endpoints[0].port: expected port (an integer), got the string '443'");
   });
   it('unknown keys get a did-you-mean hint at the key', () => {
@@ -52,7 +52,9 @@ describe('bad policy input', () => {
     const levels = 'bcdefghij';
     let prev = 'a';
     for (const l of levels) {
-      bomb += `  ${l}: &${l} [${Array(10).fill('*' + prev).join(', ')}]\n`;
+      bomb += `  ${l}: &${l} [${Array(10)
+        .fill('*' + prev)
+        .join(', ')}]\n`;
       prev = l;
     }
     const started = process.hrtime.bigint();

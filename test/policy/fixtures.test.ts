@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { formatProblem, loadPolicyFile } from '../../src/core/policy/source.js';
 
 const root = join(import.meta.dirname, '..', '..', 'fixtures');
-const yamlIn = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.yaml')).map((f) => join(root, dir, f));
+const yamlIn = (dir: string) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(root, dir, f));
 
 describe('valid fixtures', () => {
   for (const file of [...yamlIn('policies'), ...yamlIn('presets')]) {

@@ -72,9 +72,12 @@ describe('glob with the default delimiter (query values)', () => {
 });
 
 describe('host pattern validation', () => {
-  it.each(['*.example.com', '**.example.com', '*-aiplatform.googleapis.com', '*.s3.*.amazonaws.com', 'api.github.com'])('accepts %s', (h) => {
-    expect(hostPatternError(h)).toBeUndefined();
-  });
+  it.each(['*.example.com', '**.example.com', '*-aiplatform.googleapis.com', '*.s3.*.amazonaws.com', 'api.github.com'])(
+    'accepts %s',
+    (h) => {
+      expect(hostPatternError(h)).toBeUndefined();
+    },
+  );
   it.each([
     ['*', 'matches all hosts'],
     ['**', 'matches all hosts'],

@@ -11,7 +11,14 @@ const policy = compilePolicy({
       name: 'api',
       endpoints: [
         { host: 'gw.test', port: 443, path: '/repos/**', protocol: 'rest', access: 'read-only' },
-        { host: 'gw.test', port: 443, path: '/repos/admin/**', protocol: 'rest', enforcement: 'enforce', rules: [{ allow: { method: 'GET', path: '/repos/admin/status' } }] },
+        {
+          host: 'gw.test',
+          port: 443,
+          path: '/repos/admin/**',
+          protocol: 'rest',
+          enforcement: 'enforce',
+          rules: [{ allow: { method: 'GET', path: '/repos/admin/status' } }],
+        },
       ],
       binaries: [{ path: '/usr/bin/curl' }],
     },
@@ -33,7 +40,10 @@ describe('L7 routing by endpoint path', () => {
     expect(at('GET', '/other')).toMatchObject({ outcome: 'deny', stage: 'l7', audit: false });
   });
   it('a NUL byte in a host never matches a wildcard (upstream fails closed)', () => {
-    const wild = compilePolicy({ version: 1, network_policies: { w: { name: 'w', endpoints: [{ host: '*.example.com', port: 443 }], binaries: [{ path: '/usr/bin/curl' }] } } });
+    const wild = compilePolicy({
+      version: 1,
+      network_policies: { w: { name: 'w', endpoints: [{ host: '*.example.com', port: 443 }], binaries: [{ path: '/usr/bin/curl' }] } },
+    });
     expect(decide(wild, { host: 'sub\u0000.example.com', port: 443, binary: '/usr/bin/curl' }).outcome).toBe('deny');
     expect(decide(wild, { host: 'sub.example.com', port: 443, binary: '/usr/bin/curl' }).outcome).toBe('allow');
   });

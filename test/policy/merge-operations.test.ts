@@ -30,7 +30,9 @@ function mergeError(policies: NetworkPolicies, ...ops: MergeOperation[]): string
 describe('add_rule', () => {
   it('into an empty map inserts the requested key, naming the rule after it when the rule has no name', () => {
     const out = apply({}, addRule('allow_api_example_com_443', rule([ep('api.example.com', 443)], [CURL])));
-    expect(out).toEqual({ allow_api_example_com_443: { name: 'allow_api_example_com_443', endpoints: [ep('api.example.com', 443)], binaries: [{ path: CURL }] } });
+    expect(out).toEqual({
+      allow_api_example_com_443: { name: 'allow_api_example_com_443', endpoints: [ep('api.example.com', 443)], binaries: [{ path: CURL }] },
+    });
     // A name the rule carries is kept.
     expect(apply({}, addRule('k', rule([ep('a.test', 443)], [CURL], 'custom'))).k.name).toBe('custom');
   });
@@ -51,15 +53,24 @@ describe('add_rule', () => {
 
   it('into an existing key unions the L7 rules of the same endpoint without duplicates', () => {
     const policies = { gh: rule([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('GET', '/a')] })], [GH], 'gh') };
-    const out = apply(policies, addRule('gh', rule([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('GET', '/a'), allow('POST', '/b')] })], [GH])));
+    const out = apply(
+      policies,
+      addRule('gh', rule([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('GET', '/a'), allow('POST', '/b')] })], [GH])),
+    );
     expect(out.gh.endpoints).toEqual([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('GET', '/a'), allow('POST', '/b')] })]);
   });
 
   it('explicit rules merged into an access shorthand expand the shorthand first (as upstream)', () => {
     const policies = { gh: rule([ep('api.github.com', 443, { protocol: 'rest', access: 'read-only' })], [GH], 'gh') };
-    const out = apply(policies, addRule('gh', rule([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('POST', '/repos/*/issues')] })], [GH])));
+    const out = apply(
+      policies,
+      addRule('gh', rule([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('POST', '/repos/*/issues')] })], [GH])),
+    );
     expect(out.gh.endpoints).toEqual([
-      ep('api.github.com', 443, { protocol: 'rest', rules: [allow('GET', '**'), allow('HEAD', '**'), allow('OPTIONS', '**'), allow('POST', '/repos/*/issues')] }),
+      ep('api.github.com', 443, {
+        protocol: 'rest',
+        rules: [allow('GET', '**'), allow('HEAD', '**'), allow('OPTIONS', '**'), allow('POST', '/repos/*/issues')],
+      }),
     ]);
   });
 
@@ -67,7 +78,9 @@ describe('add_rule', () => {
     const policies = { gh: rule([ep('api.github.com', 443, { protocol: 'rest', access: 'read-only' })], [GH], 'gh') };
     expect(apply(policies, addRule('gh', structuredClone(policies.gh)))).toEqual(policies);
     // The same through the overlap fold under another name.
-    expect(apply(policies, addRule('again', rule([ep('api.github.com', 443, { protocol: 'rest', access: 'read-only' })], [GH])))).toEqual(policies);
+    expect(apply(policies, addRule('again', rule([ep('api.github.com', 443, { protocol: 'rest', access: 'read-only' })], [GH])))).toEqual(
+      policies,
+    );
   });
 
   it('a new key whose host:port overlaps a rule with the same binaries folds into that rule', () => {
@@ -93,7 +106,10 @@ describe('add_rule', () => {
 
   it('never folds into a provider rule (_provider_*), as upstream', () => {
     const policies = { _provider_github: rule([ep('api.github.com', 443, { protocol: 'rest', access: 'read-write' })], [GH]) };
-    const out = apply(policies, addRule('agent', rule([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('PUT', '/x')] })], [GH])));
+    const out = apply(
+      policies,
+      addRule('agent', rule([ep('api.github.com', 443, { protocol: 'rest', rules: [allow('PUT', '/x')] })], [GH])),
+    );
     expect(out._provider_github).toEqual(policies._provider_github);
     expect(out.agent.endpoints[0].rules).toEqual([allow('PUT', '/x')]);
   });
@@ -129,16 +145,35 @@ describe('add_rule', () => {
   });
 
   it('writes an endpoint given with both port and ports (the wire form) in the YAML form: ports only', () => {
-    const out = apply({}, addRule('k', rule([{ host: 'a.test', port: 80, ports: [443, 80, 443] }, { host: 'b.test', port: 443, ports: [443] }], [CURL])));
-    expect(out.k.endpoints).toEqual([{ host: 'a.test', ports: [80, 443] }, { host: 'b.test', port: 443 }]);
+    const out = apply(
+      {},
+      addRule(
+        'k',
+        rule(
+          [
+            { host: 'a.test', port: 80, ports: [443, 80, 443] },
+            { host: 'b.test', port: 443, ports: [443] },
+          ],
+          [CURL],
+        ),
+      ),
+    );
+    expect(out.k.endpoints).toEqual([
+      { host: 'a.test', ports: [80, 443] },
+      { host: 'b.test', port: 443 },
+    ]);
   });
 
   it('binaries: an empty list gains the named binaries; a named list is not emptied by an incoming empty list', () => {
     // Our matcher lets no binary through a rule with an empty list (validate.ts warns it can never match), so
     // naming binaries grants them. Difference: upstream's merge treats an empty list as "any binary" and keeps it.
-    expect(apply({ k: rule([ep('a.test', 443)], [], 'k') }, addRule('k', rule([ep('a.test', 443)], [CURL]))).k.binaries).toEqual([{ path: CURL }]);
+    expect(apply({ k: rule([ep('a.test', 443)], [], 'k') }, addRule('k', rule([ep('a.test', 443)], [CURL]))).k.binaries).toEqual([
+      { path: CURL },
+    ]);
     // Difference: upstream replaces the named list with "any binary" (after its inheritance checks); ours adds nothing.
-    expect(apply({ k: rule([ep('a.test', 443)], [CURL], 'k') }, addRule('k', rule([ep('a.test', 443)], []))).k.binaries).toEqual([{ path: CURL }]);
+    expect(apply({ k: rule([ep('a.test', 443)], [CURL], 'k') }, addRule('k', rule([ep('a.test', 443)], []))).k.binaries).toEqual([
+      { path: CURL },
+    ]);
   });
 
   it('trims the rule name it is given', () => {
@@ -148,13 +183,21 @@ describe('add_rule', () => {
 
   it('an empty rule_name is a MergeError naming the operation', () => {
     const ok = addRule('ok', rule([ep('a.test', 443)], [CURL]));
-    expect(mergeError({}, ok, addRule('', rule([ep('a.test', 443)], [CURL])))).toMatch(/^merge_operations\[1\]: add_rule\.rule_name is required/);
-    expect(mergeError({}, addRule('   ', rule([ep('a.test', 443)], [CURL])))).toMatch(/^merge_operations\[0\]: add_rule\.rule_name is required/);
+    expect(mergeError({}, ok, addRule('', rule([ep('a.test', 443)], [CURL])))).toMatch(
+      /^merge_operations\[1\]: add_rule\.rule_name is required/,
+    );
+    expect(mergeError({}, addRule('   ', rule([ep('a.test', 443)], [CURL])))).toMatch(
+      /^merge_operations\[0\]: add_rule\.rule_name is required/,
+    );
   });
 
   it('a rule without endpoints is a MergeError naming the operation and the rule (as upstream)', () => {
-    expect(mergeError({}, addRule('empty', rule([], [CURL])))).toMatch(/^merge_operations\[0\]: add_rule 'empty' must contain at least one endpoint/);
-    expect(mergeError({}, addRule('empty', { endpoints: undefined as unknown as NetworkEndpoint[], binaries: [] }))).toMatch(/^merge_operations\[0\]/);
+    expect(mergeError({}, addRule('empty', rule([], [CURL])))).toMatch(
+      /^merge_operations\[0\]: add_rule 'empty' must contain at least one endpoint/,
+    );
+    expect(mergeError({}, addRule('empty', { endpoints: undefined as unknown as NetworkEndpoint[], binaries: [] }))).toMatch(
+      /^merge_operations\[0\]/,
+    );
   });
 });
 
@@ -189,11 +232,15 @@ describe('remove_endpoint', () => {
 
   it('on a multi-port endpoint drops only the requested port', () => {
     const multi = { m: rule([{ host: 'api.test', ports: [80, 443, 8080], protocol: 'rest', access: 'full' }], [CURL], 'm') };
-    expect(apply(multi, { remove_endpoint: { host: 'api.test', port: 443 } }).m.endpoints).toEqual([{ host: 'api.test', ports: [80, 8080], protocol: 'rest', access: 'full' }]);
+    expect(apply(multi, { remove_endpoint: { host: 'api.test', port: 443 } }).m.endpoints).toEqual([
+      { host: 'api.test', ports: [80, 8080], protocol: 'rest', access: 'full' },
+    ]);
     // One port left: the YAML form, a single `port` (upstream's wire form sets port and ports: [80]).
     const two = { m: rule([{ host: 'api.test', ports: [80, 443] }], [CURL], 'm') };
     expect(apply(two, { remove_endpoint: { host: 'api.test', port: 443 } }).m.endpoints).toEqual([{ host: 'api.test', port: 80 }]);
-    expect(apply(two, { remove_endpoint: { host: 'api.test', port: 443 } }, { remove_endpoint: { host: 'api.test', port: 80 } })).toEqual({});
+    expect(apply(two, { remove_endpoint: { host: 'api.test', port: 443 } }, { remove_endpoint: { host: 'api.test', port: 80 } })).toEqual(
+      {},
+    );
   });
 });
 
@@ -205,7 +252,9 @@ describe('remove_binary', () => {
   });
 
   it('removing the last binary deletes the rule rather than leaving an empty list (as upstream)', () => {
-    expect(apply(policies, { remove_binary: { rule_name: 'k', binary_path: GH } }, { remove_binary: { rule_name: 'k', binary_path: CURL } })).toEqual({});
+    expect(
+      apply(policies, { remove_binary: { rule_name: 'k', binary_path: GH } }, { remove_binary: { rule_name: 'k', binary_path: CURL } }),
+    ).toEqual({});
   });
 
   it('an unknown binary or rule is a no-op', () => {
@@ -214,7 +263,11 @@ describe('remove_binary', () => {
   });
 
   it('a rule with an empty binaries list is a MergeError (as upstream), naming the operation and the rule', () => {
-    const message = mergeError({ wide: rule([ep('a.test', 443)], [], 'wide') }, { remove_rule: { rule_name: 'x' } }, { remove_binary: { rule_name: 'wide', binary_path: CURL } });
+    const message = mergeError(
+      { wide: rule([ep('a.test', 443)], [], 'wide') },
+      { remove_rule: { rule_name: 'x' } },
+      { remove_binary: { rule_name: 'wide', binary_path: CURL } },
+    );
     expect(message).toMatch(/^merge_operations\[1\]: rule 'wide' applies to every binary/);
     expect(message).toContain(CURL);
   });
@@ -225,25 +278,39 @@ describe('add_allow_rules', () => {
     const policies = { github: rule([ep('api.github.com', 443, { protocol: 'rest', access: 'read-only' })], [GH], 'github') };
     const out = apply(policies, { add_allow_rules: { host: 'api.github.com', port: 443, rules: [allow('POST', '/repos/*/issues')] } });
     expect(out.github.endpoints).toEqual([
-      ep('api.github.com', 443, { protocol: 'rest', rules: [allow('GET', '**'), allow('HEAD', '**'), allow('OPTIONS', '**'), allow('POST', '/repos/*/issues')] }),
+      ep('api.github.com', 443, {
+        protocol: 'rest',
+        rules: [allow('GET', '**'), allow('HEAD', '**'), allow('OPTIONS', '**'), allow('POST', '/repos/*/issues')],
+      }),
     ]);
   });
 
   it('expands a websocket shorthand with the websocket methods (upstream add_allow_expands_websocket_access_preset)', () => {
     const policies = { rt: rule([ep('realtime.test', 443, { protocol: 'websocket', access: 'read-write' })], [CURL], 'rt') };
-    const out = apply(policies, { add_allow_rules: { host: 'realtime.test', port: 443, rules: [allow('WEBSOCKET_TEXT', '/rooms/private/**')] } });
-    expect(out.rt.endpoints[0]).toEqual(ep('realtime.test', 443, { protocol: 'websocket', rules: [allow('GET', '**'), allow('WEBSOCKET_TEXT', '**'), allow('WEBSOCKET_TEXT', '/rooms/private/**')] }));
+    const out = apply(policies, {
+      add_allow_rules: { host: 'realtime.test', port: 443, rules: [allow('WEBSOCKET_TEXT', '/rooms/private/**')] },
+    });
+    expect(out.rt.endpoints[0]).toEqual(
+      ep('realtime.test', 443, {
+        protocol: 'websocket',
+        rules: [allow('GET', '**'), allow('WEBSOCKET_TEXT', '**'), allow('WEBSOCKET_TEXT', '/rooms/private/**')],
+      }),
+    );
   });
 
   it('appends only the rules not already there', () => {
     const policies = { k: rule([ep('a.test', 443, { protocol: 'rest', rules: [allow('GET', '/a')] })], [CURL], 'k') };
-    const out = apply(policies, { add_allow_rules: { host: 'a.test', port: 443, rules: [allow('GET', '/a'), allow('POST', '/b'), allow('POST', '/b')] } });
+    const out = apply(policies, {
+      add_allow_rules: { host: 'a.test', port: 443, rules: [allow('GET', '/a'), allow('POST', '/b'), allow('POST', '/b')] },
+    });
     expect(out.k.endpoints[0].rules).toEqual([allow('GET', '/a'), allow('POST', '/b')]);
   });
 
   it('finds the endpoint by host (case-insensitive) and any of its ports', () => {
     const policies = { k: rule([{ host: 'a.test', ports: [443, 8443], protocol: 'rest', rules: [allow('GET', '/a')] }], [CURL], 'k') };
-    expect(apply(policies, { add_allow_rules: { host: 'A.TEST', port: 8443, rules: [allow('POST', '/b')] } }).k.endpoints[0].rules).toEqual([allow('GET', '/a'), allow('POST', '/b')]);
+    expect(apply(policies, { add_allow_rules: { host: 'A.TEST', port: 8443, rules: [allow('POST', '/b')] } }).k.endpoints[0].rules).toEqual(
+      [allow('GET', '/a'), allow('POST', '/b')],
+    );
   });
 
   it('refuses a missing endpoint and one not inspected at L7 (no protocol, or a non-HTTP protocol)', () => {
@@ -260,21 +327,45 @@ describe('add_allow_rules', () => {
 
 describe('add_deny_rules', () => {
   it('appends unique deny rules to an endpoint with an allow base', () => {
-    const policies = { k: rule([ep('a.test', 443, { protocol: 'rest', access: 'full', deny_rules: [{ method: 'DELETE', path: '/a' }] })], [CURL], 'k') };
-    const out = apply(policies, { add_deny_rules: { host: 'a.test', port: 443, deny_rules: [{ method: 'DELETE', path: '/a' }, { method: 'POST', path: '/admin/**' }] } });
+    const policies = {
+      k: rule([ep('a.test', 443, { protocol: 'rest', access: 'full', deny_rules: [{ method: 'DELETE', path: '/a' }] })], [CURL], 'k'),
+    };
+    const out = apply(policies, {
+      add_deny_rules: {
+        host: 'a.test',
+        port: 443,
+        deny_rules: [
+          { method: 'DELETE', path: '/a' },
+          { method: 'POST', path: '/admin/**' },
+        ],
+      },
+    });
     // The access shorthand stays: deny rules narrow it without expanding it (as upstream).
-    expect(out.k.endpoints[0]).toEqual(ep('a.test', 443, { protocol: 'rest', access: 'full', deny_rules: [{ method: 'DELETE', path: '/a' }, { method: 'POST', path: '/admin/**' }] }));
+    expect(out.k.endpoints[0]).toEqual(
+      ep('a.test', 443, {
+        protocol: 'rest',
+        access: 'full',
+        deny_rules: [
+          { method: 'DELETE', path: '/a' },
+          { method: 'POST', path: '/admin/**' },
+        ],
+      }),
+    );
   });
 
   it('accepts a websocket endpoint (upstream add_deny_accepts_websocket_protocol)', () => {
     const policies = { rt: rule([ep('rt.test', 443, { protocol: 'websocket', access: 'read-write' })], [CURL], 'rt') };
-    const out = apply(policies, { add_deny_rules: { host: 'rt.test', port: 443, deny_rules: [{ method: 'WEBSOCKET_TEXT', path: '/admin/**' }] } });
+    const out = apply(policies, {
+      add_deny_rules: { host: 'rt.test', port: 443, deny_rules: [{ method: 'WEBSOCKET_TEXT', path: '/admin/**' }] },
+    });
     expect(out.rt.endpoints[0].deny_rules).toEqual([{ method: 'WEBSOCKET_TEXT', path: '/admin/**' }]);
   });
 
   it('requires an allow base (access or rules) on the endpoint', () => {
     const policies = { k: rule([ep('a.test', 443, { protocol: 'rest' })], [CURL], 'k') };
-    expect(mergeError(policies, { add_deny_rules: { host: 'a.test', port: 443, deny_rules: [{ method: 'POST' }] } })).toMatch(/^merge_operations\[0\]: a\.test:443 allows nothing at L7/);
+    expect(mergeError(policies, { add_deny_rules: { host: 'a.test', port: 443, deny_rules: [{ method: 'POST' }] } })).toMatch(
+      /^merge_operations\[0\]: a\.test:443 allows nothing at L7/,
+    );
   });
 
   it('requires an L7 (rest or websocket) endpoint', () => {
@@ -282,8 +373,12 @@ describe('add_deny_rules', () => {
       l4: rule([ep('l4.test', 443)], [CURL], 'l4'),
       db: rule([ep('db.test', 5432, { protocol: 'sql', access: 'full' })], [CURL], 'db'),
     };
-    expect(mergeError(policies, { add_deny_rules: { host: 'l4.test', port: 443, deny_rules: [{ method: 'POST' }] } })).toMatch(/not inspected at L7/);
-    expect(mergeError(policies, { add_deny_rules: { host: 'db.test', port: 5432, deny_rules: [{ method: 'POST', path: '/admin' }] } })).toMatch(/protocol 'sql'/);
+    expect(mergeError(policies, { add_deny_rules: { host: 'l4.test', port: 443, deny_rules: [{ method: 'POST' }] } })).toMatch(
+      /not inspected at L7/,
+    );
+    expect(
+      mergeError(policies, { add_deny_rules: { host: 'db.test', port: 5432, deny_rules: [{ method: 'POST', path: '/admin' }] } }),
+    ).toMatch(/protocol 'sql'/);
   });
 });
 
@@ -291,7 +386,10 @@ describe('ambiguous host:port', () => {
   const inspected = (rules: L7Rule[], extra: Partial<NetworkEndpoint> = {}) => ep('api.test', 443, { protocol: 'rest', rules, ...extra });
 
   it('carried by two rules: add_allow_rules and add_deny_rules both refuse, naming both rules (as upstream)', () => {
-    const policies = { broad: rule([inspected([allow('GET', '/public')])], [CURL, GH], 'broad'), narrow: rule([inspected([allow('GET', '/public')])], ['/bin/other'], 'narrow') };
+    const policies = {
+      broad: rule([inspected([allow('GET', '/public')])], [CURL, GH], 'broad'),
+      narrow: rule([inspected([allow('GET', '/public')])], ['/bin/other'], 'narrow'),
+    };
     for (const op of [
       { add_allow_rules: { host: 'api.test', port: 443, rules: [allow('POST', '/admin')] } },
       { add_deny_rules: { host: 'api.test', port: 443, deny_rules: [{ method: 'POST' }] } },
@@ -301,8 +399,16 @@ describe('ambiguous host:port', () => {
   });
 
   it('two endpoints (different paths) within one rule are ambiguous too (as upstream)', () => {
-    const policies = { versioned: rule([inspected([allow('GET', '/v1/a')], { path: '/v1/**' }), inspected([allow('GET', '/v2/a')], { path: '/v2/**' })], [CURL], 'versioned') };
-    expect(mergeError(policies, { add_allow_rules: { host: 'api.test', port: 443, rules: [allow('POST', '/admin')] } })).toMatch(/appears in several rules/);
+    const policies = {
+      versioned: rule(
+        [inspected([allow('GET', '/v1/a')], { path: '/v1/**' }), inspected([allow('GET', '/v2/a')], { path: '/v2/**' })],
+        [CURL],
+        'versioned',
+      ),
+    };
+    expect(mergeError(policies, { add_allow_rules: { host: 'api.test', port: 443, rules: [allow('POST', '/admin')] } })).toMatch(
+      /appears in several rules/,
+    );
   });
 });
 
@@ -324,7 +430,13 @@ describe('applyMergeOperations', () => {
     // The same operations in another order: the allow rules now name an endpoint that does not exist yet.
     expect(mergeError(base(), inOrder[1], inOrder[0])).toMatch(/^merge_operations\[0\]: no endpoint docs\.test:443/);
     // A later operation sees an earlier one's result: the rule removed first cannot take allow rules.
-    expect(mergeError(base(), { remove_rule: { rule_name: 'github' } }, { add_allow_rules: { host: 'api.github.com', port: 443, rules: [allow('GET', '/x')] } })).toMatch(/^merge_operations\[1\]: no endpoint/);
+    expect(
+      mergeError(
+        base(),
+        { remove_rule: { rule_name: 'github' } },
+        { add_allow_rules: { host: 'api.github.com', port: 443, rules: [allow('GET', '/x')] } },
+      ),
+    ).toMatch(/^merge_operations\[1\]: no endpoint/);
   });
 
   it('never mutates the input map, and the result shares no objects with it', () => {

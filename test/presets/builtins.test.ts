@@ -12,11 +12,32 @@ import { PresetError } from '../../src/core/presets/preset-error.js';
 import { presetsForTier, TIERS } from '../../src/core/presets/tiers.js';
 
 /** Paths that some built-in's rules admit, so each endpoint is probed where it is open. */
-const PATHS = ['/', '/simple/requests/', '/res/v1/web/search', '/models/gpt2', '/o/r.git/git-upload-pack', '/repos/o/r/pulls', '/api/v10/channels/1/messages', '/bot1:x/sendMessage', '/v1/chat/completions'];
+const PATHS = [
+  '/',
+  '/simple/requests/',
+  '/res/v1/web/search',
+  '/models/gpt2',
+  '/o/r.git/git-upload-pack',
+  '/repos/o/r/pulls',
+  '/api/v10/channels/1/messages',
+  '/bot1:x/sendMessage',
+  '/v1/chat/completions',
+];
 
 const EXPECTED = [
-  'brave', 'brew', 'discord', 'docker', 'github', 'huggingface', 'jira',
-  'local-inference', 'npm', 'outlook', 'pypi', 'slack', 'telegram',
+  'brave',
+  'brew',
+  'discord',
+  'docker',
+  'github',
+  'huggingface',
+  'jira',
+  'local-inference',
+  'npm',
+  'outlook',
+  'pypi',
+  'slack',
+  'telegram',
 ];
 
 async function builtins(): Promise<Map<string, PresetDocument>> {
@@ -73,7 +94,20 @@ describe('tiers', () => {
     expect(presetsForTier('balanced')).toEqual(['npm', 'pypi', 'huggingface', 'brew', 'brave']);
     const open = presetsForTier('open');
     expect(open.slice(0, 5)).toEqual(presetsForTier('balanced'));
-    expect([...open].sort()).toEqual(['brave', 'brew', 'discord', 'docker', 'github', 'huggingface', 'jira', 'npm', 'outlook', 'pypi', 'slack', 'telegram']);
+    expect([...open].sort()).toEqual([
+      'brave',
+      'brew',
+      'discord',
+      'docker',
+      'github',
+      'huggingface',
+      'jira',
+      'npm',
+      'outlook',
+      'pypi',
+      'slack',
+      'telegram',
+    ]);
     for (const tier of TIERS) for (const p of tier.presets) expect(docs.has(p.name), `${tier.name}: ${p.name}`).toBe(true);
   });
 
@@ -95,7 +129,11 @@ describe('tiers', () => {
             const host = ep.host!.replace('*', 'site');
             for (const port of endpointPorts(ep)) {
               const outcomes = (method: string) => PATHS.map((path) => decide(compiled, { host, port, binary, method, path }));
-              if (access === 'read') expect(outcomes('GET').some((d) => d.outcome === 'allow'), `${name} ${host} GET`).toBe(true);
+              if (access === 'read')
+                expect(
+                  outcomes('GET').some((d) => d.outcome === 'allow'),
+                  `${name} ${host} GET`,
+                ).toBe(true);
               for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
                 for (const d of outcomes(method)) {
                   if (d.outcome === 'allow') writable = true;

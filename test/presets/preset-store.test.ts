@@ -63,7 +63,9 @@ function customDoc(name: string): PresetDocument {
   const key = name.replace(/-/g, '_');
   return {
     preset: { name, description: `Custom ${name}` },
-    network_policies: { [key]: { name: key, endpoints: [{ host: `${name}.example.com`, port: 443 }], binaries: [{ path: '/usr/bin/curl' }] } },
+    network_policies: {
+      [key]: { name: key, endpoints: [{ host: `${name}.example.com`, port: 443 }], binaries: [{ path: '/usr/bin/curl' }] },
+    },
   };
 }
 
@@ -112,7 +114,13 @@ describe('PresetStore: built-ins and applied state', () => {
     await store.add('npm');
     await store.add('github');
     expect(store.applied()).toEqual(['pypi', 'npm', 'github']);
-    expect(store.list().filter((p) => p.applied).map((p) => p.name).sort()).toEqual(['github', 'npm', 'pypi']);
+    expect(
+      store
+        .list()
+        .filter((p) => p.applied)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['github', 'npm', 'pypi']);
 
     const file = join(stateDir, 'applied-presets.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
@@ -149,7 +157,10 @@ describe('PresetStore: built-ins and applied state', () => {
     expect(fromFile.yaml).toBe(presetText('team-api'));
     await writePreset('zeta');
     const fromDir = await store.addFromDir(inbox, { dryRun: true });
-    expect(fromDir.map((r) => [r.name, r.applied])).toEqual([['team-api', false], ['zeta', false]]);
+    expect(fromDir.map((r) => [r.name, r.applied])).toEqual([
+      ['team-api', false],
+      ['zeta', false],
+    ]);
     const saved = await store.saveCustom(customDoc('zeta'), { dryRun: true });
     expect(saved.file).toBe(join(stateDir, 'presets', 'zeta.yaml'));
     expect(saved.yaml).toContain('zeta.example.com');
@@ -182,7 +193,11 @@ describe('PresetStore.addFromFile', () => {
     const reopened = await PresetStore.open(stateDir);
     expect(reopened.applied()).toEqual(['team-api']);
     expect(reopened.list().find((p) => p.name === 'team-api')).toEqual({
-      name: 'team-api', description: 'Custom team-api', source: 'custom', file: copy, applied: true,
+      name: 'team-api',
+      description: 'Custom team-api',
+      source: 'custom',
+      file: copy,
+      applied: true,
     });
   });
 
@@ -225,7 +240,11 @@ describe('PresetStore.addFromFile', () => {
     const keyed = await writePreset('my-npm', presetText('my-npm', 'registry.example.com', 'npm_yarn'));
     const byKey = await rejection(store.addFromFile(keyed));
     expect(byKey.code).toBe('conflict');
-    expect(byKey.message).toMatch(new RegExp(`^${keyed}:7:3: Custom presets cannot own reserved network policy key 'npm_yarn' \\(it belongs to built-in preset 'npm'\\)`));
+    expect(byKey.message).toMatch(
+      new RegExp(
+        `^${keyed}:7:3: Custom presets cannot own reserved network policy key 'npm_yarn' \\(it belongs to built-in preset 'npm'\\)`,
+      ),
+    );
     const reserved = await writePreset('poi', presetText('poi', 'a.example.com', 'personal_open_internet'));
     expect((await rejection(store.addFromFile(reserved))).message).toMatch(/reserved network policy key 'personal_open_internet'/);
     expect(await stateListing()).toEqual([]);
@@ -233,7 +252,10 @@ describe('PresetStore.addFromFile', () => {
 
   it('refuses allowed_ips except on host.openshell.internal', async () => {
     const store = await PresetStore.open(stateDir);
-    const pinned = presetText('pinned').replace('        access: read-only\n', '        access: read-only\n        allowed_ips: [192.168.1.0/24]\n');
+    const pinned = presetText('pinned').replace(
+      '        access: read-only\n',
+      '        access: read-only\n        allowed_ips: [192.168.1.0/24]\n',
+    );
     const error = await rejection(store.addFromFile(await writePreset('pinned', pinned)));
     expect(error.message).toMatch(/pinned\.yaml:15:9: .*contains 'allowed_ips', which is not permitted in user-supplied presets/);
 
@@ -290,7 +312,9 @@ describe('PresetStore.addFromDir', () => {
     await writePreset('c-three');
     const store = await PresetStore.open(stateDir);
     const error = await rejection(store.addFromDir(inbox));
-    expect(error.message).toMatch(/^Aborting: .*b-bad\.yaml failed; not applied: c-three\.yaml; applied before it \(they stay applied\): a-one\./);
+    expect(error.message).toMatch(
+      /^Aborting: .*b-bad\.yaml failed; not applied: c-three\.yaml; applied before it \(they stay applied\): a-one\./,
+    );
     expect(error.message).toMatch(/b-bad\.yaml:11:15: /);
     expect(error.applied).toEqual(['a-one']);
     expect(store.applied()).toEqual(['a-one']);
@@ -350,7 +374,12 @@ describe('PresetStore: custom presets on disk', () => {
     expect(problems.find((p) => p.startsWith('slack.yaml'))).toMatch(/collides with a built-in/);
     expect(problems.find((p) => p.startsWith('mismatch.yaml'))).toMatch(/rename the file to other-name\.yaml/);
     expect(problems.find((p) => p.startsWith('linked.yaml'))).toMatch(/symbolic link/);
-    expect(store.list().filter((p) => p.source === 'custom').map((p) => p.name)).toEqual(['good']);
+    expect(
+      store
+        .list()
+        .filter((p) => p.source === 'custom')
+        .map((p) => p.name),
+    ).toEqual(['good']);
     expect((await store.add('good')).file).toBe(join(dir, 'good.yaml'));
   });
 
@@ -372,7 +401,13 @@ describe('PresetStore: custom presets on disk', () => {
     const store = await PresetStore.open(stateDir);
     const doc = {
       preset: { name: 'promoted', description: 'from a request' },
-      network_policies: { promoted: { name: 'promoted', endpoints: [{ host: 'api.example.com', port: 443, protocol: 'rest', access: 'read-only' }], binaries: [{ path: '/usr/bin/curl' }] } },
+      network_policies: {
+        promoted: {
+          name: 'promoted',
+          endpoints: [{ host: 'api.example.com', port: 443, protocol: 'rest', access: 'read-only' }],
+          binaries: [{ path: '/usr/bin/curl' }],
+        },
+      },
     };
     const saved = await store.saveCustom(doc);
     expect(saved.file).toBe(join(stateDir, 'presets', 'promoted.yaml'));
@@ -385,7 +420,9 @@ describe('PresetStore: custom presets on disk', () => {
     expect(store.applied()).toEqual(['promoted']);
 
     expect((await rejection(store.saveCustom({ ...doc, preset: { name: 'github' } }))).code).toBe('conflict');
-    expect((await rejection(store.saveCustom({ ...doc, network_policies: { github: doc.network_policies.promoted } }))).code).toBe('conflict');
+    expect((await rejection(store.saveCustom({ ...doc, network_policies: { github: doc.network_policies.promoted } }))).code).toBe(
+      'conflict',
+    );
     expect((await rejection(store.saveCustom({ ...doc, preset: { name: '../escape' } }))).code).toBe('invalid');
   });
 
@@ -395,8 +432,22 @@ describe('PresetStore: custom presets on disk', () => {
     await writeFile(file, '{not json');
     expect((await rejection(PresetStore.open(stateDir))).message).toMatch(/applied-presets\.json: not valid JSON/);
 
-    const evil = { preset: { name: 'evil' }, network_policies: { evil: { endpoints: [{ host: 'x.example.com', port: 443, allowed_ips: ['8.8.8.8'] }], binaries: [{ path: '/bin/sh' }] } } };
-    await writeFile(file, JSON.stringify({ version: 1, applied: [{ name: 'evil', source: 'custom', preset: evil }, { name: 'pypi', source: 'builtin', preset: (await PresetStore.open(work)).get('pypi') }] }));
+    const evil = {
+      preset: { name: 'evil' },
+      network_policies: {
+        evil: { endpoints: [{ host: 'x.example.com', port: 443, allowed_ips: ['8.8.8.8'] }], binaries: [{ path: '/bin/sh' }] },
+      },
+    };
+    await writeFile(
+      file,
+      JSON.stringify({
+        version: 1,
+        applied: [
+          { name: 'evil', source: 'custom', preset: evil },
+          { name: 'pypi', source: 'builtin', preset: (await PresetStore.open(work)).get('pypi') },
+        ],
+      }),
+    );
     const store = await PresetStore.open(stateDir);
     expect(store.applied()).toEqual(['pypi']);
     expect(store.problems()[0].message).toMatch(/'evil'.*allowed_ips.*dropped/);
@@ -440,8 +491,12 @@ describe('PresetStore.layers', () => {
     expect(composed.origin.get('docs_portal')?.kind).toBe('baseline');
 
     const compiled = compilePolicy(composed.policy);
-    expect(decide(compiled, { host: 'pypi.org', port: 443, binary: '/usr/bin/python3.11', method: 'GET', path: '/simple/requests/' }).outcome).toBe('allow');
-    expect(decide(compiled, { host: 'pypi.org', port: 443, binary: '/usr/bin/python3.11', method: 'POST', path: '/legacy/' }).outcome).toBe('deny');
+    expect(
+      decide(compiled, { host: 'pypi.org', port: 443, binary: '/usr/bin/python3.11', method: 'GET', path: '/simple/requests/' }).outcome,
+    ).toBe('allow');
+    expect(decide(compiled, { host: 'pypi.org', port: 443, binary: '/usr/bin/python3.11', method: 'POST', path: '/legacy/' }).outcome).toBe(
+      'deny',
+    );
   });
 
   it('removing a preset restores exactly the previous effective policy, even when it replaced a baseline entry', async () => {

@@ -89,7 +89,9 @@ describe('presetFromRequest', () => {
   });
 
   it('normalises the host, and refuses what cannot be scoped to one destination', () => {
-    expect(presetFromRequest({ ...REQUEST, host: ' API.Weather.Example.COM ' }).network_policies.weather_api.endpoints[0].host).toBe('api.weather.example.com');
+    expect(presetFromRequest({ ...REQUEST, host: ' API.Weather.Example.COM ' }).network_policies.weather_api.endpoints[0].host).toBe(
+      'api.weather.example.com',
+    );
     const bad: Partial<PromoteInput>[] = [
       { name: 'Weather_API' },
       { name: '-weather' },

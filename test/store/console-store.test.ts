@@ -4,7 +4,19 @@ import { createConsoleStore, reduce } from '../../src/store/console-store.js';
 import type { GatewayEvent, InboxRequest, SandboxInfo } from '../../src/gateway/gateway.js';
 
 const req = (id: string, firstSeen: number, over: Partial<InboxRequest> = {}): InboxRequest => ({
-  id, host: `${id}.example`, port: 443, binary: '/usr/bin/curl', firstSeen, lastSeen: firstSeen, hits: 1, samples: [], status: 'pending', held: 0, reason: 'no rule', sandbox: id.split('/')[0], ...over,
+  id,
+  host: `${id}.example`,
+  port: 443,
+  binary: '/usr/bin/curl',
+  firstSeen,
+  lastSeen: firstSeen,
+  hits: 1,
+  samples: [],
+  status: 'pending',
+  held: 0,
+  reason: 'no rule',
+  sandbox: id.split('/')[0],
+  ...over,
 });
 const box = (name: string, policyRevision = 1): SandboxInfo => ({ name, phase: 'Ready', policyRevision, pending: 0, createdAt: 0 });
 const revision = (number: number) => ({ number, sha256: '', time: 0, cause: 'gateway', detail: '' });

@@ -16,7 +16,8 @@ const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const HAS_CURL = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
 const execFileAsync = promisify(execFile);
 
-const blocks = (text: string) => (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => b.replace(/\s+/g, ''));
+const blocks = (text: string) =>
+  (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => b.replace(/\s+/g, ''));
 
 let dir: string;
 let ca: CertificateAuthority;
@@ -58,7 +59,13 @@ describe('writeCaBundle', () => {
 
   it('names the variables agents read', () => {
     expect(caBundleEnv('/s/ca-bundle.pem')).toEqual(Object.fromEntries(CA_BUNDLE_ENV.map((name) => [name, '/s/ca-bundle.pem'])));
-    expect([...CA_BUNDLE_ENV].sort()).toEqual(['CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE']);
+    expect([...CA_BUNDLE_ENV].sort()).toEqual([
+      'CURL_CA_BUNDLE',
+      'GIT_SSL_CAINFO',
+      'NODE_EXTRA_CA_CERTS',
+      'REQUESTS_CA_BUNDLE',
+      'SSL_CERT_FILE',
+    ]);
   });
 
   it.skipIf(!HAS_CURL)('makes curl, pointed at it through the environment, accept our leaves', async () => {
@@ -74,7 +81,11 @@ describe('writeCaBundle', () => {
     const port = (server.address() as AddressInfo).port;
     try {
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...caBundleEnv(path) };
-      const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', '--fail', '--resolve', `bundle.test:${port}:127.0.0.1`, `https://bundle.test:${port}/`], { env });
+      const { stdout } = await execFileAsync(
+        'curl',
+        ['--silent', '--show-error', '--fail', '--resolve', `bundle.test:${port}:127.0.0.1`, `https://bundle.test:${port}/`],
+        { env },
+      );
       expect(stdout).toBe('ok');
     } finally {
       server.close();

@@ -201,9 +201,20 @@ describe('CertificateAuthority files', () => {
     const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
     const der = privateKey.export({ type: 'pkcs8', format: 'der' });
     const signingKey = await crypto.subtle.importKey('pkcs8', der, algorithm, true, ['sign']);
-    const publicKey = await crypto.subtle.importKey('spki', createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), algorithm, true, ['verify']);
+    const publicKey = await crypto.subtle.importKey(
+      'spki',
+      createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
+      algorithm,
+      true,
+      ['verify'],
+    );
     const rootCert = await x509.X509CertificateGenerator.createSelfSigned(
-      { name: 'CN=Operator Root', keys: { privateKey: signingKey, publicKey }, signingAlgorithm: algorithm, extensions: [new x509.BasicConstraintsExtension(true, undefined, true)] },
+      {
+        name: 'CN=Operator Root',
+        keys: { privateKey: signingKey, publicKey },
+        signingAlgorithm: algorithm,
+        extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+      },
       crypto,
     );
     await writeFile(join(fresh, 'ca.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -237,7 +248,9 @@ describe('CertificateAuthority leaves', () => {
     expect(cert.getExtension(x509.BasicConstraintsExtension)!.ca).toBe(false);
     expect(cert.getExtension(x509.KeyUsagesExtension)!.usages).toBe(x509.KeyUsageFlags.digitalSignature);
     expect(cert.getExtension(x509.ExtendedKeyUsageExtension)!.usages).toEqual([x509.ExtendedKeyUsage.serverAuth]);
-    expect(cert.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(certOf(ca.certPem).getExtension(x509.SubjectKeyIdentifierExtension)!.keyId);
+    expect(cert.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(
+      certOf(ca.certPem).getExtension(x509.SubjectKeyIdentifierExtension)!.keyId,
+    );
     expect(new X509Certificate(certPem).subjectAltName).toBe('DNS:api.example.com');
     const now = Date.now();
     expect(Math.abs(cert.notBefore.getTime() - (now - DAY))).toBeLessThan(DAY / 2);
@@ -301,7 +314,9 @@ describe('CertificateAuthority leaves', () => {
       expect(socket.getPeerCertificate().subjectaltname).toBe('IP Address:127.0.0.1');
       socket.destroy();
       // Trusting the CA does not make a leaf for one host good for another.
-      await expect(handshake(port, { servername: 'beta.test', ca: ca.certPem })).rejects.toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+      await expect(handshake(port, { servername: 'beta.test', ca: ca.certPem })).rejects.toMatchObject({
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      });
     } finally {
       server.close();
     }
@@ -310,7 +325,9 @@ describe('CertificateAuthority leaves', () => {
   it('fails for a client that does not trust the CA', async () => {
     const { server, port } = await sniServer(ca);
     try {
-      await expect(handshake(port, { servername: 'alpha.test', ca: other.certPem })).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+      await expect(handshake(port, { servername: 'alpha.test', ca: other.certPem })).rejects.toMatchObject({
+        code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      });
       await expect(handshake(port, { servername: 'alpha.test' })).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     } finally {
       server.close();
@@ -324,9 +341,20 @@ describe('CertificateAuthority leaves', () => {
     try {
       const url = `https://curl.test:${port}/`;
       const resolve = `curl.test:${port}:127.0.0.1`;
-      const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', '--fail', '--cacert', join(dir, 'ca.crt'), '--resolve', resolve, url]);
+      const { stdout } = await execFileAsync('curl', [
+        '--silent',
+        '--show-error',
+        '--fail',
+        '--cacert',
+        join(dir, 'ca.crt'),
+        '--resolve',
+        resolve,
+        url,
+      ]);
       expect(stdout).toBe('ok');
-      const refused = await execFileAsync('curl', ['--silent', '--show-error', '--resolve', resolve, url]).catch((e: { code: number }) => e);
+      const refused = await execFileAsync('curl', ['--silent', '--show-error', '--resolve', resolve, url]).catch(
+        (e: { code: number }) => e,
+      );
       // 60: peer certificate cannot be authenticated with known CA certificates.
       expect(refused).toMatchObject({ code: 60 });
     } finally {
@@ -343,6 +371,8 @@ describe('CertificateAuthority leaves', () => {
     const parallelStart = performance.now();
     await Promise.all(Array.from({ length: count }, (_, i) => fresh.secureContextFor(`par${i}.cost.test`)));
     const parallel = (performance.now() - parallelStart) / count;
-    console.log(`leaf (key + certificate + SecureContext): ${sequential.toFixed(2)} ms sequential, ${parallel.toFixed(2)} ms amortised over ${count} in parallel`);
+    console.log(
+      `leaf (key + certificate + SecureContext): ${sequential.toFixed(2)} ms sequential, ${parallel.toFixed(2)} ms amortised over ${count} in parallel`,
+    );
   });
 });

@@ -42,7 +42,7 @@ describe('withFileLock', () => {
     expect(await withFileLock(lock, async () => 'again')).toBe('again');
   });
 
-  it("takes over a lock whose owner has died, or one with our pid that we do not hold", async () => {
+  it('takes over a lock whose owner has died, or one with our pid that we do not hold', async () => {
     const lock = join(dir, 'x.lock');
     await writeFile(lock, `${await deadPid()}\n`);
     expect(await withFileLock(lock, async () => 'dead owner')).toBe('dead owner');

@@ -20,12 +20,18 @@ export const consoleCommand: Command = {
   flags: {
     ...CORE_FLAGS,
     ...GATEWAY_FLAGS,
-    theme: { type: 'string', value: 'NAME', description: 'dark, light or auto (default: $OPENSHELL_TERM_THEME, else auto); NO_COLOR is honoured' },
+    theme: {
+      type: 'string',
+      value: 'NAME',
+      description: 'dark, light or auto (default: $OPENSHELL_TERM_THEME, else auto); NO_COLOR is honoured',
+    },
     bell: { type: 'boolean', description: 'Ring the terminal bell on each new pending request' },
   },
   async run(args, io) {
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
-      io.stderr.write('openshell-term: the console needs an interactive terminal. For scripts use `openshell-term core` and the requests/approve commands; see --help.\n');
+      io.stderr.write(
+        'openshell-term: the console needs an interactive terminal. For scripts use `openshell-term core` and the requests/approve commands; see --help.\n',
+      );
       return 1;
     }
     const remoteOnly = args.flags.endpoint !== undefined || args.flags.gateway !== undefined;
@@ -50,7 +56,10 @@ export const consoleCommand: Command = {
       await ensureStateDir(stateDir);
       presets = await PresetStore.open(stateDir);
       // Resolved now: a wrong name, an expired token or a token over plaintext is an error before any screen.
-      const target = resolveConnection({ endpoint: args.flags.endpoint as string | undefined, gateway: args.flags.gateway as string | undefined }, io.env);
+      const target = resolveConnection(
+        { endpoint: args.flags.endpoint as string | undefined, gateway: args.flags.gateway as string | undefined },
+        io.env,
+      );
       choices.push(remoteChoice(target.name, target.endpoint, () => target));
     } else {
       const standalone = await startStandalone(standaloneOptions(args, io.env));
@@ -59,7 +68,10 @@ export const consoleCommand: Command = {
       choices.push({ info: embedded.info, open: () => embedded });
       for (const entry of listGateways(io.env)) {
         if (entry.name === embedded.info.name) continue;
-        choices.push({ ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env)), problem: entry.problem });
+        choices.push({
+          ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env)),
+          problem: entry.problem,
+        });
       }
     }
     const { runConsole, bellOnNewRequests } = await loadInteractive(() => import('../../console/run-console.js'));
@@ -69,4 +81,3 @@ export const consoleCommand: Command = {
     return 0;
   },
 };
-

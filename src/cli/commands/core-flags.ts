@@ -6,7 +6,11 @@ import type { StandaloneOptions } from '../../gateway/embedded/standalone.js';
 import { TIERS } from '../../core/presets/tiers.js';
 
 export const STATE_DIR_FLAG: Record<string, FlagSpec> = {
-  'state-dir': { type: 'string', value: 'DIR', description: 'State directory (default $OPENSHELL_TERM_STATE_DIR, else $XDG_STATE_HOME/openshell-term)' },
+  'state-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'State directory (default $OPENSHELL_TERM_STATE_DIR, else $XDG_STATE_HOME/openshell-term)',
+  },
 };
 
 export const CORE_FLAGS: Record<string, FlagSpec> = {
@@ -14,16 +18,33 @@ export const CORE_FLAGS: Record<string, FlagSpec> = {
   policy: { type: 'string', value: 'FILE', description: 'Baseline sandbox policy (default: empty — deny everything, ask the operator)' },
   'proxy-listen': { type: 'string', value: 'H:P', description: 'Egress proxy address (default 127.0.0.1:3128)' },
   'ws-listen': { type: 'string', value: 'H:P', description: 'Feed address (default 127.0.0.1 and a free port, recorded in the state dir)' },
-  'hold-timeout': { type: 'string', value: 'SECONDS', description: 'How long a request waits for a decision (default 30; 0 = deny at once, keep it in the inbox)' },
+  'hold-timeout': {
+    type: 'string',
+    value: 'SECONDS',
+    description: 'How long a request waits for a decision (default 30; 0 = deny at once, keep it in the inbox)',
+  },
   'max-held': { type: 'string', value: 'N', description: 'Most connections held at once (default 256); past that, new ones are denied' },
   resolve: { type: 'string', multiple: true, value: 'HOST:IP', description: 'Resolve HOST to IP, like curl --resolve' },
   'allow-loopback': { type: 'boolean', description: 'Permit upstreams on loopback (local services, tests)' },
   tier: { type: 'string', value: 'TIER', description: 'Apply a tier of built-in presets at start: restricted (none), balanced, open' },
-  'grpc-listen': { type: 'string', value: 'H:P', description: 'Also serve the openshell.v1 API here, so consoles attach with --endpoint (loopback unless told; off the loopback every call needs the control token)' },
-  sandbox: { type: 'string', value: 'NAME', description: 'Name of this core\'s sandbox as the gateway API shows it (default: local)' },
-  'grpc-tls-cert': { type: 'string', value: 'FILE', description: 'Serve the gateway API over TLS with this certificate (PEM; needs --grpc-tls-key)' },
+  'grpc-listen': {
+    type: 'string',
+    value: 'H:P',
+    description:
+      'Also serve the openshell.v1 API here, so consoles attach with --endpoint (loopback unless told; off the loopback every call needs the control token)',
+  },
+  sandbox: { type: 'string', value: 'NAME', description: "Name of this core's sandbox as the gateway API shows it (default: local)" },
+  'grpc-tls-cert': {
+    type: 'string',
+    value: 'FILE',
+    description: 'Serve the gateway API over TLS with this certificate (PEM; needs --grpc-tls-key)',
+  },
   'grpc-tls-key': { type: 'string', value: 'FILE', description: 'The private key for --grpc-tls-cert (PEM)' },
-  'grpc-client-ca': { type: 'string', value: 'FILE', description: 'Require client certificates signed by this CA (mTLS; then no token is asked for)' },
+  'grpc-client-ca': {
+    type: 'string',
+    value: 'FILE',
+    description: 'Require client certificates signed by this CA (mTLS; then no token is asked for)',
+  },
 };
 
 export function stateDirOf(args: ParsedArgs, env: NodeJS.ProcessEnv): string {

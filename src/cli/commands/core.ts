@@ -6,16 +6,21 @@ import { sanitizeForTerminal } from '../../core/text/sanitize.js';
 
 export const coreCommand: Command = {
   path: ['core'],
-  usage: 'core [--state-dir DIR] [--policy FILE] [--proxy-listen H:P] [--hold-timeout S] [--resolve HOST:IP]... [--allow-loopback] [--ws-listen H:P] [--grpc-listen H:P [--sandbox NAME]]',
+  usage:
+    'core [--state-dir DIR] [--policy FILE] [--proxy-listen H:P] [--hold-timeout S] [--resolve HOST:IP]... [--allow-loopback] [--ws-listen H:P] [--grpc-listen H:P [--sandbox NAME]]',
   summary: 'Run the embedded enforcement core headless: a default-deny egress proxy whose unknown requests wait for an operator.',
   flags: CORE_FLAGS,
   async run(args, io) {
     const running = await startStandalone(standaloneOptions(args, io.env));
     const print = (line: { time: number; level: string; source: string; message: string }) =>
-      io.stdout.write(`${new Date(line.time).toISOString()} ${line.level.padEnd(5)} ${line.source}: ${sanitizeForTerminal(line.message)}\n`);
+      io.stdout.write(
+        `${new Date(line.time).toISOString()} ${line.level.padEnd(5)} ${line.source}: ${sanitizeForTerminal(line.message)}\n`,
+      );
     running.core.logs.since(0).forEach(print);
     running.core.on('log', print);
-    running.core.on('request.pending', (r) => print({ time: Date.now(), level: 'info', source: 'inbox', message: `pending ${r.id} ${r.host}:${r.port} from ${r.binary}` }));
+    running.core.on('request.pending', (r) =>
+      print({ time: Date.now(), level: 'info', source: 'inbox', message: `pending ${r.id} ${r.host}:${r.port} from ${r.binary}` }),
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

@@ -37,10 +37,25 @@ export function requireId(args: ParsedArgs): string {
 
 function printRequests(list: PendingRequest[], io: CommandIO) {
   if (list.length === 0) return void io.stdout.write('no requests\n');
-  const rows = list.map((r) => [r.id, r.status + (r.held ? ` (held ${r.held})` : ''), `${r.host}:${r.port}`, r.binary, String(r.hits), r.samples[0] ? `${r.samples[0].method} ${r.samples[0].path}` : '']);
+  const rows = list.map((r) => [
+    r.id,
+    r.status + (r.held ? ` (held ${r.held})` : ''),
+    `${r.host}:${r.port}`,
+    r.binary,
+    String(r.hits),
+    r.samples[0] ? `${r.samples[0].method} ${r.samples[0].path}` : '',
+  ]);
   const header = ['ID', 'STATUS', 'DESTINATION', 'BINARY', 'HITS', 'SAMPLE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const row of [header, ...rows]) io.stdout.write(sanitizeForTerminal(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()) + '\n');
+  for (const row of [header, ...rows])
+    io.stdout.write(
+      sanitizeForTerminal(
+        row
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      ) + '\n',
+    );
 }
 
 export const out = (io: CommandIO, args: ParsedArgs, data: unknown, human: string) =>
@@ -64,7 +79,12 @@ export const approveCommand: Command = {
   path: ['approve'],
   usage: 'approve ID [--for 10m | --once] [--state-dir DIR] [--json]',
   summary: 'Approve a request for this session (or once, or for a while). Held connections proceed at once.',
-  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, for: { type: 'string', value: 'DURATION', description: 'Approval lifetime, e.g. 10m or 2h (default: the session)' }, once: { type: 'boolean', description: 'Only the connections waiting now' } },
+  flags: {
+    ...STATE_DIR_FLAG,
+    ...JSON_FLAG,
+    for: { type: 'string', value: 'DURATION', description: 'Approval lifetime, e.g. 10m or 2h (default: the session)' },
+    once: { type: 'boolean', description: 'Only the connections waiting now' },
+  },
   allowPositionals: true,
   async run(args, io) {
     const id = requireId(args);
@@ -84,7 +104,9 @@ export const rejectCommand: Command = {
   allowPositionals: true,
   async run(args, io) {
     const id = requireId(args);
-    const r = await withFeed(args, io, (c) => c.command<PendingRequest>({ type: 'reject', id, reason: args.flags.reason as string | undefined }));
+    const r = await withFeed(args, io, (c) =>
+      c.command<PendingRequest>({ type: 'reject', id, reason: args.flags.reason as string | undefined }),
+    );
     out(io, args, r, `rejected ${r.id} ${r.host}:${r.port}`);
     return 0;
   },
@@ -94,7 +116,11 @@ export const approveAllCommand: Command = {
   path: ['approve-all'],
   usage: 'approve-all [--for 10m] [--state-dir DIR] [--json]',
   summary: 'Approve every pending request for this session.',
-  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, for: { type: 'string', value: 'DURATION', description: 'Approval lifetime (default: the session)' } },
+  flags: {
+    ...STATE_DIR_FLAG,
+    ...JSON_FLAG,
+    for: { type: 'string', value: 'DURATION', description: 'Approval lifetime (default: the session)' },
+  },
   async run(args, io) {
     const lifetime = (args.flags.for as string | undefined) ?? 'session';
     const list = await withFeed(args, io, (c) => c.command<PendingRequest[]>({ type: 'approve-all', lifetime }));
@@ -121,7 +147,12 @@ export const policyGetCommand: Command = {
   path: ['policy', 'get'],
   usage: 'policy get [--rev N] [--full] [--state-dir DIR] [--json]',
   summary: "Print the running core's effective policy (or revision N): a header, then the YAML with --full.",
-  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, rev: { type: 'string', value: 'N', description: 'A past revision' }, full: { type: 'boolean', description: 'Include the policy YAML' } },
+  flags: {
+    ...STATE_DIR_FLAG,
+    ...JSON_FLAG,
+    rev: { type: 'string', value: 'N', description: 'A past revision' },
+    full: { type: 'boolean', description: 'Include the policy YAML' },
+  },
   async run(args, io) {
     const rev = args.flags.rev === undefined ? undefined : Number(args.flags.rev);
     if (rev !== undefined && !Number.isInteger(rev)) throw new UsageError('--rev expects a revision number');
@@ -139,7 +170,9 @@ export const policyRevisionsCommand: Command = {
   flags: { ...STATE_DIR_FLAG, ...JSON_FLAG },
   async run(args, io) {
     const list = await withFeed(args, io, (c) => c.command<RevisionSummary[]>({ type: 'revisions' }));
-    const human = list.map((r) => `${String(r.number).padStart(4)}  ${new Date(r.time).toISOString()}  ${r.sha256.slice(0, 12)}  ${r.cause}: ${r.detail}`).join('\n');
+    const human = list
+      .map((r) => `${String(r.number).padStart(4)}  ${new Date(r.time).toISOString()}  ${r.sha256.slice(0, 12)}  ${r.cause}: ${r.detail}`)
+      .join('\n');
     out(io, args, list, human);
     return 0;
   },

@@ -1,7 +1,11 @@
 // Flags that pick a gateway (shared by the console and the commands that act on a gateway's sandbox).
 export const GATEWAY_FLAGS = {
   endpoint: { type: 'string', value: 'URL', description: 'An openshell.v1 gateway at URL (http:// plaintext h2c, https:// TLS/mTLS)' },
-  gateway: { type: 'string', value: 'NAME', description: 'A gateway from the OpenShell CLI config (~/.config/openshell/gateways/NAME; $OPENSHELL_GATEWAY)' },
+  gateway: {
+    type: 'string',
+    value: 'NAME',
+    description: 'A gateway from the OpenShell CLI config (~/.config/openshell/gateways/NAME; $OPENSHELL_GATEWAY)',
+  },
   workspace: { type: 'string', value: 'NAME', description: 'Gateway workspace (default $OPENSHELL_WORKSPACE, else "default")' },
 } as const;
 

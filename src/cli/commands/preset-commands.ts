@@ -28,20 +28,26 @@ const DRY_RUN = { 'dry-run': { type: 'boolean' as const, description: 'Show what
 
 function describeAdd(results: AddResult[], live: boolean): string {
   return results
-    .map((r) => (r.dryRun ? `would apply preset '${r.name}' (${r.file}):\n${r.yaml}` : `applied preset '${r.name}' (${r.file})${live ? '' : ' — takes effect when the core next starts'}`))
+    .map((r) =>
+      r.dryRun
+        ? `would apply preset '${r.name}' (${r.file}):\n${r.yaml}`
+        : `applied preset '${r.name}' (${r.file})${live ? '' : ' — takes effect when the core next starts'}`,
+    )
     .join('\n');
 }
 
 /** One line a preset: ● applied / ○ not, name, built-in or custom, description. */
 export function formatPresetList(list: Array<Pick<PresetInfo, 'name' | 'source' | 'applied' | 'description'>>): string {
   const width = Math.max(4, ...list.map((p) => p.name.length));
-  return list.map((p) => `${p.applied ? '●' : '○'} ${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${p.description}`).join('\n') || 'no presets';
+  return (
+    list.map((p) => `${p.applied ? '●' : '○'} ${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${p.description}`).join('\n') || 'no presets'
+  );
 }
 
 export const presetListCommand: Command = {
   path: ['preset', 'list'],
   usage: 'preset list [--state-dir DIR] [--json] [--gateway NAME | --endpoint URL] [--sandbox S]',
-  summary: 'List built-in and custom presets, and which are applied (on the local core, or on a gateway\'s sandbox).',
+  summary: "List built-in and custom presets, and which are applied (on the local core, or on a gateway's sandbox).",
   flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, ...REMOTE_FLAGS },
   async run(args, io) {
     if (isRemote(args)) return (await remote()).remotePresetList(args, io);
@@ -75,9 +81,18 @@ export const presetShowCommand: Command = {
 
 export const presetAddCommand: Command = {
   path: ['preset', 'add'],
-  usage: 'preset add NAME | --from-file F | --from-dir D [--dry-run] [--state-dir DIR] [--json] [--gateway NAME | --endpoint URL] [--sandbox S] [--wait] [--timeout S]',
-  summary: 'Apply a built-in or saved preset, or a NemoClaw preset file (copied into the state dir), or every file of a directory in order.',
-  flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, ...DRY_RUN, ...REMOTE_FLAGS, 'from-file': { type: 'string', value: 'FILE', description: 'A NemoClaw preset file' }, 'from-dir': { type: 'string', value: 'DIR', description: 'Every .yaml/.yml in DIR, lexicographically; stops at the first failure' } },
+  usage:
+    'preset add NAME | --from-file F | --from-dir D [--dry-run] [--state-dir DIR] [--json] [--gateway NAME | --endpoint URL] [--sandbox S] [--wait] [--timeout S]',
+  summary:
+    'Apply a built-in or saved preset, or a NemoClaw preset file (copied into the state dir), or every file of a directory in order.',
+  flags: {
+    ...STATE_DIR_FLAG,
+    ...JSON_FLAG,
+    ...DRY_RUN,
+    ...REMOTE_FLAGS,
+    'from-file': { type: 'string', value: 'FILE', description: 'A NemoClaw preset file' },
+    'from-dir': { type: 'string', value: 'DIR', description: 'Every .yaml/.yml in DIR, lexicographically; stops at the first failure' },
+  },
   allowPositionals: true,
   async run(args, io) {
     if (isRemote(args)) return (await remote()).remotePresetChange('add', args, io);
@@ -128,14 +143,19 @@ export const presetRemoveCommand: Command = {
 
 export const promoteCommand: Command = {
   path: ['promote'],
-  usage: 'promote ID --preset NAME [--access read-only|read-write|full] [--any-binary] [--description TEXT] [--dry-run] [--state-dir DIR] [--json]',
+  usage:
+    'promote ID --preset NAME [--access read-only|read-write|full] [--any-binary] [--description TEXT] [--dry-run] [--state-dir DIR] [--json]',
   summary: 'Turn a request into a persisted NemoClaw-format preset (this host and port, pinned to its binary) and apply it at once.',
   flags: {
     ...STATE_DIR_FLAG,
     ...JSON_FLAG,
     ...DRY_RUN,
     preset: { type: 'string', value: 'NAME', description: 'Preset name (RFC 1123 label, not a built-in name)' },
-    access: { type: 'string', value: 'ACCESS', description: 'read-only, read-write or full (default: read-only for GET/HEAD/OPTIONS or a tunnel, else read-write)' },
+    access: {
+      type: 'string',
+      value: 'ACCESS',
+      description: 'read-only, read-write or full (default: read-only for GET/HEAD/OPTIONS or a tunnel, else read-write)',
+    },
     'any-binary': { type: 'boolean', description: 'Allow every executable, not just the one that asked' },
     description: { type: 'string', value: 'TEXT', description: 'Preset description' },
   },
@@ -145,12 +165,25 @@ export const promoteCommand: Command = {
     const name = args.flags.preset as string | undefined;
     if (!name) throw new UsageError('--preset NAME is required');
     const access = args.flags.access as string | undefined;
-    if (access !== undefined && !['read-only', 'read-write', 'full'].includes(access)) throw new UsageError(`--access must be read-only, read-write or full, got '${access}'`);
+    if (access !== undefined && !['read-only', 'read-write', 'full'].includes(access))
+      throw new UsageError(`--access must be read-only, read-write or full, got '${access}'`);
     const r = await withFeed(args, io, (c) =>
-      c.command<PromoteResult>({ type: 'promote', id, name, access: access as never, anyBinary: Boolean(args.flags['any-binary']), description: args.flags.description as string | undefined, dryRun: Boolean(args.flags['dry-run']) }),
+      c.command<PromoteResult>({
+        type: 'promote',
+        id,
+        name,
+        access: access as never,
+        anyBinary: Boolean(args.flags['any-binary']),
+        description: args.flags.description as string | undefined,
+        dryRun: Boolean(args.flags['dry-run']),
+      }),
     );
-    out(io, args, r, r.dryRun ? `would write ${r.file}:\n${r.yaml}` : `promoted ${id} to preset '${r.name}': wrote ${r.file} and applied it`);
+    out(
+      io,
+      args,
+      r,
+      r.dryRun ? `would write ${r.file}:\n${r.yaml}` : `promoted ${id} to preset '${r.name}': wrote ${r.file} and applied it`,
+    );
     return 0;
   },
 };
-

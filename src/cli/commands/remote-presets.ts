@@ -12,13 +12,24 @@ import type { PresetDocument } from '../../core/policy/types.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
 import { resolveConnection } from '../../gateway/grpc/connection-target.js';
 import { connectionOf, describeGrpcError, OpenShellRpc } from '../../gateway/grpc/openshell-client.js';
-import { addPresetOperations, livePolicyKeys, mergeIntoSandbox, pickSandbox, presetApplied, removePresetOperations, waitForPolicyLoad } from '../../gateway/grpc/remote-policy.js';
+import {
+  addPresetOperations,
+  livePolicyKeys,
+  mergeIntoSandbox,
+  pickSandbox,
+  presetApplied,
+  removePresetOperations,
+  waitForPolicyLoad,
+} from '../../gateway/grpc/remote-policy.js';
 import { formatPresetList } from './preset-commands.js';
 import { stringify } from 'yaml';
 import { mergeOperationToProto } from '../../gateway/grpc/merge-codec.js';
 
 async function connect(args: ParsedArgs, io: CommandIO) {
-  const target = resolveConnection({ gateway: args.flags.gateway as string | undefined, endpoint: args.flags.endpoint as string | undefined }, io.env);
+  const target = resolveConnection(
+    { gateway: args.flags.gateway as string | undefined, endpoint: args.flags.endpoint as string | undefined },
+    io.env,
+  );
   const rpc = new OpenShellRpc(connectionOf(target));
   const workspace = (args.flags.workspace as string | undefined) ?? io.env.OPENSHELL_WORKSPACE ?? '';
   try {
@@ -70,7 +81,9 @@ export async function remotePresetChange(verb: 'add' | 'remove', args: ParsedArg
     for (const doc of docs) {
       const r = await mergeIntoSandbox(rpc, sandbox, verb === 'add' ? addPresetOperations(doc) : removePresetOperations(doc));
       version = r.version;
-      io.stdout.write(`${verb === 'add' ? 'applied' : 'removed'} preset '${doc.preset.name}' on ${sandbox.name} (${gateway}): policy version ${r.version}\n`);
+      io.stdout.write(
+        `${verb === 'add' ? 'applied' : 'removed'} preset '${doc.preset.name}' on ${sandbox.name} (${gateway}): policy version ${r.version}\n`,
+      );
     }
     if (!wait) return 0;
     io.stdout.write(`waiting for ${sandbox.name} to load policy version ${version}…\n`);
@@ -83,7 +96,9 @@ export async function remotePresetChange(verb: 'add' | 'remove', args: ParsedArg
       io.stderr.write(`policy version ${version} failed to load: ${result.error}\n`);
       return 1;
     }
-    io.stdout.write(result.outcome === 'loaded' ? `policy version ${version} loaded\n` : `policy version ${version} was superseded by a newer one\n`);
+    io.stdout.write(
+      result.outcome === 'loaded' ? `policy version ${version} loaded\n` : `policy version ${version} was superseded by a newer one\n`,
+    );
     return 0;
   } catch (error) {
     throw new Error(describeGrpcError(error));

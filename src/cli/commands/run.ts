@@ -40,8 +40,15 @@ function alive(pid: number): boolean {
 export const runCommand: Command = {
   path: ['run'],
   usage: 'run [--state-dir DIR] [--isolate] [core flags] -- CMD ARGS...',
-  summary: 'Run an agent through the core (the running one for the state dir, or one started in-process). Exits with the agent\'s exit code.',
-  flags: { ...CORE_FLAGS, isolate: { type: 'boolean', description: 'Linux, root: run the agent in a network namespace whose only reachable address is the proxy' } },
+  summary:
+    "Run an agent through the core (the running one for the state dir, or one started in-process). Exits with the agent's exit code.",
+  flags: {
+    ...CORE_FLAGS,
+    isolate: {
+      type: 'boolean',
+      description: 'Linux, root: run the agent in a network namespace whose only reachable address is the proxy',
+    },
+  },
   allowPositionals: true,
   async run(args, io) {
     if (args.positionals.length === 0) throw new UsageError('give the command to run after --, e.g. run -- curl https://pypi.org/simple/');
@@ -56,9 +63,14 @@ export const runCommand: Command = {
       proxy = info.proxy;
       io.stderr.write(`openshell-term: using the core already running for ${dir} (proxy ${proxy})\n`);
     } else {
-      embedded = await startStandalone({ ...standaloneOptions(args, io.env), proxyListen: (args.flags['proxy-listen'] as string | undefined) ?? '127.0.0.1:0' });
+      embedded = await startStandalone({
+        ...standaloneOptions(args, io.env),
+        proxyListen: (args.flags['proxy-listen'] as string | undefined) ?? '127.0.0.1:0',
+      });
       proxy = embedded.proxyAddress;
-      io.stderr.write(`openshell-term: started a core for ${dir} (proxy ${proxy}); decide requests with: openshell-term requests --state-dir ${dir}\n`);
+      io.stderr.write(
+        `openshell-term: started a core for ${dir} (proxy ${proxy}); decide requests with: openshell-term requests --state-dir ${dir}\n`,
+      );
     }
     let network: IsolatedNetwork | undefined;
     let relay: Server | undefined;
@@ -72,7 +84,9 @@ export const runCommand: Command = {
         relay = await relayTo(network.hostAddress, proxy);
         proxy = `${network.hostAddress}:${(relay.address() as AddressInfo).port}`;
       }
-      io.stderr.write(`openshell-term: isolated in network namespace ${network.name}; the only reachable address is the proxy (${proxy})\n`);
+      io.stderr.write(
+        `openshell-term: isolated in network namespace ${network.name}; the only reachable address is the proxy (${proxy})\n`,
+      );
     }
     const [cmd, ...rest] = network ? [...network.execPrefix, ...args.positionals] : args.positionals;
     const bundle = join(dir, CA_BUNDLE_FILE);

@@ -51,7 +51,9 @@ export const walkthroughCommand: Command = {
     const waitForConsole = `for i in $(seq 100); do [ -f ${runtime} ] && break; sleep 0.1; done; `;
     const shellCmd = `${waitForConsole}${quote(node)} ${quote(BIN)} run --state-dir ${quote(stateDir)} -- bash --rcfile ${quote(rc)} -i`;
     if (!haveTmux()) {
-      io.stdout.write(`tmux is not installed. Run these in two terminals:\n\n  1) ${consoleCmd}\n  2) ${shellCmd.slice(waitForConsole.length)}\n`);
+      io.stdout.write(
+        `tmux is not installed. Run these in two terminals:\n\n  1) ${consoleCmd}\n  2) ${shellCmd.slice(waitForConsole.length)}\n`,
+      );
       return 0;
     }
     const session = (args.flags.session as string | undefined) ?? 'openshell-walkthrough';

@@ -81,9 +81,11 @@ export class AuditLog {
     const keep = options.keep ?? 5;
     const maxBufferedBytes = options.maxBufferedBytes ?? 64 * MiB;
     const syncEveryMs = options.syncEveryMs ?? 1000;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`audit log maxBytes must be a positive integer, not ${maxBytes}`);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+      throw new RangeError(`audit log maxBytes must be a positive integer, not ${maxBytes}`);
     if (!Number.isSafeInteger(keep) || keep < 0) throw new RangeError(`audit log keep must be a non-negative integer, not ${keep}`);
-    if (!Number.isFinite(syncEveryMs) || syncEveryMs < 0) throw new RangeError(`audit log syncEveryMs must be a non-negative number, not ${syncEveryMs}`);
+    if (!Number.isFinite(syncEveryMs) || syncEveryMs < 0)
+      throw new RangeError(`audit log syncEveryMs must be a non-negative number, not ${syncEveryMs}`);
     let log: AuditLog | undefined;
     const file = await RotatingFile.open(path, { maxBytes, keep, onRotateError: (error) => log?.report(error) });
     log = new AuditLog(file, maxBytes, maxBufferedBytes, syncEveryMs, options.onError);

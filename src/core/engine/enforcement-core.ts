@@ -2,7 +2,14 @@
 // inbox of requests no rule allows, operator decisions, revisions and logs. Headless: the proxy asks it
 // for verdicts, the console and CLI drive it through the same methods (locally or over the feed).
 import { EventEmitter } from 'node:events';
-import { approvalKey, approvalLayer, approvalRule, formatLifetime, type ApprovalLifetime, type SessionApproval } from '../approvals/session-approvals.js';
+import {
+  approvalKey,
+  approvalLayer,
+  approvalRule,
+  formatLifetime,
+  type ApprovalLifetime,
+  type SessionApproval,
+} from '../approvals/session-approvals.js';
 import { Inbox } from '../inbox/inbox.js';
 import { requestKey, type L7Sample, type PendingRequest } from '../inbox/pending-request.js';
 import { decide } from '../policy/decide.js';
@@ -110,7 +117,8 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   private async decideOrHold(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
     const compiled = this.compiled;
     const decision = decide(compiled, input);
-    if (decision.outcome === 'allow') return { allowed: true, decision, withAddresses: (ips) => decide(compiled, { ...input, resolved_ips: ips }) };
+    if (decision.outcome === 'allow')
+      return { allowed: true, decision, withAddresses: (ips) => decide(compiled, { ...input, resolved_ips: ips }) };
     if (decision.stage !== 'no_match') {
       // Explicit denials (L7 rules, address guard) are logged, not escalated.
       this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${decision.reason}`);
@@ -118,26 +126,58 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     }
     const entry = this.inbox.record(input.host, input.port, input.binary, decision.reason, sample, input.pid);
     if (this.rejections.has(requestKey(input.host, input.port, input.binary))) {
-      return { allowed: false, request: entry, decision: { ...decision, reason: `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}` } };
+      return {
+        allowed: false,
+        request: entry,
+        decision: { ...decision, reason: `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}` },
+      };
     }
     const started = Date.now();
     if (this.holdTimeoutMs > 0) {
-      this.options.audit?.network({ action: 'held', host: input.host, port: input.port, binary: input.binary, pid: input.pid, method: input.method, path: input.path, policy: null, stage: 'no_match', reason: decision.reason, requestId: entry.id });
+      this.options.audit?.network({
+        action: 'held',
+        host: input.host,
+        port: input.port,
+        binary: input.binary,
+        pid: input.pid,
+        method: input.method,
+        path: input.path,
+        policy: null,
+        stage: 'no_match',
+        reason: decision.reason,
+        requestId: entry.id,
+      });
     }
     const outcome = await this.inbox.hold(entry, this.holdTimeoutMs);
     const heldMs = Date.now() - started;
     if (outcome === 'approved') {
       // Decide again against the approval itself: the address guard still applies to what was approved.
-      const approval: SessionApproval = { requestId: entry.id, host: input.host, port: input.port, binary: input.binary, approvedAt: Date.now(), by: entry.decidedBy ?? 'operator' };
+      const approval: SessionApproval = {
+        requestId: entry.id,
+        host: input.host,
+        port: input.port,
+        binary: input.binary,
+        approvedAt: Date.now(),
+        by: entry.decidedBy ?? 'operator',
+      };
       const approved = compilePolicy({ version: 1, network_policies: { [approvalKey(entry.id)]: approvalRule(approval) } });
       const again = decide(approved, input);
-      return { allowed: again.outcome === 'allow', decision: again, request: entry, heldMs, withAddresses: (ips) => decide(approved, { ...input, resolved_ips: ips }) };
+      return {
+        allowed: again.outcome === 'allow',
+        decision: again,
+        request: entry,
+        heldMs,
+        withAddresses: (ips) => decide(approved, { ...input, resolved_ips: ips }),
+      };
     }
     const reason =
-      outcome === 'rejected' ? `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}`
-      : outcome === 'shutdown' ? 'the core is shutting down'
-      : this.holdTimeoutMs > 0 ? `no decision within ${Math.round(this.holdTimeoutMs / 1000)} s; the request stays in the inbox`
-      : decision.reason;
+      outcome === 'rejected'
+        ? `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}`
+        : outcome === 'shutdown'
+          ? 'the core is shutting down'
+          : this.holdTimeoutMs > 0
+            ? `no decision within ${Math.round(this.holdTimeoutMs / 1000)} s; the request stays in the inbox`
+            : decision.reason;
     return { allowed: false, decision: { ...decision, reason }, request: entry, heldMs };
   }
 
@@ -148,7 +188,14 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   approve(id: string, lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator'): PendingRequest {
     const entry = this.requireRequest(id);
     if (lifetime.kind !== 'once') {
-      const approval: SessionApproval = { requestId: entry.id, host: entry.host, port: entry.port, binary: entry.binary, approvedAt: Date.now(), by };
+      const approval: SessionApproval = {
+        requestId: entry.id,
+        host: entry.host,
+        port: entry.port,
+        binary: entry.binary,
+        approvedAt: Date.now(),
+        by,
+      };
       if (lifetime.kind === 'minutes') {
         approval.expiresAt = Date.now() + lifetime.minutes * 60_000;
         entry.expiresAt = approval.expiresAt;
@@ -159,8 +206,18 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       this.refreshPolicy('approval', `approve ${entry.id} ${entry.host}:${entry.port} for ${formatLifetime(lifetime)}`);
     }
     this.inbox.decide(entry, 'approved', by, formatLifetime(lifetime));
-    this.options.audit?.config({ change: 'approve', actor: by, target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`, detail: formatLifetime(lifetime), revision: this.revision.number });
-    this.log('info', 'decision', `${by} approved ${entry.id} ${entry.host}:${entry.port} (${entry.binary}) for ${formatLifetime(lifetime)}`);
+    this.options.audit?.config({
+      change: 'approve',
+      actor: by,
+      target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`,
+      detail: formatLifetime(lifetime),
+      revision: this.revision.number,
+    });
+    this.log(
+      'info',
+      'decision',
+      `${by} approved ${entry.id} ${entry.host}:${entry.port} (${entry.binary}) for ${formatLifetime(lifetime)}`,
+    );
     this.emit('request.decided', entry);
     return entry;
   }
@@ -170,7 +227,13 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     this.rejections.add(requestKey(entry.host, entry.port, entry.binary));
     if (this.approvals.delete(entry.id)) this.refreshPolicy('undo', `reject ${entry.id}`);
     this.inbox.decide(entry, 'rejected', by, reason);
-    this.options.audit?.config({ change: 'reject', actor: by, target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`, detail: reason, revision: this.revision.number });
+    this.options.audit?.config({
+      change: 'reject',
+      actor: by,
+      target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`,
+      detail: reason,
+      revision: this.revision.number,
+    });
     this.log('info', 'decision', `${by} rejected ${entry.id} ${entry.host}:${entry.port}${reason ? `: ${reason}` : ''}`);
     this.emit('request.decided', entry);
     return entry;
@@ -178,7 +241,10 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
 
   /** Approves every pending entry; returns those approved. */
   approveAll(lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator'): PendingRequest[] {
-    return this.inbox.list().filter((r) => r.status === 'pending').map((r) => this.approve(r.id, lifetime, by));
+    return this.inbox
+      .list()
+      .filter((r) => r.status === 'pending')
+      .map((r) => this.approve(r.id, lifetime, by));
   }
 
   /** Revokes a session approval (or lifts a rejection); the entry asks again on its next attempt. */
@@ -189,7 +255,12 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     this.rejections.delete(requestKey(entry.host, entry.port, entry.binary));
     if (hadApproval) this.refreshPolicy('undo', `undo ${entry.id}`);
     this.inbox.reopen(entry);
-    this.options.audit?.config({ change: 'undo', actor: by, target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`, revision: this.revision.number });
+    this.options.audit?.config({
+      change: 'undo',
+      actor: by,
+      target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`,
+      revision: this.revision.number,
+    });
     this.log('info', 'decision', `${by} undid the decision on ${entry.id} ${entry.host}:${entry.port}`);
     return entry;
   }
@@ -215,7 +286,10 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     const released = this.inbox.list().filter((entry) => {
       if (entry.status !== 'pending') return false;
       const sample = entry.samples[0];
-      return decide(this.compiled, { host: entry.host, port: entry.port, binary: entry.binary, method: sample?.method, path: sample?.path }).outcome === 'allow';
+      return (
+        decide(this.compiled, { host: entry.host, port: entry.port, binary: entry.binary, method: sample?.method, path: sample?.path })
+          .outcome === 'allow'
+      );
     });
     for (const entry of released) this.inbox.decide(entry, 'approved', by, note);
     return released;

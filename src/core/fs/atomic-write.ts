@@ -15,7 +15,8 @@ const MAX_STEM = 160;
 
 // Temp files this process is writing right now, shared across copies of this module (test runners and
 // bundlers may load it twice) so cleanup in the same process never deletes a write in flight.
-const inFlight: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('openshell-term.atomic-write.in-flight')] ??= new Set<string>()) as Set<string>;
+const inFlight: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for('openshell-term.atomic-write.in-flight')] ??=
+  new Set<string>()) as Set<string>;
 
 export interface AtomicWriteOptions {
   /** Permission bits of the new file, applied exactly (not filtered by the umask). Default 0o600. */

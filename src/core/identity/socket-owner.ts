@@ -21,17 +21,17 @@ export interface OwnerLookupOptions {
 
 /** The client side of an accepted connection is the peer: remoteAddress/remotePort as seen by our server socket.
  *  Returns undefined when not found (not Linux, process gone, permission denied, connection from another netns). */
-export async function findSocketOwner(
-  peer: Endpoint,
-  local: Endpoint,
-  options: OwnerLookupOptions = {},
-): Promise<SocketOwner | undefined> {
+export async function findSocketOwner(peer: Endpoint, local: Endpoint, options: OwnerLookupOptions = {}): Promise<SocketOwner | undefined> {
   const holder = await findSocketHolder(peer, local, options);
   return holder && { pid: holder.pid, exe: holder.exe };
 }
 
 /** As findSocketOwner, with the fd the owner holds the socket on (see noteFdFreed). */
-export async function findSocketHolder(peer: Endpoint, local: Endpoint, options: OwnerLookupOptions = {}): Promise<SocketHolder | undefined> {
+export async function findSocketHolder(
+  peer: Endpoint,
+  local: Endpoint,
+  options: OwnerLookupOptions = {},
+): Promise<SocketHolder | undefined> {
   if (process.platform !== 'linux') return undefined;
   const inode = await findClientInode(peer, local);
   if (inode === undefined) return undefined;

@@ -46,7 +46,12 @@ function inodeFor(text: string, end: number, key: string): number | undefined {
     if (text[at - 1] !== ' ' || text[at - 2] !== ':') continue; // must be the LOCAL REM columns after "sl:"
     const eol = text.indexOf('\n', at);
     // st, tx:rx, tr:when, retrnsmt, uid, timeout, inode
-    const inode = Number(text.slice(at + key.length, eol).trim().split(/\s+/)[6]);
+    const inode = Number(
+      text
+        .slice(at + key.length, eol)
+        .trim()
+        .split(/\s+/)[6],
+    );
     if (Number.isSafeInteger(inode) && inode > 0) return inode;
   }
   return undefined;

@@ -35,7 +35,20 @@ export class Inbox extends EventEmitter<InboxEvents> {
     const now = Date.now();
     let entry = this.byKey.get(key);
     if (!entry) {
-      entry = { id: `r${this.nextId++}`, host, port, binary, pid, firstSeen: now, lastSeen: now, hits: 1, samples: [], status: 'pending', held: 0, reason };
+      entry = {
+        id: `r${this.nextId++}`,
+        host,
+        port,
+        binary,
+        pid,
+        firstSeen: now,
+        lastSeen: now,
+        hits: 1,
+        samples: [],
+        status: 'pending',
+        held: 0,
+        reason,
+      };
       this.byKey.set(key, entry);
       this.byId.set(entry.id, entry);
       addSample(entry, sample);

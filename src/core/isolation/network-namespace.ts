@@ -20,7 +20,8 @@ export class IsolationError extends Error {}
 
 export function isolationUnavailable(): string | undefined {
   if (process.platform !== 'linux') return '--isolate needs Linux network namespaces';
-  if (process.getuid?.() !== 0) return '--isolate needs root (it creates a network namespace); run as root, or drop --isolate and rely on the proxy variables';
+  if (process.getuid?.() !== 0)
+    return '--isolate needs root (it creates a network namespace); run as root, or drop --isolate and rely on the proxy variables';
   return undefined;
 }
 
@@ -50,7 +51,9 @@ export async function createIsolatedNetwork(): Promise<IsolatedNetwork> {
   } catch (error) {
     await run('ip', ['netns', 'del', name]).catch(() => {});
     await run('ip', ['link', 'del', outside]).catch(() => {});
-    throw new IsolationError(`could not create the network namespace: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`);
+    throw new IsolationError(
+      `could not create the network namespace: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
+    );
   }
   return {
     name,

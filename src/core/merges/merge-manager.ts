@@ -20,7 +20,11 @@ export class MergeManager {
     if (changed.length > 0) {
       this.audit?.config({ change: 'merge', actor, target: detail, revision: revision.number });
       const released = this.core.releaseCovered(actor, `allowed by merged rules (${detail})`);
-      this.core.log('info', 'policy', `${actor} merged ${operations.length} operation(s) into ${detail}${released.length ? `; released ${released.map((r) => r.id).join(', ')}` : ''}`);
+      this.core.log(
+        'info',
+        'policy',
+        `${actor} merged ${operations.length} operation(s) into ${detail}${released.length ? `; released ${released.map((r) => r.id).join(', ')}` : ''}`,
+      );
     }
     return { revision, changed };
   }

@@ -29,7 +29,8 @@ export class MergedRules {
       throw error;
     }
     const loaded = parsePolicyText(text, file, 'policy');
-    if (loaded.errors.length > 0 || loaded.document?.kind !== 'policy') throw new Error(loaded.errors.map(formatProblem).join('\n') || `${file}: not a policy`);
+    if (loaded.errors.length > 0 || loaded.document?.kind !== 'policy')
+      throw new Error(loaded.errors.map(formatProblem).join('\n') || `${file}: not a policy`);
     return new MergedRules(file, loaded.document.policy.network_policies);
   }
 
@@ -57,7 +58,9 @@ export class MergedRules {
       if (key in after) continue;
       const origin = effective.origin.get(key);
       if (origin && origin.kind !== 'merge') {
-        throw new MergeError(`'${key}' comes from ${origin.kind === 'preset' ? `preset '${origin.name}'` : origin.kind === 'approval' ? 'a session approval' : 'the baseline'}; remove it there`);
+        throw new MergeError(
+          `'${key}' comes from ${origin.kind === 'preset' ? `preset '${origin.name}'` : origin.kind === 'approval' ? 'a session approval' : 'the baseline'}; remove it there`,
+        );
       }
       changed.push(key);
     }

@@ -15,7 +15,8 @@ export function decide(compiled: CompiledPolicy, request: DecisionRequest): Deci
   const endpoints = compiled.endpointsFor(request.host, request.port);
 
   if (endpoints.length === 0) {
-    const reason = compiled.rules.size === 0 ? 'network connections not allowed by policy' : `endpoint ${target} is not allowed by any policy`;
+    const reason =
+      compiled.rules.size === 0 ? 'network connections not allowed by policy' : `endpoint ${target} is not allowed by any policy`;
     return { outcome: 'deny', policy: null, stage: 'no_match', audit: false, reason };
   }
   const matchedKeys: string[] = [];
@@ -65,12 +66,24 @@ function decideL7(request: DecisionRequest, policy: string, matching: CompiledEn
   // endpoint names a path and none covers this one, the request is refused outright (audit does not apply).
   const routes = matching.filter((ep) => ep.extended && REST_LIKE.has((ep.endpoint.protocol ?? '').toLowerCase()) && applies(ep));
   if (routes.length === 0) {
-    return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: `${method} ${canonical.path}: no endpoint of policy '${policy}' covers this path` };
+    return {
+      outcome: 'deny',
+      policy,
+      stage: 'l7',
+      audit: false,
+      reason: `${method} ${canonical.path}: no endpoint of policy '${policy}' covers this path`,
+    };
   }
   const routed = routes.reduce((best, ep) => ((ep.endpoint.path ?? '').length > (best.endpoint.path ?? '').length ? ep : best));
   if (canonical.path.includes('%2F') && !routed.endpoint.allow_encoded_slash) {
     const error = canonicalizePath(request.path ?? '/', false);
-    return { outcome: 'deny', policy, stage: 'l7', audit: false, reason: `${method} ${request.path}: ${error.ok ? 'encoded slash refused' : error.error}` };
+    return {
+      outcome: 'deny',
+      policy,
+      stage: 'l7',
+      audit: false,
+      reason: `${method} ${request.path}: ${error.ok ? 'encoded slash refused' : error.error}`,
+    };
   }
   const l7: L7Request = { method, path: canonical.path, query: request.query ?? {} };
   const denied = matching.some((ep) => applies(ep) && ep.denyRules.some((rule) => denyRuleMatches(l7, rule)));

@@ -11,9 +11,18 @@ const ranges = (entries: Array<[string, number, 'ipv4' | 'ipv6']>) => {
   return list;
 };
 
-const LOOPBACK = ranges([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']]);
-const LINK_LOCAL = ranges([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']]);
-const UNSPECIFIED = ranges([['0.0.0.0', 32, 'ipv4'], ['::', 128, 'ipv6']]);
+const LOOPBACK = ranges([
+  ['127.0.0.0', 8, 'ipv4'],
+  ['::1', 128, 'ipv6'],
+]);
+const LINK_LOCAL = ranges([
+  ['169.254.0.0', 16, 'ipv4'],
+  ['fe80::', 10, 'ipv6'],
+]);
+const UNSPECIFIED = ranges([
+  ['0.0.0.0', 32, 'ipv4'],
+  ['::', 128, 'ipv6'],
+]);
 // Upstream's is_internal_ip beyond the always-blocked set: RFC 1918, CGNAT, documentation (TEST-NET-1/2/3),
 // broadcast, IETF protocol assignments, benchmarking, and IPv6 unique-local.
 const INTERNAL = ranges([
@@ -32,24 +41,28 @@ const INTERNAL = ranges([
 
 /** Strips brackets and folds IPv4-mapped IPv6 (::ffff:1.2.3.4) to its IPv4 form, as the kernel would route it.
  *  Memoised, as classifyIp is: the guard normalises the same addresses on every request. */
-export const normalizeIp = boundedMemo(function normalizeIp(text: string): string | undefined {
-  let ip = text.trim();
-  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
-  const family = isIP(ip);
-  if (family === 0) return undefined;
-  if (family === 6) {
-    const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-    if (mapped && isIP(mapped[1]) === 4) return mapped[1];
-    const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
-    if (hexMapped) {
-      const hi = parseInt(hexMapped[1], 16);
-      const lo = parseInt(hexMapped[2], 16);
-      return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+export const normalizeIp = boundedMemo(
+  function normalizeIp(text: string): string | undefined {
+    let ip = text.trim();
+    if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+    const family = isIP(ip);
+    if (family === 0) return undefined;
+    if (family === 6) {
+      const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+      if (mapped && isIP(mapped[1]) === 4) return mapped[1];
+      const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+      if (hexMapped) {
+        const hi = parseInt(hexMapped[1], 16);
+        const lo = parseInt(hexMapped[2], 16);
+        return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+      }
+      return ip.toLowerCase();
     }
-    return ip.toLowerCase();
-  }
-  return ip;
-}, 1024, 64);
+    return ip;
+  },
+  1024,
+  64,
+);
 
 export function ipFamily(ip: string): 'ipv4' | 'ipv6' {
   return isIP(ip) === 6 ? 'ipv6' : 'ipv4';
@@ -57,16 +70,20 @@ export function ipFamily(ip: string): 'ipv4' | 'ipv6' {
 
 /** An address's class. Memoised: BlockList.check builds a SocketAddress per call (~6 µs for the four
  *  lists), and the proxy classifies the same few upstream addresses on every request. */
-export const classifyIp = boundedMemo(function classifyIp(text: string): AddressClass | undefined {
-  const ip = normalizeIp(text);
-  if (!ip) return undefined;
-  const family = ipFamily(ip);
-  if (UNSPECIFIED.check(ip, family)) return 'unspecified';
-  if (LOOPBACK.check(ip, family)) return 'loopback';
-  if (LINK_LOCAL.check(ip, family)) return 'link-local';
-  if (INTERNAL.check(ip, family)) return 'internal';
-  return 'public';
-}, 1024, 64);
+export const classifyIp = boundedMemo(
+  function classifyIp(text: string): AddressClass | undefined {
+    const ip = normalizeIp(text);
+    if (!ip) return undefined;
+    const family = ipFamily(ip);
+    if (UNSPECIFIED.check(ip, family)) return 'unspecified';
+    if (LOOPBACK.check(ip, family)) return 'loopback';
+    if (LINK_LOCAL.check(ip, family)) return 'link-local';
+    if (INTERNAL.check(ip, family)) return 'internal';
+    return 'public';
+  },
+  1024,
+  64,
+);
 
 export function isIpLiteral(host: string): boolean {
   return normalizeIp(host) !== undefined;
@@ -134,8 +151,7 @@ export function overlapsAlwaysBlocked(cidr: Cidr): boolean {
   const blockedNetworks = cidr.family === 'ipv4' ? ['127.0.0.0', '169.254.0.0', '0.0.0.0'] : ['::1', 'fe80::', '::'];
   const blockedRanges = [LOOPBACK, LINK_LOCAL, UNSPECIFIED];
   return (
-    blockedNetworks.some((ip) => probe.check(ip, cidr.family)) ||
-    blockedRanges.some((range) => range.check(cidr.network, cidr.family))
+    blockedNetworks.some((ip) => probe.check(ip, cidr.family)) || blockedRanges.some((range) => range.check(cidr.network, cidr.family))
   );
 }
 

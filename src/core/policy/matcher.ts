@@ -118,10 +118,7 @@ function compileEndpoint(policyKey: string, index: number, endpoint: NetworkEndp
     hostMatcher: kind === 'wildcard' ? compileHostPattern(host) : undefined,
     rules: effectiveRules(endpoint),
     denyRules: endpoint.deny_rules ?? [],
-    extended:
-      (protocol !== '' && protocol.toLowerCase() !== 'tcp') ||
-      (endpoint.allowed_ips ?? []).length > 0 ||
-      Boolean(endpoint.tls),
+    extended: (protocol !== '' && protocol.toLowerCase() !== 'tcp') || (endpoint.allowed_ips ?? []).length > 0 || Boolean(endpoint.tls),
   };
 }
 

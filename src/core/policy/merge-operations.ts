@@ -52,7 +52,8 @@ function applyOne(policies: NetworkPolicies, op: MergeOperation): void {
   }
   const { host, port, deny_rules } = op.add_deny_rules;
   const endpoint = uniqueEndpoint(policies, host, port);
-  if (!endpoint.access && !(endpoint.rules?.length)) throw new MergeError(`${host}:${port} allows nothing at L7, so deny rules would have nothing to narrow`);
+  if (!endpoint.access && !endpoint.rules?.length)
+    throw new MergeError(`${host}:${port} allows nothing at L7, so deny rules would have nothing to narrow`);
   endpoint.deny_rules = appendUnique(endpoint.deny_rules ?? [], deny_rules);
 }
 
@@ -122,7 +123,10 @@ function removeBinary(policies: NetworkPolicies, ruleName: string, binaryPath: s
   const rule = policies[ruleName];
   if (!rule) return;
   // An empty list means every binary: dropping one from it is impossible without naming all the others.
-  if (rule.binaries.length === 0) throw new MergeError(`rule '${ruleName}' applies to every binary; removing '${binaryPath}' from it would need every other binary named`);
+  if (rule.binaries.length === 0)
+    throw new MergeError(
+      `rule '${ruleName}' applies to every binary; removing '${binaryPath}' from it would need every other binary named`,
+    );
   const before = rule.binaries.length;
   rule.binaries = rule.binaries.filter((b) => b.path !== binaryPath);
   // Removing the last named binary deletes the rule rather than widening it to every binary.
@@ -134,10 +138,12 @@ function uniqueEndpoint(policies: NetworkPolicies, host: string, port: number): 
     .sort()
     .flatMap((key) => policies[key].endpoints.filter((e) => matchesHostPort(e, host, port)).map((endpoint) => ({ key, endpoint })));
   if (found.length === 0) throw new MergeError(`no endpoint ${host}:${port} in the policy`);
-  if (found.length > 1) throw new MergeError(`${host}:${port} appears in several rules (${found.map((f) => f.key).join(', ')}); name the rule instead`);
+  if (found.length > 1)
+    throw new MergeError(`${host}:${port} appears in several rules (${found.map((f) => f.key).join(', ')}); name the rule instead`);
   const { endpoint } = found[0];
   const protocol = endpoint.protocol ?? '';
-  if (protocol !== 'rest' && protocol !== 'websocket') throw new MergeError(`${host}:${port} is not inspected at L7 (protocol '${protocol || 'none'}'); method and path rules cannot apply`);
+  if (protocol !== 'rest' && protocol !== 'websocket')
+    throw new MergeError(`${host}:${port} is not inspected at L7 (protocol '${protocol || 'none'}'); method and path rules cannot apply`);
   return endpoint;
 }
 
@@ -156,13 +162,25 @@ function matchesHostPort(endpoint: NetworkEndpoint, host: string, port: number):
 
 function endpointsOverlap(a: NetworkEndpoint, b: NetworkEndpoint): boolean {
   // As upstream: a different path is a different endpoint.
-  return (a.host ?? '').toLowerCase() === (b.host ?? '').toLowerCase() && (a.path ?? '') === (b.path ?? '') && portsOf(a).some((p) => portsOf(b).includes(p));
+  return (
+    (a.host ?? '').toLowerCase() === (b.host ?? '').toLowerCase() &&
+    (a.path ?? '') === (b.path ?? '') &&
+    portsOf(a).some((p) => portsOf(b).includes(p))
+  );
 }
 
 /** Same endpoint apart from its L7 allow and deny lists (host case-insensitive, ports as a set). */
 function sameEndpoint(a: NetworkEndpoint, b: NetworkEndpoint): boolean {
-  const shape = ({ host, port: _port, ports: _ports, access: _access, rules: _rules, deny_rules: _deny, ...rest }: NetworkEndpoint, ports: number[]) =>
-    canonicalYaml({ ...rest, host: (host ?? '').toLowerCase(), protocol: rest.protocol ?? '', ports: [...new Set(ports)].sort((x, y) => x - y) });
+  const shape = (
+    { host, port: _port, ports: _ports, access: _access, rules: _rules, deny_rules: _deny, ...rest }: NetworkEndpoint,
+    ports: number[],
+  ) =>
+    canonicalYaml({
+      ...rest,
+      host: (host ?? '').toLowerCase(),
+      protocol: rest.protocol ?? '',
+      ports: [...new Set(ports)].sort((x, y) => x - y),
+    });
   return shape(a, portsOf(a)) === shape(b, portsOf(b));
 }
 
@@ -176,7 +194,7 @@ function appendUnique<T>(existing: T[], incoming: readonly T[]): T[] {
   const out = [...existing];
   for (const item of incoming) {
     const key = canonicalYaml(item);
-    if (!seen.has(key)) (seen.add(key), out.push(structuredClone(item)));
+    if (!seen.has(key)) seen.add(key), out.push(structuredClone(item));
   }
   return out;
 }

@@ -79,10 +79,13 @@ export function parsePolicyBytes(bytes: Uint8Array, file: string, expect: Expect
 
 export function parsePolicyText(text: string, file: string, expect: ExpectedKind = 'any'): LoadResult {
   const result: LoadResult = { file, errors: [], warnings: [], positions: new Map() };
-  const error = (line: number, col: number, message: string) =>
-    result.errors.push({ file, line, col, message, severity: 'error' });
+  const error = (line: number, col: number, message: string) => result.errors.push({ file, line, col, message, severity: 'error' });
   if (text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(text)) {
-    error(1, 1, 'file is empty; expected a sandbox policy (version: 1, network_policies: …) or a preset (preset: {name}, network_policies: …)');
+    error(
+      1,
+      1,
+      'file is empty; expected a sandbox policy (version: 1, network_policies: …) or a preset (preset: {name}, network_policies: …)',
+    );
     return result;
   }
   const tooDeep = excessiveNesting(text);

@@ -21,9 +21,20 @@ const RULE_PROTOCOLS = ['rest', 'websocket', 'graphql', 'sql'];
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', '*'];
 const WEBSOCKET_METHODS = ['GET', 'WEBSOCKET_TEXT', '*'];
 const L7_ONLY_FIELDS = [
-  'enforcement', 'path', 'allow_encoded_slash', 'websocket_credential_rewrite', 'request_body_credential_rewrite',
-  'persisted_queries', 'graphql_persisted_queries', 'graphql_max_body_bytes', 'json_rpc', 'mcp',
-  'credential_signing', 'signing_service', 'signing_region', 'credential_binding',
+  'enforcement',
+  'path',
+  'allow_encoded_slash',
+  'websocket_credential_rewrite',
+  'request_body_credential_rewrite',
+  'persisted_queries',
+  'graphql_persisted_queries',
+  'graphql_max_body_bytes',
+  'json_rpc',
+  'mcp',
+  'credential_signing',
+  'signing_service',
+  'signing_region',
+  'credential_binding',
 ];
 const CREDENTIAL_SIGNING = ['sigv4', 'sigv4:body', 'sigv4:no_body'];
 const RESERVED_PREFIX = '_provider_';
@@ -42,7 +53,11 @@ interface Reporter {
   warn(path: string, message: string): void;
 }
 
-export function validateSemantics(document: PolicyDocument, positions: PositionIndex, rejected: ReadonlySet<string> = new Set()): SemanticProblem[] {
+export function validateSemantics(
+  document: PolicyDocument,
+  positions: PositionIndex,
+  rejected: ReadonlySet<string> = new Set(),
+): SemanticProblem[] {
   const problems: SemanticProblem[] = [];
   const at = (path: string) => positions.get(path) ?? nearest(positions, path);
   const push = (severity: 'error' | 'warning', where: { line: number; col: number }, path: string, message: string) =>
@@ -64,9 +79,13 @@ export function validateSemantics(document: PolicyDocument, positions: PositionI
   } else {
     const { preset } = document;
     const name = preset.preset.name;
-    if (name.startsWith(RESERVED_PREFIX)) report.error('preset.name', `Preset name cannot start with '${RESERVED_PREFIX}' (reserved by OpenShell)`);
+    if (name.startsWith(RESERVED_PREFIX))
+      report.error('preset.name', `Preset name cannot start with '${RESERVED_PREFIX}' (reserved by OpenShell)`);
     else if (name !== '' && !isValidPresetName(name)) {
-      report.error('preset.name', `invalid preset name '${name}': Preset must declare preset.name as a lowercase RFC 1123 label (letters, digits and '-', 1–63 characters, starting and ending with a letter or digit)`);
+      report.error(
+        'preset.name',
+        `invalid preset name '${name}': Preset must declare preset.name as a lowercase RFC 1123 label (letters, digits and '-', 1–63 characters, starting and ending with a letter or digit)`,
+      );
     }
     if (!preset.preset.description) report.warn('preset', 'preset.description is missing; operators see it when choosing presets');
     if (Object.keys(preset.network_policies).length === 0 && positions.has('network_policies')) {
@@ -78,7 +97,10 @@ export function validateSemantics(document: PolicyDocument, positions: PositionI
   for (const [key, rule] of Object.entries(policies)) {
     const base = `network_policies.${key}`;
     if (key.startsWith(RESERVED_PREFIX)) {
-      report.errorAtKey(base, `network_policies key '${key}' uses reserved '${RESERVED_PREFIX}' prefix (provider policies are managed by OpenShell)`);
+      report.errorAtKey(
+        base,
+        `network_policies key '${key}' uses reserved '${RESERVED_PREFIX}' prefix (provider policies are managed by OpenShell)`,
+      );
     }
     if (rule.endpoints.length === 0) report.warn(base, `rule '${key}' has no endpoints; it allows nothing`);
     if (rule.binaries.length === 0) report.warn(base, `rule '${key}' has no binaries; it can never match (every request names its binary)`);
@@ -141,13 +163,19 @@ function validateEndpoint(ep: NetworkEndpoint, loc: string, inPreset: boolean, r
   const alreadyReported = report.rejectedUnder(loc);
   if (isTcp) validateTcpEndpoint(ep, host, loc, report);
   else if (host.trim() === '' && allowedIps.length === 0 && !alreadyReported) {
-    report.error(ep.host !== undefined ? `${loc}.host` : loc, 'endpoint host must not be empty unless allowed_ips constrains a non-TCP proxy endpoint');
+    report.error(
+      ep.host !== undefined ? `${loc}.host` : loc,
+      'endpoint host must not be empty unless allowed_ips constrains a non-TCP proxy endpoint',
+    );
   }
 
   if (!alreadyReported) validatePorts(ep, host, loc, report);
 
   if (allowedIps.length > 0 && inPreset && host.toLowerCase() !== HOST_BRIDGE) {
-    report.errorAtKey(`${loc}.allowed_ips`, "contains 'allowed_ips', which is not permitted in user-supplied presets; private-network access belongs in the sandbox policy");
+    report.errorAtKey(
+      `${loc}.allowed_ips`,
+      "contains 'allowed_ips', which is not permitted in user-supplied presets; private-network access belongs in the sandbox policy",
+    );
   }
   if (inPreset && ['0.0.0.0', '::', '[::]', '::/0', '0.0.0.0/0'].includes(host)) {
     report.error(`${loc}.host`, `host "${host}" is not allowed in a preset (it would match every destination)`);
@@ -157,9 +185,13 @@ function validateEndpoint(ep: NetworkEndpoint, loc: string, inPreset: boolean, r
   allowedIps.forEach((entry, i) => {
     const problem = allowedIpProblem(entry);
     const cidr = parseCidr(entry);
-    if (problem) report.warn(`${loc}.allowed_ips[${i}]`, `${problem}; every request through this endpoint will be denied — remove or fix it`);
+    if (problem)
+      report.warn(`${loc}.allowed_ips[${i}]`, `${problem}; every request through this endpoint will be denied — remove or fix it`);
     else if (cidr && cidr.prefix < MIN_SAFE_PREFIX) {
-      report.warn(`${loc}.allowed_ips[${i}]`, `very broad CIDR ${entry} (/${cidr.prefix} < /${MIN_SAFE_PREFIX}) may expose control-plane services on the same network`);
+      report.warn(
+        `${loc}.allowed_ips[${i}]`,
+        `very broad CIDR ${entry} (/${cidr.prefix} < /${MIN_SAFE_PREFIX}) may expose control-plane services on the same network`,
+      );
     }
   });
 
@@ -198,13 +230,20 @@ function validateTcpEndpoint(ep: NetworkEndpoint, host: string, loc: string, rep
   const l7Key = (['access', 'rules', 'deny_rules'] as const).find((k) => ep[k] !== undefined);
   if (l7Key) report.errorAtKey(`${loc}.${l7Key}`, 'protocol tcp does not support access, rules, or deny_rules; remove those L7 fields');
   const l7Only = L7_ONLY_FIELDS.filter((k) => ep[k] !== undefined);
-  if (l7Only.length > 0) report.errorAtKey(`${loc}.${l7Only[0]}`, `protocol tcp does not support L7-only fields: ${l7Only.join(', ')}; remove those fields`);
+  if (l7Only.length > 0)
+    report.errorAtKey(`${loc}.${l7Only[0]}`, `protocol tcp does not support L7-only fields: ${l7Only.join(', ')}; remove those fields`);
   if (host.trim() === '') {
-    report.error(ep.host !== undefined ? `${loc}.host` : loc, 'protocol tcp requires a DNS hostname; hostless allowed_ips endpoints are supported only by the forward proxy');
+    report.error(
+      ep.host !== undefined ? `${loc}.host` : loc,
+      'protocol tcp requires a DNS hostname; hostless allowed_ips endpoints are supported only by the forward proxy',
+    );
   } else if (isIpLiteral(host)) {
     report.error(`${loc}.host`, `protocol tcp endpoint host '${host}' must use a DNS hostname, not an IP literal`);
   } else if (host !== host.trim()) {
-    report.error(`${loc}.host`, `protocol tcp endpoint has invalid DNS host selector '${host}': leading or trailing whitespace is not allowed`);
+    report.error(
+      `${loc}.host`,
+      `protocol tcp endpoint has invalid DNS host selector '${host}': leading or trailing whitespace is not allowed`,
+    );
   } else if (host.endsWith('.')) {
     report.error(`${loc}.host`, `protocol tcp endpoint has invalid DNS host selector '${host}': omit the trailing DNS root dot`);
   } else if (host.split('.').some((label) => label === '')) {
@@ -228,8 +267,16 @@ function validateL7(ep: NetworkEndpoint, protocol: string, loc: string, report: 
   }
   if (protocol === '') {
     // Upstream accepts this, but only an endpoint with an L7 protocol is inspected: the rules do nothing.
-    if (hasRules) report.warn(`${loc}.rules`, 'rules are ignored without protocol; all traffic to this endpoint is allowed at L4. Add protocol: rest to enforce them');
-    if (access !== '') report.warn(`${loc}.access`, `access is ignored without protocol; all traffic to this endpoint is allowed at L4. Add protocol: rest to enforce access: ${access}`);
+    if (hasRules)
+      report.warn(
+        `${loc}.rules`,
+        'rules are ignored without protocol; all traffic to this endpoint is allowed at L4. Add protocol: rest to enforce them',
+      );
+    if (access !== '')
+      report.warn(
+        `${loc}.access`,
+        `access is ignored without protocol; all traffic to this endpoint is allowed at L4. Add protocol: rest to enforce access: ${access}`,
+      );
     if (ep.deny_rules?.length) report.errorAtKey(`${loc}.deny_rules`, 'deny_rules require protocol (L7 inspection must be enabled)');
     return;
   }
@@ -240,10 +287,14 @@ function validateL7(ep: NetworkEndpoint, protocol: string, loc: string, report: 
     if (protocol === 'json-rpc') report.error(`${loc}.protocol`, 'protocol json-rpc requires explicit rules with allow.method');
     else if (protocol === 'mcp' && !(ep.mcp as { allow_all_known_mcp_methods?: boolean } | undefined)?.allow_all_known_mcp_methods) {
       report.error(`${loc}.protocol`, 'protocol mcp requires rules when mcp.allow_all_known_mcp_methods is false');
-    } else if (RULE_PROTOCOLS.includes(protocol)) report.error(`${loc}.protocol`, 'protocol requires rules or access to define allowed traffic');
+    } else if (RULE_PROTOCOLS.includes(protocol))
+      report.error(`${loc}.protocol`, 'protocol requires rules or access to define allowed traffic');
   }
   if (hasRules && rules.every((rule) => !rule.allow || isEmptySelector(rule.allow))) {
-    report.errorAtKey(`${loc}.rules`, 'rules would deny all traffic (no allow clause found). Use `access: full` or add allow clauses to rules.');
+    report.errorAtKey(
+      `${loc}.rules`,
+      'rules would deny all traffic (no allow clause found). Use `access: full` or add allow clauses to rules.',
+    );
   }
   if (ep.deny_rules?.length && protocol !== 'mcp' && !hasRules && access === '') {
     report.errorAtKey(`${loc}.deny_rules`, 'deny_rules require rules or access to define the base allow set');
@@ -256,13 +307,25 @@ function validateL7(ep: NetworkEndpoint, protocol: string, loc: string, report: 
   }
   if (protocol === 'rest' || protocol === 'websocket') {
     const methods = protocol === 'rest' ? HTTP_METHODS : WEBSOCKET_METHODS;
-    rules?.forEach((rule, i) => rule.allow && !isEmptySelector(rule.allow) && validateRestSelector(rule.allow, `${loc}.rules[${i}].allow`, methods, report));
+    rules?.forEach(
+      (rule, i) =>
+        rule.allow && !isEmptySelector(rule.allow) && validateRestSelector(rule.allow, `${loc}.rules[${i}].allow`, methods, report),
+    );
     ep.deny_rules?.forEach((rule, i) => validateRestSelector(rule, `${loc}.deny_rules[${i}]`, methods, report));
   }
 }
 
 function isEmptySelector(s: L7Selector): boolean {
-  return !s.method && !s.path && !s.command && !s.operation_type && !s.operation_name && !s.fields?.length && !s.params && !(s as { tool?: unknown }).tool;
+  return (
+    !s.method &&
+    !s.path &&
+    !s.command &&
+    !s.operation_type &&
+    !s.operation_name &&
+    !s.fields?.length &&
+    !s.params &&
+    !(s as { tool?: unknown }).tool
+  );
 }
 
 function validateRestSelector(selector: L7Selector, loc: string, methods: string[], report: Reporter) {
@@ -273,7 +336,8 @@ function validateRestSelector(selector: L7Selector, loc: string, methods: string
     report.error(`${loc}.path`, `path pattern must start with '/' or be '**', got '${selector.path}'`);
   }
   for (const [name, matcher] of Object.entries(selector.query ?? {})) {
-    if (typeof matcher === 'object' && (matcher.any ?? []).length === 0) report.error(`${loc}.query.${name}.any`, 'any: list must not be empty');
+    if (typeof matcher === 'object' && (matcher.any ?? []).length === 0)
+      report.error(`${loc}.query.${name}.any`, 'any: list must not be empty');
     if (matcher === '') report.error(`${loc}.query.${name}`, 'query matcher glob must not be empty');
   }
 }
@@ -282,7 +346,10 @@ function validateCredentialSigning(ep: NetworkEndpoint, loc: string, report: Rep
   const signing = ep.credential_signing as string | undefined;
   if (!signing) return;
   if (!CREDENTIAL_SIGNING.includes(signing)) {
-    report.error(`${loc}.credential_signing`, `unrecognized credential_signing value '${signing}' (expected sigv4, sigv4:body, or sigv4:no_body)`);
+    report.error(
+      `${loc}.credential_signing`,
+      `unrecognized credential_signing value '${signing}' (expected sigv4, sigv4:body, or sigv4:no_body)`,
+    );
   } else if (!ep.signing_service) report.error(`${loc}.credential_signing`, 'credential_signing set but signing_service is empty');
   if (ep.request_body_credential_rewrite) {
     report.errorAtKey(`${loc}.credential_signing`, 'credential_signing and request_body_credential_rewrite are mutually exclusive');

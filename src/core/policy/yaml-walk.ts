@@ -80,14 +80,18 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
         if (isPlainNonString(node)) return node.source ?? String(scalar);
         if (typeof scalar !== 'string') return fail(`expected ${schema.what} (a string), got ${described}`);
         if (schema.oneOf && !schema.oneOf.includes(scalar)) {
-          return fail(`'${scalar}' is not a valid ${schema.what}; expected one of: ${schema.oneOf.join(', ')}${didYouMean(scalar, schema.oneOf)}`);
+          return fail(
+            `'${scalar}' is not a valid ${schema.what}; expected one of: ${schema.oneOf.join(', ')}${didYouMean(scalar, schema.oneOf)}`,
+          );
         }
         return scalar;
       case 'int':
         if (typeof scalar !== 'number' || !Number.isInteger(scalar)) return fail(`expected ${schema.what} (an integer), got ${described}`);
         // YAML 1.2 reads 0443 as 443; upstream's parser reads it as a string. Refuse the ambiguity.
-        if (isScalar(node) && /^[-+]?0\d/.test(node.source ?? '')) return fail(`expected ${schema.what} (an integer), got '${node.source}' (leading zero)`);
-        if (scalar < schema.min || scalar > schema.max) return fail(`${schema.what} ${scalar} is out of range (${schema.min}–${schema.max})`);
+        if (isScalar(node) && /^[-+]?0\d/.test(node.source ?? ''))
+          return fail(`expected ${schema.what} (an integer), got '${node.source}' (leading zero)`);
+        if (scalar < schema.min || scalar > schema.max)
+          return fail(`${schema.what} ${scalar} is out of range (${schema.min}–${schema.max})`);
         return scalar;
       case 'bool':
         if (typeof scalar !== 'boolean') return fail(`expected ${schema.what} (true or false), got ${described}`);
@@ -136,7 +140,8 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
             if (pair.value === null || pair.value === undefined) {
               if (field.kind === 'array') out[name] = [];
               else if (field.kind === 'map') out[name] = {};
-              else if (field.kind !== 'object') sink.push({ ...at(keyNode), message: `${label(childPath)}: expected ${field.what}, got nothing` });
+              else if (field.kind !== 'object')
+                sink.push({ ...at(keyNode), message: `${label(childPath)}: expected ${field.what}, got nothing` });
               continue;
             }
             out[name] = visit(pair.value, field, childPath, depth + 1, sink);
@@ -162,7 +167,7 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
 
   if (doc.contents === null || isEmptyValue(doc.contents)) {
     // "---" alone: a document with no content is an empty mapping, so required fields are missing.
-    const required = schema.kind === 'object' ? schema.required ?? [] : [];
+    const required = schema.kind === 'object' ? (schema.required ?? []) : [];
     for (const field of required) issues.push({ line: 1, col: 1, message: `document: missing required field '${field}'` });
     return { value: {}, issues, positions, rejected };
   }

@@ -38,24 +38,37 @@ export async function readAppliedState(stateDir: string): Promise<AppliedState> 
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], problems: [] };
-    throw new PresetError('io', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [], { cause: error });
+    throw new PresetError('io', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [], {
+      cause: error,
+    });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new PresetError('invalid', `${file}: not valid JSON (${(error as Error).message}); fix or remove it to reset the applied presets`);
+    throw new PresetError(
+      'invalid',
+      `${file}: not valid JSON (${(error as Error).message}); fix or remove it to reset the applied presets`,
+    );
   }
   const record = data as { version?: unknown; applied?: unknown };
   if (typeof data !== 'object' || data === null || record.version !== FORMAT_VERSION || !Array.isArray(record.applied)) {
-    throw new PresetError('invalid', `${file}: expected {"version": ${FORMAT_VERSION}, "applied": [...]}; fix or remove it to reset the applied presets`);
+    throw new PresetError(
+      'invalid',
+      `${file}: expected {"version": ${FORMAT_VERSION}, "applied": [...]}; fix or remove it to reset the applied presets`,
+    );
   }
   const entries: AppliedEntry[] = [];
   const problems: PresetProblem[] = [];
   record.applied.forEach((raw: unknown, i: number) => {
     const where = `${file}: applied[${i}]`;
     const entry = raw as Partial<AppliedEntry> | null;
-    if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string' || (entry.source !== 'builtin' && entry.source !== 'custom')) {
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      typeof entry.name !== 'string' ||
+      (entry.source !== 'builtin' && entry.source !== 'custom')
+    ) {
       problems.push({ file, message: `${where}: expected {name, source, preset}; dropped` });
       return;
     }

@@ -41,7 +41,9 @@ export async function readPresetFile(file: string): Promise<PresetFile> {
     if (bytes.length > MAX_PRESET_FILE_BYTES) throw tooLarge(file, bytes.length);
   } catch (error) {
     if (error instanceof PresetError) throw error;
-    throw new PresetError('io', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [], { cause: error });
+    throw new PresetError('io', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [], {
+      cause: error,
+    });
   } finally {
     await handle.close();
   }

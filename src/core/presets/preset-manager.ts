@@ -89,10 +89,20 @@ export class PresetManager {
     if (options.dryRun) return { name: doc.preset.name, file: saved.file, yaml: saved.yaml, dryRun: true, request };
     await this.store.add(doc.preset.name);
     this.core.refreshPolicy('preset add', `promote ${id} → ${doc.preset.name}`);
-    this.audit?.config({ change: 'promote', actor, target: `${id} ${request.host}:${request.port}`, detail: doc.preset.name, revision: this.core.revision.number });
+    this.audit?.config({
+      change: 'promote',
+      actor,
+      target: `${id} ${request.host}:${request.port}`,
+      detail: doc.preset.name,
+      revision: this.core.revision.number,
+    });
     // The preset now allows it: let the waiting connections go, and show the entry as approved.
     if (request.status === 'pending') this.core.inbox.decide(request, 'approved', actor, `promoted to preset ${doc.preset.name}`);
-    this.core.log('info', 'decision', `${actor} promoted ${id} ${request.host}:${request.port} to preset ${doc.preset.name} (${saved.file})`);
+    this.core.log(
+      'info',
+      'decision',
+      `${actor} promoted ${id} ${request.host}:${request.port} to preset ${doc.preset.name} (${saved.file})`,
+    );
     return { name: doc.preset.name, file: saved.file, yaml: saved.yaml, dryRun: false, request };
   }
 }

@@ -93,7 +93,13 @@ export class PresetStore {
     // A custom preset stays in force after its file is deleted; the operator still has to see it.
     for (const entry of this.entries) {
       if (entry.source === 'custom' && !this.customs.has(entry.name)) {
-        customs.push({ name: entry.name, description: entry.preset.preset.description ?? '', source: 'custom', file: this.customFile(entry.name), applied: true });
+        customs.push({
+          name: entry.name,
+          description: entry.preset.preset.description ?? '',
+          source: 'custom',
+          file: this.customFile(entry.name),
+          applied: true,
+        });
       }
     }
     return [...[...this.builtins.values()].map(info).sort(byName), ...customs.sort(byName)];
@@ -150,7 +156,8 @@ export class PresetStore {
       if (opts.deleteFile && this.builtins.has(name)) {
         throw new PresetError('invalid', `'${name}' is a built-in preset; only custom preset files can be deleted`);
       }
-      const hasFile = opts.deleteFile === true && isValidPresetName(name) && (this.customs.has(name) || (await exists(this.customFile(name))));
+      const hasFile =
+        opts.deleteFile === true && isValidPresetName(name) && (this.customs.has(name) || (await exists(this.customFile(name))));
       if (!isApplied && !hasFile) {
         throw new PresetError('not-applied', `Preset '${name}' is not applied${didYouMean(name, this.applied())}`);
       }
@@ -247,7 +254,14 @@ export class PresetStore {
   }
 
   private async apply(preset: LoadedPreset, dryRun: boolean): Promise<AddResult> {
-    const result: AddResult = { name: preset.name, file: preset.file, yaml: preset.text, applied: !dryRun, dryRun, warnings: preset.warnings };
+    const result: AddResult = {
+      name: preset.name,
+      file: preset.file,
+      yaml: preset.text,
+      applied: !dryRun,
+      dryRun,
+      warnings: preset.warnings,
+    };
     if (dryRun) return result;
     const entry: AppliedEntry = { name: preset.name, source: preset.source, preset: structuredClone(preset.document) };
     await this.persist([...this.entries.filter((e) => e.name !== preset.name), entry]);
@@ -280,7 +294,10 @@ export class PresetStore {
     const name = loaded.document.preset.name;
     // remove --delete-file and add-by-name find a preset by its file name, so the two must agree.
     if (basename(file) !== `${name}.yaml`) {
-      throw new PresetError('invalid', `${file}: preset.name is '${name}'; a saved preset must be named <preset.name>.yaml (rename the file to ${name}.yaml)`);
+      throw new PresetError(
+        'invalid',
+        `${file}: preset.name is '${name}'; a saved preset must be named <preset.name>.yaml (rename the file to ${name}.yaml)`,
+      );
     }
     return { name, source: 'custom', file, text: loaded.text, document: loaded.document, warnings: loaded.warnings.map(formatProblem) };
   }
@@ -290,9 +307,17 @@ export class PresetStore {
       try {
         const loaded = await readPresetFile(file);
         const name = loaded.document.preset.name;
-        if (basename(file).replace(PRESET_EXTENSION, '') !== name) throw new PresetError('invalid', `${file}: preset.name '${name}' does not match the file name`);
+        if (basename(file).replace(PRESET_EXTENSION, '') !== name)
+          throw new PresetError('invalid', `${file}: preset.name '${name}' does not match the file name`);
         if (this.builtins.has(name)) throw new PresetError('conflict', `${file}: built-in preset '${name}' is defined twice`);
-        this.builtins.set(name, { name, source: 'builtin', file, text: loaded.text, document: loaded.document, warnings: loaded.warnings.map(formatProblem) });
+        this.builtins.set(name, {
+          name,
+          source: 'builtin',
+          file,
+          text: loaded.text,
+          document: loaded.document,
+          warnings: loaded.warnings.map(formatProblem),
+        });
       } catch (error) {
         this.report(file, error);
       }
@@ -326,11 +351,17 @@ export class PresetStore {
     this.entries = state.entries.filter((entry) => {
       if (entry.source === 'custom' && this.builtins.has(entry.name)) {
         // Failing closed: a custom preset that now shares a built-in's name is not applied in its place.
-        this.reported.push({ file, message: `custom preset '${entry.name}' now has a built-in's name; it is no longer applied (re-add it under another name)` });
+        this.reported.push({
+          file,
+          message: `custom preset '${entry.name}' now has a built-in's name; it is no longer applied (re-add it under another name)`,
+        });
         return false;
       }
       if (entry.source === 'builtin' && !this.builtins.has(entry.name)) {
-        this.reported.push({ file, message: `built-in preset '${entry.name}' is no longer shipped; the copy applied earlier stays in force until removed` });
+        this.reported.push({
+          file,
+          message: `built-in preset '${entry.name}' is no longer shipped; the copy applied earlier stays in force until removed`,
+        });
       }
       return true;
     });

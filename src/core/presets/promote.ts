@@ -32,7 +32,10 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function presetFromRequest(input: PromoteInput): PresetDocument {
   const name = input.name.trim();
   if (!isValidPresetName(name)) {
-    throw new PresetError('invalid', `invalid preset name '${input.name}': use a lowercase RFC 1123 label (letters, digits and '-', 1–63 characters, starting and ending with a letter or digit)`);
+    throw new PresetError(
+      'invalid',
+      `invalid preset name '${input.name}': use a lowercase RFC 1123 label (letters, digits and '-', 1–63 characters, starting and ending with a letter or digit)`,
+    );
   }
   const host = input.host.trim().toLowerCase();
   // The loader checks DNS syntax for tcp endpoints only; a promoted host is one real destination, so check it here.
@@ -43,14 +46,19 @@ export function presetFromRequest(input: PromoteInput): PresetDocument {
     throw new PresetError('invalid', `cannot promote port ${input.port}: expected 1–65535`);
   }
   if (!input.anyBinary && !input.binary.startsWith('/')) {
-    throw new PresetError('invalid', `cannot pin the preset to binary '${input.binary}': not an executable path (choose "any binary" to allow every executable)`);
+    throw new PresetError(
+      'invalid',
+      `cannot pin the preset to binary '${input.binary}': not an executable path (choose "any binary" to allow every executable)`,
+    );
   }
   const method = input.method?.trim().toUpperCase();
-  const access: AccessPreset = input.access ?? (method === undefined || method === '' || READ_METHODS.has(method) ? 'read-only' : 'read-write');
+  const access: AccessPreset =
+    input.access ?? (method === undefined || method === '' || READ_METHODS.has(method) ? 'read-only' : 'read-write');
   const key = name.replace(/-/g, '_');
   const endpoint: NetworkEndpoint = { host, port: input.port, protocol: 'rest', enforcement: 'enforce', access };
   const binary = input.anyBinary ? ANY_BINARY : input.binary;
-  const description = input.description?.trim() || `${access} access to ${host}:${input.port} for ${input.anyBinary ? 'any binary' : binary}`;
+  const description =
+    input.description?.trim() || `${access} access to ${host}:${input.port} for ${input.anyBinary ? 'any binary' : binary}`;
   const doc: PresetDocument = {
     preset: { name, description },
     network_policies: { [key]: { name: key, endpoints: [endpoint], binaries: [{ path: binary }] } },

@@ -45,7 +45,8 @@ export const TIERS: readonly Tier[] = [
   {
     name: 'open',
     label: 'Open',
-    description: 'Balanced plus messaging, productivity, GitHub and container registries, with write access. The operator accepts the wider scope.',
+    description:
+      'Balanced plus messaging, productivity, GitHub and container registries, with write access. The operator accepts the wider scope.',
     presets: [
       ...BALANCED,
       { name: 'slack', access: 'read-write' },

@@ -27,7 +27,9 @@ export function denialBody(info: DenialInfo): string {
 
 /** The reason as a header value: printable ASCII only, bounded. */
 export function denialReasonHeader(reason: string): string {
-  return sanitizeForTerminal(reason).replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  return sanitizeForTerminal(reason)
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 200);
 }
 
 /** A raw HTTP/1.1 403 response that closes the connection (a refused CONNECT). */

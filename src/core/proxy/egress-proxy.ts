@@ -81,7 +81,15 @@ function absoluteTarget(raw: string): ParsedTarget {
   }
   if (url.protocol !== 'http:') return { invalid: `unsupported scheme ${url.protocol}; use CONNECT for https\n` };
   const port = url.port ? Number(url.port) : 80;
-  return { host: stripBrackets(url.hostname), port, authority: url.host, path: url.pathname + url.search, decidedPath: url.pathname, pathname: url.pathname, query: queryOf(url) };
+  return {
+    host: stripBrackets(url.hostname),
+    port,
+    authority: url.host,
+    path: url.pathname + url.search,
+    decidedPath: url.pathname,
+    pathname: url.pathname,
+    query: queryOf(url),
+  };
 }
 
 /**
@@ -94,7 +102,15 @@ function originTarget(raw: string, target: InterceptTarget): ParsedTarget {
   const url = new URL(`https://inspected.invalid${raw}`);
   const host = bracketHost(target.host);
   const authority = target.port === 443 ? host : `${host}:${target.port}`;
-  return { host: target.host, port: target.port, authority, path: raw, decidedPath: raw.split('?')[0], pathname: url.pathname, query: queryOf(url) };
+  return {
+    host: target.host,
+    port: target.port,
+    authority,
+    path: raw,
+    decidedPath: raw.split('?')[0],
+    pathname: url.pathname,
+    query: queryOf(url),
+  };
 }
 
 export class EgressProxy {
@@ -123,10 +139,18 @@ export class EgressProxy {
     }
   }
 
-  private createServer(handlers: { request: (exchange: Exchange) => void; connect: (head: MessageHead, socket: Socket, early: Buffer) => void }): Http1Server {
+  private createServer(handlers: {
+    request: (exchange: Exchange) => void;
+    connect: (head: MessageHead, socket: Socket, early: Buffer) => void;
+  }): Http1Server {
     const timeouts = this.options.timeouts;
     return new Http1Server(
-      { maxHeaderSize: 16 * 1024, headersMs: timeouts?.headersMs ?? 10_000, requestMs: timeouts?.requestMs ?? 120_000, keepAliveMs: timeouts?.keepAliveMs ?? 5_000 },
+      {
+        maxHeaderSize: 16 * 1024,
+        headersMs: timeouts?.headersMs ?? 10_000,
+        requestMs: timeouts?.requestMs ?? 120_000,
+        keepAliveMs: timeouts?.keepAliveMs ?? 5_000,
+      },
       // Garbage, oversized headers, slow clients: answered (400/431/408) and closed, that connection only.
       { ...handlers, clientError: () => void this.stats.clientErrors++ },
     );
@@ -248,7 +272,8 @@ export class EgressProxy {
     const destination = verdict.allowed ? await this.destination(target.host, verdict) : undefined;
     if (!verdict.allowed || !destination || 'denied' in destination) {
       this.stats.denied++;
-      const [stage, reason] = destination && 'denied' in destination ? ['ssrf', destination.denied] : [verdict.decision.stage, verdict.decision.reason];
+      const [stage, reason] =
+        destination && 'denied' in destination ? ['ssrf', destination.denied] : [verdict.decision.stage, verdict.decision.reason];
       socket.end(rawDenial({ host: target.host, port: target.port, stage, reason, requestId: verdict.request?.id }));
       return;
     }
@@ -258,7 +283,14 @@ export class EgressProxy {
       // L7 rules apply inside this tunnel: terminate TLS and decide every request, or refuse — never tunnel blind.
       if (!this.interceptor) {
         this.stats.denied++;
-        socket.end(rawDenial({ host: target.host, port: target.port, stage: 'l7', reason: 'this endpoint has L7 rules but TLS inspection is not available in this core' }));
+        socket.end(
+          rawDenial({
+            host: target.host,
+            port: target.port,
+            stage: 'l7',
+            reason: 'this endpoint has L7 rules but TLS inspection is not available in this core',
+          }),
+        );
         return;
       }
       await this.interceptor.intercept(socket, early, { host: target.host, port: target.port, address, binary: who.binary, pid: who.pid });
@@ -296,5 +328,4 @@ export class EgressProxy {
     const body = denialBody({ host, port, stage, reason, requestId: verdict?.request?.id });
     exchange.respond(403, 'Forbidden', { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(reason) }, body);
   }
-
 }

@@ -81,7 +81,12 @@ export class SpliceRelay {
     if (clientFd === undefined || upstreamFd === undefined) return undefined;
     const fromClient = drain(client);
     const fromUpstream = drain(upstream);
-    const id = this.native.start(clientFd, upstreamFd, Buffer.concat([toUpstream, ...fromClient]), Buffer.concat([toClient, ...fromUpstream]));
+    const id = this.native.start(
+      clientFd,
+      upstreamFd,
+      Buffer.concat([toUpstream, ...fromClient]),
+      Buffer.concat([toClient, ...fromUpstream]),
+    );
     if (id < 0) {
       // Out of fds or memory for the relay: give the bytes back and let the caller pipe this tunnel.
       for (const chunk of fromClient.reverse()) client.unshift(chunk);

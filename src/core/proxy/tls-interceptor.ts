@@ -23,7 +23,10 @@ export class TlsInterceptor {
   private readonly targets = new WeakMap<Socket, InterceptTarget>();
 
   /** `serve` reads HTTP requests from a terminated tunnel; targetOf() tells where that tunnel was going. */
-  constructor(private readonly issuer: LeafIssuer, private readonly serve: (decrypted: TLSSocket) => void) {}
+  constructor(
+    private readonly issuer: LeafIssuer,
+    private readonly serve: (decrypted: TLSSocket) => void,
+  ) {}
 
   /** Answers the CONNECT and starts TLS on the client socket with a leaf for the target host. */
   async intercept(socket: Socket, head: Buffer, target: InterceptTarget): Promise<void> {

@@ -10,7 +10,12 @@ import type { CertificateAuthority } from './certificate-authority.js';
 export const CA_BUNDLE_FILE = 'ca-bundle.pem';
 
 /** Where distributions keep their bundle; the first readable one is used (Debian/Ubuntu, Fedora/RHEL, openSUSE, Alpine). */
-const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
+const SYSTEM_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+];
 
 /** The variables that point common tools at a CA file: OpenSSL-based tools, Node, Python requests, curl, git. */
 export const CA_BUNDLE_ENV = ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO'] as const;

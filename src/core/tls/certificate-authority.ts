@@ -222,12 +222,18 @@ async function create(dir: string): Promise<void> {
   await writeFileAtomic(join(dir, CA_CERT_FILE), `${cert.toString('pem')}\n`, { mode: 0o644 });
 }
 
-function signerParams(key: KeyObject): { importParams: EcKeyImportParams | RsaHashedImportParams; algorithm: EcdsaParams | RsaHashedImportParams } {
+function signerParams(key: KeyObject): {
+  importParams: EcKeyImportParams | RsaHashedImportParams;
+  algorithm: EcdsaParams | RsaHashedImportParams;
+} {
   const type = key.asymmetricKeyType;
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (type === 'ec' && (curve === 'prime256v1' || curve === 'secp384r1')) {
     const namedCurve = curve === 'prime256v1' ? 'P-256' : 'P-384';
-    return { importParams: { name: 'ECDSA', namedCurve }, algorithm: { name: 'ECDSA', hash: namedCurve === 'P-256' ? 'SHA-256' : 'SHA-384' } };
+    return {
+      importParams: { name: 'ECDSA', namedCurve },
+      algorithm: { name: 'ECDSA', hash: namedCurve === 'P-256' ? 'SHA-256' : 'SHA-384' },
+    };
   }
   if (type === 'rsa') {
     const params = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };

@@ -5,7 +5,18 @@ import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { LogLine } from '../../core/engine/log-buffer.js';
 import { TIERS } from '../../core/presets/tiers.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
-import type { Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, ProviderInfo, RevisionInfo } from '../gateway.js';
+import type {
+  Gateway,
+  GatewayEvent,
+  GatewayInfo,
+  InboxRequest,
+  Lifetime,
+  PolicyView,
+  PresetSummary,
+  PromoteRequest,
+  ProviderInfo,
+  RevisionInfo,
+} from '../gateway.js';
 import type { Standalone } from './standalone.js';
 
 const toInbox = (r: PendingRequest, sandbox: string): InboxRequest => ({ ...r, samples: [...r.samples], sandbox });
@@ -17,7 +28,10 @@ export class EmbeddedGateway implements Gateway {
   private detach: Array<() => void> = [];
   private readonly started = Date.now();
 
-  constructor(private readonly standalone: Standalone, version: string) {
+  constructor(
+    private readonly standalone: Standalone,
+    version: string,
+  ) {
     this.info = { name: 'embedded', mode: 'standalone', endpoint: `proxy ${standalone.proxyAddress}`, version };
   }
 
@@ -48,7 +62,9 @@ export class EmbeddedGateway implements Gateway {
       requests: core.listRequests().map((r) => toInbox(r, this.standalone.sandbox)),
       revision: toRevision(core.revision),
       logs: core.logs.since(0),
-      sandboxes: [{ name: this.standalone.sandbox, phase: 'Ready', policyRevision: core.revision.number, pending: 0, createdAt: this.started }],
+      sandboxes: [
+        { name: this.standalone.sandbox, phase: 'Ready', policyRevision: core.revision.number, pending: 0, createdAt: this.started },
+      ],
     });
   }
 
@@ -88,7 +104,11 @@ export class EmbeddedGateway implements Gateway {
   }
 
   async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
-    const r = await this.standalone.presets.promote(id, { name: request.name, description: request.description, access: request.access, anyBinary: request.anyBinary }, 'console');
+    const r = await this.standalone.presets.promote(
+      id,
+      { name: request.name, description: request.description, access: request.access, anyBinary: request.anyBinary },
+      'console',
+    );
     return { name: r.name, file: r.file };
   }
 
@@ -101,7 +121,8 @@ export class EmbeddedGateway implements Gateway {
   }
 
   async applyTier(tier: string): Promise<string[]> {
-    if (!TIERS.some((t) => t.name === tier)) throw new Error(`unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
+    if (!TIERS.some((t) => t.name === tier))
+      throw new Error(`unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
     return this.standalone.presets.applyTier(tier, 'console');
   }
 

@@ -92,15 +92,26 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const merges = new MergeManager(merged, core, audit);
   for (const problem of store.problems()) core.log('warn', 'presets', `skipped ${problem.file}: ${problem.message}`);
   if (options.tier) await presets.applyTier(options.tier, 'startup');
-  if (options.allowLoopback) core.log('warn', 'core', '--allow-loopback: upstreams on loopback are permitted (for local services and tests)');
-  for (const [what, at] of [['proxy', proxyAt], ['feed', feedAt]] as const) {
-    if (!isLoopbackHost(at.host)) core.log('warn', 'core', `${what} listens on ${at.host}, which is not loopback: anything that can reach it can use it`);
+  if (options.allowLoopback)
+    core.log('warn', 'core', '--allow-loopback: upstreams on loopback are permitted (for local services and tests)');
+  for (const [what, at] of [
+    ['proxy', proxyAt],
+    ['feed', feedAt],
+  ] as const) {
+    if (!isLoopbackHost(at.host))
+      core.log('warn', 'core', `${what} listens on ${at.host}, which is not loopback: anything that can reach it can use it`);
   }
   // The CA that terminates TLS on inspected endpoints lives in the state dir; agents trust it via the bundle.
   const ca = await CertificateAuthority.loadOrCreate(options.stateDir);
   const caBundle = await writeCaBundle(options.stateDir, ca);
   const agentPids = new Set<number>();
-  const proxy = new EgressProxy({ core, resolver: new Resolver(options.resolve ?? []), allowLoopback: options.allowLoopback, identify: options.identify ?? socketIdentifier(() => agentPids), tls: ca });
+  const proxy = new EgressProxy({
+    core,
+    resolver: new Resolver(options.resolve ?? []),
+    allowLoopback: options.allowLoopback,
+    identify: options.identify ?? socketIdentifier(() => agentPids),
+    tls: ca,
+  });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracketHost(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
@@ -118,7 +129,12 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   let grpc: { server: OpenShellServer; url: string } | undefined;
   if (options.grpcListen) {
     try {
-      grpc = await serveGatewayApi({ listen: listenAddress(options.grpcListen, '--grpc-listen', true), tls: options.grpcTls, token, sandbox: { id: sandboxId(options.stateDir), name: sandbox, createdAt: Date.now(), core, merges } });
+      grpc = await serveGatewayApi({
+        listen: listenAddress(options.grpcListen, '--grpc-listen', true),
+        tls: options.grpcTls,
+        token,
+        sandbox: { id: sandboxId(options.stateDir), name: sandbox, createdAt: Date.now(), core, merges },
+      });
     } catch (error) {
       await Promise.all([proxy.close(), feed.close()]);
       await audit.close();
@@ -126,7 +142,13 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     }
   }
   const grpcUrl = grpc?.url;
-  await writeRuntimeInfo(options.stateDir, { pid: process.pid, proxy: proxyAddress, ws: feedUrl, ...(grpcUrl ? { grpc: grpcUrl } : {}), startedAt: Date.now() });
+  await writeRuntimeInfo(options.stateDir, {
+    pid: process.pid,
+    proxy: proxyAddress,
+    ws: feedUrl,
+    ...(grpcUrl ? { grpc: grpcUrl } : {}),
+    startedAt: Date.now(),
+  });
   core.log('info', 'core', `proxy on ${proxyAddress}, feed on ${feedUrl}${grpcUrl ? `, gateway API on ${grpcUrl}` : ''}`);
   let stopped = false;
   return {
@@ -165,6 +187,5 @@ function listenAddress(text: string, flag: string, allowPortZero = false) {
 function sandboxId(stateDir: string): string {
   return `sbx-${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16)}`;
 }
-
 
 /** Binary identity from /proc: the executable that owns the client end of the connection. */

@@ -35,7 +35,11 @@ export class FeedClient extends EventEmitter<{ event: [FeedEvent]; close: [numbe
   }
 
   /** Connects and resolves with the client and the server's hello snapshot. */
-  static connect(url: string, token: string, timeoutMs = 5000): Promise<{ client: FeedClient; hello: Extract<FeedEvent, { type: 'hello' }> }> {
+  static connect(
+    url: string,
+    token: string,
+    timeoutMs = 5000,
+  ): Promise<{ client: FeedClient; hello: Extract<FeedEvent, { type: 'hello' }> }> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: timeoutMs });
       const client = new FeedClient(ws);

@@ -83,13 +83,25 @@ export class FeedServer {
   private health(): Health {
     const { core } = this.options;
     const pending = core.listRequests().filter((r) => r.status === 'pending').length;
-    return { mode: 'standalone', proxy: this.options.proxyAddress, pending, held: core.inbox.heldCount, uptimeMs: Date.now() - this.started };
+    return {
+      mode: 'standalone',
+      proxy: this.options.proxyAddress,
+      pending,
+      held: core.inbox.heldCount,
+      uptimeMs: Date.now() - this.started,
+    };
   }
 
   private accept(ws: WebSocket) {
     const { core } = this.options;
     ws.on('error', () => ws.terminate());
-    const hello: FeedEvent = { type: 'hello', pending: core.listRequests(), revision: summarizeRevision(core.revision), health: this.health(), logs: core.logs.since(0).slice(-500) };
+    const hello: FeedEvent = {
+      type: 'hello',
+      pending: core.listRequests(),
+      revision: summarizeRevision(core.revision),
+      health: this.health(),
+      logs: core.logs.since(0).slice(-500),
+    };
     ws.send(JSON.stringify(hello));
     ws.on('message', (data, isBinary) => {
       let command: FeedCommand;
@@ -131,15 +143,41 @@ export class FeedServer {
           return { type: 'result', ref, ok: true, data: requirePresets(presets).list() };
         case 'preset.show': {
           const yaml = requirePresets(presets).show(String(command.name));
-          return yaml === undefined ? { type: 'result', ref, ok: false, error: `no preset named '${command.name}'` } : { type: 'result', ref, ok: true, data: yaml };
+          return yaml === undefined
+            ? { type: 'result', ref, ok: false, error: `no preset named '${command.name}'` }
+            : { type: 'result', ref, ok: true, data: yaml };
         }
         case 'preset.add':
-          return { type: 'result', ref, ok: true, data: await requirePresets(presets).add({ name: command.name, file: command.file, dir: command.dir }, Boolean(command.dryRun), 'feed') };
+          return {
+            type: 'result',
+            ref,
+            ok: true,
+            data: await requirePresets(presets).add(
+              { name: command.name, file: command.file, dir: command.dir },
+              Boolean(command.dryRun),
+              'feed',
+            ),
+          };
         case 'preset.remove':
           await requirePresets(presets).remove(String(command.name), Boolean(command.dryRun), 'feed');
           return { type: 'result', ref, ok: true, data: { name: command.name, dryRun: Boolean(command.dryRun) } };
         case 'promote':
-          return { type: 'result', ref, ok: true, data: await requirePresets(presets).promote(String(command.id), { name: String(command.name), description: command.description, access: command.access, anyBinary: command.anyBinary, dryRun: command.dryRun }, 'feed') };
+          return {
+            type: 'result',
+            ref,
+            ok: true,
+            data: await requirePresets(presets).promote(
+              String(command.id),
+              {
+                name: String(command.name),
+                description: command.description,
+                access: command.access,
+                anyBinary: command.anyBinary,
+                dryRun: command.dryRun,
+              },
+              'feed',
+            ),
+          };
         default:
           return { type: 'result', ref, ok: false, error: `unknown command '${(command as { type: string }).type}'` };
       }

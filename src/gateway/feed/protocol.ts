@@ -42,6 +42,15 @@ export type FeedCommand =
   | { type: 'preset.show'; name: string; ref?: string }
   | { type: 'preset.add'; name?: string; file?: string; dir?: string; dryRun?: boolean; ref?: string }
   | { type: 'preset.remove'; name: string; dryRun?: boolean; ref?: string }
-  | { type: 'promote'; id: string; name: string; description?: string; access?: 'read-only' | 'read-write' | 'full'; anyBinary?: boolean; dryRun?: boolean; ref?: string };
+  | {
+      type: 'promote';
+      id: string;
+      name: string;
+      description?: string;
+      access?: 'read-only' | 'read-write' | 'full';
+      anyBinary?: boolean;
+      dryRun?: boolean;
+      ref?: string;
+    };
 
 export const MAX_FRAME_BYTES = 1024 * 1024;

@@ -67,11 +67,7 @@ export interface ResolveContext {
   nowSeconds?: number;
 }
 
-export function resolveConnection(
-  opts: ResolveOptions,
-  env: Env = process.env,
-  ctx: ResolveContext = {},
-): ConnectionTarget {
+export function resolveConnection(opts: ResolveOptions, env: Env = process.env, ctx: ResolveContext = {}): ConnectionTarget {
   const dirs = ctx.dirs ?? configDirs(env);
   const gateways = listGateways(env, dirs);
   const explicitName = nonEmpty(opts.gateway) ?? nonEmpty(env.OPENSHELL_GATEWAY);
@@ -197,7 +193,9 @@ function parseEndpoint(value: string, origin: string): URL {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new GatewayConfigError(`Invalid gateway endpoint ${JSON.stringify(value)} (from ${origin}): expected a URL such as https://host:port`);
+    throw new GatewayConfigError(
+      `Invalid gateway endpoint ${JSON.stringify(value)} (from ${origin}): expected a URL such as https://host:port`,
+    );
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
     throw new GatewayConfigError(
@@ -273,13 +271,7 @@ interface BearerToken {
   source: string;
 }
 
-function resolveBearer(
-  name: string,
-  authMode: AuthMode,
-  gatewayDirList: string[],
-  env: Env,
-  nowSeconds: number,
-): BearerToken | undefined {
+function resolveBearer(name: string, authMode: AuthMode, gatewayDirList: string[], env: Env, nowSeconds: number): BearerToken | undefined {
   const fromEnv = nonEmpty(env.OPENSHELL_TOKEN);
   if (fromEnv) return checkedToken(fromEnv, 'OPENSHELL_TOKEN');
   if (authMode !== 'oidc') return undefined;
@@ -310,9 +302,7 @@ function resolveBearer(
     }
     if (nowSeconds + OIDC_EXPIRY_SLACK_S >= expiresAt) {
       const when = new Date(expiresAt * 1000).toISOString();
-      throw new GatewayConfigError(
-        `The OIDC token for gateway '${name}' (${file}) expired at ${when}: ${login} to sign in again.`,
-      );
+      throw new GatewayConfigError(`The OIDC token for gateway '${name}' (${file}) expired at ${when}: ${login} to sign in again.`);
     }
   }
   return checkedToken(b.access_token, file);
@@ -357,7 +347,6 @@ function readOptional(file: string): Buffer | undefined {
     throw new GatewayConfigError(`Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}): check its permissions.`);
   }
 }
-
 
 function nonEmpty(value: string | undefined): string | undefined {
   const v = value?.trim();

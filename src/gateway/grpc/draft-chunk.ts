@@ -16,7 +16,11 @@ export function generatedRuleName(host: string, port: number): string {
 /** Exactly what approving adds: the host and port, pinned to the binary that asked. */
 export function proposedRule(request: PendingRequest): NetworkPolicyRule {
   const endpoint = { host: request.host, port: request.port };
-  return { name: generatedRuleName(request.host, request.port), endpoints: [endpoint], binaries: request.binary === 'unknown' ? [] : [{ path: request.binary }] };
+  return {
+    name: generatedRuleName(request.host, request.port),
+    endpoints: [endpoint],
+    binaries: request.binary === 'unknown' ? [] : [{ path: request.binary }],
+  };
 }
 
 /** The rationale names the L7 samples as "Seen: METHOD PATH, …" (a chunk has no field of its own for them). */

@@ -54,13 +54,7 @@ export function configDirs(env: Env = process.env): ConfigDirs {
 
 /** A gateway name must be one plain path component (no separators, not `.`/`..`). */
 export function isValidGatewayName(name: string): boolean {
-  return (
-    name.length > 0 &&
-    name !== '.' &&
-    name !== '..' &&
-    !/[/\\\0]/.test(name) &&
-    name.trim() === name
-  );
+  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) && name.trim() === name;
 }
 
 export function assertValidGatewayName(name: string): string {
@@ -96,11 +90,7 @@ export function listGateways(env: Env = process.env, dirs: ConfigDirs = configDi
 }
 
 /** The gateway registered under `name` (user layer first), or undefined. */
-export function findGateway(
-  name: string,
-  env: Env = process.env,
-  dirs: ConfigDirs = configDirs(env),
-): GatewayEntry | undefined {
+export function findGateway(name: string, env: Env = process.env, dirs: ConfigDirs = configDirs(env)): GatewayEntry | undefined {
   assertValidGatewayName(name);
   return listGateways(env, dirs).find((g) => g.name === name);
 }

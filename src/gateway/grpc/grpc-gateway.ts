@@ -13,7 +13,20 @@ import type { PresetDocument } from '../../core/policy/types.js';
 import { presetFromRequest } from '../../core/presets/promote.js';
 import type { PresetStore } from '../../core/presets/preset-store.js';
 import { presetsForTier } from '../../core/presets/tiers.js';
-import type { ConnectionState, Gateway, GatewayEvent, GatewayInfo, InboxRequest, Lifetime, PolicyView, PresetSummary, PromoteRequest, ProviderInfo, RevisionInfo, SandboxInfo } from '../gateway.js';
+import type {
+  ConnectionState,
+  Gateway,
+  GatewayEvent,
+  GatewayInfo,
+  InboxRequest,
+  Lifetime,
+  PolicyView,
+  PresetSummary,
+  PromoteRequest,
+  ProviderInfo,
+  RevisionInfo,
+  SandboxInfo,
+} from '../gateway.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
 import { addPresetOperations, livePolicyKeys, mergeIntoSandbox, presetApplied, removePresetOperations } from './remote-policy.js';
 import { describeGrpcError, type Message, type OpenShellRpc } from './openshell-client.js';
@@ -120,7 +133,13 @@ export class GrpcGateway implements Gateway {
       if (generation !== this.generation) return;
       const requests = [...this.sandboxes.values()].flatMap((s) => [...s.chunks.values()].map((c) => toInboxRequest(s.name, c)));
       const first = [...this.sandboxes.values()][0];
-      const revision: RevisionInfo = { number: first?.info.policyRevision ?? 0, sha256: '', time: Date.now(), cause: 'gateway', detail: '' };
+      const revision: RevisionInfo = {
+        number: first?.info.policyRevision ?? 0,
+        sha256: '',
+        time: Date.now(),
+        cause: 'gateway',
+        detail: '',
+      };
       this.setState({ status: 'connected' });
       this.emit({ type: 'snapshot', requests, revision, logs: [...this.recentLogs], sandboxes: this.sandboxInfos() });
       this.backoff.reset();
@@ -154,14 +173,24 @@ export class GrpcGateway implements Gateway {
       for (const sb of page.sandboxes ?? []) {
         const name = sb.metadata?.name ?? '';
         const known = this.sandboxes.get(name);
-        out.push({ id: sb.metadata?.id ?? '', name, info: sandboxInfo(sb), chunks: known?.chunks ?? new Map(), lastLogTime: known?.lastLogTime ?? 0, stream: known?.stream });
+        out.push({
+          id: sb.metadata?.id ?? '',
+          name,
+          info: sandboxInfo(sb),
+          chunks: known?.chunks ?? new Map(),
+          lastLogTime: known?.lastLogTime ?? 0,
+          stream: known?.stream,
+        });
       }
       if ((page.sandboxes ?? []).length < 100) return out;
     }
   }
 
   private sandboxInfos(): SandboxInfo[] {
-    return [...this.sandboxes.values()].map((s) => ({ ...s.info, pending: [...s.chunks.values()].filter((c) => c.status === 'pending').length }));
+    return [...this.sandboxes.values()].map((s) => ({
+      ...s.info,
+      pending: [...s.chunks.values()].filter((c) => c.status === 'pending').length,
+    }));
   }
 
   /** Snapshot, log tail (only what is newer than we have), then live events; a change triggers a draft refetch. */
@@ -179,7 +208,12 @@ export class GrpcGateway implements Gateway {
       if (event.sandbox) {
         const before = s.info.policyRevision;
         s.info = { ...sandboxInfo(event.sandbox), pending: s.info.pending };
-        if (s.info.policyRevision !== before) this.emit({ type: 'revision', sandbox: s.name, revision: { number: s.info.policyRevision, sha256: '', time: Date.now(), cause: 'gateway', detail: '' } });
+        if (s.info.policyRevision !== before)
+          this.emit({
+            type: 'revision',
+            sandbox: s.name,
+            revision: { number: s.info.policyRevision, sha256: '', time: Date.now(), cause: 'gateway', detail: '' },
+          });
         void this.refresh(s).catch(() => undefined);
       } else if (event.draft_policy_update) {
         void this.refresh(s).catch(() => undefined);
@@ -213,14 +247,13 @@ export class GrpcGateway implements Gateway {
         this.sandboxes.delete(n);
         if (gone.chunks.size > 0) this.emit({ type: 'removed', ids: [...gone.chunks.keys()].map((id) => `${n}/${id}`) });
       }
-      for (const s of added) (this.sandboxes.set(s.name, s), this.watch(s, generation));
+      for (const s of added) this.sandboxes.set(s.name, s), this.watch(s, generation);
       if (added.length || removed.length) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
       await forEachLimited([...this.sandboxes.values()], this.concurrency, (s) => this.refresh(s));
     } catch (error) {
       this.fail(generation, error);
     }
   }
-
 
   // ---- drafts ---------------------------------------------------------------------------------
 
@@ -262,7 +295,14 @@ export class GrpcGateway implements Gateway {
     let changed = gone.length > 0;
     for (const c of chunks) {
       const old = before.get(c.id);
-      if (old && old.status === c.status && old.hit_count === c.hit_count && old.last_seen_ms === c.last_seen_ms && old.review_token === c.review_token) continue;
+      if (
+        old &&
+        old.status === c.status &&
+        old.hit_count === c.hit_count &&
+        old.last_seen_ms === c.last_seen_ms &&
+        old.review_token === c.review_token
+      )
+        continue;
       changed = true;
       this.emit({ type: 'request', request: toInboxRequest(s.name, c) });
     }
@@ -297,12 +337,21 @@ export class GrpcGateway implements Gateway {
   async approve(id: string, _lifetime: Lifetime): Promise<void> {
     // A gateway approval is a policy revision: there is no lifetime to give it.
     const { s, chunk } = this.locate(id);
-    await this.decide(s, () => this.options.rpc.call('ApproveDraftChunk', { name: s.name, chunk_id: chunk.id, review_token: chunk.review_token ?? '', workspace: this.workspace }));
+    await this.decide(s, () =>
+      this.options.rpc.call('ApproveDraftChunk', {
+        name: s.name,
+        chunk_id: chunk.id,
+        review_token: chunk.review_token ?? '',
+        workspace: this.workspace,
+      }),
+    );
   }
 
   async reject(id: string, reason?: string): Promise<void> {
     const { s, chunk } = this.locate(id);
-    await this.decide(s, () => this.options.rpc.call('RejectDraftChunk', { name: s.name, chunk_id: chunk.id, reason: reason ?? '', workspace: this.workspace }));
+    await this.decide(s, () =>
+      this.options.rpc.call('RejectDraftChunk', { name: s.name, chunk_id: chunk.id, reason: reason ?? '', workspace: this.workspace }),
+    );
   }
 
   async approveAll(ids: string[], _lifetime: Lifetime): Promise<void> {
@@ -314,7 +363,11 @@ export class GrpcGateway implements Gateway {
     const skipped: string[] = [];
     for (const [s, approvals] of bySandbox) {
       await this.decide(s, async () => {
-        const r = await this.options.rpc.call('ApproveAllDraftChunks', { name: s.name, approvals, include_security_flagged: true, workspace: this.workspace }, 30_000);
+        const r = await this.options.rpc.call(
+          'ApproveAllDraftChunks',
+          { name: s.name, approvals, include_security_flagged: true, workspace: this.workspace },
+          30_000,
+        );
         if (r.chunks_skipped) skipped.push(`${s.name}: ${r.chunks_skipped} skipped`);
       });
     }
@@ -354,19 +407,39 @@ export class GrpcGateway implements Gateway {
 
   async providers(): Promise<ProviderInfo[]> {
     const r = await this.call('ListProviders', { limit: 100, workspace: this.workspace });
-    return (r.providers ?? []).map((p: Message) => ({ name: p.metadata?.name ?? '', type: p.type ?? '', credentials: Object.keys(p.credentials ?? {}).sort() }));
+    return (r.providers ?? []).map((p: Message) => ({
+      name: p.metadata?.name ?? '',
+      type: p.type ?? '',
+      credentials: Object.keys(p.credentials ?? {}).sort(),
+    }));
   }
 
   /** Presets are local files (built-in and custom); applied means every rule of it is in the live policy. */
   async presets(sandbox?: string): Promise<PresetSummary[]> {
     const live = await this.liveKeys(sandbox);
-    return this.options.presets.list().map((p) => ({ name: p.name, source: p.source, applied: presetApplied(this.options.presets.get(p.name), live), description: p.description }));
+    return this.options.presets
+      .list()
+      .map((p) => ({
+        name: p.name,
+        source: p.source,
+        applied: presetApplied(this.options.presets.get(p.name), live),
+        description: p.description,
+      }));
   }
 
   async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
     const { s, chunk } = this.locate(id);
     const r = toInboxRequest(s.name, chunk);
-    const doc = presetFromRequest({ host: r.host, port: r.port, binary: r.binary, method: r.samples[0]?.method, name: request.name, description: request.description, access: request.access, anyBinary: request.anyBinary });
+    const doc = presetFromRequest({
+      host: r.host,
+      port: r.port,
+      binary: r.binary,
+      method: r.samples[0]?.method,
+      name: request.name,
+      description: request.description,
+      access: request.access,
+      anyBinary: request.anyBinary,
+    });
     // Written locally first (NemoClaw format), then merged into the live policy: never a blind replace.
     const saved = await this.options.presets.saveCustom(doc, {});
     await this.merge(s, addPresetOperations(doc));
@@ -385,7 +458,11 @@ export class GrpcGateway implements Gateway {
   async applyTier(tier: string, sandbox?: string): Promise<string[]> {
     const live = await this.liveKeys(sandbox);
     const wanted = presetsForTier(tier).filter((name) => !presetApplied(this.preset(name), live));
-    if (wanted.length > 0) await this.merge(this.sandbox(sandbox), wanted.flatMap((name) => addPresetOperations(this.preset(name))));
+    if (wanted.length > 0)
+      await this.merge(
+        this.sandbox(sandbox),
+        wanted.flatMap((name) => addPresetOperations(this.preset(name))),
+      );
     return wanted;
   }
 
@@ -436,18 +513,33 @@ function sandboxInfo(sb: Message): SandboxInfo {
 }
 
 function toRevisionInfo(r: Message): RevisionInfo {
-  const status = String(r.status ?? '').replace('POLICY_STATUS_', '').toLowerCase();
+  const status = String(r.status ?? '')
+    .replace('POLICY_STATUS_', '')
+    .toLowerCase();
   const cause = r.provenance?.cause ? `${r.provenance.cause}` : status;
-  return { number: r.version ?? 0, sha256: r.policy_hash ?? '', time: Number(r.created_at_ms ?? 0), cause, detail: [status, r.provenance?.detail, r.load_error].filter(Boolean).join(' · ') };
+  return {
+    number: r.version ?? 0,
+    sha256: r.policy_hash ?? '',
+    time: Number(r.created_at_ms ?? 0),
+    cause,
+    detail: [status, r.provenance?.detail, r.load_error].filter(Boolean).join(' · '),
+  };
 }
 
 /** L7 samples: from the proposed rule's method/path rules (upstream), else our server's "Seen:" list. */
 function samplesOf(chunk: Message, rule: ReturnType<typeof ruleFromProto>): L7Sample[] {
-  const fromRules = rule.endpoints.flatMap((e) => (e.rules ?? []).filter((r) => r.allow?.method && r.allow?.path).map((r) => ({ method: r.allow.method!, path: r.allow.path! })));
+  const fromRules = rule.endpoints.flatMap((e) =>
+    (e.rules ?? []).filter((r) => r.allow?.method && r.allow?.path).map((r) => ({ method: r.allow.method!, path: r.allow.path! })),
+  );
   if (fromRules.length > 0) return fromRules.slice(0, 5);
   const seen = String(chunk.rationale ?? '').split(SEEN_PREFIX)[1];
   if (!seen) return [];
-  return seen.split(', ').map((pair) => pair.split(' ')).filter((p) => p.length === 2).map(([method, path]) => ({ method, path })).slice(0, 5);
+  return seen
+    .split(', ')
+    .map((pair) => pair.split(' '))
+    .filter((p) => p.length === 2)
+    .map(([method, path]) => ({ method, path }))
+    .slice(0, 5);
 }
 
 export function toInboxRequest(sandbox: string, chunk: Message): InboxRequest {
@@ -472,10 +564,22 @@ export function toInboxRequest(sandbox: string, chunk: Message): InboxRequest {
   return {
     ...request,
     sandbox,
-    proposal: { ruleName: chunk.rule_name ?? '', rule, securityNotes: chunk.security_notes ?? '', validationResult: chunk.validation_result ?? '', applicationError: chunk.application_error ?? '' },
+    proposal: {
+      ruleName: chunk.rule_name ?? '',
+      rule,
+      securityNotes: chunk.security_notes ?? '',
+      validationResult: chunk.validation_result ?? '',
+      applicationError: chunk.application_error ?? '',
+    },
   };
 }
 
 function toLogLine(log: Message, sandbox: string, seq: number): LogLine {
-  return { seq, time: Number(log.timestamp_ms ?? Date.now()), level: LEVELS[String(log.level).toUpperCase()] ?? 'info', source: `${sandbox}/${log.target || log.source || 'log'}`, message: String(log.message ?? '') };
+  return {
+    seq,
+    time: Number(log.timestamp_ms ?? Date.now()),
+    level: LEVELS[String(log.level).toUpperCase()] ?? 'info',
+    source: `${sandbox}/${log.target || log.source || 'log'}`,
+    message: String(log.message ?? ''),
+  };
 }

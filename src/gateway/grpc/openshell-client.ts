@@ -2,7 +2,14 @@
 // told) and the connection's metadata (bearer token); errors keep their gRPC status code.
 import * as grpc from '@grpc/grpc-js';
 import { OpenShellClient } from './proto.js';
-import { callMetadata, channelOptions, CONNECT_TIMEOUT_MS, grpcCredentials, UNARY_TIMEOUT_MS, type ConnectionTarget } from './connection-target.js';
+import {
+  callMetadata,
+  channelOptions,
+  CONNECT_TIMEOUT_MS,
+  grpcCredentials,
+  UNARY_TIMEOUT_MS,
+  type ConnectionTarget,
+} from './connection-target.js';
 
 export interface GrpcConnection {
   /** Gateway name (from discovery, or the endpoint host). */
@@ -19,7 +26,14 @@ export interface GrpcConnection {
 
 /** The connection a resolved target (discovery, --endpoint) stands for. */
 export function connectionOf(target: ConnectionTarget): GrpcConnection {
-  return { name: target.name, endpoint: target.endpoint, address: target.address, credentials: grpcCredentials(target), metadata: () => callMetadata(target), channelOptions: channelOptions(target) };
+  return {
+    name: target.name,
+    endpoint: target.endpoint,
+    address: target.address,
+    credentials: grpcCredentials(target),
+    metadata: () => callMetadata(target),
+    channelOptions: channelOptions(target),
+  };
 }
 
 export type Message = Record<string, any>;
@@ -28,13 +42,17 @@ export class OpenShellRpc {
   private readonly client: grpc.Client & Record<string, Function>;
 
   constructor(readonly connection: GrpcConnection) {
-    this.client = new OpenShellClient(connection.address, connection.credentials, connection.channelOptions ?? {}) as grpc.Client & Record<string, Function>;
+    this.client = new OpenShellClient(connection.address, connection.credentials, connection.channelOptions ?? {}) as grpc.Client &
+      Record<string, Function>;
   }
 
   call<T = Message>(method: string, request: Message, timeoutMs = UNARY_TIMEOUT_MS): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.client[method](request, this.connection.metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: T) =>
-        error ? reject(error) : resolve(response),
+      this.client[method](
+        request,
+        this.connection.metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response)),
       );
     });
   }
@@ -46,7 +64,9 @@ export class OpenShellRpc {
 
   /** Resolves once the channel is connected, or rejects after the connect timeout. */
   ready(timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
-    return new Promise((resolve, reject) => this.client.waitForReady(Date.now() + timeoutMs, (error?: Error) => (error ? reject(error) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.client.waitForReady(Date.now() + timeoutMs, (error?: Error) => (error ? reject(error) : resolve())),
+    );
   }
 
   close(): void {
@@ -58,6 +78,7 @@ export class OpenShellRpc {
 export function describeGrpcError(error: unknown): string {
   const e = error as Partial<grpc.ServiceError>;
   // grpc-js appends an empty "Resolution note:" to connection failures.
-  if (typeof e?.code === 'number') return (e.details || grpc.status[e.code] || e.message || 'gRPC error').replace(/\.? ?Resolution note: ?$/, '');
+  if (typeof e?.code === 'number')
+    return (e.details || grpc.status[e.code] || e.message || 'gRPC error').replace(/\.? ?Resolution note: ?$/, '');
   return (error as Error)?.message ?? String(error);
 }

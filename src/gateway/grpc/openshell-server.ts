@@ -55,19 +55,28 @@ export class OpenShellServer {
       s.core.on('request.pending', bump);
       s.core.on('request.updated', bump);
     }
-    const unary = (fn: Handler): grpc.handleUnaryCall<any, any> => (call, callback) => {
-      try {
-        this.authorize(call.metadata);
-        Promise.resolve(fn(call.request, call)).then((value) => callback(null, value), (error) => callback(toServiceError(error)));
-      } catch (error) {
-        callback(toServiceError(error));
-      }
-    };
+    const unary =
+      (fn: Handler): grpc.handleUnaryCall<any, any> =>
+      (call, callback) => {
+        try {
+          this.authorize(call.metadata);
+          Promise.resolve(fn(call.request, call)).then(
+            (value) => callback(null, value),
+            (error) => callback(toServiceError(error)),
+          );
+        } catch (error) {
+          callback(toServiceError(error));
+        }
+      };
     this.server.addService(openShellServiceDefinition, {
       Health: unary(() => ({ status: 'SERVICE_STATUS_HEALTHY', version: options.version })),
       GetGatewayInfo: unary(() => ({ status: 'SERVICE_STATUS_HEALTHY', gateway_version: options.version, compute_drivers: [] })),
-      ListWorkspaces: unary(() => ({ workspaces: [{ metadata: { id: DEFAULT_WORKSPACE, name: DEFAULT_WORKSPACE }, status: { phase: 'WORKSPACE_PHASE_ACTIVE' } }] })),
-      ListSandboxes: unary((r) => ({ sandboxes: page(this.inWorkspace(r.workspace), r.limit, r.offset, 100).map((s) => this.sandboxMessage(s)) })),
+      ListWorkspaces: unary(() => ({
+        workspaces: [{ metadata: { id: DEFAULT_WORKSPACE, name: DEFAULT_WORKSPACE }, status: { phase: 'WORKSPACE_PHASE_ACTIVE' } }],
+      })),
+      ListSandboxes: unary((r) => ({
+        sandboxes: page(this.inWorkspace(r.workspace), r.limit, r.offset, 100).map((s) => this.sandboxMessage(s)),
+      })),
       GetSandbox: unary((r) => ({ sandbox: this.sandboxMessage(this.byName(r.name, r.workspace)) })),
       ListProviders: unary((r) => (this.inWorkspace(r.workspace), { providers: [] })),
       GetSandboxConfig: unary((r) => this.sandboxConfig(this.byId(r.sandbox_id, 'sandbox_id'))),
@@ -88,7 +97,8 @@ export class OpenShellServer {
       GetDraftPolicy: unary((r) => {
         const s = this.byName(r.name, r.workspace);
         const sha = s.core.revision.sha256;
-        const chunks = s.core.listRequests()
+        const chunks = s.core
+          .listRequests()
           .filter((q) => !r.status_filter || chunkStatus(q) === r.status_filter)
           .sort((a, b) => b.firstSeen - a.firstSeen)
           .map((q) => toPolicyChunk(q, sha));
@@ -97,7 +107,8 @@ export class OpenShellServer {
       ApproveDraftChunk: unary((r, call) => {
         const s = this.byName(r.name, r.workspace);
         const entry = this.chunk(s, r.chunk_id);
-        if (chunkStatus(entry) === 'approved') throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is 'approved', expected 'pending' or 'rejected'`);
+        if (chunkStatus(entry) === 'approved')
+          throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is 'approved', expected 'pending' or 'rejected'`);
         requireToken(entry, s, r.review_token);
         s.core.approve(entry.id, { kind: 'session' }, actor(call));
         return { policy_version: s.core.revision.number, policy_hash: s.core.revision.sha256 };
@@ -105,7 +116,8 @@ export class OpenShellServer {
       RejectDraftChunk: unary((r, call) => {
         const s = this.byName(r.name, r.workspace);
         const entry = this.chunk(s, r.chunk_id);
-        if (chunkStatus(entry) === 'rejected') throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is 'rejected', expected 'pending' or 'approved'`);
+        if (chunkStatus(entry) === 'rejected')
+          throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is 'rejected', expected 'pending' or 'approved'`);
         // Rejecting an approved chunk first takes its rule back out, as upstream does.
         if (entry.status === 'approved') s.core.undo(entry.id, actor(call));
         s.core.reject(entry.id, r.reason || undefined, actor(call));
@@ -115,7 +127,8 @@ export class OpenShellServer {
       UndoDraftChunk: unary((r, call) => {
         const s = this.byName(r.name, r.workspace);
         const entry = this.chunk(s, r.chunk_id);
-        if (entry.status !== 'approved') throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is '${chunkStatus(entry)}', expected 'approved'`);
+        if (entry.status !== 'approved')
+          throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is '${chunkStatus(entry)}', expected 'approved'`);
         s.core.undo(entry.id, actor(call));
         return { policy_version: s.core.revision.number, policy_hash: s.core.revision.sha256 };
       }),
@@ -123,20 +136,36 @@ export class OpenShellServer {
         const s = this.byName(r.name, r.workspace);
         this.chunk(s, r.chunk_id);
         // A chunk here is a live request decided by host, port and binary; a different rule is a merge.
-        throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'the embedded core proposes exactly the requested host, port and binary; to allow something else, approve and then UpdateConfig with merge_operations (or promote to a preset)');
+        throw new GrpcStatusError(
+          grpc.status.FAILED_PRECONDITION,
+          'the embedded core proposes exactly the requested host, port and binary; to allow something else, approve and then UpdateConfig with merge_operations (or promote to a preset)',
+        );
       }),
       GetDraftHistory: unary((r) => ({ entries: draftHistory(this.byName(r.name, r.workspace).core.listRequests()) })),
       UpdateConfig: unary(async (r, call) => {
-        if (r.global) throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'the embedded core has no global policy scope; update the sandbox by name');
+        if (r.global)
+          throw new GrpcStatusError(
+            grpc.status.FAILED_PRECONDITION,
+            'the embedded core has no global policy scope; update the sandbox by name',
+          );
         const s = this.byName(r.name, r.workspace);
         const ops = r.merge_operations ?? [];
         const given = [r.policy ? 'policy' : '', r.setting_key ? 'setting_key' : '', ops.length ? 'merge_operations' : ''].filter(Boolean);
-        if (given.length > 1) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'policy, setting_key, and merge_operations are mutually exclusive');
-        if (given.length === 0) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'one of policy, setting_key, or merge_operations must be provided');
-        if (!ops.length) throw new GrpcStatusError(grpc.status.UNIMPLEMENTED, 'the embedded core takes merge_operations only (its baseline comes from --policy and presets)');
+        if (given.length > 1)
+          throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'policy, setting_key, and merge_operations are mutually exclusive');
+        if (given.length === 0)
+          throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'one of policy, setting_key, or merge_operations must be provided');
+        if (!ops.length)
+          throw new GrpcStatusError(
+            grpc.status.UNIMPLEMENTED,
+            'the embedded core takes merge_operations only (its baseline comes from --policy and presets)',
+          );
         const expected = Number(r.expected_resource_version || 0);
         if (expected !== 0 && expected !== s.core.revision.number) {
-          throw new GrpcStatusError(grpc.status.ABORTED, `update failed due to concurrent modification (current resource_version: ${s.core.revision.number})`);
+          throw new GrpcStatusError(
+            grpc.status.ABORTED,
+            `update failed due to concurrent modification (current resource_version: ${s.core.revision.number})`,
+          );
         }
         const { revision } = await s.merges.apply(mergeOperationsFromProto(ops), actor(call));
         return { version: revision.number, policy_hash: revision.sha256, settings_revision: '0', deleted: false, annotations: {} };
@@ -148,7 +177,9 @@ export class OpenShellServer {
     const address = `${bracketHost(host)}:${port}`;
     return new Promise((resolve, reject) => {
       const { tls } = this.options;
-      const credentials = tls ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.ca)) : grpc.ServerCredentials.createInsecure();
+      const credentials = tls
+        ? grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.ca))
+        : grpc.ServerCredentials.createInsecure();
       this.server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve({ address: host, port: bound })));
     });
   }
@@ -164,7 +195,8 @@ export class OpenShellServer {
   private authorize(metadata: grpc.Metadata): void {
     if (!this.options.token) return;
     const header = String(metadata.get('authorization')[0] ?? '');
-    if (header !== `Bearer ${this.options.token}`) throw new GrpcStatusError(grpc.status.UNAUTHENTICATED, 'missing or wrong bearer token (see the core state dir\'s control.token)');
+    if (header !== `Bearer ${this.options.token}`)
+      throw new GrpcStatusError(grpc.status.UNAUTHENTICATED, "missing or wrong bearer token (see the core state dir's control.token)");
   }
 
   private inWorkspace(workspace: string | undefined): ServedSandbox[] {
@@ -196,7 +228,13 @@ export class OpenShellServer {
 
   private sandboxMessage(s: ServedSandbox) {
     return {
-      metadata: { id: s.id, name: s.name, workspace: DEFAULT_WORKSPACE, created_at_ms: String(s.createdAt), resource_version: String(s.core.revision.number) },
+      metadata: {
+        id: s.id,
+        name: s.name,
+        workspace: DEFAULT_WORKSPACE,
+        created_at_ms: String(s.createdAt),
+        resource_version: String(s.core.revision.number),
+      },
       spec: {},
       status: { sandbox_name: s.name, phase: 'SANDBOX_PHASE_READY', current_policy_version: s.core.revision.number },
     };
@@ -204,7 +242,14 @@ export class OpenShellServer {
 
   private sandboxConfig(s: ServedSandbox) {
     const revision = s.core.revision;
-    return { policy: policyToProto(s.core.effective.policy), version: revision.number, policy_hash: revision.sha256, config_revision: String(revision.number), policy_source: 'POLICY_SOURCE_SANDBOX', workspace: DEFAULT_WORKSPACE };
+    return {
+      policy: policyToProto(s.core.effective.policy),
+      version: revision.number,
+      policy_hash: revision.sha256,
+      config_revision: String(revision.number),
+      policy_source: 'POLICY_SOURCE_SANDBOX',
+      workspace: DEFAULT_WORKSPACE,
+    };
   }
 
   private policyStatus(s: ServedSandbox, version: number) {
@@ -221,7 +266,8 @@ export class OpenShellServer {
     const wanted = approvals.length > 0 ? approvals : pending.map((q) => ({ chunk_id: q.id, review_token: '' }));
     for (const a of wanted) {
       const entry = s.core.inbox.get(a.chunk_id);
-      if (!entry || chunkStatus(entry) !== 'pending') throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk '${a.chunk_id}' is not pending; refetch before bulk approval`);
+      if (!entry || chunkStatus(entry) !== 'pending')
+        throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk '${a.chunk_id}' is not pending; refetch before bulk approval`);
     }
     const sha = s.core.revision.sha256;
     let approved = 0;
@@ -237,7 +283,12 @@ export class OpenShellServer {
       approved++;
     }
     const revision = approved > 0 ? s.core.revision : undefined;
-    return { policy_version: revision?.number ?? 0, policy_hash: revision?.sha256 ?? '', chunks_approved: approved, chunks_skipped: skipped };
+    return {
+      policy_version: revision?.number ?? 0,
+      policy_hash: revision?.sha256 ?? '',
+      chunks_approved: approved,
+      chunks_skipped: skipped,
+    };
   }
 
   /** Snapshot first, then the log tail, then live: logs, a snapshot per policy change, draft updates. */
@@ -259,7 +310,10 @@ export class OpenShellServer {
       if (closed) return;
       if (call.writableLength > MAX_WATCH_BACKLOG * 1024 || backlog > MAX_WATCH_BACKLOG) {
         stop();
-        call.emit('error', toServiceError(new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, 'watch stream lagged; reconnect and refetch')));
+        call.emit(
+          'error',
+          toServiceError(new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, 'watch stream lagged; reconnect and refetch')),
+        );
         return;
       }
       if (!call.write(event)) backlog++;
@@ -268,13 +322,21 @@ export class OpenShellServer {
     send({ sandbox: this.sandboxMessage(s) });
     if (r.follow_logs) {
       const since = Number(r.log_since_ms || 0);
-      for (const line of s.core.logs.since(0).slice(-(r.log_tail_lines || 200))) if (line.time >= since && keep(line)) send({ log: logMessage(s, line) });
+      for (const line of s.core.logs.since(0).slice(-(r.log_tail_lines || 200)))
+        if (line.time >= since && keep(line)) send({ log: logMessage(s, line) });
     }
     const onLog = (line: LogLine) => r.follow_logs && keep(line) && send({ log: logMessage(s, line) });
     const onRevision = (_: Revision) => r.follow_status && send({ sandbox: this.sandboxMessage(s) });
     const onRequest = (q: PendingRequest) => {
       const pending = s.core.listRequests().filter((x) => chunkStatus(x) === 'pending').length;
-      send({ draft_policy_update: { draft_version: String(this.draftVersions.get(s.id) ?? 0), new_chunks: q.hits === 1 ? 1 : 0, total_pending: pending, summary: `${q.id} ${generatedRuleName(q.host, q.port)} ${chunkStatus(q)}` } });
+      send({
+        draft_policy_update: {
+          draft_version: String(this.draftVersions.get(s.id) ?? 0),
+          new_chunks: q.hits === 1 ? 1 : 0,
+          total_pending: pending,
+          summary: `${q.id} ${generatedRuleName(q.host, q.port)} ${chunkStatus(q)}`,
+        },
+      });
     };
     s.core.on('log', onLog);
     s.core.on('policy.revision', onRevision);
@@ -295,7 +357,10 @@ export class OpenShellServer {
 
 function requireToken(entry: PendingRequest, s: ServedSandbox, supplied: string): void {
   if (supplied !== reviewToken(entry, s.core.revision.sha256)) {
-    throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'review token does not match the fetched proposal; refetch and review again');
+    throw new GrpcStatusError(
+      grpc.status.FAILED_PRECONDITION,
+      'review token does not match the fetched proposal; refetch and review again',
+    );
   }
 }
 
@@ -322,7 +387,15 @@ function revisionMessage(revision: Revision, current: number, withPolicy: boolea
 }
 
 function logMessage(s: ServedSandbox, line: LogLine) {
-  return { sandbox_id: s.id, timestamp_ms: String(line.time), level: line.level.toUpperCase(), target: line.source, message: line.message, source: 'sandbox', fields: {} };
+  return {
+    sandbox_id: s.id,
+    timestamp_ms: String(line.time),
+    level: line.level.toUpperCase(),
+    target: line.source,
+    message: line.message,
+    source: 'sandbox',
+    fields: {},
+  };
 }
 
 /** Upstream's filters: sources ("gateway" | "sandbox"; ours are all sandbox lines) and a minimum level. */
@@ -337,7 +410,9 @@ function draftHistory(requests: PendingRequest[]) {
     const rule = generatedRuleName(q.host, q.port);
     const proposed = { timestamp_ms: q.firstSeen, event_type: 'proposed', description: `Rule '${rule}' proposed`, chunk_id: q.id };
     const status = chunkStatus(q);
-    return status !== 'pending' && q.decidedAt ? [proposed, { timestamp_ms: q.decidedAt, event_type: status, description: `Rule '${rule}' ${status}`, chunk_id: q.id }] : [proposed];
+    return status !== 'pending' && q.decidedAt
+      ? [proposed, { timestamp_ms: q.decidedAt, event_type: status, description: `Rule '${rule}' ${status}`, chunk_id: q.id }]
+      : [proposed];
   });
   return entries.sort((a, b) => a.timestamp_ms - b.timestamp_ms).map((e) => ({ ...e, timestamp_ms: String(e.timestamp_ms) }));
 }

@@ -23,10 +23,7 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-export const packageDefinition: protoLoader.PackageDefinition = protoLoader.loadSync(
-  [...PROTO_FILES],
-  LOADER_OPTIONS,
-);
+export const packageDefinition: protoLoader.PackageDefinition = protoLoader.loadSync([...PROTO_FILES], LOADER_OPTIONS);
 
 export const grpcObject: grpc.GrpcObject = grpc.loadPackageDefinition(packageDefinition);
 

@@ -18,7 +18,15 @@ export async function pickSandbox(rpc: OpenShellRpc, name: string | undefined, w
     return { name, workspace, id: r.sandbox?.metadata?.id ?? '' };
   }
   const list = (await rpc.call('ListSandboxes', { limit: 100, workspace })).sandboxes ?? [];
-  if (list.length !== 1) throw new Error(list.length === 0 ? 'the gateway has no sandboxes' : `the gateway has ${list.length} sandboxes; name one with --sandbox (${list.slice(0, 5).map((s: { metadata?: { name?: string } }) => s.metadata?.name).join(', ')}${list.length > 5 ? ', …' : ''})`);
+  if (list.length !== 1)
+    throw new Error(
+      list.length === 0
+        ? 'the gateway has no sandboxes'
+        : `the gateway has ${list.length} sandboxes; name one with --sandbox (${list
+            .slice(0, 5)
+            .map((s: { metadata?: { name?: string } }) => s.metadata?.name)
+            .join(', ')}${list.length > 5 ? ', …' : ''})`,
+    );
   return { name: list[0].metadata.name, workspace, id: list[0].metadata.id };
 }
 
@@ -41,15 +49,29 @@ export function removePresetOperations(doc: PresetDocument): MergeOperation[] {
   return Object.keys(doc.network_policies).map((rule_name) => ({ remove_rule: { rule_name } }));
 }
 
-export async function mergeIntoSandbox(rpc: OpenShellRpc, sandbox: SandboxRef, operations: MergeOperation[]): Promise<{ version: number; hash: string }> {
-  const r = await rpc.call('UpdateConfig', { name: sandbox.name, workspace: sandbox.workspace ?? '', merge_operations: operations.map(mergeOperationToProto) });
+export async function mergeIntoSandbox(
+  rpc: OpenShellRpc,
+  sandbox: SandboxRef,
+  operations: MergeOperation[],
+): Promise<{ version: number; hash: string }> {
+  const r = await rpc.call('UpdateConfig', {
+    name: sandbox.name,
+    workspace: sandbox.workspace ?? '',
+    merge_operations: operations.map(mergeOperationToProto),
+  });
   return { version: r.version, hash: r.policy_hash };
 }
 
 export type LoadOutcome = { outcome: 'loaded' | 'superseded' } | { outcome: 'failed'; error: string } | { outcome: 'timeout' };
 
 /** Polls until the sandbox has loaded `version` (or a newer one superseded it), it failed, or time ran out. */
-export async function waitForPolicyLoad(rpc: OpenShellRpc, sandbox: SandboxRef, version: number, timeoutMs: number, pollMs = 1000): Promise<LoadOutcome> {
+export async function waitForPolicyLoad(
+  rpc: OpenShellRpc,
+  sandbox: SandboxRef,
+  version: number,
+  timeoutMs: number,
+  pollMs = 1000,
+): Promise<LoadOutcome> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await rpc.call('GetSandboxPolicyStatus', { name: sandbox.name, version, workspace: sandbox.workspace ?? '' });

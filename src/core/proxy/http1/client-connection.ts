@@ -46,7 +46,11 @@ export class ClientConnection {
   private closing = false;
   private clientEnded = false;
 
-  constructor(readonly socket: Socket, private readonly options: ClientConnectionOptions, private readonly handlers: ConnectionHandlers) {
+  constructor(
+    readonly socket: Socket,
+    private readonly options: ClientConnectionOptions,
+    private readonly handlers: ConnectionHandlers,
+  ) {
     this.setDeadline('headers', options.headersMs);
     this.parser = new MessageParser('request', options.maxHeaderSize, {
       begin: () => this.setDeadline('headers', this.options.headersMs),
@@ -107,14 +111,17 @@ export class ClientConnection {
       this.handlers.connect(head, this.socket, early);
       return;
     }
-    this.socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${UPGRADE_REFUSED.length}\r\n\r\n${UPGRADE_REFUSED}`);
+    this.socket.end(
+      `HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${UPGRADE_REFUSED.length}\r\n\r\n${UPGRADE_REFUSED}`,
+    );
   }
 
   private parseError(code: string): void {
     this.handlers.clientError(code);
     this.closing = true;
     this.socket.off('data', this.onData);
-    if (this.queue.length === 0 && this.socket.writable) this.socket.end(`HTTP/1.1 ${errorStatus(code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (this.queue.length === 0 && this.socket.writable)
+      this.socket.end(`HTTP/1.1 ${errorStatus(code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     this.socket.destroySoon();
   }
 

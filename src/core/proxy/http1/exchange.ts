@@ -42,7 +42,10 @@ export class Exchange {
   private retried = false;
   private waitingForUpstream = false;
 
-  constructor(readonly connection: ClientConnection, readonly head: MessageHead) {}
+  constructor(
+    readonly connection: ClientConnection,
+    readonly head: MessageHead,
+  ) {}
 
   // — from the client's parser —
 
@@ -185,7 +188,8 @@ export class Exchange {
    */
   upstreamFailed(error: NodeJS.ErrnoException, reused: boolean): void {
     this.upstream = undefined;
-    const retryable = reused && !this.responseStarted && !this.retried && this.requestFraming === 'none' && SAFE_METHODS.has(this.head.method);
+    const retryable =
+      reused && !this.responseStarted && !this.retried && this.requestFraming === 'none' && SAFE_METHODS.has(this.head.method);
     if (retryable && this.pool && this.target) {
       this.retried = true;
       this.attach(this.pool.acquire(this.target.address, this.target.port, this.target.tls, true));
@@ -197,7 +201,12 @@ export class Exchange {
   /** The upstream could not be reached or failed: a 502 naming the error code, or a cut connection once part of the answer went out. */
   badGateway(error: unknown): void {
     if (this.responseStarted) return this.connection.abort();
-    this.respond(502, 'Bad Gateway', { 'Content-Type': 'text/plain' }, `upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`);
+    this.respond(
+      502,
+      'Bad Gateway',
+      { 'Content-Type': 'text/plain' },
+      `upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`,
+    );
   }
 
   /** The client went away: the upstream connection is not reusable mid-exchange. */

@@ -2,7 +2,17 @@
 // here, as does every header the Connection header names; proxy credentials never go upstream. What is
 // left is forwarded line by line, in order and spelled as received, so repeated headers stay repeated.
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** What a message's headers say about its body, with the lines to forward. */
 export interface ForwardedHeaders {

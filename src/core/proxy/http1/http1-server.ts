@@ -9,7 +9,10 @@ export class Http1Server {
   private readonly connections = new Set<ClientConnection>();
   private sweep?: NodeJS.Timeout;
 
-  constructor(private readonly options: ClientConnectionOptions, private readonly handlers: ConnectionHandlers) {
+  constructor(
+    private readonly options: ClientConnectionOptions,
+    private readonly handlers: ConnectionHandlers,
+  ) {
     // Half-open allowed: a client may finish sending and still wait for its answer.
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
   }

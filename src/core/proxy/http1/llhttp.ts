@@ -67,7 +67,10 @@ export interface MessageHandlers {
 }
 
 export class HttpParseError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -79,7 +82,11 @@ export class MessageParser {
   private partialHeaders: string[] = [];
   private partialUrl = '';
 
-  constructor(private readonly kind: 'request' | 'response', private readonly maxHeaderSize: number, handlers: MessageHandlers) {
+  constructor(
+    private readonly kind: 'request' | 'response',
+    private readonly maxHeaderSize: number,
+    handlers: MessageHandlers,
+  ) {
     this.reset();
     const native = this.native;
     native[HTTPParser.kOnMessageBegin] = () => handlers.begin();
@@ -141,7 +148,12 @@ export class MessageParser {
   reset(): void {
     this.partialHeaders = [];
     this.partialUrl = '';
-    this.native.initialize(this.kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, this.maxHeaderSize, HTTPParser.kLenientNone);
+    this.native.initialize(
+      this.kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE,
+      {},
+      this.maxHeaderSize,
+      HTTPParser.kLenientNone,
+    );
   }
 
   close(): void {

@@ -34,7 +34,11 @@ export class UpstreamConnection {
   private rawRemaining = 0;
   private readonly parser: MessageParser;
 
-  constructor(readonly socket: Socket, readonly key: string, private readonly pool: UpstreamPool) {
+  constructor(
+    readonly socket: Socket,
+    readonly key: string,
+    private readonly pool: UpstreamPool,
+  ) {
     socket.setNoDelay(true);
     this.parser = new MessageParser('response', 64 * 1024, {
       begin: () => {
