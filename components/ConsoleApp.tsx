@@ -1,7 +1,7 @@
 // The console's layout: title bar, the current screen (or an overlay), a prompt, the nav bar. The live
 // area stays shorter than the terminal, so Ink never clears the whole screen per frame.
 import { Box, Text } from 'ink';
-import { useMemo, useState } from 'react';
+import { type ReactNode, useMemo, useState } from 'react';
 import { helpFor, hintsFor } from '../hooks/keymap.js';
 import { useConsoleController } from '../hooks/useConsoleController.js';
 import { useNow } from '../hooks/useNow.js';
@@ -46,7 +46,7 @@ export function ConsoleApp({ onQuit, theme: initialTheme }: ConsoleAppProps) {
   // A table row per request plus its border lines and the position line.
   const tableRows = Math.max(1, Math.floor((bodyHeight - 4) / 2));
 
-  let body;
+  let body: ReactNode;
   if (c.overlay === 'help') body = <HelpOverlay screen={c.screen} entries={helpFor(c.screen)} theme={theme} />;
   else if (c.overlay === 'detail' && c.selected) body = <RequestDetail request={c.selected} now={now} theme={theme} />;
   else if (c.overlay === 'promote' && c.selected && c.promoteForm) {

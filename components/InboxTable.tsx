@@ -28,7 +28,7 @@ function statusText(r: InboxRequest, now: number): string {
 /** The rows to draw: a window of `height` that keeps the selected row in view. */
 export function visibleWindow<T>(rows: T[], selected: number, height: number): { start: number; rows: T[] } {
   const h = Math.max(1, height);
-  const start = Math.max(0, Math.min(selected - h + 1 > 0 ? selected - h + 1 : 0, rows.length - h));
+  const start = Math.max(0, Math.min(Math.max(selected - h + 1, 0), rows.length - h));
   return { start, rows: rows.slice(start, start + h) };
 }
 

@@ -23,7 +23,7 @@ export function labelledPolicyLines(policy: PolicyView): string[] {
   return lines.map((line) => {
     if (/^network_policies:/.test(line)) inPolicies = true;
     else if (/^\S/.test(line)) inPolicies = false;
-    const key = inPolicies ? /^  ([^\s:#][^:]*):\s*$/.exec(line)?.[1] : undefined;
+    const key = inPolicies ? /^ {2}([^\s:#][^:]*):\s*$/.exec(line)?.[1] : undefined;
     return key && policy.origins[key] ? `${line}   # ${policy.origins[key]}` : line;
   });
 }

@@ -5,7 +5,7 @@ export const safe = sanitizeForTerminal;
 
 export function truncate(text: string, width: number): string {
   if (width <= 1) return text.slice(0, Math.max(0, width));
-  return text.length <= width ? text : text.slice(0, width - 1) + '…';
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
 export function shortBinary(path: string): string {

@@ -132,7 +132,7 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
       return EXIT_USAGE;
     }
     if (error instanceof PolicyLoadError) {
-      io.stderr.write(error.message + '\n');
+      io.stderr.write(`${error.message}\n`);
       return 1;
     }
     io.stderr.write(`openshell-term: ${(error as Error).message}\n`);

@@ -59,7 +59,7 @@ export async function benchPolicy(): Promise<string> {
   }
   let out = 'L4 decisions (in-process, 50% hits, 10% wildcard endpoints)\n';
   out += formatTable(['endpoints', 'ours/s', 'ours p99', 'naive/s', 'naive p99', 'ratio'], rows);
-  out += '\n' + (await benchEval());
+  out += `\n${await benchEval()}`;
   return out;
 }
 
@@ -71,9 +71,9 @@ async function benchEval(): Promise<string> {
   const inputFile = join(dir, 'requests.jsonl');
   writeFileSync(
     inputFile,
-    syntheticRequests(10_000, lines)
+    `${syntheticRequests(10_000, lines)
       .map((r) => JSON.stringify(r))
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   const bin = join(import.meta.dirname, '..', '..', 'bin', 'openshell-term.js');
   const start = performance.now();

@@ -42,8 +42,8 @@ export async function connectSetups(proxyPort: number, target: string, seconds =
   return { perSecond: times.length / seconds, p99ms: percentile(times, 0.99), failures };
 }
 
-/** MiB/s through `tunnels` parallel tunnels, each downloading `mib` MiB from the source. */
-export async function tunnelThroughput(proxyPort: number, target: string, tunnels: number, mib: number) {
+/** MiB/s through `tunnels` parallel tunnels, each downloading what the source sends (TUNNEL_MIB). */
+export async function tunnelThroughput(proxyPort: number, target: string, tunnels: number) {
   const start = performance.now();
   let bytes = 0;
   await Promise.all(

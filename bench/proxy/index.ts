@@ -131,7 +131,7 @@ export async function benchProxy(): Promise<string> {
     // terminates TLS there and decides every request on method and path.
     writeFileSync(
       policy,
-      [
+      `${[
         'version: 1',
         'network_policies:',
         '  bench:',
@@ -146,7 +146,7 @@ export async function benchProxy(): Promise<string> {
         `      - { host: ${INSPECTED}, port: ${httpsPort}, protocol: rest, enforcement: enforce, access: read-only }`,
         '    binaries:',
         '      - { path: "**" }',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
 
     const proxies: Array<{ name: string; port: number; pid: number }> = [];
@@ -194,7 +194,7 @@ export async function benchProxy(): Promise<string> {
       writeFileSync(join(dir, 'hosts'), `127.0.0.1 ${HOST}\n`, { mode: 0o644 });
       writeFileSync(
         conf,
-        [
+        `${[
           `http_port 127.0.0.1:${squidPort}`,
           `hosts_file ${join(dir, 'hosts')}`,
           `acl allowed dstdomain ${HOST}`,
@@ -206,7 +206,7 @@ export async function benchProxy(): Promise<string> {
           `pid_filename ${join(dir, 'squid.pid')}`,
           'shutdown_lifetime 0 seconds',
           `coredump_dir ${dir}`,
-        ].join('\n') + '\n',
+        ].join('\n')}\n`,
         { mode: 0o644 },
       );
       const squid = spawn(have('squid') ? 'squid' : '/usr/sbin/squid', ['-N', '-f', conf], { stdio: 'ignore' });
@@ -271,10 +271,10 @@ export async function benchProxy(): Promise<string> {
     for (let round = 0; round < 3; round++) {
       await each(async (p) => {
         const samples = rounds.get(p.name)!;
-        samples.one.push(await tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 1, TUNNEL_MIB));
+        samples.one.push(await tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 1));
         const [eight, cpu] = await withCpu(
           p.pid,
-          () => tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 8, TUNNEL_MIB),
+          () => tunnelThroughput(p.port, `${HOST}:${sourcePort}`, 8),
           () => 8 * TUNNEL_MIB,
         );
         samples.eight.push(eight);

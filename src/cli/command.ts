@@ -81,7 +81,7 @@ export function formatCommandHelp(command: Command): string {
     const width = Math.max(...rendered.map(([left]) => left.length)) + 2;
     for (const [left, right] of rendered) lines.push(left.padEnd(width) + right);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function requireString(args: ParsedArgs, name: string): string {

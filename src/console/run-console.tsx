@@ -5,7 +5,7 @@ import { useStore } from 'zustand';
 import { ConsoleApp } from '../../components/ConsoleApp.js';
 import type { GatewayEvent } from '../gateway/gateway.js';
 import { ConsoleProvider } from '../store/context.js';
-import { GatewayPool } from './gateway-pool.js';
+import type { GatewayPool } from './gateway-pool.js';
 
 export interface RunConsoleOptions {
   theme?: string;

@@ -226,7 +226,7 @@ describe('AuditLog files', () => {
     await log.close();
     expect((await lines(file)).map((r) => r.unmapped.request_id)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
 
-    await writeFile(file, (await readFile(file, 'utf8')) + '{"class_uid":40');
+    await writeFile(file, `${await readFile(file, 'utf8')}{"class_uid":40`);
     log = await AuditLog.open(file);
     log.network(event(5));
     await log.close();

@@ -111,7 +111,7 @@ describe('policy eval', () => {
       { host: 'files.pypi.example.com', port: 443, binary: '/usr/bin/pip', resolved_ips: ['151.101.0.223'] },
       { host: 'evil.example.net', port: 443, binary: '/usr/bin/gh' },
     ];
-    const input = lines.map((l) => JSON.stringify(l)).join('\n') + '\n{not json\n{"host":"x","port":0,"binary":"/b"}\n';
+    const input = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n{not json\n{"host":"x","port":0,"binary":"/b"}\n`;
     const r = await runCli(['policy', 'eval', '--policy', policy, '--preset', preset], input);
     expect(r.code).toBe(0);
     const out = r.stdout
@@ -143,7 +143,7 @@ describe('policy eval', () => {
         if (buf.includes('\n')) resolve(buf.split('\n')[0]);
       });
     });
-    child.stdin.write(JSON.stringify({ host: 'api.github.com', port: 443, binary: '/usr/bin/gh' }) + '\n');
+    child.stdin.write(`${JSON.stringify({ host: 'api.github.com', port: 443, binary: '/usr/bin/gh' })}\n`);
     expect(JSON.parse(await firstLine).outcome).toBe('allow');
     child.stdin.end();
     await new Promise((resolve) => child.on('close', resolve));

@@ -57,15 +57,14 @@ afterAll(async () => {
 
 describe('abusive clients', () => {
   it('a header flood is refused with 431 and closed', async () => {
-    const flood = `GET http://ok.test:${upstream.port}/ HTTP/1.1\r\nHost: ok.test\r\n` + 'X-Flood: ' + 'a'.repeat(64 * 1024) + '\r\n\r\n';
+    const flood = `GET http://ok.test:${upstream.port}/ HTTP/1.1\r\nHost: ok.test\r\nX-Flood: ${'a'.repeat(64 * 1024)}\r\n\r\n`;
     const r = await raw(flood);
     expect(r.reply).toMatch(/^HTTP\/1\.1 431/);
     expect(await curlStatus(`http://127.0.0.1:${port}`, `http://ok.test:${upstream.port}/`)).toBe(200);
   });
 
   it('many small headers are refused too', async () => {
-    const flood =
-      `GET http://ok.test:${upstream.port}/ HTTP/1.1\r\n` + Array.from({ length: 5000 }, (_, i) => `X-${i}: v\r\n`).join('') + '\r\n';
+    const flood = `GET http://ok.test:${upstream.port}/ HTTP/1.1\r\n${Array.from({ length: 5000 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`;
     expect((await raw(flood)).reply).toMatch(/^HTTP\/1\.1 431/);
   });
 

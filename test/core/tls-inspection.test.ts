@@ -295,7 +295,7 @@ describe('decrypted requests reach the upstream as decided', () => {
 describe('refusals inside the tunnel', () => {
   it('refuses a POST on a read-only endpoint with a 403 naming the host, and keeps the connection for a GET', async () => {
     const c = await tunnel('ro.test');
-    c.write(request('POST', '/denied/small', 'ro.test', 'Content-Length: 5\r\n') + 'hello');
+    c.write(`${request('POST', '/denied/small', 'ro.test', 'Content-Length: 5\r\n')}hello`);
     const denied = await c.response();
     expect(denied.status).toBe(403);
     expect(denied.header('content-type')).toBe('application/json');

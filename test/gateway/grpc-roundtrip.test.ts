@@ -116,7 +116,7 @@ describe('gRPC client against the served core', () => {
     const chunkId = r.id.split('/')[1];
     const stale = rpc.call('ApproveDraftChunk', { name: 'local', chunk_id: chunkId, review_token: 'not-the-token' });
     await expect(stale).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringContaining('refetch') });
-    await gateway.undo('local/' + entry('pypi.test')!.id.split('/')[1]); // the policy changes: every token moves
+    await gateway.undo(`local/${entry('pypi.test')!.id.split('/')[1]}`); // the policy changes: every token moves
     await until('pypi back to pending', () => entry('pypi.test')?.status === 'pending');
     await gateway.approve(r.id, 'session');
     expect((await pending).status).toBe(200);

@@ -161,7 +161,7 @@ describe('garbage on the gRPC port', () => {
     await Promise.all([
       closed(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))),
       closed('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
-      closed('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + '\u0000'.repeat(64)),
+      closed(`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n${'\u0000'.repeat(64)}`),
     ]);
     const rpc = new OpenShellRpc({
       name: 'x',

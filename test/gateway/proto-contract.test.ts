@@ -707,7 +707,8 @@ describe('OpenShell proto wire contract', () => {
       ...Object.values(MESSAGES)
         .flat()
         .map((f) => f[2]),
-      ...Object.values(RPCS).flatMap(([req, res]) => [req, res]),
+      ...Object.values(RPCS).map(([req]) => req),
+      ...Object.values(RPCS).map(([, res]) => res),
     ];
     const dangling = referenced.filter((t) => !known.has(t) && !scalars.has(t) && !t.startsWith('google.protobuf.'));
     expect(dangling).toEqual([]);

@@ -57,7 +57,7 @@ function node(script: string, env: Record<string, string>): ChildProcess & { lin
     let buffered = '';
     for await (const chunk of child.stdout!) {
       buffered += chunk;
-      let nl;
+      let nl: number;
       while ((nl = buffered.indexOf('\n')) !== -1) {
         yield buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);

@@ -39,7 +39,7 @@ describe('bad policy input', () => {
     expect(parsePolicyBytes(big, 'big.yaml').errors[0].message).toMatch(/limited to 4\.0 MiB/);
   });
   it('deep nesting is refused', () => {
-    const deep = 'version: 1\nnetwork_middlewares:\n  m: ' + '['.repeat(5000) + ']'.repeat(5000) + '\n';
+    const deep = `version: 1\nnetwork_middlewares:\n  m: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
     expect(errorsOf(deep)).toEqual(['bad.yaml:3:70: nesting deeper than 64 levels; refusing to read it']);
     const flowDeep = '['.repeat(100_000) + ']'.repeat(100_000);
     expect(parsePolicyText(flowDeep, 'deep2.yaml').errors[0].message).toContain('nesting deeper than 64 levels');
@@ -52,9 +52,7 @@ describe('bad policy input', () => {
     const levels = 'bcdefghij';
     let prev = 'a';
     for (const l of levels) {
-      bomb += `  ${l}: &${l} [${Array(10)
-        .fill('*' + prev)
-        .join(', ')}]\n`;
+      bomb += `  ${l}: &${l} [${Array(10).fill(`*${prev}`).join(', ')}]\n`;
       prev = l;
     }
     const started = process.hrtime.bigint();

@@ -69,7 +69,7 @@ describe('canonicalizePath', () => {
     ['/a%zz', 'invalid percent'],
     ['/a%4', 'invalid percent'],
     ['relative/path', 'origin-form'],
-    ['/' + 'a'.repeat(MAX_PATH_BYTES), 'maximum length'],
+    [`/${'a'.repeat(MAX_PATH_BYTES)}`, 'maximum length'],
   ])('refuses %s', (input, fragment) => {
     expect(canon(input)).toContain(fragment);
   });

@@ -23,7 +23,7 @@ for (const suite of suites) {
     it('policy loads', () => {
       expect(loaded.errors.map(formatProblem)).toEqual([]);
     });
-    if (!loaded.document || loaded.document.kind !== 'policy') return;
+    if (loaded.document?.kind !== 'policy') return;
     const compiled = compilePolicy(loaded.document.policy);
     for (const c of suite.cases) {
       it(c.name, () => {

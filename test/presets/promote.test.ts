@@ -45,7 +45,7 @@ describe('presetFromRequest', () => {
     expect(loaded.errors).toEqual([]);
     expect(loaded.warnings).toEqual([]);
     expect(loaded.document?.kind === 'preset' && loaded.document.preset.preset.description).toBe('Forecasts: "today" & more');
-    expect(yaml).toMatch(/^preset:\n  name: weather-api\n/);
+    expect(yaml).toMatch(/^preset:\n {2}name: weather-api\n/);
     expect(yaml).toContain('\n\nnetwork_policies:\n  weather_api:\n');
     expect(yaml).toContain('      - { path: /usr/bin/curl }\n');
   });

@@ -15,7 +15,7 @@ export async function withFeed<T>(args: ParsedArgs, io: CommandIO, fn: (client: 
   const info = await readRuntimeInfo(dir);
   const token = await readToken(dir);
   if (!info || !token) throw new Error(`no core is running for state dir ${dir} (start one with: openshell-term core --state-dir ${dir})`);
-  let connected;
+  let connected: Awaited<ReturnType<typeof FeedClient.connect>>;
   try {
     connected = await FeedClient.connect(info.ws, token);
   } catch (error) {
@@ -49,17 +49,17 @@ function printRequests(list: PendingRequest[], io: CommandIO) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const row of [header, ...rows])
     io.stdout.write(
-      sanitizeForTerminal(
+      `${sanitizeForTerminal(
         row
           .map((c, i) => c.padEnd(widths[i]))
           .join('  ')
           .trimEnd(),
-      ) + '\n',
+      )}\n`,
     );
 }
 
 export const out = (io: CommandIO, args: ParsedArgs, data: unknown, human: string) =>
-  io.stdout.write(args.flags.json ? JSON.stringify(data, null, 2) + '\n' : sanitizeMultiline(human) + '\n');
+  io.stdout.write(args.flags.json ? `${JSON.stringify(data, null, 2)}\n` : `${sanitizeMultiline(human)}\n`);
 
 export const requestsCommand: Command = {
   path: ['requests'],
@@ -69,7 +69,7 @@ export const requestsCommand: Command = {
   async run(args, io) {
     const list = await withFeed(args, io, (c) => c.command<PendingRequest[]>({ type: 'requests' }));
     const shown = args.flags.all ? list : list.filter((r) => r.status === 'pending');
-    if (args.flags.json) io.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+    if (args.flags.json) io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     else printRequests(shown, io);
     return 0;
   },

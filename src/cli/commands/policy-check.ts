@@ -16,10 +16,10 @@ export const policyCheck: Command = {
     let failed = false;
     for (const file of args.positionals) {
       const result = await loadPolicyFile(file);
-      for (const warning of result.warnings) io.stderr.write(formatProblem(warning) + '\n');
+      for (const warning of result.warnings) io.stderr.write(`${formatProblem(warning)}\n`);
       if (result.errors.length > 0 || !result.document) {
         failed = true;
-        for (const error of result.errors) io.stderr.write(formatProblem(error) + '\n');
+        for (const error of result.errors) io.stderr.write(`${formatProblem(error)}\n`);
         continue;
       }
       io.stdout.write(`${file}: ok — ${describeDocument(result.document)}\n`);

@@ -73,12 +73,12 @@ async function evaluateStream(compiled: CompiledPolicy, io: CommandIO): Promise<
       pending = '';
       discarding = true;
     }
-    if (out.length > 0) await write(io.stdout, out.join('\n') + '\n');
+    if (out.length > 0) await write(io.stdout, `${out.join('\n')}\n`);
   }
   if (pending !== '') {
     const out: string[] = [];
     answer(pending, out);
-    if (out.length > 0) await write(io.stdout, out.join('\n') + '\n');
+    if (out.length > 0) await write(io.stdout, `${out.join('\n')}\n`);
   }
 }
 

@@ -45,7 +45,7 @@ export const policyExplain: Command = {
       `  policy:  ${d.policy ?? '(none)'}`,
       `  reason:  ${d.reason}`,
     ];
-    io.stdout.write(lines.map(sanitizeForTerminal).join('\n') + '\n');
+    io.stdout.write(`${lines.map(sanitizeForTerminal).join('\n')}\n`);
     return d.outcome === 'allow' ? 0 : 1;
   },
 };

@@ -9,6 +9,7 @@ import { PresetStore, type AddResult, type PresetInfo } from '../../core/presets
 import { presetYaml } from '../../core/presets/promote.js';
 import type { PromoteResult } from '../../core/presets/preset-manager.js';
 import { isRemote, REMOTE_FLAGS } from './gateway-flags.js';
+import { formatPresetList } from './preset-list.js';
 
 // Gateway code (grpc-js, the protos) loads only when a command talks to a gateway.
 const remote = () => import('./remote-presets.js');
@@ -34,14 +35,6 @@ function describeAdd(results: AddResult[], live: boolean): string {
         : `applied preset '${r.name}' (${r.file})${live ? '' : ' — takes effect when the core next starts'}`,
     )
     .join('\n');
-}
-
-/** One line a preset: ● applied / ○ not, name, built-in or custom, description. */
-export function formatPresetList(list: Array<Pick<PresetInfo, 'name' | 'source' | 'applied' | 'description'>>): string {
-  const width = Math.max(4, ...list.map((p) => p.name.length));
-  return (
-    list.map((p) => `${p.applied ? '●' : '○'} ${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${p.description}`).join('\n') || 'no presets'
-  );
 }
 
 export const presetListCommand: Command = {

@@ -21,7 +21,7 @@ import {
   removePresetOperations,
   waitForPolicyLoad,
 } from '../../gateway/grpc/remote-policy.js';
-import { formatPresetList } from './preset-commands.js';
+import { formatPresetList } from './preset-list.js';
 import { stringify } from 'yaml';
 import { mergeOperationToProto } from '../../gateway/grpc/merge-codec.js';
 

@@ -8,32 +8,11 @@
 // syncEveryMs (like Redis's appendfsync everysec): syncing every batch cost more CPU than the proxying. Disk trouble is never the caller's problem: a failed write or a
 // queue over its memory bound drops those events, counts them in droppedEvents and reports through onError
 // once per bout of trouble, and the next write tries again.
+import type { ConfigEvent, NetworkEvent } from './audit-events.js';
 import { entityManagement, networkActivityJson } from './ocsf.js';
 import { RotatingFile } from './rotating-file.js';
 
-export interface NetworkEvent {
-  action: 'allowed' | 'denied' | 'held';
-  host: string;
-  port: number;
-  binary: string;
-  pid?: number;
-  method?: string;
-  /** Logged without its query string; token-like segments are redacted. */
-  path?: string;
-  policy: string | null;
-  stage: string;
-  reason: string;
-  audit?: boolean;
-  requestId?: string;
-}
-
-export interface ConfigEvent {
-  change: 'approve' | 'reject' | 'undo' | 'approve-all' | 'preset-add' | 'preset-remove' | 'promote' | 'tier' | 'merge';
-  actor: string;
-  target: string;
-  detail?: string;
-  revision?: number;
-}
+export type { ConfigEvent, NetworkEvent } from './audit-events.js';
 
 export interface AuditLogOptions {
   /** Rotate when the file would grow past this (default 10 MiB). */
@@ -138,7 +117,7 @@ export class AuditLog {
     }
     let line: string;
     try {
-      line = build() + '\n';
+      line = `${build()}\n`;
     } catch (error) {
       // A malformed event from a caller must not throw into the proxy.
       this.dropped++;

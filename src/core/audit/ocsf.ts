@@ -17,7 +17,7 @@
 //   promote / tier → Update (3). A reject creates a session-scoped deny, hence Create.
 import { basename } from 'node:path';
 import { isIP } from 'node:net';
-import type { ConfigEvent, NetworkEvent } from './audit-log.js';
+import type { ConfigEvent, NetworkEvent } from './audit-events.js';
 import { redactPath, redactText } from './redact.js';
 
 export const OCSF_VERSION = '1.1.0';

@@ -1,8 +1,7 @@
 // The native lookup (netlink sock_diag, see native-addon.ts): one socket's inode by its exact 4-tuple in
 // ~10 µs, where reading /proc/net/tcp costs milliseconds on a busy machine; without it, /proc is read.
 import { nativeIdentity } from './native-addon.js';
-import { addressBytes, toMapped } from './tcp-address.js';
-import type { Endpoint } from './tcp-table.js';
+import { addressBytes, toMapped, type Endpoint } from './tcp-address.js';
 
 let lookup = nativeIdentity?.lookup;
 

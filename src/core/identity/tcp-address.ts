@@ -15,7 +15,7 @@ export function addressBytes(text: string): Uint8Array | undefined {
   const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
   if (dotted) {
     const [a, b, c, d] = dotted.slice(1).map(Number);
-    ip = ip.slice(0, dotted.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+    ip = `${ip.slice(0, dotted.index) + ((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = ip.split('::');
   const groups = (part: string | undefined) => (part ? part.split(':') : []);
@@ -43,7 +43,7 @@ export function procAddress(bytes: Uint8Array, port: number): string {
       : (bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3];
     hex += (word >>> 0).toString(16).toUpperCase().padStart(8, '0');
   }
-  return hex + ':' + port.toString(16).toUpperCase().padStart(4, '0');
+  return `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 const MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
@@ -51,4 +51,10 @@ const MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 /** ::ffff:a.b.c.d, the form an IPv4 peer of an AF_INET6 socket takes in tcp6. */
 export function toMapped(v4: Uint8Array): Uint8Array {
   return Uint8Array.from([...MAPPED_PREFIX, ...v4]);
+}
+
+/** One side of a TCP connection. */
+export interface Endpoint {
+  address: string;
+  port: number;
 }

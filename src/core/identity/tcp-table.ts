@@ -10,15 +10,12 @@
 // once every row it looks for is found, and lookups that arrive while a read is under way share the next
 // one: a burst of connections costs a few table walks, not one each. (They cannot join the read already
 // under way: it may have passed their row.)
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { isSkippableProcError } from './proc.js';
-import { addressBytes, procAddress, toMapped } from './tcp-address.js';
-import { sockDiagInode } from './sock-diag.js';
+import { addressBytes, procAddress, toMapped, type Endpoint } from './tcp-address.js';
 
-export interface Endpoint {
-  address: string;
-  port: number;
-}
+export type { Endpoint } from './tcp-address.js';
+import { sockDiagInode } from './sock-diag.js';
 
 export interface TableSearch {
   file: string;
@@ -66,7 +63,7 @@ interface Waiter {
 /** Reads `file` once, settling every waiter: with its inode when its row turns up, undefined at the end. */
 async function readTable(file: string, waiters: Waiter[]): Promise<void> {
   let pending = waiters;
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(file, 'r');
   } catch (error) {

@@ -66,7 +66,7 @@ export function canonicalizePath(target: string, allowEncodedSlash = false): Can
   for (const seg of resolved) {
     for (const part of split(seg, ENCODED_SLASH)) if (isDots(part, 1) || isDots(part, 2)) return fail(ERR.residual);
   }
-  return { ok: true, path: '/' + resolved.map(encodeSegment).join('/'), query };
+  return { ok: true, path: `/${resolved.map(encodeSegment).join('/')}`, query };
 }
 
 function percentDecode(raw: string, allowEncodedSlash: boolean): Uint8Array | string {
@@ -135,7 +135,7 @@ function encodeSegment(seg: Uint8Array): string {
     if (b === ENCODED_SLASH) out += '%2F';
     else if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || LITERAL.has(b)) {
       out += String.fromCharCode(b);
-    } else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+    } else out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }

@@ -3,7 +3,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { presetSchema, sandboxPolicySchema } from './schema.js';
-import type { PresetDocument, SandboxPolicy } from './types.js';
+import type { PolicyDocument, PresetDocument, SandboxPolicy } from './types.js';
+
+export type { PolicyDocument } from './types.js';
 import { validateSemantics } from './validate.js';
 import { excessiveNesting } from './nesting.js';
 import { MAX_DEPTH, walkDocument, type PositionIndex } from './yaml-walk.js';
@@ -17,8 +19,6 @@ export interface PolicyProblem {
   message: string;
   severity: 'error' | 'warning';
 }
-
-export type PolicyDocument = { kind: 'policy'; policy: SandboxPolicy } | { kind: 'preset'; preset: PresetDocument };
 
 export type ExpectedKind = 'policy' | 'preset' | 'any';
 
@@ -49,7 +49,7 @@ const fileProblem = (file: string, message: string): LoadResult => ({
 });
 
 export async function loadPolicyFile(file: string, expect: ExpectedKind = 'any'): Promise<LoadResult> {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(file);
   } catch (error) {

@@ -70,6 +70,9 @@ export interface PresetDocument {
   network_policies: Record<string, NetworkPolicyRule>;
 }
 
+/** A loaded file: an OpenShell sandbox policy or a NemoClaw preset. */
+export type PolicyDocument = { kind: 'policy'; policy: SandboxPolicy } | { kind: 'preset'; preset: PresetDocument };
+
 /** One egress attempt to decide. Optional fields are absent when not visible (e.g. inside a tunnel). */
 export interface DecisionRequest {
   host: string;

@@ -5,8 +5,7 @@ import { ACCESS_PRESETS } from './access.js';
 import { hostPatternError } from './host-pattern.js';
 import { allowedIpProblem, isIpLiteral, parseCidr } from './ip.js';
 import { isValidPresetName } from './preset-name.js';
-import type { PolicyDocument } from './source.js';
-import type { L7Selector, NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from './types.js';
+import type { L7Selector, PolicyDocument, NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from './types.js';
 import type { PositionIndex } from './yaml-walk.js';
 
 export interface SemanticProblem {

@@ -40,7 +40,6 @@ export function walkDocument(doc: Document, lineCounter: LineCounter, schema: Sc
     const { line, col } = lineCounter.linePos(offset);
     return { line, col };
   };
-  const report = (node: Node | null | undefined, message: string) => issues.push({ ...at(node), message });
 
   function visit(node: unknown, schema: Schema, path: string, depth: number, sink: Issue[]): unknown {
     if (budget.exhausted) return undefined;
@@ -194,7 +193,7 @@ function describe(node: unknown): string {
   if (isScalar(node)) {
     const v = node.value;
     if (v === null) return 'null';
-    if (typeof v === 'string') return `the string '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
+    if (typeof v === 'string') return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
     return `${typeof v} ${String(v)}`;
   }
   return 'something else';

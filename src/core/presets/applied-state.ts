@@ -99,7 +99,7 @@ function checkDocument(preset: unknown, name: string, file: string): PresetDocum
   if (typeof preset !== 'object' || preset === null) return 'no preset document';
   const doc = preset as PresetDocument;
   if (doc.preset?.name !== name) return `document names '${String(doc.preset?.name)}'`;
-  let loaded;
+  let loaded: ReturnType<typeof parsePolicyText>;
   try {
     loaded = parsePolicyText(presetYaml(doc), file, 'preset');
   } catch (error) {

@@ -2,4 +2,4 @@
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../project-root.js';
 
-export const BUILTIN_PRESETS_DIR = join(PROJECT_ROOT, 'presets') + '/';
+export const BUILTIN_PRESETS_DIR = `${join(PROJECT_ROOT, 'presets')}/`;

@@ -2,6 +2,7 @@
 // presets live in <stateDir>/presets/<name>.yaml; the applied list, in order and with each document as it
 // was applied, lives in <stateDir>/applied-presets.json. Every change is written (atomically) before the
 // in-memory state moves, and changes run one at a time, so the two never disagree.
+import type { Dirent } from 'node:fs';
 import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { presetLayer, type PolicyLayer } from '../policy/layers.js';
@@ -374,7 +375,7 @@ export class PresetStore {
 
 /** Regular, non-hidden .yaml/.yml files in a directory, sorted by byte order (symlinks and directories are skipped). */
 async function presetFilesIn(dir: string): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {

@@ -22,7 +22,7 @@ export function denialBody(info: DenialInfo): string {
       ? `Ask the operator to approve request ${info.requestId} in openshell-term (or: openshell-term approve ${info.requestId}).`
       : 'This destination is blocked by policy; ask the operator to change the sandbox policy or add a preset.',
   };
-  return JSON.stringify(body) + '\n';
+  return `${JSON.stringify(body)}\n`;
 }
 
 /** The reason as a header value: printable ASCII only, bounded. */

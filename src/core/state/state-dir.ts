@@ -40,7 +40,7 @@ export async function loadOrCreateToken(dir: string): Promise<string> {
     // fall through: create it
   }
   const token = randomBytes(32).toString('hex');
-  await writeFileAtomic(file, token + '\n', { mode: 0o600 });
+  await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
 
@@ -53,7 +53,7 @@ export async function readToken(dir: string): Promise<string | undefined> {
 }
 
 export async function writeRuntimeInfo(dir: string, info: RuntimeInfo): Promise<void> {
-  await writeFileAtomic(join(dir, RUNTIME_FILE), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  await writeFileAtomic(join(dir, RUNTIME_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
 export async function readRuntimeInfo(dir: string): Promise<RuntimeInfo | undefined> {

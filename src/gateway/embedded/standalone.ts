@@ -116,7 +116,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const proxyAddress = `${bracketHost(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
   const feed = new FeedServer({ core, token, proxyAddress, presets });
-  let feedInfo;
+  let feedInfo: Awaited<ReturnType<FeedServer['listen']>>;
   try {
     feedInfo = await feed.listen(feedAt.host, feedAt.port);
   } catch (error) {

@@ -90,7 +90,7 @@ export function resolveConnection(opts: ResolveOptions, env: Env = process.env, 
     if (!selected) {
       throw new GatewayConfigError(
         `No gateway selected: pass --gateway NAME or --endpoint URL, or run \`openshell gateway select <name>\`` +
-          ` (looked for ${dirs.user ? path.join(dirs.user, 'active_gateway') + ' and ' : ''}` +
+          ` (looked for ${dirs.user ? `${path.join(dirs.user, 'active_gateway')} and ` : ''}` +
           `${path.join(dirs.system, 'active_gateway')}). ${knownGateways(gateways)}`,
       );
     }

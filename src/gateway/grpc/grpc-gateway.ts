@@ -417,14 +417,12 @@ export class GrpcGateway implements Gateway {
   /** Presets are local files (built-in and custom); applied means every rule of it is in the live policy. */
   async presets(sandbox?: string): Promise<PresetSummary[]> {
     const live = await this.liveKeys(sandbox);
-    return this.options.presets
-      .list()
-      .map((p) => ({
-        name: p.name,
-        source: p.source,
-        applied: presetApplied(this.options.presets.get(p.name), live),
-        description: p.description,
-      }));
+    return this.options.presets.list().map((p) => ({
+      name: p.name,
+      source: p.source,
+      applied: presetApplied(this.options.presets.get(p.name), live),
+      description: p.description,
+    }));
   }
 
   async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
@@ -468,7 +466,7 @@ export class GrpcGateway implements Gateway {
 
   /** UpdateConfig with merge operations; resolves with the new policy version. */
   async merge(s: SandboxState, operations: MergeOperation[]): Promise<{ version: number; hash: string }> {
-    let result;
+    let result: { version: number; hash: string };
     try {
       result = await mergeIntoSandbox(this.options.rpc, { name: s.name, workspace: this.workspace }, operations);
     } catch (error) {

@@ -2,7 +2,7 @@
 // (pipelined ones wait their turn), keeps it alive between requests, and cuts it off when it is too slow
 // (the server's sweep calls timedOut()). A CONNECT head hands the socket to the tunnel code as it is.
 import type { Socket } from 'node:net';
-import { HttpParseError, MessageParser, type MessageHead } from './llhttp.js';
+import { type HttpParseError, MessageParser, type MessageHead } from './llhttp.js';
 import { Exchange } from './exchange.js';
 
 export interface ClientConnectionOptions {

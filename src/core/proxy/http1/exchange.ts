@@ -76,7 +76,7 @@ export class Exchange {
     head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
     head += this.connectionHeader();
     this.responseStarted = true;
-    this.connection.write(head + '\r\n' + body);
+    this.connection.write(`${head}\r\n${body}`);
     this.responseComplete = true;
     this.connection.settled(this);
   }
@@ -88,7 +88,7 @@ export class Exchange {
     this.requestFraming = forwarded.contentLength !== undefined ? 'length' : forwarded.chunked ? 'chunked' : 'none';
     let head = `${this.head.method} ${target.path} HTTP/1.1\r\nHost: ${target.authority}\r\n${forwarded.lines}`;
     if (this.requestFraming === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
-    this.requestHead = head + '\r\n';
+    this.requestHead = `${head}\r\n`;
     this.pool = pool;
     this.target = target;
     this.attach(pool.acquire(target.address, target.port, target.tls));
@@ -144,7 +144,7 @@ export class Exchange {
     } else this.responseFraming = 'close'; // an HTTP/1.0 client learns the end of the body from the close
     if (!informational) out += this.connectionHeader();
     this.responseStarted = true;
-    this.connection.write(out + '\r\n');
+    this.connection.write(`${out}\r\n`);
     if (this.head.method === 'HEAD') return 'no-body';
     const length = this.responseFraming === 'length' ? Number(forwarded.contentLength) : 0;
     return length > 0 ? length : undefined;

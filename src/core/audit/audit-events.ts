@@ -1,0 +1,25 @@
+// What the audit log records: one network decision, or one operator change. A leaf module, so the log and its
+// OCSF mapping both read these shapes without importing each other.
+export interface NetworkEvent {
+  action: 'allowed' | 'denied' | 'held';
+  host: string;
+  port: number;
+  binary: string;
+  pid?: number;
+  method?: string;
+  /** Logged without its query string; token-like segments are redacted. */
+  path?: string;
+  policy: string | null;
+  stage: string;
+  reason: string;
+  audit?: boolean;
+  requestId?: string;
+}
+
+export interface ConfigEvent {
+  change: 'approve' | 'reject' | 'undo' | 'approve-all' | 'preset-add' | 'preset-remove' | 'promote' | 'tier' | 'merge';
+  actor: string;
+  target: string;
+  detail?: string;
+  revision?: number;
+}
