@@ -11,8 +11,8 @@ export const policyEval: Command = {
   path: ['policy', 'eval'],
   usage: 'policy eval --policy FILE [--preset FILE]...',
   summary:
-    'Decide JSON Lines requests from stdin ({"host","port","binary","method"?,"path"?,"query"?,"resolved_ips"?}); ' +
-    'write one JSON decision per line ({"outcome","policy","stage","audit","reason"}).',
+    'Decide JSON Lines requests from stdin ({"host","port","binary","method"?,"path"?,"query"?,"headers"?,"body"?,"resolved_ips"?}); ' +
+    'write one JSON decision per line ({"outcome","policy","stage","audit","reason","pendable"?,"l7"?}).',
   flags: {
     policy: { type: 'string', value: 'FILE', description: 'Sandbox policy YAML (the baseline)' },
     preset: { type: 'string', multiple: true, value: 'FILE', description: 'NemoClaw preset YAML layered on top' },
@@ -36,7 +36,8 @@ export function evaluateLine(compiled: CompiledPolicy, line: string): string {
   const d = decide(compiled, parsed.request);
   // Hand-assembled in the contract's key order: cheaper than stringifying a fresh object per line.
   const policy = d.policy === null ? 'null' : JSON.stringify(d.policy);
-  return `{"outcome":"${d.outcome}","policy":${policy},"stage":"${d.stage}","audit":${d.audit},"reason":${JSON.stringify(d.reason)}}`;
+  const extra = (d.pendable ? ',"pendable":true' : '') + (d.l7 ? `,"l7":${JSON.stringify(d.l7)}` : '');
+  return `{"outcome":"${d.outcome}","policy":${policy},"stage":"${d.stage}","audit":${d.audit},"reason":${JSON.stringify(d.reason)}${extra}}`;
 }
 
 const MAX_LINE = 1024 * 1024;
