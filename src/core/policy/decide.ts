@@ -26,7 +26,7 @@ export interface DecideOptions {
   allowLoopback?: boolean;
 }
 
-export function decide(compiled: CompiledPolicy, request: DecisionRequest, options: DecideOptions = {}): Decision {
+export function decide(compiled: CompiledPolicy, request: DecisionRequest, options?: DecideOptions): Decision {
   const target = `${request.host}:${request.port}`;
   const endpoints = compiled.endpointsFor(request.host, request.port);
 
@@ -58,7 +58,7 @@ export function decide(compiled: CompiledPolicy, request: DecisionRequest, optio
   // endpoint with extended config, so an allowed_ips-only entry listed first would turn inspection off).
   const config = matching.find((ep) => ep.l7 !== undefined);
 
-  const blocked = checkDestination(request, matching, options.allowLoopback ?? compiled.allowLoopback);
+  const blocked = checkDestination(request, matching, options?.allowLoopback ?? compiled.allowLoopback);
   if (blocked) return { outcome: 'deny', policy, stage: 'ssrf', audit: false, reason: blocked };
 
   const l7 = config?.l7;

@@ -79,7 +79,10 @@ export class CompiledPolicy {
   endpointsFor(host: string, port: number): CompiledEndpoint[] {
     const lower = host.toLowerCase();
     const found: CompiledEndpoint[] = [];
-    for (const ep of this.exact.get(exactHostKey(host)) ?? []) if (ep.ports.has(port)) found.push(ep);
+    // IP literals have several spellings; names are looked up as lower-cased (the common, cheap case).
+    const key = lower.includes(':') || lower.charCodeAt(0) === 0x5b ? exactHostKey(lower) : lower;
+    const exact = this.exact.get(key);
+    if (exact) for (const ep of exact) if (ep.ports.has(port)) found.push(ep);
     if (this.wildcardsBySuffix.size > 0) {
       // Walk the host's suffixes from the top-level label down, stopping as soon as no wildcard
       // suffix continues that way: the cost is bounded by the labels shared with some pattern.
