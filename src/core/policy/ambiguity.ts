@@ -29,9 +29,15 @@ interface Ref {
  */
 export function findAmbiguities(policies: Record<string, NetworkPolicyRule>): Ambiguity[] {
   const refs: Ref[] = [];
+  let special = false;
   for (const [key, rule] of Object.entries(policies)) {
-    rule.endpoints.forEach((ep, index) => refs.push({ key, index, ep, ports: new Set(portsOf(ep)) }));
+    rule.endpoints.forEach((ep, index) => {
+      refs.push({ key, index, ep, ports: new Set(portsOf(ep)) });
+      special ||= !plain(ep);
+    });
   }
+  // Only an endpoint with a protocol, tls, allowed_ips or a credential binding can conflict with another.
+  if (!special) return [];
   const bySuffix = new Map<string, Ref[]>();
   const wildcards: Array<[Ref, string]> = [];
   const hostless: Ref[] = [];
