@@ -87,7 +87,7 @@ function benchLoad(): string {
   };
   const ours = time(() => {
     const loaded = parsePolicyText(text, 'bench.yaml', 'policy');
-    if (!loaded.document || loaded.document.kind !== 'policy') throw new Error('bench policy failed to load');
+    if (loaded.document?.kind !== 'policy') throw new Error('bench policy failed to load');
     compilePolicy(loaded.document.policy);
   });
   const full = time(() => {
