@@ -6,7 +6,21 @@ import { parse } from 'yaml';
 export interface DecisionCase {
   name: string;
   request: Record<string, unknown>;
-  expect: { outcome: string; policy?: string | null; stage?: string; audit?: boolean };
+  expect: {
+    outcome: string;
+    policy?: string | null;
+    stage?: string;
+    audit?: boolean;
+    /** A substring the decision's reason must contain. */
+    reason_contains?: string;
+    pendable?: boolean;
+    /** The L7 facts, compared as a subset. */
+    l7?: Record<string, unknown>;
+    /** The admission's inspect object, compared as a subset. */
+    inspect?: Record<string, unknown>;
+  };
+  /** Why the decision departs from, or extends, what upstream does. */
+  note?: string;
 }
 
 export interface DecisionSuite {
@@ -14,6 +28,11 @@ export interface DecisionSuite {
   name: string;
   from?: string[];
   policy: string;
+  /**
+   * Upstream's loader refuses this policy (so does ours: the error must contain this text), but its Rego
+   * tests feed the data straight to the engine; the cases then run on the policy as written.
+   */
+  loader_rejects?: string;
   cases: DecisionCase[];
 }
 

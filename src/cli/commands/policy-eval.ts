@@ -11,20 +11,21 @@ export const policyEval: Command = {
   path: ['policy', 'eval'],
   usage: 'policy eval --policy FILE [--preset FILE]...',
   summary:
-    'Decide JSON Lines requests from stdin ({"host","port","binary","method"?,"path"?,"query"?,"resolved_ips"?}); ' +
-    'write one JSON decision per line ({"outcome","policy","stage","audit","reason"}).',
+    'Decide JSON Lines requests from stdin ({"host","port","binary","method"?,"path"?,"query"?,"headers"?,"body"?,"resolved_ips"?}); ' +
+    'write one JSON decision per line ({"outcome","policy","stage","audit","reason"}; with --l7 also "pendable"? and "l7"?).',
   flags: {
+    l7: { type: 'boolean', description: 'Also report what L7 inspection saw ("l7") and whether a denial is pendable' },
     policy: { type: 'string', value: 'FILE', description: 'Sandbox policy YAML (the baseline)' },
     preset: { type: 'string', multiple: true, value: 'FILE', description: 'NemoClaw preset YAML layered on top' },
   },
   async run(args, io) {
     const { compiled } = await loadEffectivePolicy(requireString(args, 'policy'), stringList(args, 'preset'));
-    await evaluateStream(compiled, io);
+    await evaluateStream(compiled, io, args.flags.l7 === true);
     return 0;
   },
 };
 
-export function evaluateLine(compiled: CompiledPolicy, line: string): string {
+export function evaluateLine(compiled: CompiledPolicy, line: string, facts = false): string {
   let input: unknown;
   try {
     input = JSON.parse(line);
@@ -36,12 +37,13 @@ export function evaluateLine(compiled: CompiledPolicy, line: string): string {
   const d = decide(compiled, parsed.request);
   // Hand-assembled in the contract's key order: cheaper than stringifying a fresh object per line.
   const policy = d.policy === null ? 'null' : JSON.stringify(d.policy);
-  return `{"outcome":"${d.outcome}","policy":${policy},"stage":"${d.stage}","audit":${d.audit},"reason":${JSON.stringify(d.reason)}}`;
+  const extra = facts ? (d.pendable ? ',"pendable":true' : '') + (d.l7 ? `,"l7":${JSON.stringify(d.l7)}` : '') : '';
+  return `{"outcome":"${d.outcome}","policy":${policy},"stage":"${d.stage}","audit":${d.audit},"reason":${JSON.stringify(d.reason)}${extra}}`;
 }
 
 const MAX_LINE = 1024 * 1024;
 
-async function evaluateStream(compiled: CompiledPolicy, io: CommandIO): Promise<void> {
+async function evaluateStream(compiled: CompiledPolicy, io: CommandIO, facts: boolean): Promise<void> {
   let pending = '';
   // After an oversized line has been answered, drop its remaining bytes up to the next newline.
   let discarding = false;
@@ -50,7 +52,7 @@ async function evaluateStream(compiled: CompiledPolicy, io: CommandIO): Promise<
   const answer = (line: string, out: string[]) => {
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim() === '') return; // blank lines carry no request
-    out.push(evaluateLine(compiled, line));
+    out.push(evaluateLine(compiled, line, facts));
   };
   for await (const chunk of io.stdin) {
     let text = pending + (typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'));

@@ -1,8 +1,10 @@
 // Session approvals: each is a policy layer allowing exactly one (host, port, binary), kept in memory
 // only — a restart forgets them, as `openshell term` approvals are documented to behave. Lifetimes:
 // "once" (only the connections held right now), N minutes, or the whole session.
+import { compileHostPattern, exactHostKey, isWildcardHost } from '../policy/host-pattern.js';
 import type { PolicyLayer } from '../policy/layers.js';
-import type { NetworkPolicyRule } from '../policy/types.js';
+import { endpointPorts, literalBinaryPath } from '../policy/matcher.js';
+import type { NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from '../policy/types.js';
 
 export type ApprovalLifetime = { kind: 'once' } | { kind: 'minutes'; minutes: number } | { kind: 'session' };
 
@@ -14,6 +16,11 @@ export interface SessionApproval {
   approvedAt: number;
   expiresAt?: number;
   by: string;
+  /**
+   * The L7-inspected endpoints the policy had for this host and port when it was approved, re-scoped to
+   * this host: approving a binary on a host restricted at L7 extends those rules to it, never a blind tunnel.
+   */
+  endpoints?: NetworkEndpoint[];
 }
 
 /** Parses "once", "session", "10m", "2h" (CLI and console spellings). */
@@ -30,14 +37,51 @@ export function formatLifetime(lifetime: ApprovalLifetime): string {
   return lifetime.kind === 'minutes' ? `${lifetime.minutes}m` : lifetime.kind;
 }
 
-/** The network_policies entry an approval contributes. An unknown binary cannot be pinned, so any binary may use it. */
+/**
+ * The network_policies entry an approval contributes. An unknown binary cannot be pinned, so any binary
+ * may use it; a known one is matched literally (a path with `*` in it names one file, not a glob).
+ */
 export function approvalRule(approval: SessionApproval): NetworkPolicyRule {
   const pinned = approval.binary !== 'unknown';
   return {
     name: `session approval ${approval.requestId}`,
-    endpoints: [{ host: approval.host, port: approval.port }],
-    binaries: [{ path: pinned ? approval.binary : '**' }],
+    endpoints:
+      approval.endpoints && approval.endpoints.length > 0
+        ? structuredClone(approval.endpoints)
+        : [{ host: approval.host, port: approval.port }],
+    binaries: [{ path: pinned ? literalBinaryPath(approval.binary) : '**' }],
   };
+}
+
+/** Fields that make an endpoint inspected: an approval on its host must carry them along. */
+function inspected(ep: NetworkEndpoint): boolean {
+  const protocol = (ep.protocol ?? '').trim().toLowerCase();
+  return protocol !== '' && protocol !== 'tcp';
+}
+
+/**
+ * The approval with the L7 endpoints `policy` has for its host and port (exact or wildcard host), each
+ * re-scoped to exactly this host and port. Without any, the approval stays an L4 allow.
+ */
+export function keepHostL7(approval: SessionApproval, policy: SandboxPolicy): SessionApproval {
+  const key = exactHostKey(approval.host);
+  const endpoints: NetworkEndpoint[] = [];
+  for (const rule of Object.values(policy.network_policies ?? {})) {
+    for (const ep of rule.endpoints ?? []) {
+      if (!inspected(ep) || !endpointPorts(ep).includes(approval.port)) continue;
+      const host = ep.host ?? '';
+      const hostMatches =
+        host === ''
+          ? (ep.allowed_ips ?? []).length > 0
+          : isWildcardHost(host)
+            ? compileHostPattern(host)(approval.host)
+            : exactHostKey(host) === key;
+      if (!hostMatches) continue;
+      const { ports: _ports, ...rest } = structuredClone(ep);
+      endpoints.push({ ...rest, host: approval.host, port: approval.port });
+    }
+  }
+  return endpoints.length > 0 ? { ...approval, endpoints } : approval;
 }
 
 export function approvalKey(requestId: string): string {

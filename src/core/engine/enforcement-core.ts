@@ -7,12 +7,14 @@ import {
   approvalLayer,
   approvalRule,
   formatLifetime,
+  keepHostL7,
   type ApprovalLifetime,
   type SessionApproval,
 } from '../approvals/session-approvals.js';
 import { Inbox } from '../inbox/inbox.js';
 import { requestKey, type L7Sample, type PendingRequest } from '../inbox/pending-request.js';
 import { decide } from '../policy/decide.js';
+import { policyWarnings } from '../policy/effective-warnings.js';
 import { composeLayers, type PolicyLayer } from '../policy/layers.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/matcher.js';
 import type { Decision, DecisionRequest, SandboxPolicy } from '../policy/types.js';
@@ -28,6 +30,8 @@ export interface CoreOptions {
   presetLayers?: () => PolicyLayer[];
   holdTimeoutMs?: number;
   maxHeld?: number;
+  /** --allow-loopback: loopback upstreams pass the destination guard however the policy names them. */
+  allowLoopback?: boolean;
 }
 
 export interface Verdict {
@@ -68,6 +72,8 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   private composed: ReturnType<typeof composeLayers>;
   private holdTimeoutMs: number;
   private baseline: SandboxPolicy;
+  /** What the operator must know about the policy in force (see effective-warnings.ts); logged when it changes. */
+  policyWarnings: string[] = [];
 
   constructor(private readonly options: CoreOptions) {
     super();
@@ -77,8 +83,17 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     this.inbox.on('pending', (r) => this.emit('request.pending', r));
     this.inbox.on('updated', (r) => this.emit('request.updated', r));
     this.composed = composeLayers(this.baseline, this.layers());
-    this.compiled = compilePolicy(this.composed.policy);
+    this.compiled = compilePolicy(this.composed.policy, { allowLoopback: options.allowLoopback });
     this.revisions.record(this.composed.policy, 'baseline', 'start');
+    this.notePolicyWarnings();
+  }
+
+  /** Logs each policy warning that is new since the last look (at start, then on every reload). */
+  private notePolicyWarnings(): void {
+    const now = policyWarnings(this.composed.policy);
+    const before = new Set(this.policyWarnings);
+    this.policyWarnings = now;
+    for (const warning of now) if (!before.has(warning)) this.log('warn', 'policy', warning);
   }
 
   /** The effective policy and where each key came from. */
@@ -152,15 +167,21 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     const heldMs = Date.now() - started;
     if (outcome === 'approved') {
       // Decide again against the approval itself: the address guard still applies to what was approved.
-      const approval: SessionApproval = {
-        requestId: entry.id,
-        host: input.host,
-        port: input.port,
-        binary: input.binary,
-        approvedAt: Date.now(),
-        by: entry.decidedBy ?? 'operator',
-      };
-      const approved = compilePolicy({ version: 1, network_policies: { [approvalKey(entry.id)]: approvalRule(approval) } });
+      const approval: SessionApproval = keepHostL7(
+        {
+          requestId: entry.id,
+          host: input.host,
+          port: input.port,
+          binary: input.binary,
+          approvedAt: Date.now(),
+          by: entry.decidedBy ?? 'operator',
+        },
+        this.composed.policy,
+      );
+      const approved = compilePolicy(
+        { version: 1, network_policies: { [approvalKey(entry.id)]: approvalRule(approval) } },
+        { allowLoopback: this.options.allowLoopback },
+      );
       const again = decide(approved, input);
       return {
         allowed: again.outcome === 'allow',
@@ -188,14 +209,11 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   approve(id: string, lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator'): PendingRequest {
     const entry = this.requireRequest(id);
     if (lifetime.kind !== 'once') {
-      const approval: SessionApproval = {
-        requestId: entry.id,
-        host: entry.host,
-        port: entry.port,
-        binary: entry.binary,
-        approvedAt: Date.now(),
-        by,
-      };
+      // An approval on a host the policy restricts at L7 keeps those rules for this binary.
+      const approval: SessionApproval = keepHostL7(
+        { requestId: entry.id, host: entry.host, port: entry.port, binary: entry.binary, approvedAt: Date.now(), by },
+        this.composed.policy,
+      );
       if (lifetime.kind === 'minutes') {
         approval.expiresAt = Date.now() + lifetime.minutes * 60_000;
         entry.expiresAt = approval.expiresAt;
@@ -268,7 +286,8 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   /** Recomputes the effective policy from its layers; records a revision when it changed. */
   refreshPolicy(cause: RevisionCause, detail: string): Revision {
     this.composed = composeLayers(this.baseline, this.layers());
-    this.compiled = compilePolicy(this.composed.policy);
+    this.compiled = compilePolicy(this.composed.policy, { allowLoopback: this.options.allowLoopback });
+    this.notePolicyWarnings();
     const before = this.revisions.current()?.number;
     const revision = this.revisions.record(this.composed.policy, cause, detail);
     if (revision.number !== before) {

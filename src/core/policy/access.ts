@@ -30,5 +30,5 @@ function presetRules(protocol: string, access: string): L7Rule[] | undefined {
 export function effectiveRules(endpoint: NetworkEndpoint): L7Rule[] {
   if (endpoint.rules && endpoint.rules.length > 0) return endpoint.rules;
   if (!endpoint.access) return [];
-  return presetRules(endpoint.protocol ?? 'rest', endpoint.access) ?? [];
+  return presetRules((endpoint.protocol ?? '').trim().toLowerCase() || 'rest', endpoint.access) ?? [];
 }

@@ -25,6 +25,7 @@ export async function loadEffectivePolicy(policyFile: string, presetFiles: strin
     if (loaded.document?.kind === 'preset') presets.push(loaded.document.preset);
   }
   if (errors.length > 0 || base.document?.kind !== 'policy') throw new PolicyLoadError(errors);
-  const policy = applyPresets(base.document.policy, presets);
+  // Without presets the freshly read policy is the effective one: no layer to merge, nothing to copy.
+  const policy = presets.length === 0 ? base.document.policy : applyPresets(base.document.policy, presets);
   return { policy, compiled: compilePolicy(policy), warnings };
 }

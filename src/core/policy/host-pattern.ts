@@ -3,6 +3,7 @@
 // "**" only as the whole first label, a wildcard in a later label must be the whole label, and the
 // pattern needs at least three labels (no TLD wildcards like "*.com").
 import { compileGlob, type GlobMatcher } from './glob.js';
+import { normalizeIp } from './ip.js';
 
 export function isWildcardHost(host: string): boolean {
   return host.includes('*');
@@ -51,4 +52,22 @@ export function literalSuffix(host: string): string {
     literal.unshift(labels[i]);
   }
   return literal.join('.');
+}
+
+/**
+ * The key an exact host is matched by: lower case, and an IP literal in one spelling ("[::1]", "::1" and
+ * "0:0:0:0:0:0:0:1" are the same host; "::ffff:127.0.0.1" is 127.0.0.1), so a policy may write an address
+ * either way. Names are only lower-cased: the cheap path for every request to a named host.
+ */
+export function exactHostKey(host: string): string {
+  const lower = host.toLowerCase();
+  if (!lower.includes(':') && !lower.startsWith('[')) return lower;
+  const ip = normalizeIp(lower);
+  if (!ip) return lower;
+  if (!ip.includes(':')) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip;
+  }
 }

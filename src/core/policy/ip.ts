@@ -3,7 +3,7 @@
 import { BlockList, isIP } from 'node:net';
 import { boundedMemo } from '../text/bounded-memo.js';
 
-export type AddressClass = 'loopback' | 'link-local' | 'unspecified' | 'internal' | 'public';
+export type AddressClass = 'loopback' | 'link-local' | 'metadata' | 'unspecified' | 'internal' | 'public';
 
 const ranges = (entries: Array<[string, number, 'ipv4' | 'ipv6']>) => {
   const list = new BlockList();
@@ -22,6 +22,12 @@ const LINK_LOCAL = ranges([
 const UNSPECIFIED = ranges([
   ['0.0.0.0', 32, 'ipv4'],
   ['::', 128, 'ipv6'],
+]);
+// Cloud instance-metadata services outside link-local: AWS's IPv6 IMDS (inside fc00::/7, so otherwise merely
+// "internal") and Alibaba's 100.100.100.200 (inside CGNAT). Always refused, like 169.254.169.254.
+const METADATA = ranges([
+  ['fd00:ec2::254', 128, 'ipv6'],
+  ['100.100.100.200', 32, 'ipv4'],
 ]);
 // Upstream's is_internal_ip beyond the always-blocked set: RFC 1918, CGNAT, documentation (TEST-NET-1/2/3),
 // broadcast, IETF protocol assignments, benchmarking, and IPv6 unique-local.
@@ -78,6 +84,7 @@ export const classifyIp = boundedMemo(
     if (UNSPECIFIED.check(ip, family)) return 'unspecified';
     if (LOOPBACK.check(ip, family)) return 'loopback';
     if (LINK_LOCAL.check(ip, family)) return 'link-local';
+    if (METADATA.check(ip, family)) return 'metadata';
     if (INTERNAL.check(ip, family)) return 'internal';
     return 'public';
   },
@@ -137,10 +144,13 @@ export function ipInList(lists: AllowedIps, text: string): boolean {
   return family === 6 && lists.v6.check(ip, 'ipv6');
 }
 
-/** Loopback, link-local (cloud metadata included) and unspecified: never reachable, whatever the policy says. */
-export function isAlwaysBlocked(text: string): boolean {
+/**
+ * Loopback, link-local, cloud metadata and unspecified: never reachable, whatever the policy says — except
+ * loopback when the operator started the core with --allow-loopback (local services, tests).
+ */
+export function isAlwaysBlocked(text: string, allowLoopback = false): boolean {
   const c = classifyIp(text);
-  return c === 'loopback' || c === 'link-local' || c === 'unspecified';
+  return (c === 'loopback' && !allowLoopback) || c === 'link-local' || c === 'metadata' || c === 'unspecified';
 }
 
 /** Does this CIDR overlap an always-blocked range? Such allowed_ips entries could never work, so they are refused. */

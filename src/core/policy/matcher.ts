@@ -2,8 +2,14 @@
 // literal suffix, so a lookup costs one probe per label of the request host, never a scan of all rules.
 import { effectiveRules } from './access.js';
 import { compileGlob, type GlobMatcher } from './glob.js';
-import { compileHostPattern, isWildcardHost, literalSuffix } from './host-pattern.js';
+import { compileHostPattern, exactHostKey, isWildcardHost, literalSuffix } from './host-pattern.js';
+import { compileL7Config, type L7Config } from './l7/endpoint-config.js';
 import type { L7Rule, L7Selector, NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from './types.js';
+
+export interface CompileOptions {
+  /** The core's --allow-loopback: loopback upstreams pass the destination guard however the policy names them. */
+  allowLoopback?: boolean;
+}
 
 export interface CompiledEndpoint {
   policyKey: string;
@@ -17,6 +23,8 @@ export interface CompiledEndpoint {
   denyRules: L7Selector[];
   /** Upstream's endpoint_has_extended_config: an L7 protocol (not "tcp"), allowed_ips, or an explicit tls mode. */
   extended: boolean;
+  /** The L7 configuration, for an endpoint with a protocol other than tcp. */
+  l7?: L7Config;
 }
 
 export interface CompiledRule {
@@ -39,8 +47,13 @@ export class CompiledPolicy {
     if (bucket) for (const ep of bucket) if (ep.ports.has(port) && ep.hostMatcher!(host)) found.push(ep);
   }
   readonly endpointCount: number;
+  readonly allowLoopback: boolean;
 
-  constructor(readonly policy: SandboxPolicy) {
+  constructor(
+    readonly policy: SandboxPolicy,
+    options: CompileOptions = {},
+  ) {
+    this.allowLoopback = options.allowLoopback === true;
     let count = 0;
     // Sorted keys: upstream picks the lexicographically smallest matching policy, so candidates come in that order.
     for (const key of Object.keys(policy.network_policies ?? {}).sort(compareKeys)) {
@@ -49,7 +62,7 @@ export class CompiledPolicy {
       (rule.endpoints ?? []).forEach((endpoint, index) => {
         count++;
         const compiled = compileEndpoint(key, index, endpoint);
-        if (compiled.kind === 'exact') push(this.exact, (endpoint.host ?? '').toLowerCase(), compiled);
+        if (compiled.kind === 'exact') push(this.exact, exactHostKey(endpoint.host ?? ''), compiled);
         else if (compiled.kind === 'wildcard') push(this.wildcardsBySuffix, literalSuffix(endpoint.host ?? ''), compiled);
         else if ((endpoint.allowed_ips ?? []).length > 0) this.hostless.push(compiled);
       });
@@ -66,7 +79,10 @@ export class CompiledPolicy {
   endpointsFor(host: string, port: number): CompiledEndpoint[] {
     const lower = host.toLowerCase();
     const found: CompiledEndpoint[] = [];
-    for (const ep of this.exact.get(lower) ?? []) if (ep.ports.has(port)) found.push(ep);
+    // IP literals have several spellings; names are looked up as lower-cased (the common, cheap case).
+    const key = lower.includes(':') || lower.charCodeAt(0) === 0x5b ? exactHostKey(lower) : lower;
+    const exact = this.exact.get(key);
+    if (exact) for (const ep of exact) if (ep.ports.has(port)) found.push(ep);
     if (this.wildcardsBySuffix.size > 0) {
       // Walk the host's suffixes from the top-level label down, stopping as soon as no wildcard
       // suffix continues that way: the cost is bounded by the labels shared with some pattern.
@@ -84,8 +100,17 @@ export class CompiledPolicy {
   }
 }
 
-export function compilePolicy(policy: SandboxPolicy): CompiledPolicy {
-  return new CompiledPolicy(policy);
+export function compilePolicy(policy: SandboxPolicy, options: CompileOptions = {}): CompiledPolicy {
+  return new CompiledPolicy(policy, options);
+}
+
+/**
+ * A binary path that is matched literally even when it contains glob characters: paths recorded from
+ * the inbox (an approval, a promote) name one executable, so `/opt/agent/*` must not admit
+ * `/opt/agent/other`. Escaped as upstream's glob reads escapes, so the policy stays wire-compatible.
+ */
+export function literalBinaryPath(path: string): string {
+  return path.includes('*') ? path.replace(/[\\*?[\]{}]/g, '\\$&') : path;
 }
 
 /** Upstream's binary_allowed for the executable path alone: exact path, or a "/"-delimited glob when it has "*". */
@@ -108,7 +133,9 @@ function compileRule(key: string, rule: NetworkPolicyRule): CompiledRule {
 function compileEndpoint(policyKey: string, index: number, endpoint: NetworkEndpoint): CompiledEndpoint {
   const host = endpoint.host ?? '';
   const kind = host === '' ? 'hostless' : isWildcardHost(host) ? 'wildcard' : 'exact';
-  const protocol = endpoint.protocol ?? '';
+  const protocol = (endpoint.protocol ?? '').trim().toLowerCase();
+  const rules = effectiveRules(endpoint);
+  const l7Protocol = protocol !== '' && protocol !== 'tcp';
   return {
     policyKey,
     index,
@@ -116,9 +143,10 @@ function compileEndpoint(policyKey: string, index: number, endpoint: NetworkEndp
     ports: new Set(endpointPorts(endpoint)),
     kind,
     hostMatcher: kind === 'wildcard' ? compileHostPattern(host) : undefined,
-    rules: effectiveRules(endpoint),
+    rules,
     denyRules: endpoint.deny_rules ?? [],
-    extended: (protocol !== '' && protocol.toLowerCase() !== 'tcp') || (endpoint.allowed_ips ?? []).length > 0 || Boolean(endpoint.tls),
+    extended: l7Protocol || (endpoint.allowed_ips ?? []).length > 0 || Boolean(endpoint.tls),
+    l7: l7Protocol ? compileL7Config(endpoint, rules) : undefined,
   };
 }
 

@@ -56,6 +56,7 @@ export const endpointSchema = obj('endpoint', {
   credential_binding: obj('credential binding', { provider: str('provider name') }),
   json_rpc: obj('json_rpc options', { max_body_bytes: int('max_body_bytes', 0, 4294967295) }),
   mcp: obj('mcp options', {
+    versions: list(str('MCP protocol revision'), 'list of MCP protocol revisions'),
     max_body_bytes: int('max_body_bytes', 0, 4294967295),
     strict_tool_names: bool('strict_tool_names'),
     allow_all_known_mcp_methods: bool('allow_all_known_mcp_methods'),

@@ -7,6 +7,8 @@ import type { PolicyDocument, PresetDocument, SandboxPolicy } from './types.js';
 
 export type { PolicyDocument } from './types.js';
 import { validateSemantics } from './validate.js';
+import { FAIL, shapeFastValue } from './fast-shape.js';
+import { readBlockYaml } from './fast-yaml.js';
 import { excessiveNesting } from './nesting.js';
 import { MAX_DEPTH, walkDocument, type PositionIndex } from './yaml-walk.js';
 
@@ -77,7 +79,12 @@ export function parsePolicyBytes(bytes: Uint8Array, file: string, expect: Expect
   return parsePolicyText(text, file, expect);
 }
 
-export function parsePolicyText(text: string, file: string, expect: ExpectedKind = 'any'): LoadResult {
+export interface ParseOptions {
+  /** Try the fast reader for clean block-style policies first (default); false forces the full parser. */
+  fast?: boolean;
+}
+
+export function parsePolicyText(text: string, file: string, expect: ExpectedKind = 'any', options: ParseOptions = {}): LoadResult {
   const result: LoadResult = { file, errors: [], warnings: [], positions: new Map() };
   const error = (line: number, col: number, message: string) => result.errors.push({ file, line, col, message, severity: 'error' });
   if (text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(text)) {
@@ -93,6 +100,8 @@ export function parsePolicyText(text: string, file: string, expect: ExpectedKind
     error(tooDeep.line, tooDeep.col, `nesting deeper than ${MAX_DEPTH} levels; refusing to read it`);
     return result;
   }
+  const fast = expect !== 'preset' && options.fast !== false ? fastPolicy(text, file) : undefined;
+  if (fast) return fast;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, strict: true, version: '1.2' });
   for (const e of doc.errors) {
@@ -130,6 +139,22 @@ export function parsePolicyText(text: string, file: string, expect: ExpectedKind
   if (result.errors.length === 0) result.document = document;
   result.errors.sort(byPosition);
   return result;
+}
+
+/**
+ * The fast path for a clean sandbox policy (see fast-yaml.ts): read, shape-checked and validated without
+ * building a YAML node tree. Anything it would have to report — an error or a warning, which need their
+ * positions — or any YAML it does not read sends the file through the full parser instead.
+ */
+function fastPolicy(text: string, file: string): LoadResult | undefined {
+  const value = readBlockYaml(text);
+  if (value === undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (Object.hasOwn(value, 'preset') || !Object.hasOwn(value, 'version')) return undefined;
+  const shaped = shapeFastValue(value, sandboxPolicySchema);
+  if (shaped === FAIL || typeof shaped !== 'object' || shaped === null) return undefined;
+  const document: PolicyDocument = { kind: 'policy', policy: withDefaults(shaped) as unknown as SandboxPolicy };
+  if (validateSemantics(document, new Map(), new Set()).length > 0) return undefined;
+  return { file, document, errors: [], warnings: [], positions: new Map() };
 }
 
 /**

@@ -13,8 +13,12 @@ import type { DecisionRequest } from './types.js';
 
 export const CONTROL_PLANE_PORTS: ReadonlySet<number> = new Set([2379, 2380, 6443, 10250, 10255]);
 
-/** Returns why the destination is refused, or undefined when it may be dialled. */
-export function checkDestination(request: DecisionRequest, matching: CompiledEndpoint[]): string | undefined {
+/**
+ * Returns why the destination is refused, or undefined when it may be dialled. With `allowLoopback`
+ * (the core's --allow-loopback) loopback addresses pass on every plan, however the policy names them
+ * (127.0.0.1, [::1], localhost); link-local, metadata and unspecified addresses stay refused.
+ */
+export function checkDestination(request: DecisionRequest, matching: CompiledEndpoint[], allowLoopback = false): string | undefined {
   const host = request.host;
   // Fast path: a DNS name (ends in a letter, no ':' as every IPv6 literal has) with no resolved addresses
   // leaves nothing to check.
@@ -40,16 +44,16 @@ export function checkDestination(request: DecisionRequest, matching: CompiledEnd
     if (blocked) return blocked;
     const list = compileAllowedIps(allowedIps);
     for (const ip of addresses ?? []) {
-      if (isAlwaysBlocked(ip)) return `${host} resolves to always-blocked address ${ip}, connection rejected`;
+      if (isAlwaysBlocked(ip, allowLoopback)) return `${host} resolves to always-blocked address ${ip}, connection rejected`;
       if (!ipInList(list, ip)) return `${host} resolves to ${ip} which is not in allowed_ips, connection rejected`;
     }
     return undefined;
   }
-  if (literal && !isAlwaysBlocked(literal)) {
+  if (literal && !isAlwaysBlocked(literal, allowLoopback)) {
     const blocked = controlPlane();
     if (blocked) return blocked;
     for (const ip of addresses ?? []) {
-      if (isAlwaysBlocked(ip)) return `${host} resolves to always-blocked address ${ip}, connection rejected`;
+      if (isAlwaysBlocked(ip, allowLoopback)) return `${host} resolves to always-blocked address ${ip}, connection rejected`;
       if (normalizeIp(ip) !== literal) return `${host} resolves to ${ip} which is not in allowed_ips, connection rejected`;
     }
     return undefined;
@@ -58,12 +62,14 @@ export function checkDestination(request: DecisionRequest, matching: CompiledEnd
     const blocked = controlPlane();
     if (blocked) return blocked;
     for (const ip of addresses ?? []) {
-      if (isAlwaysBlocked(ip)) return `${host} resolves to always-blocked address ${ip}, connection rejected`;
+      if (isAlwaysBlocked(ip, allowLoopback)) return `${host} resolves to always-blocked address ${ip}, connection rejected`;
     }
     return undefined;
   }
   for (const ip of addresses ?? []) {
-    if (classifyIp(ip) !== 'public') return `${host} resolves to internal address ${ip}, connection rejected`;
+    const cls = classifyIp(ip);
+    if (cls !== 'public' && !(allowLoopback && cls === 'loopback'))
+      return `${host} resolves to internal address ${ip}, connection rejected`;
   }
   return undefined;
 }

@@ -12,7 +12,9 @@ export interface L7Selector {
   operation_type?: string;
   operation_name?: string;
   fields?: string[];
-  params?: Record<string, QueryMatcher>;
+  /** MCP only: tools/call `params.name` matcher (`tool` is its shorthand). */
+  params?: Record<string, unknown>;
+  tool?: QueryMatcher;
 }
 
 export interface L7Rule {
@@ -84,7 +86,18 @@ export interface DecisionRequest {
   query?: Record<string, string[]>;
   /** Addresses the host resolved to; when absent no address check is possible beyond IP-literal hosts. */
   resolved_ips?: string[];
+  /** Request header fields, names as sent (compared case-insensitively); a repeated field is an array. */
+  headers?: Record<string, string | string[]>;
+  /** The exact request body; absent means the request has none. */
+  body?: Uint8Array | string;
 }
+
+/** What L7 inspection saw in a request: enough to show it in the inbox and to write a rule for it. */
+export type L7Facts =
+  | { kind: 'mcp'; method: string; tool?: string; frame?: 'receive-stream' | 'response' }
+  | { kind: 'json-rpc'; method: string }
+  | { kind: 'graphql'; operationType: string; operationName?: string }
+  | { kind: 'http'; method: string; path: string };
 
 export type DecisionStage = 'l4' | 'l7' | 'ssrf' | 'no_match';
 
@@ -98,7 +111,16 @@ export interface Decision {
   reason: string;
   /**
    * Set when an L4 allow lands on an endpoint whose traffic is inspected (an L7 protocol with rules):
-   * the proxy then terminates TLS and decides each request inside. Not part of `policy eval` output.
+   * the proxy then terminates TLS and decides each request inside. `bodyLimit` (json-rpc, mcp, graphql)
+   * says the decision needs the request body: buffer up to that many bytes (refuse a bigger one) and pass
+   * `headers` and `body` with the request. Not part of `policy eval` output.
    */
-  inspect?: { protocol: string; tls: string };
+  inspect?: { protocol: string; tls: string; bodyLimit?: number };
+  /** What inspection saw, on every decision that looked inside the request. */
+  l7?: L7Facts;
+  /**
+   * Set on a denial of an MCP, JSON-RPC or GraphQL operation that no rule allowed or denied (an unlisted
+   * tool, method or operation): the operator may still decide it, where the core holds such requests.
+   */
+  pendable?: true;
 }

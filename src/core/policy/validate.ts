@@ -2,6 +2,8 @@
 // validate_sandbox_policy, the supervisor's validate_l7_policies / l7_validate). Each problem points at
 // the node at fault: the value for a bad value, the key for a conflicting or forbidden key.
 import { ACCESS_PRESETS } from './access.js';
+import { findAmbiguities } from './ambiguity.js';
+import { validateBodyProtocols } from './validate-l7.js';
 import { hostPatternError } from './host-pattern.js';
 import { allowedIpProblem, isIpLiteral, parseCidr } from './ip.js';
 import { isValidPresetName } from './preset-name.js';
@@ -93,6 +95,9 @@ export function validateSemantics(
     policies = preset.network_policies;
   }
 
+  for (const ambiguity of findAmbiguities(policies)) {
+    report.error(`network_policies.${ambiguity.key}.endpoints[${ambiguity.index}]`, ambiguity.message);
+  }
   for (const [key, rule] of Object.entries(policies)) {
     const base = `network_policies.${key}`;
     if (key.startsWith(RESERVED_PREFIX)) {
@@ -110,7 +115,9 @@ export function validateSemantics(
       else if (!binary.path.startsWith('/') && !binary.path.startsWith('*')) {
         report.warn(`${where}.path`, `binary path '${binary.path}' is not absolute; it never equals a kernel-resolved executable path`);
       }
-      if (binary.harness !== undefined) report.warn(`${where}.harness`, 'harness is deprecated and ignored');
+      if (binary.harness !== undefined) {
+        report.warn(`${where}.harness`, 'harness is deprecated and ignored; remove it (a binary is matched by its path alone)');
+      }
     });
   }
   return problems;
@@ -155,7 +162,7 @@ function validateEndpoint(ep: NetworkEndpoint, loc: string, inPreset: boolean, r
   const protocol = (ep.protocol ?? '').toLowerCase();
   const isTcp = protocol === 'tcp';
   const allowedIps = ep.allowed_ips ?? [];
-  const hostError = hostPatternError(host);
+  const hostError = hostPatternError(host) ?? hostShapeError(host);
   if (hostError) report.error(`${loc}.host`, hostError);
 
   // A field the schema walk rejected is already reported; do not report it again as missing.
@@ -201,16 +208,30 @@ function validateEndpoint(ep: NetworkEndpoint, loc: string, inPreset: boolean, r
   }
   const tls = ep.tls ?? '';
   if (tls === 'terminate' || tls === 'passthrough') {
-    report.warn(`${loc}.tls`, `'tls: ${tls}' is deprecated; TLS termination is now automatic. Use 'tls: skip' to disable.`);
+    report.warn(
+      `${loc}.tls`,
+      `'tls: ${tls}' is deprecated; TLS termination is now automatic. Remove the tls field (or write 'tls: skip' to disable inspection).`,
+    );
   } else if (tls !== '' && tls !== 'skip') report.warn(`${loc}.tls`, `unknown tls value '${tls}'; treated as auto`);
   const enforcement = ep.enforcement ?? '';
   if (enforcement !== '' && enforcement !== 'enforce' && enforcement !== 'audit') {
-    report.warn(`${loc}.enforcement`, `unknown enforcement value '${enforcement}'; treated as audit (requests the rules deny still pass)`);
+    // Upstream enforces only the exact spelling "enforce" and audits anything else; we never weaken what
+    // was written: every other value but "audit" (any case) is enforced, and said so.
+    const lower = enforcement.toLowerCase();
+    report.warn(
+      `${loc}.enforcement`,
+      lower === 'audit'
+        ? `enforcement '${enforcement}' is read as 'audit'; write it in lower case`
+        : lower === 'enforce'
+          ? `enforcement '${enforcement}' is enforced here; write 'enforce' in lower case (upstream would run '${enforcement}' in audit mode)`
+          : `unknown enforcement value '${enforcement}'; enforced here (upstream would treat it as audit and let through what the rules deny). Write 'enforce' or 'audit'`,
+    );
   }
   if (ep.path !== undefined && ep.path !== '' && !ep.path.startsWith('/') && ep.path !== '**') {
     report.error(`${loc}.path`, `endpoint path must start with '/' or be '**', got '${ep.path}'`);
   }
   if (!isTcp) validateL7(ep, protocol, loc, report);
+  if (!isTcp) validateBodyProtocols(ep, protocol, loc, report);
   validateCredentialSigning(ep, loc, report);
 }
 
@@ -300,9 +321,29 @@ function validateL7(ep: NetworkEndpoint, protocol: string, loc: string, report: 
   }
   if (protocol === 'sql' && ep.enforcement === 'enforce') {
     report.error(`${loc}.enforcement`, 'SQL enforcement requires full SQL parsing (not available in v1). Use `enforcement: audit`.');
+  } else if (protocol === 'sql') {
+    report.warn(
+      `${loc}.protocol`,
+      'protocol sql is audit-only (as upstream): connections are allowed at L4 and their SQL statements are not inspected or checked against rules',
+    );
   }
   if (ep.tls === 'skip' && (hasRules || access !== '') && ((ep.ports ?? []).includes(443) || ep.port === 443)) {
     report.warn(`${loc}.tls`, "'tls: skip' with L7 rules on port 443 — L7 inspection cannot work on encrypted traffic");
+  }
+  if (ep.tls === 'skip' && protocol !== 'sql') {
+    report.warn(
+      `${loc}.tls`,
+      `'tls: skip' with protocol ${protocol}: CONNECT tunnels to this endpoint are refused, because the requests inside could not be inspected (plain-HTTP requests are still decided one by one). Remove tls: skip to inspect them`,
+    );
+  }
+  if (protocol === 'websocket') {
+    const gql = (s?: L7Selector) => Boolean(s && (s.operation_type || s.operation_name || s.fields !== undefined));
+    if ((rules ?? []).some((r) => gql(r.allow)) || (ep.deny_rules ?? []).some(gql) || ep.graphql_persisted_queries !== undefined) {
+      report.warn(
+        loc,
+        'GraphQL-over-WebSocket operation rules are not enforced by this core (messages after the upgrade are not inspected): every upgrade to this endpoint is denied',
+      );
+    }
   }
   if (protocol === 'rest' || protocol === 'websocket') {
     const methods = protocol === 'rest' ? HTTP_METHODS : WEBSOCKET_METHODS;
@@ -353,6 +394,16 @@ function validateCredentialSigning(ep: NetworkEndpoint, loc: string, report: Rep
   if (ep.request_body_credential_rewrite) {
     report.errorAtKey(`${loc}.credential_signing`, 'credential_signing and request_body_credential_rewrite are mutually exclusive');
   }
+}
+
+/** Hosts that can never name a real destination: inner whitespace, DNS labels over 63 characters. */
+function hostShapeError(host: string): string | undefined {
+  if (host === '' || isIpLiteral(host)) return undefined;
+  if (/\s/.test(host.trim())) return `host '${host}' contains whitespace; a DNS name cannot`;
+  const long = host.split('.').find((label) => label.length > 63);
+  if (long) return `host '${host}' has a DNS label of ${long.length} characters (at most 63)`;
+  if (host.length > 253) return `host '${host.slice(0, 40)}…' is longer than 253 characters`;
+  return undefined;
 }
 
 /** Falls back to the closest recorded ancestor when a path has no node of its own (e.g. a missing field). */

@@ -5,6 +5,7 @@ import { bracketHost, isLoopbackHost, parseHostPort } from '../../core/net/host-
 import { Resolver } from '../../core/net/resolver.js';
 import { EgressProxy, type ClientIdentity } from '../../core/proxy/egress-proxy.js';
 import { loadEffectivePolicy } from '../../core/policy/effective.js';
+import { formatProblem } from '../../core/policy/source.js';
 import type { SandboxPolicy } from '../../core/policy/types.js';
 import { ensureStateDir, loadOrCreateToken, RUNTIME_FILE, writeRuntimeInfo } from '../../core/state/state-dir.js';
 import { FeedServer } from '../feed/feed-server.js';
@@ -73,7 +74,8 @@ export const DEFAULT_DENY: SandboxPolicy = { version: 1, network_policies: {} };
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   await ensureStateDir(options.stateDir);
-  const baseline = options.policyFile ? (await loadEffectivePolicy(options.policyFile)).policy : DEFAULT_DENY;
+  const loaded = options.policyFile ? await loadEffectivePolicy(options.policyFile) : undefined;
+  const baseline = loaded?.policy ?? DEFAULT_DENY;
   const proxyAt = listenAddress(options.proxyListen ?? '127.0.0.1:3128', '--proxy-listen', true);
   const feedAt = listenAddress(options.wsListen ?? '127.0.0.1:0', '--ws-listen', true);
   const audit = await AuditLog.open(join(options.stateDir, 'audit.jsonl'));
@@ -87,7 +89,10 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     presetLayers: () => [...store.layers(), merged.layer()],
     holdTimeoutMs: (options.holdTimeoutSeconds ?? 30) * 1000,
     maxHeld: options.maxHeld ?? 256,
+    allowLoopback: options.allowLoopback,
   });
+  // Load warnings of the policy file (FILE:LINE:COL), logged so `core` prints them at start.
+  for (const warning of loaded?.warnings ?? []) core.log('warn', 'policy', formatProblem(warning));
   const presets = new PresetManager(store, core, audit);
   const merges = new MergeManager(merged, core, audit);
   for (const problem of store.problems()) core.log('warn', 'presets', `skipped ${problem.file}: ${problem.message}`);
