@@ -35,6 +35,11 @@ export interface ProxyOptions {
   timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
   /** Relay plain tunnels in the kernel (splice) when the native relay is built; default true. */
   splice?: boolean;
+  /**
+   * The roots upstream TLS certificates are verified against (PEM). Default: Node's (the system roots, plus
+   * NODE_EXTRA_CA_CERTS). For a private CA in front of every upstream, and for tests.
+   */
+  upstreamCa?: string | Buffer | Array<string | Buffer>;
 }
 
 export interface ProxyStats {
@@ -117,7 +122,7 @@ export class EgressProxy {
   readonly stats: ProxyStats = { requests: 0, tunnels: 0, splicedTunnels: 0, denied: 0, clientErrors: 0 };
   private readonly listeners: Http1Server[] = [];
   private readonly identities = new WeakMap<Socket, Promise<ClientIdentity>>();
-  private readonly upstreams = new UpstreamPool();
+  private readonly upstreams: UpstreamPool;
   private readonly interceptor?: TlsInterceptor;
   /** Serves the decrypted side of inspected tunnels. */
   private readonly inspectedServer?: Http1Server;
@@ -128,6 +133,7 @@ export class EgressProxy {
   private readonly relayedTunnels = new Set<number>();
 
   constructor(private readonly options: ProxyOptions) {
+    this.upstreams = new UpstreamPool(options.upstreamCa);
     if (options.splice !== false) this.splice = SpliceRelay.load();
     if (options.tls) {
       const inspected = this.createServer({

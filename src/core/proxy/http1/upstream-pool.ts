@@ -163,6 +163,9 @@ export class UpstreamPool {
   private readonly idle = new Map<string, UpstreamConnection[]>();
   private readonly open = new Set<UpstreamConnection>();
 
+  /** `ca`: the roots upstream certificates are verified against (default: Node's). */
+  constructor(private readonly ca?: string | Buffer | Array<string | Buffer>) {}
+
   /** An idle connection to that destination, or a new one (`fresh` skips the idle ones). */
   acquire(address: string, port: number, tls?: { servername?: string }, fresh = false): UpstreamConnection {
     const key = tls ? `tls|${tls.servername ?? ''}|${address}|${port}` : `${address}|${port}`;
@@ -170,7 +173,7 @@ export class UpstreamPool {
     const pooled = idle?.pop();
     if (pooled) return pooled;
     const socket = tls
-      ? tlsConnect({ host: address, port, servername: tls.servername, ALPNProtocols: ['http/1.1'] })
+      ? tlsConnect({ host: address, port, servername: tls.servername, ALPNProtocols: ['http/1.1'], ca: this.ca })
       : tcpConnect({ host: address, port });
     const connection = new UpstreamConnection(socket, key, this);
     this.open.add(connection);
