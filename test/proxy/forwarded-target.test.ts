@@ -121,7 +121,6 @@ const REFUSED = [
   '/public/a%3Bb',
   '/../admin',
   '/public/%00',
-  '/public/%2fadmin',
 ];
 
 const CANONICAL: Array<[string, string]> = [
@@ -165,6 +164,14 @@ describe.each(channels(() => harness, { host: 'plain.test', port: () => plain.po
       ).toEqual([forwarded]);
       const [decided] = (await harness.audit()).filter((a) => a.action === 'Allowed').slice(-1);
       expect((decided.unmapped as { url_path: string }).url_path).toBe(forwarded.split('?')[0]);
+    });
+
+    it("an encoded slash is the endpoint's to allow (allow_encoded_slash): here it is refused by the decision (403)", async () => {
+      const before = upstream().requests.length;
+      const r = await send('/public/%2fadmin');
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body.toString())).toMatchObject({ stage: 'l7', reason: expect.stringContaining('%2F') });
+      expect(upstream().requests.slice(before)).toEqual([]);
     });
 
     it('a "//" path is decided and forwarded collapsed, never as an authority', async () => {

@@ -139,9 +139,7 @@ export function restPolicy(
     network_policies: {
       attack: {
         name: 'attack',
-        endpoints: endpoints.map((e) =>
-          e.rules || e.access ? { protocol: 'rest', enforcement: 'enforce', ...e } : { host: e.host, port: e.port, ...e },
-        ),
+        endpoints: endpoints.map((e) => (e.rules || e.access ? { protocol: 'rest', enforcement: 'enforce', ...e } : { ...e })),
         binaries: [{ path: '**' }],
       },
     },

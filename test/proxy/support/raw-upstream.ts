@@ -113,7 +113,7 @@ function readRequest(data: Buffer): { request: Omit<SeenRequest, 'connection'>; 
   });
   const find = (name: string) => headers.find(([n]) => n.toLowerCase() === name)?.[1];
   let at = end + 4;
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   const length = find('content-length');
   const te = find('transfer-encoding');
   if (length !== undefined) {
