@@ -221,6 +221,48 @@ describe.each(all)('responses, $name', (channel) => {
   });
 });
 
+describe.each(all)('more response framing, $name', (channel) => {
+  const upstream = () => upstreamOf(channel.name);
+  const get = (path: string) => `GET ${channel.target(path)} HTTP/1.1\r\nHost: ${channel.host}\r\n\r\n`;
+  const slug = (text: string) => `${channel.name}-${text}`.replace(/\W+/g, '-');
+
+  it.each([
+    ['two Content-Length lines', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'],
+    ['Content-Length and chunked', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+    ['a transfer coding other than chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello'],
+  ])('a response with %s is a 502 and its connection is never reused', async (what, raw) => {
+    const path = `/public/${slug(what)}`;
+    hostile.set(path, raw);
+    const c = await channel.open();
+    c.write(get(path));
+    const r = await c.response();
+    expect(r.status).toBe(502);
+    expect(r.body.toString()).not.toContain('hello');
+    const next = await channel.open();
+    next.write(get(`/public/${slug(what)}-next`));
+    expect((await next.response()).status).toBe(200);
+    const failedOn = upstream().requests.find((x) => x.target === path)!.connection;
+    expect(upstream().requests.at(-1)!.connection).not.toBe(failedOn);
+  });
+
+  it('bytes behind a 204 never reach the client, and that upstream connection is dropped', async () => {
+    const path = `/public/${slug('204-with-body')}`;
+    hostile.set(path, 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello');
+    const c = await channel.open();
+    c.write(get(path));
+    const r = await c.response();
+    expect(r.status).toBe(204);
+    expect(r.header('content-length')).toBeUndefined();
+    c.write(get(`/public/${slug('after-204')}`));
+    const after = await c.response();
+    expect(after.status).toBe(200);
+    expect(after.body.toString()).toBe(`seen GET /public/${slug('after-204')}`);
+    expect(c.pending).toBe(0);
+    const failedOn = upstream().requests.find((x) => x.target === path)!.connection;
+    expect(upstream().requests.at(-1)!.connection).not.toBe(failedOn);
+  });
+});
+
 describe('the audit log holds every request an upstream saw', () => {
   it('after the attacks above, each request read by either upstream has its own "allowed" record', async () => {
     const records = (await harness.audit()).filter((r) => r.action === 'Allowed');
