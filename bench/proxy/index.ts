@@ -251,8 +251,12 @@ export async function benchProxy(): Promise<string> {
     await each(async (p, r) => (r.deniedConnect = (await connectSetups(p.port, `denied.test:${upPort}`, 2)).failures / 2));
     const upstreamCa = readFileSync(join(upstreamCaDir, 'ca.crt'), 'utf8');
     await each(async (p, r) => {
-      const https = await httpsRequests(p.port, HOST, httpsPort, upstreamCa);
-      Object.assign(r, { httpsPlain: https.perSecond, httpsPlainP99: https.p99ms });
+      const [https, cpu] = await withCpu(
+        p.pid,
+        () => httpsRequests(p.port, HOST, httpsPort, upstreamCa),
+        (h) => h.requests,
+      );
+      Object.assign(r, { httpsPlain: https.perSecond, httpsPlainP99: https.p99ms, httpsPlainCpu: cpu });
     });
     {
       const ours = proxies[0];
@@ -286,10 +290,14 @@ export async function benchProxy(): Promise<string> {
       Object.assign(r, { one: median(samples.one), eight: median(samples.eight), tunnelCpu: median(samples.cpu), rss: rssPeakMiB(p.pid) });
     });
     const names = [...results.keys()];
+    const ratio = (key: string, against: Record<string, number> | undefined) => {
+      const ours = results.get('openshell-term')![key];
+      return ours === undefined || against?.[key] === undefined ? '—' : `${(ours / against[key]).toFixed(2)}×`;
+    };
     const metric = (label: string, key: string, unit: (v: number) => string) => {
       const row = [label, ...names.map((n) => (results.get(n)![key] === undefined ? '—' : unit(results.get(n)![key])))];
-      const squid = results.get('squid');
-      if (squid) row.push(squid[key] === undefined ? '—' : `${(results.get('openshell-term')![key] / squid[key]).toFixed(2)}×`);
+      row.push(ratio(key, results.get('node baseline')));
+      if (results.has('squid')) row.push(ratio(key, results.get('squid')));
       return row;
     };
     const n = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -312,19 +320,20 @@ export async function benchProxy(): Promise<string> {
       metric('  proxy CPU per MiB (8 tunnels)', 'tunnelCpu', us),
       metric('HTTPS req/s, plain tunnel (1 KiB, 8 keep-alive conns)', 'httpsPlain', n),
       metric('  p99', 'httpsPlainP99', ms),
+      metric('  proxy CPU per request', 'httpsPlainCpu', us),
       metric('HTTPS req/s, TLS inspected, decided per request', 'httpsInspected', n),
       metric('  p99', 'httpsInspectedP99', ms),
       metric('  proxy CPU per request', 'httpsInspectedCpu', us),
       metric('RSS peak MiB', 'rss', n),
     ];
     let out = 'Each proxy in its own process; load from wrk and a Node CONNECT client; all on loopback, bounded runs\n';
-    out += formatTable(['metric', ...names, ...(results.has('squid') ? ['ours vs squid'] : [])], rows);
+    out += formatTable(['metric', ...names, 'ours vs node', ...(results.has('squid') ? ['ours vs squid'] : [])], rows);
     if (missing.includes('squid')) out += 'squid: not installed, column omitted\n';
     out += 'squid keeps its access log on (its default), as openshell-term keeps its audit log; the node baseline logs nothing.\n';
     out +=
       'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us.\n';
     const oursResult = results.get('openshell-term')!;
-    out += `TLS inspection (only ours does it: terminate, decide each request, re-encrypt upstream) serves ${(oursResult.httpsInspected / oursResult.httpsPlain).toFixed(2)}× the HTTPS requests/s of its own plain tunnel in this run.\n`;
+    out += `TLS inspection (only ours does it: terminate, decide each request, re-encrypt upstream) serves ${(oursResult.httpsInspected / oursResult.httpsPlain).toFixed(2)}× the HTTPS requests/s of its own plain tunnel in this run, at ${(oursResult.httpsInspectedCpu / oursResult.httpsPlainCpu).toFixed(1)}× its proxy CPU per request.\n`;
     return out;
   } finally {
     for (const child of children) child.kill('SIGKILL');

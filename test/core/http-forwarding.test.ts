@@ -519,7 +519,7 @@ describe('failures and upgrades', () => {
     expect((await next.response()).body.toString()).toBe('/after-partial');
   }, 5_000);
 
-  it('never turns a plain-HTTP Upgrade request into a tunnel', async () => {
+  it('an upstream 101 that does not answer the WebSocket key is a 502, never a relay', async () => {
     const c = await RawHttpClient.open(proxyPort);
     c.write(
       get(
@@ -528,18 +528,24 @@ describe('failures and upgrades', () => {
       ),
     );
     const r = await c.finalResponse();
-    expect(r.status).toBe(501);
-    expect(r.body.toString()).toMatch(/CONNECT/);
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body.toString())).toMatchObject({ error: 'upstream_failed', code: 'EPROTO' });
+    expect(JSON.parse(r.body.toString()).cause).toMatch(/Sec-WebSocket-Accept/);
     await c.closed;
     expect(c.pending).toBe(0); // the body was exactly as long as it said
-    const s = seen.get('/ws');
-    if (s) {
-      expect(s.upgrade).toBeUndefined();
-      expect(s.headers.upgrade).toBeUndefined();
-    }
     const next = await RawHttpClient.open(proxyPort);
     next.write(get('/after-ws'));
     expect((await next.response()).body.toString()).toBe('/after-ws');
+  }, 5_000);
+
+  it('an h2c upgrade is refused with 501 and never forwarded', async () => {
+    const c = await RawHttpClient.open(proxyPort);
+    c.write(get('/h2c', 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n'));
+    const r = await c.finalResponse();
+    expect(r.status).toBe(501);
+    expect(JSON.parse(r.body.toString()).reason).toMatch(/h2c/);
+    await c.closed;
+    expect(seen.get('/h2c')).toBeUndefined();
   }, 5_000);
 });
 
@@ -555,7 +561,11 @@ describe('misbehaving upstreams', () => {
     c.write(rawGet(path));
     const r = await c.response();
     expect(r.status).toBe(502);
-    expect(r.body.toString()).toMatch(/^upstream error: /);
+    expect(JSON.parse(r.body.toString())).toMatchObject({
+      error: 'upstream_failed',
+      host: 'allowed.test',
+      code: expect.stringMatching(/^(EPROTO|HPE_)/),
+    });
     c.write(get('/after-bad-upstream'));
     expect((await c.response()).body.toString()).toBe('/after-bad-upstream');
   });

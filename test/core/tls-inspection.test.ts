@@ -1,6 +1,6 @@
 // Pins down TLS inspection inside CONNECT tunnels to L7 (protocol: rest) endpoints, over real sockets:
 // every decrypted request is parsed, decided on method + path, and re-encrypted to a verified upstream
-// (Host rewritten, "//" paths kept verbatim, keep-alive across denials, bodies intact, bad certs → 502).
+// (Host rewritten, paths forwarded in the canonical form they were decided in, keep-alive across denials, bodies intact, bad certs → 502).
 // The upstream TLS client takes no CA option, so the core runs as a child with NODE_EXTRA_CA_CERTS.
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -281,13 +281,14 @@ describe('decrypted requests reach the upstream as decided', () => {
     expect(seenAt('/sha/chunked')).toEqual([expect.objectContaining({ method: 'POST', sha: sha(MIB), length: MIB.length })]);
   });
 
-  it('sends a path starting with "//" upstream exactly as received, not as an authority', async () => {
+  it('sends a path starting with "//" upstream as it was decided (collapsed), never as an authority', async () => {
     const c = await tunnel('ro.test');
     c.write(request('GET', '//evil.test/x', 'ro.test'));
     const r = await c.response();
     expect(r.status).toBe(200);
-    expect(r.body.toString()).toBe(`up GET //evil.test/x host=ro.test:${upPort}`);
-    expect(seenAt('//evil.test/x')).toEqual([expect.objectContaining({ host: `ro.test:${upPort}` })]);
+    expect(r.body.toString()).toBe(`up GET /evil.test/x host=ro.test:${upPort}`);
+    expect(seenAt('/evil.test/x')).toEqual([expect.objectContaining({ host: `ro.test:${upPort}` })]);
+    expect(seenAt('//evil.test/x')).toEqual([]);
     expect(seenAt('/x').filter((s) => s.host === `ro.test:${upPort}`)).toEqual([]);
   });
 });
@@ -358,7 +359,9 @@ describe('upstream TLS is verified', () => {
     c.write(request('GET', '/must-not-arrive', host));
     const r = await c.response();
     expect(r.status).toBe(502);
-    expect(r.body.toString()).toMatch(/^upstream error: /);
+    const body = JSON.parse(r.body.toString());
+    expect(body).toMatchObject({ error: 'upstream_failed', host });
+    expect(body.cause).toMatch(/TLS certificate was not accepted/);
     expect(seen.filter((s) => s.upstream === upstream)).toEqual([]);
   });
 });

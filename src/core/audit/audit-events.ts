@@ -1,7 +1,8 @@
 // What the audit log records: one network decision, or one operator change. A leaf module, so the log and its
 // OCSF mapping both read these shapes without importing each other.
 export interface NetworkEvent {
-  action: 'allowed' | 'denied' | 'held';
+  /** 'failed': allowed, but the upstream could not be reached or failed (the reason says how). */
+  action: 'allowed' | 'denied' | 'held' | 'failed';
   host: string;
   port: number;
   binary: string;

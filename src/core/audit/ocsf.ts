@@ -6,6 +6,8 @@
 //                                    rules would have denied it and audit mode let it through; severity 1 / 2
 //   denied  → activity Refuse (5),   action Denied (2),  disposition Blocked (2);  severity Medium (3)
 //   held    → activity Other (99),   action Other (99, "Held"), disposition Delayed (14); severity Low (2)
+//   failed  → activity Fail (4),     action Allowed (1),  disposition Other (99, "Upstream failed"); severity Low (2)
+//             (allowed by policy, but the upstream was unreachable, refused, reset, timed out or misbehaved)
 //             (held is not a final verdict: the decision follows as its own allowed/denied event)
 //   the policy is firewall_rule.name, the decision stage (l4, l7, ssrf, no_match…) firewall_rule.type; the
 //   HTTP method and path (no query) are in unmapped, as this class has no HTTP request of its own.
@@ -116,6 +118,12 @@ const NETWORK: Record<NetworkEvent['action'], { activity: Named; action: Named; 
   allowed: { activity: { id: 1, name: 'Open' }, action: { id: 1, name: 'Allowed' }, disposition: { id: 1, name: 'Allowed' }, severity: 1 },
   denied: { activity: { id: 5, name: 'Refuse' }, action: { id: 2, name: 'Denied' }, disposition: { id: 2, name: 'Blocked' }, severity: 3 },
   held: { activity: { id: 99, name: 'Other' }, action: { id: 99, name: 'Held' }, disposition: { id: 14, name: 'Delayed' }, severity: 2 },
+  failed: {
+    activity: { id: 4, name: 'Fail' },
+    action: { id: 1, name: 'Allowed' },
+    disposition: { id: 99, name: 'Upstream failed' },
+    severity: 2,
+  },
 };
 
 const CREATE: Named = { id: 1, name: 'Create' };

@@ -129,6 +129,28 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     return verdict;
   }
 
+  /**
+   * An allowed request whose upstream could not be reached or failed (refused, reset, DNS, timeout, a bad
+   * certificate): logged and audited as failed, so it never reads as a denial or as a success.
+   */
+  upstreamFailed(input: EvaluateInput, failure: { cause: string; policy?: string | null; requestId?: string }): void {
+    const what = input.method ? ` ${input.method} ${input.path ?? ''}` : '';
+    this.log('warn', 'proxy', `upstream failed for ${input.host}:${input.port}${what} (${input.binary}): ${failure.cause}`);
+    this.options.audit?.network({
+      action: 'failed',
+      host: input.host,
+      port: input.port,
+      binary: input.binary,
+      pid: input.pid,
+      method: input.method,
+      path: input.path,
+      policy: failure.policy ?? null,
+      stage: 'upstream',
+      reason: failure.cause,
+      requestId: failure.requestId,
+    });
+  }
+
   private async decideOrHold(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
     const compiled = this.compiled;
     const decision = decide(compiled, input);

@@ -58,3 +58,14 @@ export function quickProcessTree(rootPid: number, limit = 64): number[] {
   }
   return tree.slice(0, limit);
 }
+
+/** Whether `pid` is one of `roots` or descends from one (its ppid chain, read now from /proc). */
+export function descendsFrom(pid: number, roots: ReadonlySet<number>): boolean {
+  if (roots.size === 0 || !isPid(pid)) return false;
+  let current: number | undefined = pid;
+  for (let hops = 0; current !== undefined && current > 1 && hops < 1024; hops++) {
+    if (roots.has(current)) return true;
+    current = parentOf(current);
+  }
+  return false;
+}

@@ -1,5 +1,7 @@
-// How a refusal reads to the agent: HTTP 403 with a short JSON body naming the host, the reason and how
-// to get access. The same text answers a refused CONNECT before any tunnel opens.
+// How a refusal reads to the agent: HTTP 403 with a short JSON body naming the host, the reason, the
+// request id and how to get access, and the reason on the status line too (where clients that hide the
+// body, like curl and Python after a refused CONNECT, still show it). The same text answers a refused
+// CONNECT before any tunnel opens, and a refused request inside one.
 import { sanitizeForTerminal } from '../text/sanitize.js';
 
 export interface DenialInfo {
@@ -25,23 +27,39 @@ export function denialBody(info: DenialInfo): string {
   return `${JSON.stringify(body)}\n`;
 }
 
-/** The reason as a header value: printable ASCII only, bounded. */
-export function denialReasonHeader(reason: string): string {
-  return sanitizeForTerminal(reason)
+/** Text an agent controls, made safe for a header value or a status line: printable ASCII only, one line, bounded. */
+export function headerSafe(text: string, max = 200): string {
+  const safe = sanitizeForTerminal(text)
     .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, 200);
+    .replace(/\s+/g, ' ')
+    .trim();
+  return safe.length > max ? `${safe.slice(0, max - 3)}...` : safe;
+}
+
+/** The reason as a header value. */
+export function denialReasonHeader(reason: string): string {
+  return headerSafe(reason);
+}
+
+/** A 403 status line's reason phrase that says why, with the request id to ask about. */
+export function denialReasonPhrase(info: DenialInfo): string {
+  return headerSafe(`Forbidden: ${info.reason}${info.requestId ? ` (request ${info.requestId})` : ''}`, 160);
 }
 
 /** A raw HTTP/1.1 403 response that closes the connection (a refused CONNECT). */
 export function rawDenial(info: DenialInfo): string {
   const body = denialBody(info);
-  const reasonHeader = denialReasonHeader(info.reason);
   return (
-    'HTTP/1.1 403 Forbidden\r\n' +
+    `HTTP/1.1 403 ${denialReasonPhrase(info)}\r\n` +
     'Content-Type: application/json\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    `X-OpenShell-Deny-Reason: ${reasonHeader}\r\n` +
+    `X-OpenShell-Deny-Reason: ${denialReasonHeader(info.reason)}\r\n` +
     'Connection: close\r\n\r\n' +
     body
   );
+}
+
+/** The JSON body of a 400 the proxy answers itself (a request it cannot forward as it is). */
+export function badRequestBody(reason: string): string {
+  return `${JSON.stringify({ error: 'bad_request', reason })}\n`;
 }

@@ -1,19 +1,23 @@
-// The egress proxy: HTTP forward proxying (absolute-URI requests, keep-alive) and CONNECT tunnels.
-// Requests are parsed by Node's own llhttp parser, driven directly (http1/): the same strictness and
-// limits as node:http, without its per-request stream objects. Every connection is decided by the core
-// before a byte goes upstream.
+// The egress proxy: HTTP forward proxying (absolute-URI requests, keep-alive), CONNECT tunnels, TLS
+// inspection of tunnels to endpoints with L7 rules, and WebSocket upgrades. Requests are parsed by Node's
+// own llhttp parser, driven directly (http1/): the same strictness and limits as node:http, without its
+// per-request stream objects. Every request is decided by the core, on the path that is then forwarded,
+// before a byte goes upstream; what fails upstream after an allow is answered 502/504 and audited as such.
 import { connect, isIP, type AddressInfo, type Socket } from 'node:net';
 import type { EnforcementCore, Verdict } from '../engine/enforcement-core.js';
 import { classifyIp } from '../policy/ip.js';
-import { bracketHost, parseHostPort, stripBrackets } from '../net/host-port.js';
+import { parseHostPort } from '../net/host-port.js';
 import type { Resolver } from '../net/resolver.js';
-import { denialBody, denialReasonHeader, rawDenial } from './denial.js';
+import { badRequestBody, denialBody, denialReasonHeader, denialReasonPhrase, rawDenial, type DenialInfo } from './denial.js';
 import { TlsInterceptor, type InterceptTarget, type LeafIssuer } from './tls-interceptor.js';
 import { SpliceRelay } from './splice-relay.js';
 import { Http1Server } from './http1/http1-server.js';
 import type { Exchange } from './http1/exchange.js';
 import type { MessageHead } from './http1/llhttp.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
+import { absoluteTarget, originTarget, type ProxyTarget } from './request-target.js';
+import { classifyFailure, failureStatusText, rawUpstreamFailure, upstreamFailureBody, type UpstreamFailure } from './upstream-failure.js';
+import { upstreamError } from './http1/upstream-connection.js';
 
 export interface ClientIdentity {
   binary: string;
@@ -31,10 +35,31 @@ export interface ProxyOptions {
   allowLoopback?: boolean;
   /** Issues leaf certificates for TLS termination on inspected endpoints. Without it, such CONNECTs are refused. */
   tls?: LeafIssuer;
+  /** Where the CA certificate agents must trust lives (named in the fix when an agent's TLS handshake fails). */
+  caCertPath?: string;
+  /**
+   * Whether a refused CONNECT from this client is explained inside the tunnel: answered 200, TLS terminated
+   * with a leaf from our CA, and the first request answered 403 with the JSON reason. Only for clients that
+   * trust the CA (agents started by `run`); everyone else gets the 403 (reason phrase and JSON) on the CONNECT.
+   */
+  explainDenialsInTls?: (identity: ClientIdentity) => boolean;
   /** Client timeouts; a client that dribbles its headers (slowloris) is cut off after headersMs. */
-  timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
+  timeouts?: {
+    headersMs?: number;
+    requestMs?: number;
+    keepAliveMs?: number;
+    /** Connecting to an upstream (TCP, and TLS for inspected tunnels): past it, a 504. Default 15 s. */
+    upstreamConnectMs?: number;
+    /** An upstream silent while it owes an answer: past it, a 504. Default 300 s. */
+    upstreamResponseMs?: number;
+  };
   /** Relay plain tunnels in the kernel (splice) when the native relay is built; default true. */
   splice?: boolean;
+  /**
+   * The roots upstream TLS certificates are verified against (PEM). Default: Node's (the system roots, plus
+   * NODE_EXTRA_CA_CERTS). For a private CA in front of every upstream, and for tests.
+   */
+  upstreamCa?: string | Buffer | Array<string | Buffer>;
 }
 
 export interface ProxyStats {
@@ -44,80 +69,25 @@ export interface ProxyStats {
   splicedTunnels: number;
   denied: number;
   clientErrors: number;
+  /** Allowed requests and tunnels whose upstream failed (502/504). */
+  upstreamFailures: number;
 }
 
 const CONNECT_ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n');
 
-/** A request's target, split for the decision and for the upstream. */
-interface ProxyTarget {
-  host: string;
-  port: number;
-  /** Host header for the upstream. */
-  authority: string;
-  /** Path and query as sent upstream. */
-  path: string;
-  /** The path the request is decided on. */
-  decidedPath: string;
-  /** The path its L7 sample (method, path) shows. */
-  pathname: string;
-  query: Record<string, string[]>;
-}
+type Destination = { address: string } | { denied: string } | { failed: NodeJS.ErrnoException };
 
-type ParsedTarget = ProxyTarget | { invalid: string };
-
-function queryOf(url: URL): Record<string, string[]> {
-  const query: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
-  return query;
-}
-
-/** An absolute-form request-target (http://host[:port]/path?query), as a client configured with a proxy sends it. */
-function absoluteTarget(raw: string): ParsedTarget {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { invalid: 'openshell-term is a proxy: send absolute-form requests (http://host/path) or CONNECT\n' };
-  }
-  if (url.protocol !== 'http:') return { invalid: `unsupported scheme ${url.protocol}; use CONNECT for https\n` };
-  const port = url.port ? Number(url.port) : 80;
-  return {
-    host: stripBrackets(url.hostname),
-    port,
-    authority: url.host,
-    path: url.pathname + url.search,
-    decidedPath: url.pathname,
-    pathname: url.pathname,
-    query: queryOf(url),
-  };
-}
-
-/**
- * An origin-form target inside an inspected tunnel (/path?query). The path is appended to a fixed origin
- * rather than resolved against it, so "//other.host/x" stays a path (never a host), forwarded as sent and
- * decided after the policy's own path canonicalisation, as upstream OpenShell decides it.
- */
-function originTarget(raw: string, target: InterceptTarget): ParsedTarget {
-  if (!raw.startsWith('/')) return { invalid: 'inside a tunnel, send origin-form requests (/path?query)\n' };
-  const url = new URL(`https://inspected.invalid${raw}`);
-  const host = bracketHost(target.host);
-  const authority = target.port === 443 ? host : `${host}:${target.port}`;
-  return {
-    host: target.host,
-    port: target.port,
-    authority,
-    path: raw,
-    decidedPath: raw.split('?')[0],
-    pathname: url.pathname,
-    query: queryOf(url),
-  };
+/** Who asked, for decisions and audit records. */
+interface Requester {
+  binary: string;
+  pid?: number;
 }
 
 export class EgressProxy {
-  readonly stats: ProxyStats = { requests: 0, tunnels: 0, splicedTunnels: 0, denied: 0, clientErrors: 0 };
+  readonly stats: ProxyStats = { requests: 0, tunnels: 0, splicedTunnels: 0, denied: 0, clientErrors: 0, upstreamFailures: 0 };
   private readonly listeners: Http1Server[] = [];
   private readonly identities = new WeakMap<Socket, Promise<ClientIdentity>>();
-  private readonly upstreams = new UpstreamPool();
+  private readonly upstreams: UpstreamPool;
   private readonly interceptor?: TlsInterceptor;
   /** Serves the decrypted side of inspected tunnels. */
   private readonly inspectedServer?: Http1Server;
@@ -126,8 +96,14 @@ export class EgressProxy {
   private readonly relayed = new WeakSet<Socket>();
   /** This proxy's tunnels in the kernel relay, ended by close(). */
   private readonly relayedTunnels = new Set<number>();
+  private readonly connectMs: number;
 
   constructor(private readonly options: ProxyOptions) {
+    this.connectMs = options.timeouts?.upstreamConnectMs ?? 15_000;
+    this.upstreams = new UpstreamPool({
+      ca: options.upstreamCa,
+      timeouts: { connectMs: this.connectMs, responseMs: options.timeouts?.upstreamResponseMs },
+    });
     if (options.splice !== false) this.splice = SpliceRelay.load();
     if (options.tls) {
       const inspected = this.createServer({
@@ -135,7 +111,12 @@ export class EgressProxy {
         connect: (_head, socket) => socket.destroy(),
       });
       this.inspectedServer = inspected;
-      this.interceptor = new TlsInterceptor(options.tls, (socket) => inspected.accept(socket));
+      this.interceptor = new TlsInterceptor(
+        options.tls,
+        (socket) => inspected.accept(socket),
+        (target, why) => this.handshakeFailed(target, why),
+        options.timeouts?.headersMs ?? 10_000,
+      );
     }
   }
 
@@ -151,8 +132,15 @@ export class EgressProxy {
         requestMs: timeouts?.requestMs ?? 120_000,
         keepAliveMs: timeouts?.keepAliveMs ?? 5_000,
       },
-      // Garbage, oversized headers, slow clients: answered (400/431/408) and closed, that connection only.
-      { ...handlers, clientError: () => void this.stats.clientErrors++ },
+      // Garbage, oversized headers, slow clients, requests the engine cannot forward faithfully: answered
+      // (400/431/408/501) and closed, that connection only.
+      {
+        ...handlers,
+        clientError: (_code, detail) => {
+          this.stats.clientErrors++;
+          if (detail) this.options.core.log('info', 'proxy', `refused a request the proxy cannot forward as sent: ${detail}`);
+        },
+      },
     );
   }
 
@@ -194,16 +182,19 @@ export class EgressProxy {
 
   /**
    * Resolves an allowed host and runs the destination guard on the answer. With --allow-loopback an
-   * all-loopback answer is taken as the operator's intent (local services, tests).
+   * all-loopback answer is taken as the operator's intent (local services, tests); metadata and
+   * link-local addresses stay refused by the guard. A name that does not resolve is an upstream failure
+   * (502), not a denial: the policy allowed it.
    */
-  private async destination(host: string, verdict: Verdict): Promise<{ address: string } | { denied: string }> {
+  private async destination(host: string, verdict: Verdict): Promise<Destination> {
     let ips: string[];
     try {
       ips = await this.options.resolver.resolve(host);
     } catch (error) {
-      return { denied: `DNS resolution failed for ${host}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` };
+      const code = (error as NodeJS.ErrnoException).code ?? 'ENOTFOUND';
+      return { failed: upstreamError(`DNS resolution failed for ${host}: ${code}`, code) };
     }
-    if (ips.length === 0) return { denied: `DNS resolution returned no addresses for ${host}` };
+    if (ips.length === 0) return { failed: upstreamError(`DNS resolution returned no addresses for ${host}`, 'ENOTFOUND') };
     const loopbackOnly = ips.every((ip) => classifyIp(ip) === 'loopback');
     if (!(this.options.allowLoopback && loopbackOnly) && verdict.withAddresses) {
       const checked = verdict.withAddresses(ips);
@@ -213,20 +204,29 @@ export class EgressProxy {
   }
 
   /** Decides one HTTP request on its method and path; a refused one is answered 403 here (undefined). */
-  private async decide(exchange: Exchange, target: ProxyTarget, who: { binary: string; pid?: number }): Promise<Verdict | undefined> {
+  private async decide(exchange: Exchange, target: ProxyTarget, who: Requester): Promise<Verdict | undefined> {
     const method = exchange.head.method;
+    // The engine refuses requests whose method it cannot name before they get here; never decide one anyway.
+    if (!method)
+      return void exchange.respond(501, 'Not Implemented', { 'Content-Type': 'application/json' }, badRequestBody('unnamed method'), true);
     const verdict = await this.options.core.evaluate(
       { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method, path: target.decidedPath, query: target.query },
-      { method, path: target.pathname },
+      { method, path: target.decidedPath },
     );
     if (verdict.allowed) return verdict;
-    this.deny(exchange, target.host, target.port, verdict.decision.stage, verdict.decision.reason, verdict);
+    this.deny(exchange, {
+      host: target.host,
+      port: target.port,
+      stage: verdict.decision.stage,
+      reason: verdict.decision.reason,
+      requestId: verdict.request?.id,
+    });
     return undefined;
   }
 
-  /** A request-target this proxy cannot serve: 400, and the connection closes. */
+  /** A request-target this proxy cannot serve, or cannot forward as it was decided: 400, and the connection closes. */
   private badTarget(exchange: Exchange, why: string): void {
-    exchange.respond(400, 'Bad Request', { 'Content-Type': 'text/plain' }, why, true);
+    exchange.respond(400, 'Bad Request', { 'Content-Type': 'application/json' }, badRequestBody(why), true);
   }
 
   /** A plain-HTTP request from a client of the proxy. */
@@ -234,28 +234,47 @@ export class EgressProxy {
     this.stats.requests++;
     const target = absoluteTarget(exchange.head.url);
     if ('invalid' in target) return this.badTarget(exchange, target.invalid);
-    const verdict = await this.decide(exchange, target, await this.identify(exchange.connection.socket));
+    const who = await this.identify(exchange.connection.socket);
+    const verdict = await this.decide(exchange, target, who);
     if (!verdict) return;
     const destination = await this.destination(target.host, verdict);
-    if ('denied' in destination) return this.deny(exchange, target.host, target.port, 'ssrf', destination.denied, verdict);
-    exchange.forward(this.upstreams, { address: destination.address, port: target.port, authority: target.authority, path: target.path });
+    if ('denied' in destination)
+      return this.deny(exchange, {
+        host: target.host,
+        port: target.port,
+        stage: 'ssrf',
+        reason: destination.denied,
+        requestId: verdict.request?.id,
+      });
+    if ('failed' in destination) return this.upstreamFailed(exchange, target, who, verdict, destination.failed);
+    exchange.forward(
+      this.upstreams,
+      { address: destination.address, port: target.port, authority: target.authority, path: target.path },
+      (error) => this.upstreamFailed(exchange, target, who, verdict, error),
+    );
   }
 
   /** A request decrypted inside an inspected tunnel: decided on method and path, then re-encrypted upstream. */
   private async inspected(exchange: Exchange): Promise<void> {
     const tunnel = this.interceptor?.targetOf(exchange.connection.socket);
     if (!tunnel) return exchange.connection.abort();
+    if (tunnel.denial) return this.explainDenial(exchange, tunnel.denial);
     this.stats.requests++;
     const target = originTarget(exchange.head.url, tunnel);
     if ('invalid' in target) return this.badTarget(exchange, target.invalid);
-    if (!(await this.decide(exchange, target, tunnel))) return;
-    exchange.forward(this.upstreams, {
-      address: tunnel.address,
-      port: tunnel.port,
-      authority: target.authority,
-      path: target.path,
-      tls: { servername: isIP(tunnel.host) ? undefined : tunnel.host },
-    });
+    const verdict = await this.decide(exchange, target, tunnel);
+    if (!verdict) return;
+    exchange.forward(
+      this.upstreams,
+      {
+        address: tunnel.address,
+        port: tunnel.port,
+        authority: target.authority,
+        path: target.path,
+        tls: { servername: isIP(tunnel.host) ? undefined : tunnel.host },
+      },
+      (error) => this.upstreamFailed(exchange, target, tunnel, verdict, error),
+    );
   }
 
   private async tunnel(head: MessageHead, socket: Socket, early: Buffer): Promise<void> {
@@ -263,42 +282,47 @@ export class EgressProxy {
     socket.on('error', () => socket.destroy());
     const target = parseHostPort(head.url);
     if (!target) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      const body = badRequestBody('CONNECT needs a host:port target');
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
       return;
     }
     const who = await this.identify(socket);
     const verdict = await this.options.core.evaluate({ host: target.host, port: target.port, binary: who.binary, pid: who.pid });
     if (socket.destroyed) return;
-    const destination = verdict.allowed ? await this.destination(target.host, verdict) : undefined;
-    if (!verdict.allowed || !destination || 'denied' in destination) {
-      this.stats.denied++;
-      const [stage, reason] =
-        destination && 'denied' in destination ? ['ssrf', destination.denied] : [verdict.decision.stage, verdict.decision.reason];
-      socket.end(rawDenial({ host: target.host, port: target.port, stage, reason, requestId: verdict.request?.id }));
-      return;
-    }
+    const requestId = verdict.request?.id;
+    if (!verdict.allowed)
+      return this.refuseTunnel(socket, early, who, {
+        ...target,
+        stage: verdict.decision.stage,
+        reason: verdict.decision.reason,
+        requestId,
+      });
+    const destination = await this.destination(target.host, verdict);
+    if ('denied' in destination)
+      return this.refuseTunnel(socket, early, who, { ...target, stage: 'ssrf', reason: destination.denied, requestId });
+    if ('failed' in destination) return this.tunnelFailed(socket, target, who, verdict, destination.failed);
     const address = destination.address;
     const inspect = verdict.decision.inspect;
     if (inspect && inspect.tls !== 'skip') {
       // L7 rules apply inside this tunnel: terminate TLS and decide every request, or refuse — never tunnel blind.
       if (!this.interceptor) {
-        this.stats.denied++;
-        socket.end(
-          rawDenial({
-            host: target.host,
-            port: target.port,
-            stage: 'l7',
-            reason: 'this endpoint has L7 rules but TLS inspection is not available in this core',
-          }),
-        );
-        return;
+        const reason = 'this endpoint has L7 rules but TLS inspection is not available in this core';
+        return this.refuseTunnel(socket, early, who, { ...target, stage: 'l7', reason });
       }
-      await this.interceptor.intercept(socket, early, { host: target.host, port: target.port, address, binary: who.binary, pid: who.pid });
+      await this.interceptor.intercept(socket, early, { ...target, address, binary: who.binary, pid: who.pid, requestId });
       return;
     }
     const upstream = connect({ host: address, port: target.port });
     upstream.setNoDelay(true);
+    upstream.setTimeout(this.connectMs, () =>
+      upstream.destroy(upstreamError(`could not connect within ${this.connectMs / 1000} s`, 'ETIMEDOUT')),
+    );
+    let connected = false;
     upstream.once('connect', () => {
+      connected = true;
+      upstream.setTimeout(0);
       const relayed = this.splice?.relay(socket, upstream, early, CONNECT_ESTABLISHED);
       if (relayed) {
         this.stats.splicedTunnels++;
@@ -316,16 +340,94 @@ export class EgressProxy {
       upstream.pipe(socket);
       socket.resume();
     });
-    upstream.on('error', () => {
-      if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      // Before the 200 the client can still be told why; after it, the tunnel just ends.
+      if (!connected && !socket.destroyed) this.tunnelFailed(socket, target, who, verdict, error);
     });
     socket.on('close', () => upstream.destroy());
     upstream.on('close', () => socket.destroy());
   }
 
-  private deny(exchange: Exchange, host: string, port: number, stage: string, reason: string, verdict?: Verdict) {
+  /** A refused CONNECT: 403 with the reason on the status line and in JSON, or explained inside the tunnel to a client that trusts our CA. */
+  private refuseTunnel(socket: Socket, early: Buffer, who: ClientIdentity, denial: DenialInfo): void {
     this.stats.denied++;
-    const body = denialBody({ host, port, stage, reason, requestId: verdict?.request?.id });
-    exchange.respond(403, 'Forbidden', { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(reason) }, body);
+    if (this.interceptor && this.options.explainDenialsInTls?.(who)) {
+      const target: InterceptTarget = {
+        host: denial.host,
+        port: denial.port,
+        address: '',
+        binary: who.binary,
+        pid: who.pid,
+        requestId: denial.requestId,
+        denial,
+      };
+      void this.interceptor.explain(socket, early, target).catch(() => socket.destroy());
+      return;
+    }
+    socket.end(rawDenial(denial));
+  }
+
+  /** The first request inside a refused tunnel (explained in TLS): the 403 and its JSON reason; then the connection closes. */
+  private explainDenial(exchange: Exchange, denial: DenialInfo): void {
+    exchange.respond(
+      403,
+      denialReasonPhrase(denial),
+      { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(denial.reason) },
+      denialBody(denial),
+      true,
+    );
+  }
+
+  /** An allowed CONNECT whose upstream cannot be reached: 502/504 with the cause, logged and audited as failed. */
+  private tunnelFailed(socket: Socket, target: { host: string; port: number }, who: Requester, verdict: Verdict, error: unknown): void {
+    const failure = this.recordFailure({ host: target.host, port: target.port, binary: who.binary, pid: who.pid }, verdict, error);
+    if (!socket.destroyed) socket.end(rawUpstreamFailure(failure, { ...target, requestId: verdict.request?.id }));
+  }
+
+  /** An allowed request whose upstream failed: 502/504 with the cause (or a cut connection mid-answer), logged and audited as failed. */
+  private upstreamFailed(exchange: Exchange, target: ProxyTarget, who: Requester, verdict: Verdict, error: unknown): void {
+    const failure = this.recordFailure(
+      { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method: exchange.head.method, path: target.decidedPath },
+      verdict,
+      error,
+    );
+    const body = upstreamFailureBody(failure, { host: target.host, port: target.port, requestId: verdict.request?.id });
+    exchange.respond(failure.status, failureStatusText(failure), { 'Content-Type': 'application/json' }, body);
+  }
+
+  private recordFailure(
+    input: { host: string; port: number; binary: string; pid?: number; method?: string; path?: string },
+    verdict: Verdict,
+    error: unknown,
+  ): UpstreamFailure {
+    this.stats.upstreamFailures++;
+    const failure = classifyFailure(error);
+    this.options.core.upstreamFailed(input, {
+      cause: `${failure.cause} (${failure.code})`,
+      policy: verdict.decision.policy,
+      requestId: verdict.request?.id,
+    });
+    return failure;
+  }
+
+  /** An agent gave up on our TLS handshake: almost always because it does not trust our CA. Says so, with the fix. */
+  private handshakeFailed(target: InterceptTarget, why: string): void {
+    const ca = this.options.caCertPath ?? "the core's ca.crt (in its state directory)";
+    this.options.core.log(
+      'warn',
+      'proxy',
+      `TLS handshake with the agent failed for ${target.host}:${target.port}${target.requestId ? ` (request ${target.requestId})` : ''}` +
+        ` (${target.binary}): ${why}. The agent most likely does not trust the core's CA: start it with \`openshell-term run\`, or trust ${ca}.`,
+    );
+  }
+
+  private deny(exchange: Exchange, denial: DenialInfo): void {
+    this.stats.denied++;
+    exchange.respond(
+      403,
+      denialReasonPhrase(denial),
+      { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(denial.reason) },
+      denialBody(denial),
+    );
   }
 }

@@ -16,7 +16,8 @@ import { PresetStore } from '../../core/presets/preset-store.js';
 import { PresetManager } from '../../core/presets/preset-manager.js';
 import { MergedRules } from '../../core/merges/merged-rules.js';
 import { MergeManager } from '../../core/merges/merge-manager.js';
-import { CertificateAuthority } from '../../core/tls/certificate-authority.js';
+import { CA_CERT_FILE, CertificateAuthority } from '../../core/tls/certificate-authority.js';
+import { descendsFrom } from '../../core/identity/process-tree.js';
 import { writeCaBundle } from '../../core/tls/ca-bundle.js';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -116,6 +117,9 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     allowLoopback: options.allowLoopback,
     identify: options.identify ?? socketIdentifier(() => agentPids),
     tls: ca,
+    // Agents started by `run` trust the CA (their bundle holds it): a refused CONNECT is explained inside TLS.
+    explainDenialsInTls: (who) => who.pid !== undefined && descendsFrom(who.pid, agentPids),
+    caCertPath: join(options.stateDir, CA_CERT_FILE),
   });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracketHost(proxyInfo.address)}:${proxyInfo.port}`;

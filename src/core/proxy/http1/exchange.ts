@@ -1,10 +1,18 @@
 // One request and its response on a client connection: the request body is buffered while the core
 // decides, then streamed to an upstream connection; the response is streamed back with its framing
 // re-made for this hop. Flow control both ways: a full socket pauses the one feeding it.
+//
+// Framing is the proxy's own on both sides: the head sent upstream states exactly the framing of the bytes
+// that follow it (Content-Length from the parsed value, or chunked), the body is counted against it, and a
+// body that would not fit what the head says is never written (the upstream connection is dropped, never
+// reused). A request whose head the engine cannot forward faithfully carries a `refusal` and is answered
+// before any decision.
+import type { Socket } from 'node:net';
 import type { MessageHead } from './llhttp.js';
-import { forwardedHeaders } from './header-lines.js';
-import type { ClientConnection } from './client-connection.js';
-import type { UpstreamConnection, UpstreamPool } from './upstream-pool.js';
+import { readHeaders, type MessageHeaders } from './header-lines.js';
+import type { ClientSide, ResponseBody, ResponseSink, UpstreamLink, UpstreamSource, UpstreamTls } from './contracts.js';
+import { websocketRequest, websocketResponseProblem, type Refusal, type WebSocketRequest } from './websocket-handshake.js';
+import { relayUpgraded } from './upgraded-relay.js';
 
 /** Past this much request body waiting for a decision, the client is not read until there is one. */
 const HELD_BODY_LIMIT = 64 * 1024;
@@ -18,34 +26,71 @@ export interface UpstreamTarget {
   /** origin-form request-target: path and query. */
   path: string;
   /** TLS to the upstream (inspected tunnels), verified against this name. */
-  tls?: { servername?: string };
+  tls?: UpstreamTls;
 }
+
+/** Told when the upstream fails before answering (after any retry): the caller answers the client. */
+export type UpstreamFailureHandler = (error: NodeJS.ErrnoException) => void;
 
 type Framing = 'none' | 'length' | 'chunked' | 'close';
 
 const LAST_CHUNK = '0\r\n\r\n';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-export class Exchange {
+function framingError(message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code: 'EPROTO' });
+}
+
+export class Exchange implements ResponseSink {
   requestComplete = false;
   responseComplete = false;
   /** Bytes of response already written to the client: after that, failures can only cut the connection. */
   responseStarted = false;
+  /** What the request's headers say (framing, forwarded lines). */
+  readonly request: MessageHeaders;
+  /** Set when the engine refuses this request before any decision (unnamed method, ambiguous framing, bad upgrade). */
+  readonly refusal?: Refusal;
+  /** Set for a WebSocket upgrade request. */
+  readonly websocket?: WebSocketRequest;
   private buffered: Buffer[] | null = [];
   private bufferedBytes = 0;
-  private upstream?: UpstreamConnection;
-  private pool?: UpstreamPool;
+  private heldLimit = HELD_BODY_LIMIT;
+  private bodyWaiter?: { limit: number; done: (body: Buffer | undefined) => void };
+  private upstream?: UpstreamLink;
+  private pool?: UpstreamSource;
   private target?: UpstreamTarget;
+  private failed?: UpstreamFailureHandler;
   private requestFraming: Framing = 'none';
+  /** Body bytes written upstream, counted against what the forwarded head declares. */
+  private sent = 0;
   private requestHead = '';
   private responseFraming: Framing = 'none';
   private retried = false;
   private waitingForUpstream = false;
+  private abandoned = false;
 
   constructor(
-    readonly connection: ClientConnection,
+    readonly connection: ClientSide,
     readonly head: MessageHead,
-  ) {}
+  ) {
+    this.request = readHeaders(head.headers, true);
+    if (!head.method) this.refusal = { status: 501, reason: `the request's method (llhttp code ${head.methodCode}) has no name here` };
+    else if (this.request.error) this.refusal = { status: 400, reason: this.request.error };
+    else if (head.upgrade) {
+      const upgrade = websocketRequest(head, this.request);
+      if ('reason' in upgrade) this.refusal = upgrade;
+      else this.websocket = upgrade;
+    }
+  }
+
+  /** The connection ends after this exchange: a close-delimited answer, or an upgrade request (either it switches or it closes). */
+  get closesConnection(): boolean {
+    return this.responseFraming === 'close' || this.head.upgrade;
+  }
+
+  get reusable(): boolean {
+    return this.requestComplete && !this.head.upgrade;
+  }
 
   // — from the client's parser —
 
@@ -54,21 +99,48 @@ export class Exchange {
     if (!this.buffered) return; // answered locally: the rest of the body is read and dropped
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
-    if (this.bufferedBytes > HELD_BODY_LIMIT) this.connection.pauseReading('held-body', true);
+    if (this.bodyWaiter && this.bufferedBytes > this.bodyWaiter.limit) return this.finishWaiting(undefined);
+    if (this.bufferedBytes > this.heldLimit) this.connection.pauseReading('held-body', true);
   }
 
   requestEnd(): void {
     this.requestComplete = true;
-    if (this.upstream && this.requestFraming === 'chunked') this.upstream.write(LAST_CHUNK);
+    if (this.upstream) this.endRequestBody();
+    if (this.bodyWaiter) this.finishWaiting(Buffer.concat(this.buffered ?? []));
     this.connection.settled(this);
+  }
+
+  /**
+   * The whole request body, read before the decision (for endpoints decided on the body), or undefined
+   * when it is larger than `limit` bytes. Only this exchange waits: the body is held up to `limit` instead
+   * of the usual 64 KiB, and streaming for every other request is unchanged. Call before forward().
+   */
+  collectBody(limit: number): Promise<Buffer | undefined> {
+    if (this.requestComplete) return Promise.resolve(this.bufferedBytes > limit ? undefined : Buffer.concat(this.buffered ?? []));
+    if (this.bufferedBytes > limit) return Promise.resolve(undefined);
+    this.heldLimit = Math.max(HELD_BODY_LIMIT, limit);
+    this.connection.pauseReading('held-body', false);
+    return new Promise((done) => {
+      this.bodyWaiter = { limit, done };
+    });
+  }
+
+  private finishWaiting(body: Buffer | undefined): void {
+    const waiter = this.bodyWaiter!;
+    this.bodyWaiter = undefined;
+    this.heldLimit = HELD_BODY_LIMIT;
+    if (this.bufferedBytes > this.heldLimit) this.connection.pauseReading('held-body', true);
+    waiter.done(body);
   }
 
   // — the decision —
 
   /** Answers from the proxy itself (a denial, a bad request, an upstream failure); `close` ends the connection after it. */
   respond(status: number, reason: string, headers: Record<string, string | number>, body: string, close = false): void {
+    if (this.abandoned) return;
     if (this.responseStarted) return this.connection.abort();
-    if (close) this.connection.closeAfterResponse();
+    // A client that asked for 100-continue may never send the body it announced: do not wait for it.
+    if (close || (!this.requestComplete && this.request.expectContinue)) this.connection.closeAfterResponse();
     this.buffered = null;
     this.connection.pauseReading('held-body', false);
     let head = `HTTP/1.1 ${status} ${reason}\r\n`;
@@ -81,38 +153,63 @@ export class Exchange {
     this.connection.settled(this);
   }
 
-  /** Sends the request to `target` over a pooled connection, with the buffered body. */
-  forward(pool: UpstreamPool, target: UpstreamTarget): void {
-    if (this.connection.socket.destroyed) return; // the client gave up while the core decided
-    const forwarded = forwardedHeaders(this.head.headers, true);
-    this.requestFraming = forwarded.contentLength !== undefined ? 'length' : forwarded.chunked ? 'chunked' : 'none';
-    let head = `${this.head.method} ${target.path} HTTP/1.1\r\nHost: ${target.authority}\r\n${forwarded.lines}`;
-    if (this.requestFraming === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
+  /** Answers the engine's own refusal (see `refusal`) with a JSON reason, and closes the connection. */
+  refuse(): void {
+    const refusal = this.refusal!;
+    const error = refusal.status === 501 ? 'not_implemented' : 'bad_request';
+    const body = `${JSON.stringify({ error, reason: refusal.reason })}\n`;
+    this.respond(
+      refusal.status,
+      refusal.status === 501 ? 'Not Implemented' : 'Bad Request',
+      { 'Content-Type': 'application/json' },
+      body,
+      true,
+    );
+  }
+
+  /** Sends the request to `target` over a pooled connection, with the buffered body; `failed` answers an upstream failure. */
+  forward(pool: UpstreamSource, target: UpstreamTarget, failed?: UpstreamFailureHandler): void {
+    if (this.abandoned || this.connection.socket.destroyed) return; // the client gave up while the core decided
+    const request = this.request;
+    this.requestFraming = request.chunked ? 'chunked' : request.length !== undefined ? 'length' : 'none';
+    let head = `${this.head.method} ${target.path} HTTP/1.1\r\nHost: ${target.authority}\r\n${request.lines}`;
+    if (this.requestFraming === 'length') head += `Content-Length: ${request.length}\r\n`;
+    else if (this.requestFraming === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
+    if (this.websocket) head += 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
     this.requestHead = `${head}\r\n`;
     this.pool = pool;
     this.target = target;
+    this.failed = failed;
     this.attach(pool.acquire(target.address, target.port, target.tls));
   }
 
-  private attach(upstream: UpstreamConnection): void {
+  private attach(upstream: UpstreamLink): void {
     this.upstream = upstream;
+    this.sent = 0;
     upstream.begin(this);
     upstream.write(this.requestHead);
     const buffered = this.buffered ?? [];
     this.buffered = null;
-    for (const chunk of buffered) this.sendBody(chunk);
-    if (this.requestComplete && this.requestFraming === 'chunked') upstream.write(LAST_CHUNK);
+    for (const chunk of buffered) {
+      this.sendBody(chunk);
+      if (this.upstream !== upstream) return; // the body broke its framing: nothing more goes out
+    }
+    if (this.requestComplete) this.endRequestBody();
     this.connection.pauseReading('held-body', false);
   }
 
   private sendBody(chunk: Buffer): void {
     const upstream = this.upstream!;
-    // Every write is made (a full socket still buffers it); only the last one's answer says whether to wait.
+    let more: boolean;
     if (this.requestFraming === 'chunked') {
+      // Every write is made (a full socket still buffers it); only the last one's answer says whether to wait.
       upstream.write(`${chunk.length.toString(16)}\r\n`);
       upstream.write(chunk);
-    }
-    const more = upstream.write(this.requestFraming === 'chunked' ? '\r\n' : chunk);
+      more = upstream.write('\r\n');
+    } else if (this.requestFraming === 'length' && this.sent + chunk.length <= this.request.length!) {
+      more = upstream.write(chunk);
+    } else return this.framingBroken('request body bytes beyond what the forwarded head declares');
+    this.sent += chunk.length;
     if (!more && !this.waitingForUpstream) {
       this.waitingForUpstream = true;
       this.connection.pauseReading('upstream-full', true);
@@ -123,31 +220,55 @@ export class Exchange {
     }
   }
 
+  private endRequestBody(): void {
+    if (this.requestFraming === 'chunked') this.upstream!.write(LAST_CHUNK);
+    else if (this.requestFraming === 'length' && this.sent !== this.request.length)
+      this.framingBroken('request body shorter than what the forwarded head declares');
+  }
+
+  /** Cannot happen while llhttp frames the request as the head says; if it ever does, nothing more goes out. */
+  private framingBroken(why: string): void {
+    this.upstream?.destroy();
+    this.upstream = undefined;
+    this.failed = undefined;
+    if (this.responseStarted) return this.connection.abort();
+    this.badGateway(framingError(why));
+  }
+
   // — from the upstream connection —
 
-  /**
-   * Sends the response head on. Returns how its body arrives: 'no-body' (an answer to HEAD), a byte
-   * count when it is that many bytes as they come (Content-Length: the upstream connection forwards them
-   * without the parser, so without a copy), else undefined (the parser delivers it).
-   */
-  responseHead(head: MessageHead): 'no-body' | number | undefined {
+  responseHead(head: MessageHead): ResponseBody {
     const status = head.statusCode;
-    const forwarded = forwardedHeaders(head.headers, false);
-    let out = `HTTP/1.1 ${status} ${head.statusMessage}\r\n${forwarded.lines}`;
+    const response = readHeaders(head.headers, false);
+    if (status === 101) {
+      if (!this.websocket) return { refuse: 'the upstream switched protocols (101) for a request that asked for no upgrade' };
+      const problem = websocketResponseProblem(head, response, this.websocket);
+      return problem ? { refuse: problem } : 'upgrade';
+    }
+    if (response.error) return { refuse: `the upstream's response: ${response.error}` };
+    // An answer before the whole request arrived (an early error, a refused 100-continue): the client's
+    // remaining body is never read as requests, the connection ends after this answer.
+    if (status >= 200 && !this.requestComplete) this.connection.closeAfterResponse();
+    let out = `HTTP/1.1 ${status} ${head.statusMessage}\r\n${response.lines}`;
     const informational = status < 200;
     const bodiless = informational || status === 204 || status === 304 || this.head.method === 'HEAD';
-    if (bodiless) this.responseFraming = 'none';
-    else if (forwarded.contentLength !== undefined) this.responseFraming = 'length';
-    else if (this.head.versionMinor >= 1) {
+    if (bodiless) {
+      this.responseFraming = 'none';
+      // HEAD and 304 may say how long the body would be; 1xx and 204 never carry one (RFC 9110 §8.6).
+      if (response.length !== undefined && (status === 304 || (this.head.method === 'HEAD' && status >= 200 && status !== 204)))
+        out += `Content-Length: ${response.length}\r\n`;
+    } else if (response.length !== undefined) {
+      this.responseFraming = 'length';
+      out += `Content-Length: ${response.length}\r\n`;
+    } else if (this.head.versionMinor >= 1) {
       this.responseFraming = 'chunked';
       out += 'Transfer-Encoding: chunked\r\n';
     } else this.responseFraming = 'close'; // an HTTP/1.0 client learns the end of the body from the close
     if (!informational) out += this.connectionHeader();
     this.responseStarted = true;
     this.connection.write(`${out}\r\n`);
-    if (this.head.method === 'HEAD') return 'no-body';
-    const length = this.responseFraming === 'length' ? Number(forwarded.contentLength) : 0;
-    return length > 0 ? length : undefined;
+    if (bodiless) return 'no-body';
+    return this.responseFraming === 'length' && response.length! > 0 ? response.length : undefined;
   }
 
   responseBody(chunk: Buffer): boolean {
@@ -156,10 +277,10 @@ export class Exchange {
       this.connection.write(chunk);
       return this.connection.write('\r\n');
     }
+    if (this.responseFraming === 'none') return true; // a body where none may be: never forwarded
     return this.connection.write(chunk);
   }
 
-  /** A complete message from upstream; false for an interim (1xx) one, after which the real answer follows. */
   responseEnd(statusCode: number): boolean {
     if (statusCode < 200) return false;
     if (this.responseFraming === 'chunked') this.connection.write(LAST_CHUNK);
@@ -169,15 +290,23 @@ export class Exchange {
     return true;
   }
 
+  upgraded(head: MessageHead, socket: Socket, overflow: Buffer): void {
+    const response = readHeaders(head.headers, false);
+    const out = `HTTP/1.1 101 ${head.statusMessage}\r\n${response.lines}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n`;
+    this.upstream = undefined;
+    this.responseStarted = true;
+    this.responseComplete = true;
+    const client = this.connection.handOver(this);
+    client.socket.write(out);
+    if (overflow.length > 0) client.socket.write(overflow);
+    if (client.early.length > 0) socket.write(client.early);
+    relayUpgraded(client.socket, socket);
+  }
+
   /** Says when the connection ends after this answer; an HTTP/1.0 client must also be told when it does not. */
   private connectionHeader(): string {
     if (!this.connection.keepsAlive(this)) return 'Connection: close\r\n';
     return this.head.versionMinor === 0 ? 'Connection: keep-alive\r\n' : '';
-  }
-
-  /** Whether the client closing is how this response ends (close-delimited to an HTTP/1.0 client). */
-  get closeDelimited(): boolean {
-    return this.responseFraming === 'close';
   }
 
   /**
@@ -195,23 +324,24 @@ export class Exchange {
       this.attach(this.pool.acquire(this.target.address, this.target.port, this.target.tls, true));
       return;
     }
+    if (this.failed) return this.failed(error);
     this.badGateway(error);
   }
 
   /** The upstream could not be reached or failed: a 502 naming the error code, or a cut connection once part of the answer went out. */
   badGateway(error: unknown): void {
     if (this.responseStarted) return this.connection.abort();
-    this.respond(
-      502,
-      'Bad Gateway',
-      { 'Content-Type': 'text/plain' },
-      `upstream error: ${(error as NodeJS.ErrnoException).code ?? 'error'}\n`,
-    );
+    const cause = (error as NodeJS.ErrnoException).code ?? 'error';
+    const body = `${JSON.stringify({ error: 'upstream_failed', cause, reason: (error as Error).message ?? String(error) })}\n`;
+    this.respond(502, 'Bad Gateway', { 'Content-Type': 'application/json' }, body);
   }
 
-  /** The client went away: the upstream connection is not reusable mid-exchange. */
+  /** The client went away (or its connection failed): nothing more is forwarded, and the upstream connection is not reused. */
   abandon(): void {
+    this.abandoned = true;
+    this.buffered = null;
     this.upstream?.destroy();
     this.upstream = undefined;
+    if (this.bodyWaiter) this.finishWaiting(undefined);
   }
 }

@@ -3,6 +3,7 @@
 // parse, and skipping those layers halves the CPU per request. Parsing stays exactly as strict as
 // node:http's: no lenient flags, the same header-size limit, CL+TE and bare-LF smuggling refused.
 import { createRequire } from 'node:module';
+import { methodName } from './llhttp-methods.js';
 
 interface ParseError extends Error {
   code: string;
@@ -31,16 +32,19 @@ interface NativeParserClass {
   kLenientNone: number;
 }
 
-// `_http_common` is how Node's own http modules reach the parser binding; it is the same object.
-const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
+// `_http_common` is how Node's own http modules reach the parser binding; it is the same object. Its
+// `methods` list is not indexed by llhttp's method codes: names come from llhttp-methods.ts.
+const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass };
 
 /** One parsed message head. Headers are raw [name, value, name, value…], as sent. */
 export interface MessageHead {
   versionMajor: number;
   versionMinor: number;
   headers: string[];
-  /** Requests: the method and request-target. */
+  /** Requests: the method ('' when llhttp reported a code that has no name here) and request-target. */
   method: string;
+  /** Requests: llhttp's method code; -1 for responses. */
+  methodCode: number;
   url: string;
   /** Responses: the status. */
   statusCode: number;
@@ -117,7 +121,8 @@ export class MessageParser {
         versionMajor,
         versionMinor,
         headers,
-        method: method === undefined ? '' : methods[method],
+        method: method === undefined ? '' : (methodName(method) ?? ''),
+        methodCode: method ?? -1,
         url,
         statusCode: statusCode ?? 0,
         statusMessage: statusMessage ?? '',
