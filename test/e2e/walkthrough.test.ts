@@ -15,7 +15,7 @@ const session = `ost-wt-${process.pid}`;
 const pane = async (n: number) => (await exec('tmux', ['capture-pane', '-t', `${session}:0.${n}`, '-p', '-J'])).stdout;
 const waitFor = async (n: number, check: (s: string) => boolean, what: string) => {
   let last = '';
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 800; i++) {
     last = await pane(n).catch(() => last);
     if (check(last)) return last;
     await new Promise((r) => setTimeout(r, 50));

@@ -46,7 +46,7 @@ beforeAll(async () => {
   const report = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('\n[') + 1));
   tarball = join(work, report[0].filename);
   files = (report[0].files as Array<{ path: string }>).map((f) => f.path).sort();
-}, 240_000);
+}, 480_000);
 
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });

@@ -211,7 +211,7 @@ describe('kill -9 in the middle of promotes', () => {
           })
           .catch(() => undefined);
       }
-      for (let i = 0; i < 400 && acks < 3 + round * 5; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 3000 && acks < 3 + round * 5; i++) await new Promise((r) => setTimeout(r, 10));
       core.child.kill('SIGKILL');
       await new Promise((r) => core.child.once('exit', r));
       client.close();
