@@ -1,7 +1,8 @@
-// Whether dist/ (the compiled build, made by `npm run build` and on `npm install`) is at least as new as
-// every source file: then the launcher runs it directly; otherwise it runs the TypeScript through tsx,
-// so an edited checkout never runs stale code.
-import { readdirSync, statSync } from 'node:fs';
+// Whether dist/ (the compiled build, made by `npm run build`, on `npm install` in a checkout, and shipped
+// in the package) is at least as new as every source file: then the launcher runs it directly; otherwise
+// it runs the TypeScript through tsx, so an edited checkout never runs stale code. An installed package
+// has no sources (no src/): its dist/ is what it is, and fresh by definition.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const STAMP = 'dist/.built';
@@ -15,6 +16,11 @@ function newest(path) {
   return latest;
 }
 
+/** True when this is an installed package rather than a checkout: it ships dist/ and no sources. */
+export function isPackage(root) {
+  return !existsSync(join(root, 'src'));
+}
+
 export function buildIsFresh(root) {
   let built;
   try {
@@ -22,6 +28,7 @@ export function buildIsFresh(root) {
   } catch {
     return false;
   }
+  if (isPackage(root)) return true;
   return SOURCES.every((source) => {
     try {
       return newest(join(root, source)) <= built;

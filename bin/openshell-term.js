@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Launcher: runs the compiled build (dist/, made on `npm install` and by `npm run build`) when it is up to
-// date with the sources, else the TypeScript directly through tsx's loader — so no build step is ever
-// required, and an edited checkout never runs stale code.
+// Launcher: runs the compiled build (dist/: shipped in the package; made by `npm install` and
+// `npm run build` in a checkout) when it is up to date with the sources, else — in a checkout only — the
+// TypeScript directly through tsx's loader, so an edited checkout never runs stale code.
 import { fileURLToPath } from 'node:url';
-import { buildIsFresh } from './build-state.js';
+import { buildIsFresh, isPackage } from './build-state.js';
 
 // React's development build checks every render and is several times slower; the product runs the
 // production build unless someone asks otherwise. (Set before anything imports React.)
@@ -19,7 +19,13 @@ process.on('warning', (warning) => {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let cli;
-if (process.env.OPENSHELL_TERM_FROM_SOURCE !== '1' && buildIsFresh(root)) {
+// OPENSHELL_TERM_FROM_SOURCE=1 forces tsx in a checkout; an installed package has only its dist/.
+const packaged = isPackage(root);
+if (packaged || (process.env.OPENSHELL_TERM_FROM_SOURCE !== '1' && buildIsFresh(root))) {
+  if (!buildIsFresh(root)) {
+    process.stderr.write(`openshell-term: this installation has no compiled build (${root}dist); reinstall the package\n`);
+    process.exit(1);
+  }
   cli = await import('../dist/src/cli.js');
 } else {
   const { register } = await import('tsx/esm/api');

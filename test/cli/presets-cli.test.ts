@@ -33,7 +33,7 @@ describe('promote', () => {
         id = (JSON.parse(r.stdout || '[]') as Array<{ id: string; held: number }>).find((x) => x.held > 0)?.id;
       }
       const dry = await runCli(['promote', id!, '--preset', 'promo-test', '--dry-run', '--state-dir', dir]);
-      expect(dry.stdout).toContain('would write');
+      expect(dry.stdout).toContain("would create preset 'promo-test'");
       expect(dry.stdout).toContain('access: read-only');
       const r = await runCli(['promote', id!, '--preset', 'promo-test', '--state-dir', dir]);
       expect(r.code).toBe(0);

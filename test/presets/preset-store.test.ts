@@ -420,9 +420,10 @@ describe('PresetStore: custom presets on disk', () => {
     expect(store.applied()).toEqual(['promoted']);
 
     expect((await rejection(store.saveCustom({ ...doc, preset: { name: 'github' } }))).code).toBe('conflict');
-    expect((await rejection(store.saveCustom({ ...doc, network_policies: { github: doc.network_policies.promoted } }))).code).toBe(
-      'conflict',
-    );
+    const github = { ...doc, network_policies: { github: doc.network_policies.promoted } };
+    expect((await rejection(store.saveCustom(github, { onExisting: 'replace' }))).code).toBe('conflict');
+    // A merge adds only what is not already there: the same grant under a built-in's key adds nothing.
+    expect(await store.saveCustom(github)).toMatchObject({ change: 'unchanged', diff: '' });
     expect((await rejection(store.saveCustom({ ...doc, preset: { name: '../escape' } }))).code).toBe('invalid');
   });
 

@@ -137,12 +137,13 @@ export const presetRemoveCommand: Command = {
 export const promoteCommand: Command = {
   path: ['promote'],
   usage:
-    'promote ID --preset NAME [--access read-only|read-write|full] [--any-binary] [--description TEXT] [--dry-run] [--state-dir DIR] [--json]',
-  summary: 'Turn a request into a persisted NemoClaw-format preset (this host and port, pinned to its binary) and apply it at once.',
+    'promote ID --preset NAME [--access read-only|read-write|full] [--any-binary] [--description TEXT] [--if-exists merge|replace|refuse] [--tls inspect|skip] [--dry-run] [--state-dir DIR] [--json]',
+  summary:
+    'Turn a request into a persisted NemoClaw-format preset (this host and port, pinned to its binary), merged into the preset if it exists, and apply it at once.',
   flags: {
     ...STATE_DIR_FLAG,
     ...JSON_FLAG,
-    ...DRY_RUN,
+    'dry-run': { type: 'boolean', description: 'Print the diff against the preset as it is; write nothing' },
     preset: { type: 'string', value: 'NAME', description: 'Preset name (RFC 1123 label, not a built-in name)' },
     access: {
       type: 'string',
@@ -151,6 +152,17 @@ export const promoteCommand: Command = {
     },
     'any-binary': { type: 'boolean', description: 'Allow every executable, not just the one that asked' },
     description: { type: 'string', value: 'TEXT', description: 'Preset description' },
+    'if-exists': {
+      type: 'string',
+      value: 'WHAT',
+      description: 'When the preset exists: merge (default: add this grant, keep everything else), replace, or refuse',
+    },
+    tls: {
+      type: 'string',
+      value: 'MODE',
+      description:
+        'For a tunnel (CONNECT): inspect (default, the safest: the access is enforced per request; clients must trust the CA) or skip (a blind tunnel: everything inside is allowed)',
+    },
   },
   allowPositionals: true,
   async run(args, io) {
@@ -160,6 +172,11 @@ export const promoteCommand: Command = {
     const access = args.flags.access as string | undefined;
     if (access !== undefined && !['read-only', 'read-write', 'full'].includes(access))
       throw new UsageError(`--access must be read-only, read-write or full, got '${access}'`);
+    const ifExists = args.flags['if-exists'] as string | undefined;
+    if (ifExists !== undefined && !['merge', 'replace', 'refuse'].includes(ifExists))
+      throw new UsageError(`--if-exists must be merge, replace or refuse, got '${ifExists}'`);
+    const tls = args.flags.tls as string | undefined;
+    if (tls !== undefined && tls !== 'inspect' && tls !== 'skip') throw new UsageError(`--tls must be inspect or skip, got '${tls}'`);
     const r = await withFeed(args, io, (c) =>
       c.command<PromoteResult>({
         type: 'promote',
@@ -169,14 +186,27 @@ export const promoteCommand: Command = {
         anyBinary: Boolean(args.flags['any-binary']),
         description: args.flags.description as string | undefined,
         dryRun: Boolean(args.flags['dry-run']),
+        ifExists: ifExists as never,
+        ...(tls ? { inspect: tls === 'inspect' } : {}),
       }),
     );
-    out(
-      io,
-      args,
-      r,
-      r.dryRun ? `would write ${r.file}:\n${r.yaml}` : `promoted ${id} to preset '${r.name}': wrote ${r.file} and applied it`,
-    );
+    out(io, args, r, describePromote(id, r));
     return 0;
   },
 };
+
+/** The promote outcome for a person: what happened to which file, the tunnel's TLS, the diff, what was released. */
+function describePromote(id: string, r: PromoteResult): string {
+  const verb = { created: 'create', merged: 'merge into', replaced: 'replace', unchanged: 'leave unchanged' }[r.change];
+  const lines = r.dryRun
+    ? [`would ${verb} preset '${r.name}' (${r.file}): ${r.summary}`]
+    : [
+        r.change === 'unchanged'
+          ? `promoted ${id}: preset '${r.name}' already allowed it (${r.summary}); applied ${r.file}`
+          : `promoted ${id} to preset '${r.name}' (${r.change}: ${r.summary}): wrote ${r.file} and applied it`,
+      ];
+  if (r.tunnel) lines.push(r.tunnel.note);
+  if (r.diff) lines.push(r.diff.trimEnd());
+  if (r.released.length > 0) lines.push(`released: ${r.released.join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,12 +1,13 @@
 // Presets on a running core: every change goes through the store (persisted atomically), then the core
 // recomputes its effective policy (a new revision) and the change is audited. Promote turns an inbox
-// entry into a saved preset and lets its held requests proceed.
+// entry into a saved preset (merged into one that exists, never silently replacing it) and releases every
+// pending entry the new policy allows.
 import type { AuditLog } from '../audit/audit-log.js';
 import type { EnforcementCore } from '../engine/enforcement-core.js';
 import type { PendingRequest } from '../inbox/pending-request.js';
 import type { AccessPreset } from '../policy/types.js';
 import { presetFromRequest, presetYaml } from './promote.js';
-import type { AddResult, PresetInfo, PresetStore } from './preset-store.js';
+import type { AddResult, OnExisting, PresetInfo, PresetStore, SaveChange } from './preset-store.js';
 import { presetsForTier } from './tiers.js';
 
 export interface PromoteOptions {
@@ -15,14 +16,37 @@ export interface PromoteOptions {
   access?: AccessPreset;
   anyBinary?: boolean;
   dryRun?: boolean;
+  /** A preset of that name exists: merge into it (default), replace it, or refuse. */
+  onExisting?: OnExisting;
+  /** For a request only ever seen as a CONNECT tunnel: inspect it (default) or keep it a blind tunnel. */
+  inspect?: boolean;
+}
+
+/** What promoting a tunnel does to TLS, said before and after, so it is never a surprise. */
+export interface TunnelNote {
+  /** Whether the preset makes the core terminate TLS for this host:port. */
+  inspect: boolean;
+  /** One sentence for the operator. */
+  note: string;
 }
 
 export interface PromoteResult {
   name: string;
   file: string;
+  /** The preset's YAML as written (or as it would be). */
   yaml: string;
   dryRun: boolean;
   request: PendingRequest;
+  /** created, merged (into an existing preset), replaced, or unchanged (already allowed). */
+  change: SaveChange;
+  /** One sentence: what happened to the preset. */
+  summary: string;
+  /** Unified YAML diff against the preset as it was (from /dev/null when new); empty when unchanged. */
+  diff: string;
+  /** Set when the request was a tunnel: whether it is now inspected. */
+  tunnel?: TunnelNote;
+  /** Ids of the pending entries the new policy allowed, now released (empty on a dry run). */
+  released: string[];
 }
 
 export class PresetManager {
@@ -71,10 +95,21 @@ export class PresetManager {
     return wanted;
   }
 
-  /** Writes the request's preset (host:port, pinned binary, access from its method) and applies it. */
+  /** What promote would do (the diff against the preset as it is), writing nothing: the promote dialog's preview. */
+  previewPromote(id: string, options: Omit<PromoteOptions, 'dryRun'>): Promise<PromoteResult> {
+    return this.promote(id, { ...options, dryRun: true });
+  }
+
+  /**
+   * Writes the request's preset (host:port, pinned binary, access from its method) or merges it into the
+   * preset of that name, applies it, and releases every pending entry the new policy allows.
+   */
   async promote(id: string, options: PromoteOptions, actor = 'operator'): Promise<PromoteResult> {
     const request = this.core.inbox.get(id);
     if (!request) throw new Error(`no request with id '${id}'`);
+    // A tunnel nobody looked inside records no method or path.
+    const isTunnel = request.samples.length === 0;
+    const inspect = options.inspect ?? true;
     const doc = presetFromRequest({
       host: request.host,
       port: request.port,
@@ -84,25 +119,65 @@ export class PresetManager {
       description: options.description,
       access: options.access,
       anyBinary: options.anyBinary,
+      tunnel: isTunnel,
+      inspect,
     });
-    const saved = await this.store.saveCustom(doc, { dryRun: options.dryRun });
-    if (options.dryRun) return { name: doc.preset.name, file: saved.file, yaml: saved.yaml, dryRun: true, request };
-    await this.store.add(doc.preset.name);
-    this.core.refreshPolicy('preset add', `promote ${id} → ${doc.preset.name}`);
+    const saved = await this.store.saveCustom(doc, {
+      dryRun: options.dryRun,
+      onExisting: options.onExisting,
+      description: options.description,
+    });
+    const name = doc.preset.name;
+    const result: PromoteResult = {
+      name,
+      file: saved.file,
+      yaml: saved.yaml,
+      dryRun: Boolean(options.dryRun),
+      request,
+      change: saved.change,
+      summary: saved.summary,
+      diff: saved.diff,
+      ...(isTunnel ? { tunnel: tunnelNote(request.host, request.port, inspect) } : {}),
+      released: [],
+    };
+    if (options.dryRun) return result;
+    await this.store.add(name);
+    this.core.refreshPolicy('preset add', `promote ${id} → ${name}`);
     this.audit?.config({
       change: 'promote',
       actor,
       target: `${id} ${request.host}:${request.port}`,
-      detail: doc.preset.name,
+      detail: `${name} (${saved.change})`,
       revision: this.core.revision.number,
     });
-    // The preset now allows it: let the waiting connections go, and show the entry as approved.
-    if (request.status === 'pending') this.core.inbox.decide(request, 'approved', actor, `promoted to preset ${doc.preset.name}`);
     this.core.log(
       'info',
       'decision',
-      `${actor} promoted ${id} ${request.host}:${request.port} to preset ${doc.preset.name} (${saved.file})`,
+      `${actor} promoted ${id} ${request.host}:${request.port} to preset ${name} (${saved.summary}; ${saved.file})`,
     );
-    return { name: doc.preset.name, file: saved.file, yaml: saved.yaml, dryRun: false, request };
+    if (result.tunnel) this.core.log('info', 'policy', result.tunnel.note);
+    // The preset now allows it (and perhaps others waiting): their held connections go at once.
+    result.released = this.core.releaseCovered(actor, `allowed by preset ${name}`).map((entry) => entry.id);
+    if (request.status === 'pending') {
+      // Never approved behind the policy's back: say why it still waits (e.g. an unidentified binary).
+      this.core.log(
+        'warn',
+        'policy',
+        `preset ${name} does not allow ${id} ${request.host}:${request.port} (${request.binary}); it still waits`,
+      );
+    }
+    return result;
   }
+}
+
+function tunnelNote(host: string, port: number, inspect: boolean): TunnelNote {
+  return inspect
+    ? {
+        inspect,
+        note: `${host}:${port} was a tunnel; the preset turns on TLS inspection there (the access is enforced per request; clients must trust the core's CA, as under \`run\`). Choose no inspection to keep a blind tunnel that allows everything inside it.`,
+      }
+    : {
+        inspect,
+        note: `${host}:${port} stays an uninspected tunnel: the preset allows everything inside it (no method or path is checked).`,
+      };
 }

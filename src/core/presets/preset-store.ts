@@ -2,8 +2,8 @@
 // presets live in <stateDir>/presets/<name>.yaml; the applied list, in order and with each document as it
 // was applied, lives in <stateDir>/applied-presets.json. Every change is written (atomically) before the
 // in-memory state moves, and changes run one at a time, so the two never disagree.
-import type { Dirent } from 'node:fs';
-import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { presetLayer, type PolicyLayer } from '../policy/layers.js';
 import { isValidPresetName } from '../policy/preset-name.js';
@@ -18,6 +18,8 @@ import { assertCustomPreset, type BuiltinIndex } from './custom-rules.js';
 import { PresetError, type PresetProblem } from './preset-error.js';
 import { PRESET_EXTENSION, readPresetFile } from './preset-file.js';
 import { presetYaml } from './preset-yaml.js';
+import { presetDiff } from './preset-diff.js';
+import { mergePromoted } from './promote-merge.js';
 
 export interface PresetInfo {
   name: string;
@@ -49,7 +51,33 @@ interface LoadedPreset {
   warnings: string[];
 }
 
+export const ON_EXISTING = ['merge', 'replace', 'refuse'] as const;
+export type OnExisting = (typeof ON_EXISTING)[number];
+export type SaveChange = 'created' | 'merged' | 'replaced' | 'unchanged';
+
+export interface SaveCustomOptions {
+  dryRun?: boolean;
+  /** What to do when a custom preset of that name exists (default 'merge'). */
+  onExisting?: OnExisting;
+  /** A description the operator gave: it replaces the existing preset's on a merge. */
+  description?: string;
+}
+
+export interface SaveCustomResult {
+  file: string;
+  /** The preset's YAML as written (or as it would be, on a dry run). */
+  yaml: string;
+  change: SaveChange;
+  /** One sentence: what the save did to the preset. */
+  summary: string;
+  /** The file as it was, when there was one. */
+  before?: string;
+  /** Unified diff from `before` (or /dev/null) to `yaml`; empty when unchanged. */
+  diff: string;
+}
+
 const CUSTOM_DIR = 'presets';
+const NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 export class PresetStore {
   private readonly builtins = new Map<string, LoadedPreset>();
@@ -174,23 +202,83 @@ export class PresetStore {
     });
   }
 
-  /** Write a custom preset document (used by promote), atomically, mode 0600; refuses built-in names. Does not apply it. */
-  saveCustom(doc: PresetDocument, opts: { dryRun?: boolean } = {}): Promise<{ file: string; yaml: string }> {
+  /**
+   * Write a custom preset document (used by promote), atomically, mode 0600; refuses built-in names. Does
+   * not apply it. When a preset of that name exists, `onExisting` says what happens: 'merge' (the default)
+   * adds the document's one grant to it (mergePromoted: nothing is removed or widened for anyone else),
+   * 'replace' overwrites it, 'refuse' throws a 'conflict' error. The result carries the YAML diff against
+   * what was there; a dry run computes the same result and writes nothing.
+   */
+  saveCustom(doc: PresetDocument, opts: SaveCustomOptions = {}): Promise<SaveCustomResult> {
     return this.serial(async () => {
       const name = doc.preset?.name ?? '';
       if (!isValidPresetName(name)) throw new PresetError('invalid', `invalid preset name '${name}': use a lowercase RFC 1123 label`);
       const file = this.customFile(name);
-      const yaml = presetYaml(doc);
+      const existing = await this.existingCustom(name);
+      const onExisting = opts.onExisting ?? 'merge';
+      // Input from the feed or a gateway: anything but the three words is refused, never read as 'replace'.
+      if (!ON_EXISTING.includes(onExisting)) {
+        throw new PresetError('invalid', `unknown choice '${String(onExisting)}' for an existing preset: ${ON_EXISTING.join(', ')}`);
+      }
+      let next = doc;
+      let change: SaveChange = 'created';
+      let summary = `new preset '${name}'`;
+      if (existing) {
+        if (onExisting === 'refuse') {
+          throw new PresetError(
+            'conflict',
+            `preset '${name}' already exists (${file}); merge into it (--if-exists merge) or replace it (--if-exists replace)`,
+          );
+        }
+        if (onExisting === 'merge') {
+          if (!existing.document) {
+            throw new PresetError(
+              'invalid',
+              `preset '${name}' exists but cannot be read, so nothing was merged into it (fix the file, or --if-exists replace):\n${existing.problem}`,
+            );
+          }
+          const merged = mergePromoted(existing.document, doc, opts.description);
+          next = merged.doc;
+          change = merged.change;
+          summary = merged.summary;
+        } else {
+          change = 'replaced';
+          summary = `preset '${name}' replaced`;
+        }
+      }
+      const yaml = presetYaml(next);
+      if (existing && yaml === existing.text) change = 'unchanged';
       const loaded = parsePolicyText(yaml, file, 'preset');
       if (loaded.errors.length > 0 || loaded.document?.kind !== 'preset') throw PresetError.fromProblems(loaded.errors);
       const document = loaded.document.preset;
       assertCustomPreset(document, file, loaded.positions, this.builtinIndex());
-      if (!opts.dryRun) {
+      if (!opts.dryRun && change !== 'unchanged') {
         await this.writeCustom(file, yaml);
         this.customs.set(name, { name, source: 'custom', file, text: yaml, document, warnings: loaded.warnings.map(formatProblem) });
       }
-      return { file, yaml };
+      return { file, yaml, change, summary, before: existing?.text, diff: presetDiff(file, existing?.text, yaml) };
     });
+  }
+
+  /**
+   * The custom preset a save would land on: its file as it is now on disk (it may have been edited since
+   * open), else the copy still applied after its file was deleted. A file that no longer loads comes back
+   * with `problem` set: merging into it would silently drop what it held, replacing it is the operator's call.
+   */
+  private async existingCustom(name: string): Promise<{ document?: PresetDocument; text: string; problem?: string } | undefined> {
+    const file = this.customFile(name);
+    if (await exists(file)) {
+      try {
+        const loaded = await this.loadCustom(file);
+        return { document: loaded.document, text: loaded.text };
+      } catch (error) {
+        // Shown in the diff only; never through a symlink (the same rule as reading a preset).
+        const text = await readFile(file, { encoding: 'utf8', flag: NO_FOLLOW }).catch(() => '');
+        return { text, problem: (error as Error).message };
+      }
+    }
+    const applied = this.entries.find((e) => e.name === name && e.source === 'custom');
+    return applied && { document: structuredClone(applied.preset), text: presetYaml(applied.preset) };
   }
 
   /** The applied presets as policy layers, in application order, for composeLayers(). */

@@ -2,6 +2,11 @@
 // unless the operator widens it, to the binary that made the request. The L7 access defaults to the
 // narrowest preset that still admits the request: read-only for reads (and when the method is unknown,
 // e.g. a tunnel that was never inspected), read-write otherwise.
+//
+// A tunnel (CONNECT, never inspected) becomes an inspected endpoint by default: an L7 endpoint is what
+// lets the access be enforced at all (an uninspected tunnel admits any method), at the price that the
+// client must trust the core's CA. `inspect: false` keeps it a blind tunnel (L4: everything inside is
+// allowed), and says so in the description.
 import { isIP } from 'node:net';
 import { parsePolicyText } from '../policy/source.js';
 import { isValidPresetName } from '../policy/preset-name.js';
@@ -20,6 +25,10 @@ export interface PromoteInput {
   description?: string;
   access?: AccessPreset;
   anyBinary?: boolean;
+  /** The request was only ever a CONNECT tunnel (no method or path was seen). */
+  tunnel?: boolean;
+  /** For a tunnel: terminate TLS and enforce the access (default), or keep it a blind L4 tunnel. */
+  inspect?: boolean;
 }
 
 /** Any real executable. Absolute paths only, so a request whose binary could not be identified ('unknown') never matches. */
@@ -52,13 +61,30 @@ export function presetFromRequest(input: PromoteInput): PresetDocument {
     );
   }
   const method = input.method?.trim().toUpperCase();
+  if (input.inspect === false && !input.tunnel) {
+    throw new PresetError(
+      'invalid',
+      `${host}:${input.port} was seen as HTTP requests (${method ?? 'no method'}), not as an uninspected tunnel; only a tunnel can be left uninspected`,
+    );
+  }
+  const blind = input.tunnel === true && input.inspect === false;
+  if (blind && input.access !== undefined) {
+    throw new PresetError(
+      'invalid',
+      `access '${input.access}' needs an inspected endpoint; a tunnel that is not inspected allows everything inside it`,
+    );
+  }
   const access: AccessPreset =
     input.access ?? (method === undefined || method === '' || READ_METHODS.has(method) ? 'read-only' : 'read-write');
   const key = name.replace(/-/g, '_');
-  const endpoint: NetworkEndpoint = { host, port: input.port, protocol: 'rest', enforcement: 'enforce', access };
+  const endpoint: NetworkEndpoint = blind
+    ? { host, port: input.port }
+    : { host, port: input.port, protocol: 'rest', enforcement: 'enforce', access };
   const binary = input.anyBinary ? ANY_BINARY : input.binary;
+  const who = input.anyBinary ? 'any binary' : binary;
   const description =
-    input.description?.trim() || `${access} access to ${host}:${input.port} for ${input.anyBinary ? 'any binary' : binary}`;
+    input.description?.trim() ||
+    (blind ? `uninspected tunnel to ${host}:${input.port} for ${who}` : `${access} access to ${host}:${input.port} for ${who}`);
   const doc: PresetDocument = {
     preset: { name, description },
     network_policies: { [key]: { name: key, endpoints: [endpoint], binaries: [{ path: binary }] } },

@@ -3,6 +3,8 @@
 // preset as shipped lets through ('read' = GET/HEAD/OPTIONS only), so choosing a tier shows the operator
 // whether it can change anything remote. Unlike NemoClaw (every balanced preset read-write), balanced
 // here is read-only except the Hugging Face Inference API, which needs POST to run a model at all.
+// `open` adds exactly NemoClaw's messaging and productivity presets (tiers.yaml: slack, discord,
+// telegram, wechat, whatsapp, jira, outlook); GitHub and the container registries stay opt-in presets.
 import { didYouMean } from '../text/did-you-mean.js';
 import { PresetError } from './preset-error.js';
 
@@ -45,17 +47,16 @@ export const TIERS: readonly Tier[] = [
   {
     name: 'open',
     label: 'Open',
-    description:
-      'Balanced plus messaging, productivity, GitHub and container registries, with write access. The operator accepts the wider scope.',
+    description: 'Balanced plus messaging and productivity services, with write access. The operator accepts the wider scope.',
     presets: [
       ...BALANCED,
       { name: 'slack', access: 'read-write' },
-      { name: 'telegram', access: 'read-write' },
       { name: 'discord', access: 'read-write' },
+      { name: 'telegram', access: 'read-write' },
+      { name: 'wechat', access: 'read-write' },
+      { name: 'whatsapp', access: 'read-write' },
       { name: 'jira', access: 'read-write' },
       { name: 'outlook', access: 'read-write' },
-      { name: 'github', access: 'read-write' },
-      { name: 'docker', access: 'read-write' },
     ],
   },
 ];

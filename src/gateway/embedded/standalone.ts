@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { OpenShellServer } from '../grpc/openshell-server.js';
 import { serveGatewayApi } from './serve-gateway-api.js';
+import { loadNativeBuildProblems } from '../../core/native/load-addon.js';
 import type { Socket } from 'node:net';
 
 export interface StandaloneOptions {
@@ -97,6 +98,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const presets = new PresetManager(store, core, audit);
   const merges = new MergeManager(merged, core, audit);
   for (const problem of store.problems()) core.log('warn', 'presets', `skipped ${problem.file}: ${problem.message}`);
+  for (const line of loadNativeBuildProblems()) core.log('warn', 'native', line);
   if (options.tier) await presets.applyTier(options.tier, 'startup');
   if (options.allowLoopback)
     core.log('warn', 'core', '--allow-loopback: upstreams on loopback are permitted (for local services and tests)');

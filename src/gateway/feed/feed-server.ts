@@ -174,6 +174,8 @@ export class FeedServer {
                 access: command.access,
                 anyBinary: command.anyBinary,
                 dryRun: command.dryRun,
+                onExisting: command.ifExists,
+                inspect: command.inspect,
               },
               'feed',
             ),

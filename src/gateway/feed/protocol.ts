@@ -50,6 +50,10 @@ export type FeedCommand =
       access?: 'read-only' | 'read-write' | 'full';
       anyBinary?: boolean;
       dryRun?: boolean;
+      /** A preset of that name exists: 'merge' (default), 'replace' or 'refuse'. */
+      ifExists?: 'merge' | 'replace' | 'refuse';
+      /** A tunnel: inspect it (default true) or keep it a blind tunnel. */
+      inspect?: boolean;
       ref?: string;
     };
 
