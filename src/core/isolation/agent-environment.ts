@@ -83,6 +83,9 @@ export function agentEnvironment(options: AgentEnvironmentOptions): Scrubbed {
   // npm reads its own config before the proxy variables, and a system npmrc may name another cafile.
   Object.assign(env, { npm_config_proxy: url, npm_config_https_proxy: url, npm_config_noproxy: '', PIP_PROXY: url, CARGO_HTTP_PROXY: url });
   delete env.npm_config_ca; // an inline CA would win over cafile
+  // cargo's libcurl asks plain-HTTP registries for an h2c upgrade, which the proxy refuses (501, upgrades
+  // go through CONNECT); without multiplexing it speaks plain HTTP/1.1 and gets the proxy's own answers.
+  env.CARGO_HTTP_MULTIPLEXING = 'false';
   const kit = options.kit;
   if (kit) {
     if (kit.caBundle) for (const name of Object.keys(CA_VARIABLES)) env[name] = kit.caBundle;
