@@ -11,6 +11,7 @@
 // npm's own config (a system npmrc `cafile` otherwise wins), git's (over any http.proxy in gitconfig),
 // pip's, wget's and apt's config files, and a preload that sends Node's fetch and http(s) through the
 // proxy (Node 20 ignores the proxy variables).
+import { caBundleEnv } from '../tls/ca-bundle.js';
 import type { AgentKit } from './agent-kit.js';
 
 /** Names the operator's own settings and credentials use. */
@@ -49,22 +50,6 @@ export function proxyVariables(proxy: string): Record<string, string> {
   return vars;
 }
 
-/** CA-bundle variables, by what reads them. Each names one file that replaces (not extends) the trust store. */
-export const CA_VARIABLES = {
-  SSL_CERT_FILE: 'OpenSSL-based tools, Python ssl/urllib/httpx, Go, Rust (native-tls, rustls-native-certs), Ruby',
-  NODE_EXTRA_CA_CERTS: 'Node (added to its roots), Bun',
-  REQUESTS_CA_BUNDLE: 'Python requests (and Google/AWS libraries built on it)',
-  CURL_CA_BUNDLE: 'curl',
-  GIT_SSL_CAINFO: 'git',
-  PIP_CERT: 'pip (its vendored requests ignores REQUESTS_CA_BUNDLE when pip.conf sets cert)',
-  npm_config_cafile: 'npm, pnpm (over a system npmrc cafile)',
-  AWS_CA_BUNDLE: 'AWS CLI and SDKs',
-  CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE: 'gcloud',
-  GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: 'gRPC C core (Google SDKs over gRPC)',
-  CARGO_HTTP_CAINFO: 'cargo',
-  DENO_CERT: 'Deno',
-} as const;
-
 export interface AgentEnvironmentOptions {
   base: NodeJS.ProcessEnv;
   /** host:port of the proxy as the agent reaches it. */
@@ -88,7 +73,7 @@ export function agentEnvironment(options: AgentEnvironmentOptions): Scrubbed {
   env.CARGO_HTTP_MULTIPLEXING = 'false';
   const kit = options.kit;
   if (kit) {
-    if (kit.caBundle) for (const name of Object.keys(CA_VARIABLES)) env[name] = kit.caBundle;
+    if (kit.caBundle) Object.assign(env, caBundleEnv(kit.caBundle));
     // git: environment config wins over every gitconfig file (git ≥ 2.31), so an http.proxy there cannot bypass us.
     addGitConfig(env, { 'http.proxy': url, ...(kit.caBundle ? { 'http.sslCAInfo': kit.caBundle } : {}) });
     env.WGETRC = kit.wgetrc;
