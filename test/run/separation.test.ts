@@ -3,7 +3,7 @@
 // here is made by a real hostile agent (fixtures/hostile-agent.mjs, curl, gdb, tmux, python) under the real
 // `run`, against a real core, as root (as operators here run it). The kernel must refuse every one.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,25 @@ describe.skipIf(!enforcing)('an agent under run (root, Landlock ≥ 6) cannot re
     }
     expect(existsSync(preset)).toBe(false);
     expect(r.stderr).toContain(`${dir} cannot be read or written`);
+  });
+
+  it("cannot rewrite openshell-term's own code, which the operator's next command would run", async () => {
+    const root = join(BIN, '..', '..');
+    // A file of ours the agent tries to change, and a new module it tries to plant (both removed afterwards).
+    const existing = join(root, 'node_modules', `.ost-probe-${process.pid}.js`);
+    const planted = join(root, 'dist', `ost-planted-${process.pid}.js`);
+    writeFileSync(existing, '// probe\n');
+    try {
+      const r = await hostile(`write:${existing}`, `write:${planted}`);
+      const seen = attempts(r.stdout);
+      expect(seen[`write:${existing}`]).toMatchObject({ ok: false, error: 'EACCES' });
+      expect(seen[`write:${planted}`]).toMatchObject({ ok: false, error: 'EACCES' });
+      expect(readFileSync(existing, 'utf8')).toBe('// probe\n');
+      expect(r.stderr).toContain(`read-only: ${realpathSync(root)}`);
+    } finally {
+      rmSync(existing, { force: true });
+      rmSync(planted, { force: true });
+    }
   });
 
   it('cannot approve its own held request with `openshell-term approve-all`', async () => {
