@@ -1,10 +1,10 @@
 // Landlock rules for the agent: the whole filesystem except the hidden paths (the core's state dir and
-// whatever else `run` names), TCP connect only to the proxy's port, and no signals or abstract UNIX
-// sockets outside the sandbox. Landlock only ever grants, so hiding one directory means granting
-// everything around it: every entry of every ancestor of a hidden path gets full access, except the one
-// that leads to the hidden path (walked into) and the hidden path itself (skipped). The ancestors keep
-// only READ_DIR, which Landlock applies to everything beneath them: names inside a hidden directory stay
-// listable, their contents do not. Written against the kernel UAPI, not <linux/landlock.h>: distribution
+// whatever else `run` names), read-only paths (openshell-term's own files), TCP connect only to the
+// proxy's port, and no signals or abstract UNIX sockets outside the sandbox. Landlock only ever grants,
+// so hiding one directory means granting everything around it: every entry of every ancestor of a hidden
+// or read-only path gets its rights, except the one that leads there (walked into) and a hidden path
+// itself (skipped). The ancestors keep only READ_DIR, which Landlock applies to everything beneath them:
+// names inside a hidden directory stay listable, their contents do not. Written against the kernel UAPI, not <linux/landlock.h>: distribution
 // headers lag the kernel (Debian 12's stop at ABI 2) and the ABI is probed at run time anyway.
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -56,6 +56,7 @@ enum { RULE_PATH_BENEATH = 1, RULE_NET_PORT = 2 };
 // Everything but making device nodes: a device node made elsewhere would reach what /dev keeps out.
 #define FS_FULL (~(FS_MAKE_CHAR | FS_MAKE_BLOCK))
 #define FS_READ_ONLY (FS_READ_FILE | FS_READ_DIR)
+#define FS_READ_EXECUTE (FS_READ_FILE | FS_READ_DIR | FS_EXECUTE)
 #define NET_CONNECT_TCP (1ULL << 1)           // ABI 4
 #define SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) // ABI 6
 #define SCOPE_SIGNAL (1ULL << 1)               // ABI 6
@@ -69,6 +70,8 @@ static uint64_t handled_fs;
 static struct report *out;
 static char *hidden[MAX_LIST];
 static size_t hidden_count;
+static char *read_only[MAX_LIST];
+static size_t read_only_count;
 
 int landlock_kernel_abi(void) {
   long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, CREATE_RULESET_VERSION);
@@ -81,13 +84,24 @@ static bool is_hidden(const char *path) {
   return false;
 }
 
-// A strict ancestor of some hidden path ("/" is one of every path).
-static bool is_ancestor(const char *path) {
+static bool is_read_only(const char *path) {
+  for (size_t i = 0; i < read_only_count; i++)
+    if (strcmp(path, read_only[i]) == 0) return true;
+  return false;
+}
+
+static bool leads_to(const char *path, const char *target) {
   size_t n = strlen(path);
-  for (size_t i = 0; i < hidden_count; i++) {
-    if (n == 1 && path[0] == '/') return true;
-    if (strlen(hidden[i]) > n && strncmp(hidden[i], path, n) == 0 && hidden[i][n] == '/') return true;
-  }
+  if (n == 1 && path[0] == '/') return true;
+  return strlen(target) > n && strncmp(target, path, n) == 0 && target[n] == '/';
+}
+
+// A strict ancestor of some hidden or read-only path ("/" is one of every path).
+static bool is_ancestor(const char *path) {
+  for (size_t i = 0; i < hidden_count; i++)
+    if (leads_to(path, hidden[i])) return true;
+  for (size_t i = 0; i < read_only_count; i++)
+    if (leads_to(path, read_only[i])) return true;
   return false;
 }
 
@@ -121,8 +135,9 @@ static void grant_dev(void) {
   }
 }
 
-// Grants everything in `dir` (an ancestor of a hidden path) but the way to the hidden path.
-static void walk(const char *dir) {
+// Grants everything in `dir` (an ancestor of a hidden or read-only path) but the way there: `rights` for
+// its entries (everything, or read-and-execute beneath a read-only path).
+static void walk(const char *dir, uint64_t rights) {
   grant(dir, FS_READ_DIR);
   DIR *d = opendir(dir);
   if (!d) return;
@@ -132,13 +147,22 @@ static void walk(const char *dir) {
     char child[PATH_MAX];
     join_path(child, dir, e->d_name);
     if (is_hidden(child)) continue;
-    if (is_ancestor(child)) walk(child);
+    uint64_t own = is_read_only(child) ? FS_READ_EXECUTE : rights;
+    if (is_ancestor(child)) walk(child, own);
     // Kernel knobs are read-only (a root agent writing /proc/sys/kernel/core_pattern runs code outside).
     else if (strcmp(child, "/proc") == 0 || strcmp(child, "/sys") == 0) grant(child, FS_READ_ONLY);
     else if (strcmp(child, "/dev") == 0) grant_dev();
-    else grant(child, FS_FULL);
+    else grant(child, own);
   }
   closedir(d);
+}
+
+static void resolve_all(const char *const *in, size_t count, char **out, const char *what) {
+  for (size_t i = 0; i < count; i++) {
+    out[i] = realpath(in[i], NULL);
+    if (!out[i]) die(in[i], errno);
+    if (strcmp(out[i], "/") == 0) die(what, EINVAL);
+  }
 }
 
 int landlock_prepare(const struct options *o, struct report *r) {
@@ -146,12 +170,10 @@ int landlock_prepare(const struct options *o, struct report *r) {
   r->kernel_abi = landlock_kernel_abi();
   r->abi = o->abi_max >= 0 && o->abi_max < r->kernel_abi ? o->abi_max : r->kernel_abi;
   if (r->abi <= 0) return -1;
-  for (size_t i = 0; i < o->hide_count; i++) {
-    hidden[i] = realpath(o->hide[i], NULL);
-    if (!hidden[i]) die(o->hide[i], errno);
-    if (strcmp(hidden[i], "/") == 0) die("cannot hide /", EINVAL);
-  }
+  resolve_all(o->hide, o->hide_count, hidden, "cannot hide /");
   hidden_count = o->hide_count;
+  resolve_all(o->read_only, o->read_only_count, read_only, "cannot make / read-only");
+  read_only_count = o->read_only_count;
 
   handled_fs = FS_ABI1 | (r->abi >= 2 ? FS_REFER : 0) | (r->abi >= 3 ? FS_TRUNCATE : 0) | (r->abi >= 5 ? FS_IOCTL_DEV : 0);
   struct ruleset_attr attr = {
@@ -164,7 +186,7 @@ int landlock_prepare(const struct options *o, struct report *r) {
   ruleset = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0);
   if (ruleset < 0) die("landlock_create_ruleset", errno);
 
-  walk("/");
+  walk("/", FS_FULL);
   r->fs = true;
   if (r->abi >= 4) {
     for (size_t i = 0; i < o->connect_port_count; i++) {

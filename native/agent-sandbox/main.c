@@ -1,7 +1,7 @@
 // agent-sandbox: what `openshell-term run` starts instead of the agent. It restricts itself, reports what
 // the kernel enforced, then execs the agent, which inherits every restriction and cannot shed any:
 //
-//   agent-sandbox [--hide PATH]... [--connect-port PORT]... [--abi-max N] [--user NAME] [--drop-caps]
+//   agent-sandbox [--hide PATH]... [--read-only PATH]... [--connect-port PORT]... [--abi-max N] [--user NAME] [--drop-caps]
 //                 [--netns FILE] [--allow-unix-sockets] [--status-fd N] [--go-fd N] -- CMD [ARGS...]
 //   agent-sandbox --probe [--abi-max N]        # {"kernel_abi":7,"abi":7}
 //
@@ -73,7 +73,7 @@ _Noreturn void die(const char *step, int err) {
 }
 
 static _Noreturn void usage(const char *why) {
-  fprintf(stderr, "agent-sandbox: %s\nusage: agent-sandbox [--hide PATH]... [--connect-port PORT]... [--abi-max N] [--user NAME] "
+  fprintf(stderr, "agent-sandbox: %s\nusage: agent-sandbox [--hide PATH]... [--read-only PATH]... [--connect-port PORT]... [--abi-max N] [--user NAME] "
                   "[--drop-caps] [--netns FILE] [--allow-unix-sockets] [--status-fd N] [--go-fd N] -- CMD [ARGS...]\n"
                   "       agent-sandbox --probe [--abi-max N]\n",
           why);
@@ -108,6 +108,11 @@ static void parse(int argc, char **argv) {
       if (opts.hide_count == MAX_LIST) usage("too many --hide");
       if (v[0] != '/') usage("--hide needs an absolute path");
       opts.hide[opts.hide_count++] = v;
+      i++;
+    } else if (strcmp(a, "--read-only") == 0) {
+      if (opts.read_only_count == MAX_LIST) usage("too many --read-only");
+      if (v[0] != '/') usage("--read-only needs an absolute path");
+      opts.read_only[opts.read_only_count++] = v;
       i++;
     } else if (strcmp(a, "--connect-port") == 0) {
       if (opts.connect_port_count == MAX_LIST) usage("too many --connect-port");

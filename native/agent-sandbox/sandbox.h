@@ -12,6 +12,8 @@
 struct options {
   const char *hide[MAX_LIST]; // paths the agent may neither read nor write
   size_t hide_count;
+  const char *read_only[MAX_LIST]; // paths the agent may read and execute but not change
+  size_t read_only_count;
   uint16_t connect_ports[MAX_LIST]; // the only TCP ports the agent may connect to
   size_t connect_port_count;
   int abi_max;             // use at most this Landlock ABI (-1: whatever the kernel has)

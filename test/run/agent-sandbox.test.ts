@@ -182,13 +182,15 @@ describe('what run says', () => {
     ...extra,
   });
   const spec = { hide: ['/s'], connectPorts: [3128], dropCaps: false };
-  const context = { stateDir: '/s', proxyPort: 3128, isolated: false };
+  const context = { stateDir: '/s', proxyPort: 3128, isolated: false, operatorUid: 0 };
 
   it('at ABI 7: enforced, with the per-port caveat as the one gap', () => {
     const r = describeSandbox(status(7), spec, context);
     expect(r.notEnforced).toEqual([
       'Landlock TCP rules are per port, not per address: port 3128 on any other host is reachable, and UDP (DNS, QUIC) is not covered; use --isolate to confine the agent to the proxy',
     ]);
+    // The same agent as the operator's own uid: named.
+    expect(describeSandbox(status(7), spec, { ...context, operatorUid: 1000 }).notEnforced[1]).toMatch(/^the agent runs as your user/);
     expect(r.enforced.join('; ')).toContain('/s cannot be read or written');
   });
 

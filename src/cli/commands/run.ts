@@ -21,6 +21,7 @@ import { agentEnvironment, NON_COMPLIANT } from '../../core/isolation/agent-envi
 import { type AgentKit, createAgentKit } from '../../core/isolation/agent-kit.js';
 import { type AgentUser, lookupAgentUser } from '../../core/isolation/agent-user.js';
 import { ancestorsOf, leadsToHidden, resolveHidden } from '../../core/isolation/hidden-paths.js';
+import { PROJECT_ROOT } from '../../project-root.js';
 
 function alive(pid: number): boolean {
   try {
@@ -37,7 +38,7 @@ function portOf(address: string): number {
 
 export const runCommand: Command = {
   path: ['run'],
-  usage: 'run [--state-dir DIR] [--isolate] [--user NAME] [--hide PATH]... [core flags] -- CMD ARGS...',
+  usage: 'run [--state-dir DIR] [--isolate] [--user NAME] [--hide PATH]... [--read-only PATH]... [core flags] -- CMD ARGS...',
   summary:
     "Run an agent through the core (the running one for the state dir, or one started in-process), kept there by the kernel. Exits with the agent's exit code.",
   flags: {
@@ -53,6 +54,12 @@ export const runCommand: Command = {
       multiple: true,
       value: 'PATH',
       description: 'Also keep the agent out of PATH (the state dir always is), e.g. your OpenShell gateway credentials',
+    },
+    'read-only': {
+      type: 'string',
+      multiple: true,
+      value: 'PATH',
+      description: "Let the agent read but not change PATH (openshell-term's own files always are), e.g. ~/.bashrc",
     },
     'allow-unix-sockets': {
       type: 'boolean',
@@ -140,6 +147,10 @@ class RunSession {
     // What the agent may not touch: the state dir, the gateway API's key files, and whatever the operator adds.
     const tls = this.embedded ? standaloneOptions(args, io.env).grpcTls : undefined;
     const hidden = resolveHidden([dir, ...((args.flags.hide as string[] | undefined) ?? []), ...(tls ? [tls.key, tls.cert] : [])]);
+    // openshell-term's own code: an agent that could rewrite it would run as the operator at the next command.
+    const readOnly = resolveHidden([PROJECT_ROOT, ...((args.flags['read-only'] as string[] | undefined) ?? [])]).filter(
+      (path) => !hidden.includes(path),
+    );
     const rootAgent = process.getuid?.() === 0 && !plan.user;
     const privateTmp = Boolean(plan.binary) && (leadsToHidden(tmpdir(), hidden) || Boolean(plan.user));
     const bundle = join(dir, CA_BUNDLE_FILE);
@@ -160,13 +171,14 @@ class RunSession {
     });
 
     const [cmd, ...rest] = args.positionals;
-    const context = { stateDir: dir, proxyPort: portOf(proxy), isolated: plan.isolate };
+    const context = { stateDir: dir, proxyPort: portOf(proxy), isolated: plan.isolate, operatorUid: process.getuid?.() ?? -1 };
     let child: ChildProcess;
     let pid: number | undefined;
     let go = () => {};
     if (plan.binary) {
       const spec: SandboxSpec = {
         hide: hidden,
+        readOnly,
         connectPorts: [portOf(proxy)],
         user: plan.user?.name,
         dropCaps: rootAgent || Boolean(plan.user),
@@ -188,7 +200,7 @@ class RunSession {
       child = spawn(cmd, rest, { stdio: 'inherit', env });
       pid = child.pid;
     }
-    this.notices(hidden, dropped, plan, Boolean(plan.binary));
+    this.notices([...hidden, ...readOnly], dropped, plan, Boolean(plan.binary));
 
     // The core learns the agent's pid before the agent runs a single instruction of its own.
     if (pid) {
@@ -229,7 +241,7 @@ class RunSession {
       const ancestors = ancestorsOf(hidden);
       if (ancestors.length > 0)
         io.stderr.write(
-          `openshell-term: the agent can use everything in ${ancestors.join(', ')} but cannot create, rename or remove entries directly there (they lead to hidden paths)${this.kit?.tmp ? `; its TMPDIR is ${this.kit.tmp}` : ''}\n`,
+          `openshell-term: the agent can use everything in ${ancestors.join(', ')} but cannot create, rename or remove entries directly there (they lead to hidden or read-only paths)${this.kit?.tmp ? `; its TMPDIR is ${this.kit.tmp}` : ''}\n`,
         );
     }
     const consequence = plan.isolate

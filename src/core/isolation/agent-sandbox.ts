@@ -23,6 +23,8 @@ export function agentSandboxBinary(env: NodeJS.ProcessEnv = process.env): string
 export interface SandboxSpec {
   /** Paths the agent may neither read nor write (the state dir, key files). */
   hide: string[];
+  /** Paths the agent may read and run but not change (openshell-term's own files). */
+  readOnly?: string[];
   /** The only TCP ports the agent may connect to (the proxy's). */
   connectPorts: number[];
   /** Run as this user (root only). */
@@ -61,6 +63,7 @@ export interface SandboxStatus {
 export function sandboxArgs(spec: SandboxSpec): string[] {
   const args: string[] = [];
   for (const path of spec.hide) args.push('--hide', path);
+  for (const path of spec.readOnly ?? []) args.push('--read-only', path);
   for (const port of spec.connectPorts) args.push('--connect-port', String(port));
   if (spec.user !== undefined) args.push('--user', spec.user);
   if (spec.dropCaps) args.push('--drop-caps');

@@ -5,6 +5,8 @@ import type { SandboxSpec, SandboxStatus } from './agent-sandbox.js';
 
 export interface ReportContext {
   stateDir: string;
+  /** The uid `run` itself runs as: an agent with the same uid can change the operator's files. */
+  operatorUid: number;
   proxyPort: number;
   /** The agent runs in its own network namespace (--isolate). */
   isolated: boolean;
@@ -24,8 +26,10 @@ export function describeSandbox(status: SandboxStatus, spec: SandboxSpec, contex
   const forced = status.abi < status.kernel_abi ? ` (limited to ABI ${abi} of the kernel's ${status.kernel_abi})` : '';
   const landlock = abi > 0 ? `Landlock ABI ${abi}${forced}` : 'no Landlock';
 
-  if (status.fs) enforced.push(`${context.stateDir} cannot be read or written (${hiddenCount(spec)})`);
-  else
+  if (status.fs) {
+    enforced.push(`${context.stateDir} cannot be read or written (${hiddenCount(spec)})`);
+    if ((spec.readOnly ?? []).length > 0) enforced.push(`read-only: ${spec.readOnly!.join(', ')}`);
+  } else
     gaps.push(
       `${context.stateDir} (control token, CA key, presets, audit) is readable and writable by the agent: ${landlock} on this kernel`,
     );
@@ -66,6 +70,14 @@ export function describeSandbox(status: SandboxStatus, spec: SandboxSpec, contex
   if (status.uid === 0 && !capabilities) gaps.push('the agent runs as root WITH capabilities');
   else if (capabilities) enforced.push(`uid ${status.uid} without capabilities`);
   if (context.isolated && status.netns) enforced.push('its own network namespace: the only reachable address is the proxy');
+  if (status.uid === 0)
+    gaps.push(
+      'the agent runs as root: it can rewrite root-owned files (system binaries, /etc, /root) that run later outside the sandbox; --user NAME runs it as another uid',
+    );
+  else if (status.uid === context.operatorUid)
+    gaps.push(
+      'the agent runs as your user: it can change your files that run later outside the sandbox (shell start-up files, ~/.nvm …); as root, --user NAME runs it as another uid',
+    );
 
   return { enforced, notEnforced: gaps };
 }
