@@ -191,7 +191,10 @@ const RUNTIMES: Runtime[] = [
   {
     name: 'cargo',
     absent: have('cargo') ? undefined : 'cargo (Rust) is not installed',
+    // Its own CARGO_HOME per run: cargo locks its package cache, and a run held for a decision would hold the lock.
     command: (base) => [
+      'env',
+      `CARGO_HOME=${sharedTempDir('ost-rt-cargo-')}`,
       'cargo',
       'search',
       'demo',
@@ -272,7 +275,6 @@ const agentEnv = {
   PIP_CACHE_DIR: join(scratch, 'pip-cache'),
   PIP_NO_INPUT: '1',
   GIT_TERMINAL_PROMPT: '0',
-  CARGO_HOME: join(scratch, 'cargo-home'),
 };
 
 const runAgent = (command: string[]) => cli(['run', '--state-dir', dir, '--', ...command], { env: agentEnv, timeoutMs: 90_000 });
