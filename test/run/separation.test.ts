@@ -3,7 +3,7 @@
 // here is made by a real hostile agent (fixtures/hostile-agent.mjs, curl, gdb, tmux, python) under the real
 // `run`, against a real core, as root (as operators here run it). The kernel must refuse every one.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,19 @@ describe.skipIf(!enforcing)('an agent under run (root, Landlock ≥ 6) cannot re
     }
     expect(existsSync(preset)).toBe(false);
     expect(r.stderr).toContain(`${dir} cannot be read or written`);
+  });
+
+  it("cannot read the OpenShell CLI's gateway credentials (mTLS key, OIDC token)", async () => {
+    const config = mkdtempSync(join(tmpdir(), 'ost-xdg-'));
+    const gateway = join(config, 'openshell', 'gateways', 'prod');
+    mkdirSync(join(gateway, 'mtls'), { recursive: true });
+    writeFileSync(join(gateway, 'mtls', 'tls.key'), 'operator client key\n');
+    writeFileSync(join(gateway, 'oidc_token.json'), '{"access_token":"operator"}\n');
+    const tries = [`read:${join(gateway, 'mtls', 'tls.key')}`, `read:${join(gateway, 'oidc_token.json')}`];
+    const r = await cli(['run', '--state-dir', dir, '--', process.execPath, HOSTILE_AGENT, ...tries], { env: { XDG_CONFIG_HOME: config } });
+    const seen = attempts(r.stdout);
+    for (const attempt of tries) expect(seen[attempt], attempt).toMatchObject({ ok: false, error: 'EACCES' });
+    expect(r.stderr).toContain(`also hidden: ${join(realpathSync(config), 'openshell')}`);
   });
 
   it("cannot rewrite openshell-term's own code, which the operator's next command would run", async () => {
