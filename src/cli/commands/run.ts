@@ -22,6 +22,7 @@ import { type AgentKit, createAgentKit } from '../../core/isolation/agent-kit.js
 import { type AgentUser, lookupAgentUser } from '../../core/isolation/agent-user.js';
 import { ancestorsOf, leadsToHidden, resolveHidden } from '../../core/isolation/hidden-paths.js';
 import { PROJECT_ROOT } from '../../project-root.js';
+import { configDirs } from '../../gateway/grpc/gateway-config.js';
 
 function alive(pid: number): boolean {
   try {
@@ -53,7 +54,7 @@ export const runCommand: Command = {
       type: 'string',
       multiple: true,
       value: 'PATH',
-      description: 'Also keep the agent out of PATH (the state dir always is), e.g. your OpenShell gateway credentials',
+      description: 'Also keep the agent out of PATH (the state dir and the OpenShell CLI config with its gateway credentials always are)',
     },
     'read-only': {
       type: 'string',
@@ -144,9 +145,16 @@ class RunSession {
       );
     }
 
-    // What the agent may not touch: the state dir, the gateway API's key files, and whatever the operator adds.
+    // What the agent may not touch: the state dir, the gateway API's key files, the OpenShell CLI's gateway
+    // credentials (mTLS keys, OIDC tokens: the operator's, not the agent's), and whatever the operator adds.
     const tls = this.embedded ? standaloneOptions(args, io.env).grpcTls : undefined;
-    const hidden = resolveHidden([dir, ...((args.flags.hide as string[] | undefined) ?? []), ...(tls ? [tls.key, tls.cert] : [])]);
+    const gateways = configDirs(io.env);
+    const hidden = resolveHidden([
+      dir,
+      ...((args.flags.hide as string[] | undefined) ?? []),
+      ...(tls ? [tls.key, tls.cert] : []),
+      ...[gateways.user, gateways.system].filter((d): d is string => d !== undefined),
+    ]);
     // openshell-term's own code: an agent that could rewrite it would run as the operator at the next command.
     const readOnly = resolveHidden([PROJECT_ROOT, ...((args.flags['read-only'] as string[] | undefined) ?? [])]).filter(
       (path) => !hidden.includes(path),

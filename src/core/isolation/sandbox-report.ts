@@ -83,7 +83,7 @@ export function describeSandbox(status: SandboxStatus, spec: SandboxSpec, contex
 }
 
 function hiddenCount(spec: SandboxSpec): string {
-  return spec.hide.length === 1 ? 'Landlock' : `Landlock; ${spec.hide.length - 1} more path(s) hidden`;
+  return spec.hide.length === 1 ? 'Landlock' : `Landlock; also hidden: ${spec.hide.slice(1).join(', ')}`;
 }
 
 /** The report when the helper is missing: nothing but the environment is enforced. */
