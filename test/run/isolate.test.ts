@@ -121,13 +121,16 @@ describe.skipIf(!enforcing)('run --isolate holds', () => {
     expect(r.stdout).not.toContain('euid=0');
   });
 
-  it('--user NAME picks the uid; without root, --user is refused', async () => {
+  it('--user NAME picks the uid; an unknown user, or a --hide path that is not there, is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ost-iso-'));
     const r = await isolated(dir, ['id', '-un'], ['--user', 'daemon']);
     expect(r.stdout.trim()).toBe('daemon');
     const unknown = await isolated(dir, ['true'], ['--user', 'no-such-user-here']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--user: no user 'no-such-user-here'");
+    const typo = await isolated(dir, ['true'], ['--hide', '/no/such/secret']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('--hide /no/such/secret: no such file or directory');
   });
 
   it('through the proxy it reaches an allowed upstream; straight to it, nothing', async () => {

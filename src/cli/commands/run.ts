@@ -82,6 +82,12 @@ export const runCommand: Command = {
       throw new UsageError(
         '--isolate needs the agent-sandbox helper (native/agent-sandbox), which is not built here: without it the agent would keep root and its capabilities; build it with `npm run build:native` (needs a C compiler)',
       );
+    // A path the operator names but that is not there would protect nothing (and the agent could create it).
+    for (const flag of ['hide', 'read-only'] as const) {
+      for (const path of (args.flags[flag] as string[] | undefined) ?? []) {
+        if (!existsSync(path)) throw new UsageError(`--${flag} ${path}: no such file or directory`);
+      }
+    }
     const user = userName === undefined ? undefined : await lookupAgentUser(userName);
     if (userName !== undefined && !user) throw new UsageError(`--user: no user '${userName}'`);
 
