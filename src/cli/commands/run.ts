@@ -5,7 +5,7 @@
 // carries no operator credential. What the kernel here cannot enforce is printed at start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import { UsageError } from '../command.js';
@@ -239,7 +239,8 @@ class RunSession {
           io.stderr.write(`openshell-term: cannot run ${cmd}: ${(error as NodeJS.ErrnoException).code ?? error.message}\n`);
           resolve(127);
         });
-        child.once('exit', (status, signal) => resolve(status ?? (signal ? 128 + 15 : 1)));
+        // A shell's convention: 128 + the signal's number when the agent was killed by one.
+        child.once('exit', (status, signal) => resolve(status ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1)));
       });
     } finally {
       process.off('SIGINT', forward);
