@@ -23,8 +23,11 @@ const TARGETS = [
     what: 'the splice(2) tunnel relay',
     without: 'CONNECT tunnels are piped through Node streams (more CPU per MiB)',
   },
-  // A target with its own build names it, e.g. a plain executable:
-  //   { dir: 'agent-sandbox', what: '…', without: '…', build: () => ['make', ['--silent']] },
+  {
+    dir: 'agent-sandbox',
+    what: 'the executable `run` starts agents in (Landlock, seccomp, uid, capabilities) and the core\'s non-dumpable guard',
+    without: '`run` cannot apply kernel separation to agents (it says so at start), `run --isolate` refuses, and the core stays ptrace-able by your user',
+  },
 ];
 
 if (process.platform !== 'linux') {

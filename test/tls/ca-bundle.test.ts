@@ -60,11 +60,18 @@ describe('writeCaBundle', () => {
   it('names the variables agents read', () => {
     expect(caBundleEnv('/s/ca-bundle.pem')).toEqual(Object.fromEntries(CA_BUNDLE_ENV.map((name) => [name, '/s/ca-bundle.pem'])));
     expect([...CA_BUNDLE_ENV].sort()).toEqual([
+      'AWS_CA_BUNDLE',
+      'CARGO_HTTP_CAINFO',
+      'CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE',
       'CURL_CA_BUNDLE',
+      'DENO_CERT',
       'GIT_SSL_CAINFO',
+      'GRPC_DEFAULT_SSL_ROOTS_FILE_PATH',
       'NODE_EXTRA_CA_CERTS',
+      'PIP_CERT',
       'REQUESTS_CA_BUNDLE',
       'SSL_CERT_FILE',
+      'npm_config_cafile',
     ]);
   });
 

@@ -1,6 +1,8 @@
 // `run --isolate`: a fresh network namespace whose only reachable address is the proxy, so an agent that
 // ignores proxy variables still cannot get out. Inside: loopback and one veth end on a link-local /30, no
-// default route. Outside: the other veth end, where the proxy also listens. Needs root on Linux.
+// default route. Outside: the other veth end, where the proxy also listens. Needs root on Linux. The agent
+// joins it through native/agent-sandbox (setns on `path`, then exec), so no `ip netns exec` or other
+// wrapper sits between `run` and the agent: the pid `run` registers is the agent's own.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -9,10 +11,10 @@ const run = promisify(execFile);
 
 export interface IsolatedNetwork {
   name: string;
+  /** The namespace's file, for setns(2). */
+  path: string;
   /** The proxy's address as seen from inside the namespace. */
   hostAddress: string;
-  /** The command prefix that runs a program inside the namespace. */
-  execPrefix: string[];
   destroy(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function createIsolatedNetwork(): Promise<IsolatedNetwork> {
   const hostAddress = `169.254.${a}.${b + 1}`;
   const nsAddress = `169.254.${a}.${b + 2}`;
   const ip = (...args: string[]) => run('ip', args);
-  const inNs = (...args: string[]) => run('ip', ['netns', 'exec', name, 'ip', ...args]);
+  const inNs = (...args: string[]) => run('ip', ['-n', name, ...args]);
   try {
     await ip('netns', 'add', name);
     await ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside);
@@ -57,8 +59,8 @@ export async function createIsolatedNetwork(): Promise<IsolatedNetwork> {
   }
   return {
     name,
+    path: `/run/netns/${name}`,
     hostAddress,
-    execPrefix: ['ip', 'netns', 'exec', name],
     async destroy() {
       // Deleting the namespace removes its veth end, and with it the peer outside.
       await run('ip', ['netns', 'del', name]).catch(() => {});

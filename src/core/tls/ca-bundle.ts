@@ -17,17 +17,33 @@ const SYSTEM_BUNDLES = [
   '/etc/ssl/cert.pem',
 ];
 
-/** The variables that point common tools at a CA file: OpenSSL-based tools, Node, Python requests, curl, git. */
-export const CA_BUNDLE_ENV = ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO'] as const;
+/** The variables that point common tools at one CA file, and who reads each. Each names a file that replaces
+ *  (not extends) the tool's trust store, hence a bundle with the system roots in it. */
+export const CA_BUNDLE_READERS = {
+  SSL_CERT_FILE: 'OpenSSL-based tools, Python ssl/urllib/httpx, Go, Rust (native-tls, rustls-native-certs), Ruby',
+  NODE_EXTRA_CA_CERTS: 'Node (added to its roots), Bun',
+  REQUESTS_CA_BUNDLE: 'Python requests (and the Google and AWS libraries built on it)',
+  CURL_CA_BUNDLE: 'curl',
+  GIT_SSL_CAINFO: 'git',
+  PIP_CERT: "pip (over a pip.conf's cert)",
+  npm_config_cafile: "npm, pnpm (over a system npmrc's cafile)",
+  AWS_CA_BUNDLE: 'AWS CLI and SDKs',
+  CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE: 'gcloud',
+  GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: 'gRPC C core (Google SDKs over gRPC)',
+  CARGO_HTTP_CAINFO: 'cargo',
+  DENO_CERT: 'Deno',
+} as const;
+
+export const CA_BUNDLE_ENV = Object.keys(CA_BUNDLE_READERS) as Array<keyof typeof CA_BUNDLE_READERS>;
 
 /** The environment entries that make an agent use the bundle at `path`. */
-export function caBundleEnv(path: string): Record<(typeof CA_BUNDLE_ENV)[number], string> {
-  return Object.fromEntries(CA_BUNDLE_ENV.map((name) => [name, path])) as Record<(typeof CA_BUNDLE_ENV)[number], string>;
+export function caBundleEnv(path: string): Record<keyof typeof CA_BUNDLE_READERS, string> {
+  return Object.fromEntries(CA_BUNDLE_ENV.map((name) => [name, path])) as Record<keyof typeof CA_BUNDLE_READERS, string>;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/** Writes <dir>/ca-bundle.pem = Node's tls.rootCertificates + the system bundle if readable (/etc/ssl/certs/ca-certificates.crt) + our CA, atomically; returns its path. Agents get it via SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO. */
+/** Writes <dir>/ca-bundle.pem = Node's tls.rootCertificates + the system bundle if readable (/etc/ssl/certs/ca-certificates.crt) + our CA, atomically; returns its path. `run` copies it where its agent can read it and names it in CA_BUNDLE_ENV. */
 export async function writeCaBundle(dir: string, ca: CertificateAuthority): Promise<string> {
   const system = await readSystemBundle();
   // Node's roots and the system's mostly overlap; each certificate is written once, compared without line breaks.

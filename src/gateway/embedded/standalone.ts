@@ -25,6 +25,8 @@ import type { OpenShellServer } from '../grpc/openshell-server.js';
 import { serveGatewayApi } from './serve-gateway-api.js';
 import { loadNativeBuildProblems } from '../../core/native/load-addon.js';
 import type { Socket } from 'node:net';
+import { guardCoreProcess } from '../../core/isolation/core-guard.js';
+import { agentRegistry } from '../../core/isolation/agent-registry.js';
 
 export interface StandaloneOptions {
   stateDir: string;
@@ -99,6 +101,9 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const merges = new MergeManager(merged, core, audit);
   for (const problem of store.problems()) core.log('warn', 'presets', `skipped ${problem.file}: ${problem.message}`);
   for (const line of loadNativeBuildProblems()) core.log('warn', 'native', line);
+  // Non-dumpable: no process of this uid can ptrace the core or read its memory (the token, the CA key).
+  const unguarded = guardCoreProcess();
+  if (unguarded) core.log('warn', 'core', unguarded);
   if (options.tier) await presets.applyTier(options.tier, 'startup');
   if (options.allowLoopback)
     core.log('warn', 'core', '--allow-loopback: upstreams on loopback are permitted (for local services and tests)');
@@ -126,7 +131,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracketHost(proxyInfo.address)}:${proxyInfo.port}`;
   const token = await loadOrCreateToken(options.stateDir);
-  const feed = new FeedServer({ core, token, proxyAddress, presets });
+  const feed = new FeedServer({ core, token, proxyAddress, presets, agents: agentRegistry(proxy, agentPids) });
   let feedInfo: Awaited<ReturnType<FeedServer['listen']>>;
   try {
     feedInfo = await feed.listen(feedAt.host, feedAt.port);

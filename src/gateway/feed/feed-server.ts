@@ -9,6 +9,7 @@ import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import type { CoreEvents, EnforcementCore } from '../../core/engine/enforcement-core.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
 import type { PresetManager } from '../../core/presets/preset-manager.js';
+import type { AgentRegistry } from '../../core/isolation/agent-registry.js';
 import { MAX_FRAME_BYTES, type FeedCommand, type FeedEvent, type Health, type RevisionSummary } from './protocol.js';
 
 export interface FeedServerOptions {
@@ -16,6 +17,8 @@ export interface FeedServerOptions {
   presets?: PresetManager;
   token: string;
   proxyAddress: string;
+  /** For `run`: more proxy listeners (a namespace's link-local side) and agent pids to search first. */
+  agents?: AgentRegistry;
 }
 
 export function summarizeRevision(r: Revision): RevisionSummary {
@@ -180,6 +183,11 @@ export class FeedServer {
               'feed',
             ),
           };
+        case 'proxy.listen':
+          return { type: 'result', ref, ok: true, data: await requireAgents(this.options.agents).listen(String(command.host)) };
+        case 'agent.register':
+          requireAgents(this.options.agents).register(Number(command.pid));
+          return { type: 'result', ref, ok: true, data: { pid: Number(command.pid) } };
         default:
           return { type: 'result', ref, ok: false, error: `unknown command '${(command as { type: string }).type}'` };
       }
@@ -199,4 +207,9 @@ function lifetimeOf(text: string | undefined) {
 function requirePresets(presets: PresetManager | undefined): PresetManager {
   if (!presets) throw new Error('this core has no preset store');
   return presets;
+}
+
+function requireAgents(agents: AgentRegistry | undefined): AgentRegistry {
+  if (!agents) throw new Error('this core does not take agents over the feed');
+  return agents;
 }

@@ -42,6 +42,10 @@ export type FeedCommand =
   | { type: 'preset.show'; name: string; ref?: string }
   | { type: 'preset.add'; name?: string; file?: string; dir?: string; dryRun?: boolean; ref?: string }
   | { type: 'preset.remove'; name: string; dryRun?: boolean; ref?: string }
+  // `run` with a core in another process: listen on a namespace's host-side address (--isolate), and
+  // know an agent's pid for binary identity.
+  | { type: 'proxy.listen'; host: string; ref?: string }
+  | { type: 'agent.register'; pid: number; ref?: string }
   | {
       type: 'promote';
       id: string;
