@@ -133,6 +133,7 @@ describe('npm install -g of the tarball', () => {
     const expected = [
       expect.stringMatching(/native sock-diag \(.*\) not built \(build failed\); without it .*\(slower per connection\)\. To see why: /),
       expect.stringMatching(/native relay \(.*\) not built \(build failed\); without it .*Node streams/),
+      expect.stringMatching(/native agent-sandbox \(.*\) not built \(build failed\); without it `run` cannot apply kernel separation/),
     ];
     expect(lines(installed.stderr)).toEqual(expected);
     const help = await run(installed.bin, ['--help']);
