@@ -14,6 +14,7 @@ import { Http1Server } from './http1/http1-server.js';
 import type { Exchange } from './http1/exchange.js';
 import type { MessageHead } from './http1/llhttp.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
+import { clientGoneSignal, watchPausedClient } from '../net/client-gone.js';
 
 export interface ClientIdentity {
   binary: string;
@@ -216,7 +217,17 @@ export class EgressProxy {
   private async decide(exchange: Exchange, target: ProxyTarget, who: { binary: string; pid?: number }): Promise<Verdict | undefined> {
     const method = exchange.head.method;
     const verdict = await this.options.core.evaluate(
-      { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method, path: target.decidedPath, query: target.query },
+      {
+        host: target.host,
+        port: target.port,
+        binary: who.binary,
+        pid: who.pid,
+        method,
+        path: target.decidedPath,
+        query: target.query,
+        // A held request gives its slot back the moment its client goes away.
+        signal: clientGoneSignal(exchange.connection.socket as Socket),
+      },
       { method, path: target.pathname },
     );
     if (verdict.allowed) return verdict;
@@ -267,7 +278,17 @@ export class EgressProxy {
       return;
     }
     const who = await this.identify(socket);
-    const verdict = await this.options.core.evaluate({ host: target.host, port: target.port, binary: who.binary, pid: who.pid });
+    // While the verdict is pending (perhaps held), watch for the client going away; keep what it sends meanwhile.
+    const watch = watchPausedClient(socket);
+    const verdict = await this.options.core.evaluate({
+      host: target.host,
+      port: target.port,
+      binary: who.binary,
+      pid: who.pid,
+      signal: watch.signal,
+    });
+    const sent = watch.stop();
+    if (sent.length > 0) early = Buffer.concat([early, sent]);
     if (socket.destroyed) return;
     const destination = verdict.allowed ? await this.destination(target.host, verdict) : undefined;
     if (!verdict.allowed || !destination || 'denied' in destination) {
