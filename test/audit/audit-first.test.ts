@@ -11,8 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
 import { until } from '../helpers/feed-socket.js';
 
-const canTrace =
-  process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
+const canTrace = process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {

@@ -33,8 +33,7 @@ async function setup(options: Partial<ConstructorParameters<typeof EnforcementCo
   presets = new PresetManager(store, core);
   merges = new MergeManager(merged, core);
   events = [];
-  for (const name of REQUEST_EVENTS)
-    core.on(name, (r) => events.push({ name, id: r.id, status: r.status, held: r.held }));
+  for (const name of REQUEST_EVENTS) core.on(name, (r) => events.push({ name, id: r.id, status: r.status, held: r.held }));
   core.on('notice', (n) => events.push({ name: 'notice', kind: n.kind }));
 }
 

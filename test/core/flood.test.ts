@@ -146,9 +146,13 @@ describe('the feed under a big inbox', () => {
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     // 20,000 more attempts on the same entries: each one is a request.updated event for every client.
     const hosts = distinctHosts(2500);
-    const r = await flood(portOf(c), Array.from({ length: 20_000 }, (_, i) => hosts[i % hosts.length]), {
-      path: (i) => `/${'q'.repeat(400)}/${i}`,
-    });
+    const r = await flood(
+      portOf(c),
+      Array.from({ length: 20_000 }, (_, i) => hosts[i % hosts.length]),
+      {
+        path: (i) => `/${'q'.repeat(400)}/${i}`,
+      },
+    );
     expect(r.failed).toBe(0);
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     // Either the core dropped this client, or it is still being served: ask it something and see which.
@@ -157,7 +161,7 @@ describe('the feed under a big inbox', () => {
     const fresh = recordFeed(c.ws, token(dir));
     await fresh.opened;
     await until(() => (fresh.frames.length > 0 ? true : undefined));
-    const logs = (fresh.frames[0] as { logs: Array<{ message: string }> }).logs;
+    const logs = (fresh.frames[0] as unknown as { logs: Array<{ message: string }> }).logs;
     expect(logs.some((l) => /feed client .* fell behind/.test(l.message))).toBe(true);
     fresh.ws.close();
   }, 120_000);

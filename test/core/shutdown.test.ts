@@ -40,4 +40,3 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s with held connections', (signa
     expect(denied).toHaveLength(3);
   }, 40_000);
 });
-

@@ -6,7 +6,7 @@ import { chownSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN } from '../helpers/cli.js';
 import { curlVia } from '../helpers/curl.js';
 import { until } from '../helpers/feed-socket.js';
 import { startUpstream } from '../helpers/upstream.js';

@@ -33,7 +33,14 @@ export async function flood(proxyPort: number, hosts: string[], options: FloodOp
       const path = options.path?.(i) ?? '/';
       await new Promise<void>((resolve) => {
         const req = request(
-          { host: '127.0.0.1', port: proxyPort, agent, method: 'GET', path: `http://${host}:${port}${path}`, headers: { host: `${host}:${port}` } },
+          {
+            host: '127.0.0.1',
+            port: proxyPort,
+            agent,
+            method: 'GET',
+            path: `http://${host}:${port}${path}`,
+            headers: { host: `${host}:${port}` },
+          },
           (res) => {
             result.statuses[res.statusCode!] = (result.statuses[res.statusCode!] ?? 0) + 1;
             const reason = res.headers['x-openshell-deny-reason'];

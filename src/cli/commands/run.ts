@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
-import { readRuntimeInfo } from '../../core/state/state-dir.js';
+import { runningCore } from '../../core/state/core-liveness.js';
 import { startStandalone, type Standalone } from '../../gateway/embedded/standalone.js';
 import { createIsolatedNetwork, isolationUnavailable, type IsolatedNetwork } from '../../core/isolation/network-namespace.js';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
@@ -28,15 +28,6 @@ export function proxyEnvironment(base: NodeJS.ProcessEnv, proxy: string, caBundl
   return env;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const runCommand: Command = {
   path: ['run'],
   usage: 'run [--state-dir DIR] [--isolate] [core flags] -- CMD ARGS...',
@@ -56,11 +47,12 @@ export const runCommand: Command = {
     const isolate = Boolean(args.flags.isolate);
     const unavailable = isolate ? isolationUnavailable() : undefined;
     if (unavailable) throw new UsageError(unavailable);
-    const info = await readRuntimeInfo(dir);
+    // Only a core that is alive and owns the port core.json names (never an impostor on a dead core's port).
+    const running = await runningCore(dir);
     let embedded: Standalone | undefined;
     let proxy: string;
-    if (info && alive(info.pid) && info.pid !== process.pid) {
-      proxy = info.proxy;
+    if (running.running && running.info.pid !== process.pid) {
+      proxy = running.info.proxy;
       io.stderr.write(`openshell-term: using the core already running for ${dir} (proxy ${proxy})\n`);
     } else {
       embedded = await startStandalone({
