@@ -100,6 +100,20 @@ describe('held slots', () => {
     await until(async () => ((await requests(dir)).find((r) => r.host === 'second.test')?.held === 1 ? true : undefined));
     second.destroy();
   }, 40_000);
+
+  it('so does a held CONNECT whose client closes while its verdict is pending', async () => {
+    const dir = tempDir('slots-connect');
+    const c = await core(dir, ['--hold-timeout', '120', '--max-held', '1']);
+    const first = await RawHttpClient.open(portOf(c));
+    first.write('CONNECT first.test:443 HTTP/1.1\r\nHost: first.test:443\r\n\r\n');
+    await until(async () => ((await requests(dir)).find((r) => r.host === 'first.test')?.held === 1 ? true : undefined));
+    first.destroy();
+    await until(async () => ((await requests(dir)).find((r) => r.host === 'first.test')?.held === 0 ? true : undefined));
+    const second = await RawHttpClient.open(portOf(c));
+    second.write('CONNECT second.test:443 HTTP/1.1\r\nHost: second.test:443\r\n\r\n');
+    await until(async () => ((await requests(dir)).find((r) => r.host === 'second.test')?.held === 1 ? true : undefined));
+    second.destroy();
+  }, 40_000);
 });
 
 describe('the feed under a big inbox', () => {
