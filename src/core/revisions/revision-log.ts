@@ -1,7 +1,7 @@
 // Every change to the effective policy is a revision: number, sha256 of its canonical YAML, time, cause.
 import { createHash } from 'node:crypto';
 import type { SandboxPolicy } from '../policy/types.js';
-import { canonicalYaml } from './canonical-yaml.js';
+import { canonicalPolicyYaml } from './canonical-policy-yaml.js';
 
 export type RevisionCause = 'baseline' | 'preset add' | 'preset remove' | 'merge' | 'approval' | 'undo' | 'expiry' | 'tier';
 
@@ -27,7 +27,7 @@ export class RevisionLog {
    * else the next number. (A change is audited with its revision number before it is applied.)
    */
   prepare(policy: SandboxPolicy, cause: RevisionCause, detail: string): Revision {
-    const yaml = canonicalYaml(policy);
+    const yaml = canonicalPolicyYaml(policy);
     const sha256 = createHash('sha256').update(yaml).digest('hex');
     const current = this.current();
     if (current && current.sha256 === sha256) return current;
