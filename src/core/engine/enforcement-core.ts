@@ -256,10 +256,11 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       return { allowed: false, request: entry, decision };
     }
     const started = Date.now();
+    const heldBefore = this.#inbox.heldCount;
     const held = this.#inbox.hold(entry, this.#holdTimeoutMs, input.signal);
     // One event for the attempt, with the connection it holds (if it could be held).
     announce();
-    if (entry.held > 0) {
+    if (this.#inbox.heldCount > heldBefore) {
       this.options.audit?.network({
         action: 'held',
         host: input.host,
