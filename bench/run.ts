@@ -3,12 +3,13 @@ import { benchPolicy } from './policy/index.js';
 import { benchProxy } from './proxy/index.js';
 import { benchIdentity } from './identity.js';
 import { benchCoreLatency } from './core/latency.js';
+import { benchCoreFlood } from './core/flood.js';
 import { benchUi } from './ui/storm.js';
 import { benchGateway } from './gateway.js';
 
 const suites: Record<string, () => Promise<string>> = {
   policy: benchPolicy,
-  core: benchCoreLatency,
+  core: async () => `${await benchCoreLatency()}\n${await benchCoreFlood()}`,
   ui: benchUi,
   proxy: benchProxy,
   identity: benchIdentity,

@@ -253,7 +253,7 @@ describe('request bodies', () => {
     c.write(`POST http://held.test:${httpPort}/sha/held HTTP/1.1\r\nHost: held.test:${httpPort}\r\nContent-Length: ${body.length}\r\n\r\n`);
     c.write(body);
     await waitFor(() => core.listRequests().some((r) => r.host === 'held.test' && r.held === 1));
-    core.approve(core.listRequests().find((r) => r.host === 'held.test')!.id, { kind: 'once' });
+    core.approve(core.listRequests().find((r) => r.host === 'held.test')!.id, { kind: 'once' }, 'operator', { allowUnknownBinary: true }); // no binary identity here
     const r = await c.response();
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe(`${sha(body)} ${body.length}`);

@@ -62,7 +62,8 @@ describe('egress proxy', () => {
     await waitFor(() => core.listRequests().some((r) => r.host === 'pending.test' && r.held === 1));
     const entry = core.listRequests().find((r) => r.host === 'pending.test')!;
     expect(entry.samples[0]).toEqual({ method: 'GET', path: '/simple/requests/' });
-    core.approve(entry.id);
+    // This proxy has no binary identity: every request is `unknown`, which must be approved explicitly.
+    core.approve(entry.id, { kind: 'session' }, 'operator', { allowUnknownBinary: true });
     expect((await pending).status).toBe(200);
     // The session approval stands: the next request passes without prompting.
     expect((await curl(`http://pending.test:${upstream.port}/again`)).status).toBe(200);
@@ -90,7 +91,7 @@ describe('egress proxy', () => {
     await waitFor(() => core.listRequests().some((r) => r.host === 'tunnel.test' && r.held === 1));
     const entry = core.listRequests().find((r) => r.host === 'tunnel.test')!;
     expect(entry.samples).toEqual([]); // a tunnel shows no method or path
-    core.approve(entry.id, { kind: 'once' });
+    core.approve(entry.id, { kind: 'once' }, 'operator', { allowUnknownBinary: true });
     const r = await tunnelled;
     expect(r.status).toBe(200);
     expect(r.body).toBe('hello from upstream');

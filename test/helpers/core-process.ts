@@ -33,7 +33,7 @@ export async function startCoreProcess(stateDir: string, extra: string[] = []): 
           output: () => output,
           stop: () =>
             new Promise((resolve) => {
-              if (child.exitCode !== null) return resolve(child.exitCode);
+              if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
               child.once('exit', (code) => resolve(code));
               child.kill('SIGTERM');
             }),

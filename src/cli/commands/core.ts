@@ -7,7 +7,7 @@ import { sanitizeForTerminal } from '../../core/text/sanitize.js';
 export const coreCommand: Command = {
   path: ['core'],
   usage:
-    'core [--state-dir DIR] [--policy FILE] [--proxy-listen H:P] [--hold-timeout S] [--resolve HOST:IP]... [--allow-loopback] [--ws-listen H:P] [--grpc-listen H:P [--sandbox NAME]]',
+    'core [--state-dir DIR] [--policy FILE] [--proxy-listen H:P] [--hold-timeout S] [--max-pending N] [--audit-required] [--resolve HOST:IP]... [--allow-loopback] [--ws-listen H:P] [--grpc-listen H:P [--sandbox NAME]]',
   summary: 'Run the embedded enforcement core headless: a default-deny egress proxy whose unknown requests wait for an operator.',
   flags: CORE_FLAGS,
   async run(args, io) {

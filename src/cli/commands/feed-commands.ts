@@ -2,28 +2,32 @@
 import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { STATE_DIR_FLAG, stateDirOf } from './core-flags.js';
-import { readRuntimeInfo, readToken } from '../../core/state/state-dir.js';
 import { FeedClient } from '../../gateway/feed/feed-client.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
-import type { RevisionSummary } from '../../gateway/feed/protocol.js';
+import { auditWarning, type Health, type RevisionSummary } from '../../gateway/feed/protocol.js';
 import { sanitizeForTerminal, sanitizeMultiline } from '../../core/text/sanitize.js';
 
 export const JSON_FLAG = { json: { type: 'boolean' as const, description: 'Machine-readable JSON output' } };
+const ALLOW_UNKNOWN_FLAG = {
+  'allow-unknown-binary': {
+    type: 'boolean' as const,
+    description: 'Also approve requests whose binary is unknown: that lets ANY program the core cannot identify reach the destination',
+  },
+};
 
 export async function withFeed<T>(args: ParsedArgs, io: CommandIO, fn: (client: FeedClient) => Promise<T>): Promise<T> {
-  const dir = stateDirOf(args, io.env);
-  const info = await readRuntimeInfo(dir);
-  const token = await readToken(dir);
-  if (!info || !token) throw new Error(`no core is running for state dir ${dir} (start one with: openshell-term core --state-dir ${dir})`);
-  let connected: Awaited<ReturnType<typeof FeedClient.connect>>;
-  try {
-    connected = await FeedClient.connect(info.ws, token);
-  } catch (error) {
-    throw new Error(`cannot reach the core at ${info.ws} (${(error as Error).message}); is it still running?`);
-  }
+  // connectToCore checks that core.json names a live core that owns its port before the token is sent.
+  const connected = await FeedClient.connectToCore(stateDirOf(args, io.env));
+  connected.client.on('warning', (warning) => io.stderr.write(`openshell-term: ${sanitizeForTerminal(warning)}\n`));
   try {
     return await fn(connected.client);
   } finally {
+    // An audit log that cannot be written is said on every command, as of after it ran (a decision retries it).
+    if (connected.hello.health.audit?.writable === false) {
+      const health = await connected.client.command<Health>({ type: 'health' }).catch(() => undefined);
+      const audit = health?.audit ?? connected.hello.health.audit;
+      if (!audit.writable) io.stderr.write(`openshell-term: warning: ${sanitizeForTerminal(auditWarning(audit))}\n`);
+    }
     connected.client.close();
   }
 }
@@ -56,6 +60,8 @@ function printRequests(list: PendingRequest[], io: CommandIO) {
           .trimEnd(),
       )}\n`,
     );
+  // What approving would mean, where it is more than the row says (an unknown binary).
+  for (const r of list) if (r.warning) io.stdout.write(`${sanitizeForTerminal(`${r.id}: ${r.warning}`)}\n`);
 }
 
 export const out = (io: CommandIO, args: ParsedArgs, data: unknown, human: string) =>
@@ -67,7 +73,7 @@ export const requestsCommand: Command = {
   summary: 'List pending requests of the running core (--all: decided ones too).',
   flags: { ...STATE_DIR_FLAG, ...JSON_FLAG, all: { type: 'boolean', description: 'Include approved, rejected and expired requests' } },
   async run(args, io) {
-    const list = await withFeed(args, io, (c) => c.command<PendingRequest[]>({ type: 'requests' }));
+    const list = await withFeed(args, io, (c) => c.allRequests());
     const shown = args.flags.all ? list : list.filter((r) => r.status === 'pending');
     if (args.flags.json) io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     else printRequests(shown, io);
@@ -77,20 +83,22 @@ export const requestsCommand: Command = {
 
 export const approveCommand: Command = {
   path: ['approve'],
-  usage: 'approve ID [--for 10m | --once] [--state-dir DIR] [--json]',
+  usage: 'approve ID [--for 10m | --once] [--allow-unknown-binary] [--state-dir DIR] [--json]',
   summary: 'Approve a request for this session (or once, or for a while). Held connections proceed at once.',
   flags: {
     ...STATE_DIR_FLAG,
     ...JSON_FLAG,
     for: { type: 'string', value: 'DURATION', description: 'Approval lifetime, e.g. 10m or 2h (default: the session)' },
     once: { type: 'boolean', description: 'Only the connections waiting now' },
+    ...ALLOW_UNKNOWN_FLAG,
   },
   allowPositionals: true,
   async run(args, io) {
     const id = requireId(args);
     if (args.flags.once && args.flags.for) throw new UsageError('--once and --for are mutually exclusive');
     const lifetime = args.flags.once ? 'once' : ((args.flags.for as string | undefined) ?? 'session');
-    const r = await withFeed(args, io, (c) => c.command<PendingRequest>({ type: 'approve', id, lifetime }));
+    const allowUnknownBinary = Boolean(args.flags['allow-unknown-binary']);
+    const r = await withFeed(args, io, (c) => c.command<PendingRequest>({ type: 'approve', id, lifetime, allowUnknownBinary }));
     out(io, args, r, `approved ${r.id} ${r.host}:${r.port} (${r.binary}) for ${lifetime}`);
     return 0;
   },
@@ -114,16 +122,18 @@ export const rejectCommand: Command = {
 
 export const approveAllCommand: Command = {
   path: ['approve-all'],
-  usage: 'approve-all [--for 10m] [--state-dir DIR] [--json]',
+  usage: 'approve-all [--for 10m] [--allow-unknown-binary] [--state-dir DIR] [--json]',
   summary: 'Approve every pending request for this session.',
   flags: {
     ...STATE_DIR_FLAG,
     ...JSON_FLAG,
     for: { type: 'string', value: 'DURATION', description: 'Approval lifetime (default: the session)' },
+    ...ALLOW_UNKNOWN_FLAG,
   },
   async run(args, io) {
     const lifetime = (args.flags.for as string | undefined) ?? 'session';
-    const list = await withFeed(args, io, (c) => c.command<PendingRequest[]>({ type: 'approve-all', lifetime }));
+    const allowUnknownBinary = Boolean(args.flags['allow-unknown-binary']);
+    const list = await withFeed(args, io, (c) => c.command<PendingRequest[]>({ type: 'approve-all', lifetime, allowUnknownBinary }));
     out(io, args, list, `approved ${list.length} request${list.length === 1 ? '' : 's'}`);
     return 0;
   },

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import { UsageError } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
-import { readRuntimeInfo, readToken } from '../../core/state/state-dir.js';
+import { runningCore } from '../../core/state/core-liveness.js';
+import { readToken } from '../../core/state/state-dir.js';
 import { startStandalone, type Standalone } from '../../gateway/embedded/standalone.js';
 import { FeedClient } from '../../gateway/feed/feed-client.js';
 import { createIsolatedNetwork, isolationUnavailable, type IsolatedNetwork } from '../../core/isolation/network-namespace.js';
@@ -23,19 +24,6 @@ import { type AgentUser, lookupAgentUser } from '../../core/isolation/agent-user
 import { ancestorsOf, leadsToHidden, resolveHidden } from '../../core/isolation/hidden-paths.js';
 import { PROJECT_ROOT } from '../../project-root.js';
 import { configDirs } from '../../gateway/grpc/gateway-config.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function portOf(address: string): number {
-  return Number(address.slice(address.lastIndexOf(':') + 1));
-}
 
 export const runCommand: Command = {
   path: ['run'],
@@ -100,6 +88,10 @@ export const runCommand: Command = {
   },
 };
 
+function portOf(address: string): number {
+  return Number(address.slice(address.lastIndexOf(':') + 1));
+}
+
 interface RunPlan {
   dir: string;
   isolate: boolean;
@@ -119,11 +111,12 @@ class RunSession {
   async start(args: Parameters<Command['run']>[0], plan: RunPlan): Promise<number> {
     const { io } = this;
     const { dir } = plan;
-    const info = await readRuntimeInfo(dir);
+    // Only a core that is alive and owns the port core.json names (never an impostor on a dead core's port).
+    const running = await runningCore(dir);
     let proxy: string;
     let token: string | undefined;
-    if (info && alive(info.pid) && info.pid !== process.pid) {
-      proxy = info.proxy;
+    if (running.running && running.info.pid !== process.pid) {
+      proxy = running.info.proxy;
       token = await readToken(dir);
       io.stderr.write(`openshell-term: using the core already running for ${dir} (proxy ${proxy})\n`);
     } else {
@@ -135,7 +128,7 @@ class RunSession {
         `openshell-term: started a core for ${dir} (proxy ${proxy}); decide requests with: openshell-term requests --state-dir ${dir}\n`,
       );
     }
-    const external = this.embedded ? undefined : { ws: info!.ws, token };
+    const external = this.embedded || !running.running ? undefined : { dir, ws: running.info.ws, token };
 
     if (plan.isolate) {
       this.network = await createIsolatedNetwork();
@@ -267,10 +260,10 @@ class RunSession {
     io.stderr.write(`openshell-term: not made to use the proxy or trust its CA by run: ${NON_COMPLIANT.join('; ')} — ${consequence}\n`);
   }
 
-  private async feedOf(external: { ws: string; token?: string }): Promise<FeedClient> {
+  private async feedOf(external: { dir: string }): Promise<FeedClient> {
     if (this.feed) return this.feed;
-    if (!external.token) throw new Error('cannot read the control token of the running core');
-    this.feed = (await FeedClient.connect(external.ws, external.token)).client;
+    // Through the liveness check: the token goes only to the core that owns the feed's port.
+    this.feed = (await FeedClient.connectToCore(external.dir)).client;
     return this.feed;
   }
 

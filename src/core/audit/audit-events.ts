@@ -23,4 +23,9 @@ export interface ConfigEvent {
   target: string;
   detail?: string;
   revision?: number;
+  /**
+   * A change is recorded before it is applied (audit first); when applying it then fails, a second record
+   * with outcome 'failure' says so. Absent: the change is made.
+   */
+  outcome?: 'failure';
 }

@@ -5,9 +5,14 @@
 // once (their time is when they happened), queued, and written by one background loop that batches whatever
 // has accumulated. Every batch is written at once, so a crashed or killed core loses nothing it recorded (the
 // kernel has it); fdatasync, which only matters if the machine itself goes down, runs at most once per
-// syncEveryMs (like Redis's appendfsync everysec): syncing every batch cost more CPU than the proxying. Disk trouble is never the caller's problem: a failed write or a
-// queue over its memory bound drops those events, counts them in droppedEvents and reports through onError
-// once per bout of trouble, and the next write tries again.
+// syncEveryMs (like Redis's appendfsync everysec): syncing every batch cost more CPU than the proxying.
+//
+// Operator changes are recorded the other way round, with recordNow(): written before it returns (audit first,
+// then apply), so a change is never in force without its record, and the caller learns at once whether the
+// record was written. Disk trouble never throws into the proxy: a failed write or a queue over its memory
+// bound drops those events and counts them in droppedEvents; the log's health (writable or not, since when,
+// why) goes to onError once per bout of trouble and to every onHealth listener when it changes, and the
+// next write tries again.
 import type { ConfigEvent, NetworkEvent } from './audit-events.js';
 import { entityManagement, networkActivityJson } from './ocsf.js';
 import { RotatingFile } from './rotating-file.js';
@@ -27,6 +32,19 @@ export interface AuditLogOptions {
   onError?: (error: Error) => void;
 }
 
+/** Whether the log is being written: what a console shows as a banner and --audit-required acts on. */
+export interface AuditState {
+  writable: boolean;
+  /** The error that made the last write fail, while not writable. */
+  error?: Error;
+  /** When writing started failing (ms epoch), while not writable. */
+  since?: number;
+  /** Events lost so far (failed writes, a full queue, after close). */
+  lost: number;
+}
+
+export type RecordResult = { ok: true } | { ok: false; error: Error };
+
 const MiB = 1024 * 1024;
 // Bytes per write(2): big enough to amortise, small enough not to build huge strings from a long backlog.
 const CHUNK = MiB;
@@ -41,6 +59,8 @@ export class AuditLog {
   private closing: Promise<void> | undefined;
   private dropped = 0;
   private failing = false;
+  private failure: { error: Error; since: number } | undefined;
+  private readonly healthListeners = new Set<(state: AuditState) => void>();
   private overflowing = false;
   private unsynced = false;
   private syncDue = false;
@@ -74,6 +94,55 @@ export class AuditLog {
   /** Events lost to I/O errors, a full queue, or arriving after close(). */
   get droppedEvents(): number {
     return this.dropped;
+  }
+
+  get health(): AuditState {
+    return this.failure
+      ? { writable: false, error: this.failure.error, since: this.failure.since, lost: this.dropped }
+      : { writable: true, lost: this.dropped };
+  }
+
+  /** Calls `listener` whenever the log stops or starts being writable; returns the unsubscribe. */
+  onHealth(listener: (state: AuditState) => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
+  }
+
+  /**
+   * Writes operator changes before returning (audit first, then apply): ok once the kernel has them, so a
+   * kill -9 right after cannot lose them. A log that is not a regular file (a pipe, a device) cannot be
+   * written synchronously; there the records are queued like any other and `ok` says whether the log is
+   * writable as far as is known.
+   */
+  recordNow(events: readonly ConfigEvent[]): RecordResult {
+    if (this.closing) {
+      this.dropped += events.length;
+      return { ok: false, error: new Error('the audit log is closed') };
+    }
+    let text = '';
+    try {
+      const time = Date.now();
+      for (const event of events) text += `${JSON.stringify(entityManagement(event, time))}\n`;
+    } catch (error) {
+      this.dropped += events.length;
+      this.report(error as Error);
+      return { ok: false, error: error as Error };
+    }
+    if (!this.file.canAppendSync()) {
+      for (const line of text.split('\n').slice(0, -1)) this.record(() => line);
+      return this.failure ? { ok: false, error: this.failure.error } : { ok: true };
+    }
+    try {
+      this.file.appendSync(Buffer.from(text));
+    } catch (error) {
+      this.dropped += events.length;
+      this.fail(error as Error);
+      return { ok: false, error: error as Error };
+    }
+    this.succeeded();
+    this.unsynced = true;
+    this.schedule();
+    return { ok: true };
   }
 
   /** Records a proxy decision; returns at once. */
@@ -208,7 +277,7 @@ export class AuditLog {
       try {
         await this.file.append(chunk);
         wrote = true;
-        this.failing = false;
+        this.succeeded();
       } catch (error) {
         this.dropped += i - start;
         this.fail(error as Error);
@@ -220,7 +289,27 @@ export class AuditLog {
   private fail(error: Error): void {
     if (this.failing) return;
     this.failing = true;
+    this.failure = { error, since: Date.now() };
     this.report(error);
+    this.tellHealth();
+  }
+
+  private succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.failure = undefined;
+    this.tellHealth();
+  }
+
+  private tellHealth(): void {
+    const state = this.health;
+    for (const listener of this.healthListeners) {
+      try {
+        listener(state);
+      } catch {
+        // A throwing listener must not take the writer loop down with it.
+      }
+    }
   }
 
   private report(error: Error): void {

@@ -2,7 +2,7 @@
 // Reopening appends to what is there, so a restart continues the same log. Only one process may write a
 // given path (the core owns its state directory).
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { writeSync } from 'node:fs';
+import { ftruncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../fs/sync-directory.js';
 
@@ -66,6 +66,32 @@ export class RotatingFile {
     } catch (error) {
       // ENOSPC and the like can land half a chunk; cut back to the last whole line we know of.
       if (this.regular) await handle.truncate(this.size).catch(() => undefined);
+      throw error;
+    }
+    this.size += chunk.length;
+  }
+
+  /** Whether appendSync() can write now: a regular file that is open (pipes and devices are written asynchronously). */
+  canAppendSync(): boolean {
+    return this.regular && this.handle !== undefined;
+  }
+
+  /**
+   * Appends whole lines at once, without rotating first (the next append() rotates): for records that must
+   * be in the file before the caller goes on (audit first, then apply). On an I/O error a partial write is
+   * cut off again and the error is thrown. Only when canAppendSync().
+   */
+  appendSync(chunk: Buffer): void {
+    const handle = this.handle;
+    if (!this.regular || !handle) throw new Error(`${this.path} is not open for writing`);
+    try {
+      writeAllSync(handle.fd, chunk);
+    } catch (error) {
+      try {
+        ftruncateSync(handle.fd, this.size);
+      } catch {
+        // The error that matters is the write's.
+      }
       throw error;
     }
     this.size += chunk.length;

@@ -1,6 +1,13 @@
 // The embedded enforcement core: the effective policy (baseline + presets + session approvals), the
 // inbox of requests no rule allows, operator decisions, revisions and logs. Headless: the proxy asks it
 // for verdicts, the console and CLI drive it through the same methods (locally or over the feed).
+//
+// It keeps its own counsel: the inbox is private, every change of a request's state is made here and
+// announced by exactly one event (core-events.ts). Every operator change is audited before it is applied,
+// in the same synchronous step, so nothing is in force without its record; with auditRequired, approvals
+// are refused while the record cannot be written. What an agent can push is bounded: entries waiting
+// (maxPending; past it new destinations are refused at once, and the operator is told once), connections
+// held (maxHeld; a held client that goes away gives its slot back at once), and the size of what is kept.
 import { EventEmitter } from 'node:events';
 import {
   approvalKey,
@@ -11,16 +18,22 @@ import {
   type ApprovalLifetime,
   type SessionApproval,
 } from '../approvals/session-approvals.js';
-import { Inbox } from '../inbox/inbox.js';
-import { requestKey, type L7Sample, type PendingRequest } from '../inbox/pending-request.js';
+import type { AuditLog, AuditState, ConfigEvent } from '../audit/audit-log.js';
+import { Inbox, type HoldOutcome } from '../inbox/inbox.js';
+import { MAX_HOST, requestKey, UNKNOWN_BINARY, type L7Sample, type PendingRequest } from '../inbox/pending-request.js';
 import { decide } from '../policy/decide.js';
 import { policyWarnings } from '../policy/effective-warnings.js';
-import { composeLayers, type PolicyLayer } from '../policy/layers.js';
+import { composeLayers, type ComposedPolicy, type PolicyLayer } from '../policy/layers.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/matcher.js';
 import type { Decision, DecisionRequest, SandboxPolicy } from '../policy/types.js';
 import { RevisionLog, type Revision, type RevisionCause } from '../revisions/revision-log.js';
-import { LogBuffer, type LogLevel, type LogLine } from './log-buffer.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { CoreEvents, CoreHealth, CoreNotice } from './core-events.js';
+import { LogBuffer, type LogLevel } from './log-buffer.js';
+
+export type { CoreEvents, CoreHealth, CoreNotice } from './core-events.js';
+
+export const DEFAULT_MAX_PENDING = 1000;
+export const DEFAULT_MAX_HELD = 256;
 
 export interface CoreOptions {
   baseline: SandboxPolicy;
@@ -30,6 +43,10 @@ export interface CoreOptions {
   presetLayers?: () => PolicyLayer[];
   holdTimeoutMs?: number;
   maxHeld?: number;
+  /** Most entries waiting for a decision (default 1000); a request for a new destination past it is refused at once. */
+  maxPending?: number;
+  /** Refuse approvals and other changes that widen access while the audit log cannot be written. */
+  auditRequired?: boolean;
   /** --allow-loopback: loopback upstreams pass the destination guard however the policy names them. */
   allowLoopback?: boolean;
 }
@@ -51,54 +68,74 @@ export interface Verdict {
 
 export interface EvaluateInput extends DecisionRequest {
   pid?: number;
+  /** Aborted when the client goes away: a held connection gives its --max-held slot back at once. */
+  signal?: AbortSignal;
 }
 
-export interface CoreEvents {
-  'request.pending': [PendingRequest];
-  'request.updated': [PendingRequest];
-  'request.decided': [PendingRequest];
-  'policy.revision': [Revision];
-  log: [LogLine];
+export interface ApproveOptions {
+  /**
+   * Approve even when the binary is `unknown`. Such an approval cannot be pinned to a program: it lets
+   * every client the core cannot identify reach that host and port, so it is refused unless asked for.
+   */
+  allowUnknownBinary?: boolean;
+}
+
+export interface ApproveManyResult {
+  approved: PendingRequest[];
+  /** Entries not approved, and why (an `unknown` binary without allowUnknownBinary). */
+  skipped: Array<{ request: PendingRequest; reason: string }>;
+}
+
+/** A policy computed from layers but not yet in force: audited first, then installed. */
+interface PlannedPolicy {
+  composed: ComposedPolicy;
+  compiled: CompiledPolicy;
+  revision: Revision;
 }
 
 export class EnforcementCore extends EventEmitter<CoreEvents> {
-  readonly inbox: Inbox;
   readonly revisions = new RevisionLog();
   readonly logs = new LogBuffer();
-  private readonly approvals = new Map<string, SessionApproval>();
-  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
-  private readonly rejections = new Set<string>();
-  private compiled: CompiledPolicy;
-  private composed: ReturnType<typeof composeLayers>;
-  private holdTimeoutMs: number;
-  private baseline: SandboxPolicy;
+  readonly #inbox: Inbox;
+  #approvals = new Map<string, SessionApproval>();
+  readonly #expiryTimers = new Map<string, NodeJS.Timeout>();
+  readonly #rejections = new Set<string>();
+  /** Evaluations under way; shutdown waits until each has answered its client. */
+  readonly #inFlight = new Set<Promise<Verdict>>();
+  #compiled: CompiledPolicy;
+  #composed: ComposedPolicy;
+  #holdTimeoutMs: number;
+  readonly #maxPending: number;
+  readonly #maxHeld: number;
+  readonly #baseline: SandboxPolicy;
+  #stopping: Promise<void> | undefined;
+  #reportingListenerError = false;
+  readonly #unwatchAudit: () => void;
   /** What the operator must know about the policy in force (see effective-warnings.ts); logged when it changes. */
   policyWarnings: string[] = [];
 
   constructor(private readonly options: CoreOptions) {
     super();
-    this.baseline = options.baseline;
-    this.holdTimeoutMs = options.holdTimeoutMs ?? 30_000;
-    this.inbox = new Inbox(options.maxHeld ?? 256);
-    this.inbox.on('pending', (r) => this.emit('request.pending', r));
-    this.inbox.on('updated', (r) => this.emit('request.updated', r));
-    this.composed = composeLayers(this.baseline, this.layers());
-    this.compiled = compilePolicy(this.composed.policy, { allowLoopback: options.allowLoopback });
-    this.revisions.record(this.composed.policy, 'baseline', 'start');
+    this.#baseline = options.baseline;
+    this.#holdTimeoutMs = options.holdTimeoutMs ?? 30_000;
+    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    this.#maxHeld = options.maxHeld ?? DEFAULT_MAX_HELD;
+    this.#inbox = new Inbox({
+      maxHeld: this.#maxHeld,
+      maxPending: this.#maxPending,
+      onRelease: (entry) => this.emit('request.updated', entry),
+    });
+    const planned = this.plan(this.#approvals, 'baseline', 'start');
+    this.#composed = planned.composed;
+    this.#compiled = planned.compiled;
+    this.revisions.commit(planned.revision);
     this.notePolicyWarnings();
-  }
-
-  /** Logs each policy warning that is new since the last look (at start, then on every reload). */
-  private notePolicyWarnings(): void {
-    const now = policyWarnings(this.composed.policy);
-    const before = new Set(this.policyWarnings);
-    this.policyWarnings = now;
-    for (const warning of now) if (!before.has(warning)) this.log('warn', 'policy', warning);
+    this.#unwatchAudit = options.audit?.onHealth((state) => this.auditChanged(state)) ?? (() => {});
   }
 
   /** The effective policy and where each key came from. */
-  get effective() {
-    return this.composed;
+  get effective(): ComposedPolicy {
+    return this.#composed;
   }
 
   get revision(): Revision {
@@ -107,26 +144,6 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
 
   log(level: LogLevel, source: string, message: string): void {
     this.emit('log', this.logs.push(level, source, message));
-  }
-
-  /** Decides a request; one no rule allows waits in the inbox for the operator, up to the hold timeout. */
-  async evaluate(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
-    const verdict = await this.decideOrHold(input, sample);
-    this.options.audit?.network({
-      action: verdict.allowed ? 'allowed' : 'denied',
-      host: input.host,
-      port: input.port,
-      binary: input.binary,
-      pid: input.pid,
-      method: input.method,
-      path: input.path,
-      policy: verdict.decision.policy,
-      stage: verdict.decision.stage,
-      reason: verdict.decision.reason,
-      audit: verdict.decision.audit,
-      requestId: verdict.request?.id,
-    });
-    return verdict;
   }
 
   /**
@@ -151,8 +168,79 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     });
   }
 
+  /**
+   * Calls every listener even when one throws: a broken subscriber (a feed client, the console) must not
+   * fail the decision that emitted the event, nor keep the other subscribers from hearing it.
+   */
+  override emit<K extends keyof CoreEvents>(name: K, ...args: CoreEvents[K]): boolean {
+    const listeners = this.rawListeners(name as string) as Array<(...a: unknown[]) => void>;
+    for (const listener of listeners) {
+      try {
+        listener.apply(this, args);
+      } catch (error) {
+        if (this.#reportingListenerError) continue;
+        this.#reportingListenerError = true;
+        try {
+          this.log('error', 'core', `a ${String(name)} subscriber failed: ${(error as Error)?.message ?? String(error)}`);
+        } finally {
+          this.#reportingListenerError = false;
+        }
+      }
+    }
+    return listeners.length > 0;
+  }
+
+  health(): CoreHealth {
+    const audit = this.options.audit?.health;
+    return {
+      inbox: {
+        pending: this.#inbox.pendingCount,
+        maxPending: this.#maxPending,
+        refused: this.#inbox.refused,
+        held: this.#inbox.heldCount,
+        maxHeld: this.#maxHeld,
+        heldOverflow: this.#inbox.heldOverflow,
+      },
+      audit: {
+        writable: audit?.writable ?? true,
+        ...(audit?.error ? { error: describeError(audit.error) } : {}),
+        ...(audit?.since ? { since: audit.since } : {}),
+        lost: audit?.lost ?? 0,
+        required: Boolean(this.options.auditRequired),
+      },
+    };
+  }
+
+  /** Decides a request; one no rule allows waits in the inbox for the operator, up to the hold timeout. */
+  evaluate(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
+    const running = this.evaluateAndRecord(input, sample);
+    this.#inFlight.add(running);
+    const done = () => void this.#inFlight.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  private async evaluateAndRecord(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
+    const verdict = await this.decideOrHold(input, sample);
+    this.options.audit?.network({
+      action: verdict.allowed ? 'allowed' : 'denied',
+      host: input.host,
+      port: input.port,
+      binary: input.binary,
+      pid: input.pid,
+      method: input.method,
+      path: input.path,
+      policy: verdict.decision.policy,
+      stage: verdict.decision.stage,
+      reason: verdict.decision.reason,
+      audit: verdict.decision.audit,
+      requestId: verdict.request?.id,
+    });
+    return verdict;
+  }
+
   private async decideOrHold(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
-    const compiled = this.compiled;
+    const compiled = this.#compiled;
     const decision = decide(compiled, input);
     if (decision.outcome === 'allow')
       return { allowed: true, decision, withAddresses: (ips) => decide(compiled, { ...input, resolved_ips: ips }) };
@@ -161,16 +249,47 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${decision.reason}`);
       return { allowed: false, decision };
     }
-    const entry = this.inbox.record(input.host, input.port, input.binary, decision.reason, sample, input.pid);
-    if (this.rejections.has(requestKey(input.host, input.port, input.binary))) {
+    if (this.#stopping) return { allowed: false, decision: { ...decision, reason: 'the core is shutting down' } };
+    if (input.host.length > MAX_HOST) {
       return {
         allowed: false,
-        request: entry,
-        decision: { ...decision, reason: `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}` },
+        decision: { ...decision, reason: `host name longer than ${MAX_HOST} characters is not a DNS name; refused without asking` },
       };
     }
+    const recorded = this.#inbox.record({
+      host: input.host,
+      port: input.port,
+      binary: input.binary,
+      reason: decision.reason,
+      sample,
+      pid: input.pid,
+    });
+    if ('full' in recorded) {
+      if (recorded.first) this.inboxFull();
+      return {
+        allowed: false,
+        decision: {
+          ...decision,
+          reason: `the inbox is full (${this.#maxPending} requests wait for a decision, --max-pending): refused without asking`,
+        },
+      };
+    }
+    const { entry, created } = recorded;
+    const announce = () => this.emit(created ? 'request.pending' : 'request.updated', entry);
+    if (this.#rejections.has(requestKey(input.host, input.port, input.binary))) {
+      announce();
+      return { allowed: false, request: entry, decision: { ...decision, reason: rejectedReason(entry) } };
+    }
+    if (this.#holdTimeoutMs <= 0) {
+      announce();
+      return { allowed: false, request: entry, decision };
+    }
     const started = Date.now();
-    if (this.holdTimeoutMs > 0) {
+    const heldBefore = this.#inbox.heldCount;
+    const held = this.#inbox.hold(entry, this.#holdTimeoutMs, input.signal);
+    // One event for the attempt, with the connection it holds (if it could be held).
+    announce();
+    if (this.#inbox.heldCount > heldBefore) {
       this.options.audit?.network({
         action: 'held',
         host: input.host,
@@ -185,7 +304,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
         requestId: entry.id,
       });
     }
-    const outcome = await this.inbox.hold(entry, this.holdTimeoutMs);
+    const outcome = await held;
     const heldMs = Date.now() - started;
     if (outcome === 'approved') {
       // Decide again against the approval itself: the address guard still applies to what was approved.
@@ -198,7 +317,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
           approvedAt: Date.now(),
           by: entry.decidedBy ?? 'operator',
         },
-        this.composed.policy,
+        this.#composed.policy,
       );
       const approved = compilePolicy(
         { version: 1, network_policies: { [approvalKey(entry.id)]: approvalRule(approval) } },
@@ -213,168 +332,372 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
         withAddresses: (ips) => decide(approved, { ...input, resolved_ips: ips }),
       };
     }
-    const reason =
-      outcome === 'rejected'
-        ? `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}`
-        : outcome === 'shutdown'
-          ? 'the core is shutting down'
-          : this.holdTimeoutMs > 0
-            ? `no decision within ${Math.round(this.holdTimeoutMs / 1000)} s; the request stays in the inbox`
-            : decision.reason;
-    return { allowed: false, decision: { ...decision, reason }, request: entry, heldMs };
+    return { allowed: false, decision: { ...decision, reason: this.holdReason(outcome, entry) }, request: entry, heldMs };
+  }
+
+  private holdReason(outcome: Exclude<HoldOutcome, 'approved'>, entry: PendingRequest): string {
+    switch (outcome) {
+      case 'rejected':
+        return rejectedReason(entry);
+      case 'shutdown':
+        return 'the core is shutting down';
+      case 'gone':
+        return 'the client went away while held';
+      case 'overflow':
+        return `too many connections are held (--max-held ${this.#maxHeld}); refused without waiting; the request stays in the inbox`;
+      case 'timeout':
+        return `no decision within ${Math.round(this.#holdTimeoutMs / 1000)} s; the request stays in the inbox`;
+    }
   }
 
   listRequests(): PendingRequest[] {
-    return this.inbox.list();
+    return this.#inbox.list();
   }
 
-  approve(id: string, lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator'): PendingRequest {
+  getRequest(id: string): PendingRequest | undefined {
+    return this.#inbox.get(id);
+  }
+
+  /** One page of the inbox in id order, after the entry `after` (from the start without it). */
+  pageRequests(after?: string, limit?: number): { requests: PendingRequest[]; next?: string; total: number } {
+    return { ...this.#inbox.page(after, limit), total: this.#inbox.size };
+  }
+
+  /** Approves one entry (session, once, or for a while). Held connections proceed at once. */
+  approve(id: string, lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator', options: ApproveOptions = {}): PendingRequest {
     const entry = this.requireRequest(id);
-    if (lifetime.kind !== 'once') {
-      // An approval on a host the policy restricts at L7 keeps those rules for this binary.
-      const approval: SessionApproval = keepHostL7(
-        { requestId: entry.id, host: entry.host, port: entry.port, binary: entry.binary, approvedAt: Date.now(), by },
-        this.composed.policy,
-      );
-      if (lifetime.kind === 'minutes') {
-        approval.expiresAt = Date.now() + lifetime.minutes * 60_000;
-        entry.expiresAt = approval.expiresAt;
-        this.scheduleExpiry(entry.id, lifetime.minutes * 60_000);
-      }
-      this.approvals.set(entry.id, approval);
-      this.rejections.delete(requestKey(entry.host, entry.port, entry.binary));
-      this.refreshPolicy('approval', `approve ${entry.id} ${entry.host}:${entry.port} for ${formatLifetime(lifetime)}`);
+    if (entry.binary === UNKNOWN_BINARY && !options.allowUnknownBinary) throw new CoreError(unknownRefusal(entry));
+    return this.approveEntries([entry], lifetime, by, false)[0];
+  }
+
+  /**
+   * Approves several entries as one change: one revision, one audit write, linear in their number.
+   * Entries whose binary is `unknown` are skipped (and said so) unless allowUnknownBinary.
+   */
+  approveMany(
+    ids: readonly string[],
+    lifetime: ApprovalLifetime = { kind: 'session' },
+    by = 'operator',
+    options: ApproveOptions = {},
+  ): ApproveManyResult {
+    const chosen = new Map<string, PendingRequest>();
+    const skipped: ApproveManyResult['skipped'] = [];
+    for (const id of ids) {
+      const entry = this.requireRequest(id);
+      if (entry.binary === UNKNOWN_BINARY && !options.allowUnknownBinary) skipped.push({ request: entry, reason: unknownRefusal(entry) });
+      else chosen.set(entry.id, entry);
     }
-    this.inbox.decide(entry, 'approved', by, formatLifetime(lifetime));
-    this.options.audit?.config({
-      change: 'approve',
-      actor: by,
-      target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`,
-      detail: formatLifetime(lifetime),
-      revision: this.revision.number,
-    });
+    const approved = chosen.size > 0 ? this.approveEntries([...chosen.values()], lifetime, by, true) : [];
+    if (skipped.length > 0) {
+      const ids = skipped.map((s) => s.request.id).join(', ');
+      this.log(
+        'warn',
+        'decision',
+        `${by} approved ${approved.length}; skipped ${ids}: binary unknown (approving would let any unidentified program through)`,
+      );
+    }
+    return { approved, skipped };
+  }
+
+  /** Approves every pending entry as one change (see approveMany). */
+  approveAll(lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator', options: ApproveOptions = {}): ApproveManyResult {
+    const pending = this.#inbox
+      .list()
+      .filter((r) => r.status === 'pending')
+      .map((r) => r.id);
+    return this.approveMany(pending, lifetime, by, options);
+  }
+
+  private approveEntries(entries: PendingRequest[], lifetime: ApprovalLifetime, by: string, bulk: boolean): PendingRequest[] {
+    const now = Date.now();
+    const expiresAt = lifetime.kind === 'minutes' ? now + lifetime.minutes * 60_000 : undefined;
+    const described = formatLifetime(lifetime);
+    const detail =
+      entries.length === 1 ? `approve ${targetOf(entries[0])} for ${described}` : `approve ${entries.length} requests for ${described}`;
+    let planned: { approvals: Map<string, SessionApproval>; policy: PlannedPolicy } | undefined;
+    if (lifetime.kind !== 'once') {
+      const approvals = new Map(this.#approvals);
+      for (const entry of entries) {
+        // An approval on a host the policy restricts at L7 keeps those rules for this binary.
+        const approval: SessionApproval = keepHostL7(
+          { requestId: entry.id, host: entry.host, port: entry.port, binary: entry.binary, approvedAt: now, by },
+          this.#composed.policy,
+        );
+        if (expiresAt !== undefined) approval.expiresAt = expiresAt;
+        approvals.set(entry.id, approval);
+      }
+      planned = { approvals, policy: this.plan(approvals, 'approval', detail) };
+    }
+    const revision = planned?.policy.revision.number ?? this.revision.number;
+    this.recordChange(
+      entries.map((entry) => ({
+        change: 'approve',
+        actor: by,
+        target: targetOf(entry),
+        detail: bulk ? `${described} (approve-all)` : described,
+        revision,
+      })),
+      { widens: true },
+    );
+    if (planned) {
+      this.#approvals = planned.approvals;
+      this.install(planned.policy);
+    }
+    for (const entry of entries) {
+      this.#rejections.delete(requestKey(entry.host, entry.port, entry.binary));
+      this.clearExpiry(entry.id);
+      if (expiresAt !== undefined) this.scheduleExpiry(entry.id, expiresAt - now);
+      this.#inbox.decide(entry, 'approved', by, described);
+      entry.expiresAt = expiresAt;
+      this.emit('request.decided', entry);
+    }
     this.log(
       'info',
       'decision',
-      `${by} approved ${entry.id} ${entry.host}:${entry.port} (${entry.binary}) for ${formatLifetime(lifetime)}`,
+      entries.length === 1
+        ? `${by} approved ${entries[0].id} ${entries[0].host}:${entries[0].port} (${entries[0].binary}) for ${described}`
+        : `${by} approved ${entries.length} requests for ${described}`,
     );
-    this.emit('request.decided', entry);
-    return entry;
+    this.afterDecisions();
+    return entries;
   }
 
   reject(id: string, reason?: string, by = 'operator'): PendingRequest {
     const entry = this.requireRequest(id);
-    this.rejections.add(requestKey(entry.host, entry.port, entry.binary));
-    if (this.approvals.delete(entry.id)) this.refreshPolicy('undo', `reject ${entry.id}`);
-    this.inbox.decide(entry, 'rejected', by, reason);
-    this.options.audit?.config({
-      change: 'reject',
-      actor: by,
-      target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`,
-      detail: reason,
-      revision: this.revision.number,
-    });
+    const approvals = new Map(this.#approvals);
+    const planned = approvals.delete(entry.id) ? this.plan(approvals, 'undo', `reject ${entry.id}`) : undefined;
+    this.recordChange(
+      [
+        {
+          change: 'reject',
+          actor: by,
+          target: targetOf(entry),
+          detail: reason,
+          revision: planned?.revision.number ?? this.revision.number,
+        },
+      ],
+      { widens: false },
+    );
+    this.#rejections.add(requestKey(entry.host, entry.port, entry.binary));
+    if (planned) {
+      this.#approvals = approvals;
+      this.install(planned);
+    }
+    this.clearExpiry(entry.id);
+    this.#inbox.decide(entry, 'rejected', by, reason);
+    entry.expiresAt = undefined;
     this.log('info', 'decision', `${by} rejected ${entry.id} ${entry.host}:${entry.port}${reason ? `: ${reason}` : ''}`);
     this.emit('request.decided', entry);
+    this.afterDecisions();
     return entry;
-  }
-
-  /** Approves every pending entry; returns those approved. */
-  approveAll(lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator'): PendingRequest[] {
-    return this.inbox
-      .list()
-      .filter((r) => r.status === 'pending')
-      .map((r) => this.approve(r.id, lifetime, by));
   }
 
   /** Revokes a session approval (or lifts a rejection); the entry asks again on its next attempt. */
   undo(id: string, by = 'operator'): PendingRequest {
     const entry = this.requireRequest(id);
+    const approvals = new Map(this.#approvals);
+    const planned = approvals.delete(entry.id) ? this.plan(approvals, 'undo', `undo ${entry.id}`) : undefined;
+    this.recordChange(
+      [{ change: 'undo', actor: by, target: targetOf(entry), revision: planned?.revision.number ?? this.revision.number }],
+      { widens: false },
+    );
     this.clearExpiry(entry.id);
-    const hadApproval = this.approvals.delete(entry.id);
-    this.rejections.delete(requestKey(entry.host, entry.port, entry.binary));
-    if (hadApproval) this.refreshPolicy('undo', `undo ${entry.id}`);
-    this.inbox.reopen(entry);
-    this.options.audit?.config({
-      change: 'undo',
-      actor: by,
-      target: `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`,
-      revision: this.revision.number,
-    });
+    this.#rejections.delete(requestKey(entry.host, entry.port, entry.binary));
+    if (planned) {
+      this.#approvals = approvals;
+      this.install(planned);
+    }
+    this.#inbox.reopen(entry);
     this.log('info', 'decision', `${by} undid the decision on ${entry.id} ${entry.host}:${entry.port}`);
+    this.emit('request.updated', entry);
     return entry;
+  }
+
+  /**
+   * Records operator changes in the audit log before they are applied (presets, merges and the core's own
+   * decisions all come through here). When the record cannot be written, a change that widens access is
+   * refused under auditRequired; otherwise it goes ahead, and health() says the log is not writable.
+   */
+  recordChange(events: readonly ConfigEvent[], options: { widens: boolean }): void {
+    const result = this.options.audit?.recordNow(events);
+    if (!result || result.ok) return;
+    if (options.widens && this.options.auditRequired) {
+      throw new CoreError(
+        `refused: the audit log cannot be written (${describeError(result.error)}); with --audit-required nothing that widens access is applied until it can be`,
+      );
+    }
   }
 
   /** Recomputes the effective policy from its layers; records a revision when it changed. */
   refreshPolicy(cause: RevisionCause, detail: string): Revision {
-    this.composed = composeLayers(this.baseline, this.layers());
-    this.compiled = compilePolicy(this.composed.policy, { allowLoopback: this.options.allowLoopback });
-    this.notePolicyWarnings();
-    const before = this.revisions.current()?.number;
-    const revision = this.revisions.record(this.composed.policy, cause, detail);
-    if (revision.number !== before) {
-      this.emit('policy.revision', revision);
-      this.log('info', 'policy', `revision ${revision.number} (${cause}: ${detail})`);
-    }
-    return revision;
+    const planned = this.plan(this.#approvals, cause, detail);
+    this.install(planned);
+    return this.revision;
   }
 
   /**
-   * After a policy change made elsewhere (a merge over the API): pending requests the policy now allows
-   * are marked approved, so their held connections proceed instead of waiting out the timeout.
+   * After a policy change made elsewhere (a preset, a promote, a merge): pending requests the policy now
+   * allows are approved by `by`, so their held connections proceed instead of waiting out the timeout.
    */
   releaseCovered(by: string, note: string): PendingRequest[] {
-    const released = this.inbox.list().filter((entry) => {
+    const released = this.#inbox.list().filter((entry) => {
       if (entry.status !== 'pending') return false;
       const sample = entry.samples[0];
       return (
-        decide(this.compiled, { host: entry.host, port: entry.port, binary: entry.binary, method: sample?.method, path: sample?.path })
+        decide(this.#compiled, { host: entry.host, port: entry.port, binary: entry.binary, method: sample?.method, path: sample?.path })
           .outcome === 'allow'
       );
     });
-    for (const entry of released) this.inbox.decide(entry, 'approved', by, note);
+    for (const entry of released) {
+      this.#inbox.decide(entry, 'approved', by, note);
+      this.emit('request.decided', entry);
+    }
+    if (released.length > 0) this.afterDecisions();
     return released;
   }
 
   setHoldTimeout(ms: number) {
-    this.holdTimeoutMs = ms;
+    this.#holdTimeoutMs = ms;
   }
 
-  /** Denies every held connection and stops timers (clean shutdown). */
-  shutdown(): void {
-    for (const timer of this.expiryTimers.values()) clearTimeout(timer);
-    this.expiryTimers.clear();
-    this.inbox.releaseAll();
+  /**
+   * Stops: every held connection is denied with the reason, and this resolves once each evaluation under
+   * way has answered its client (so a proxy closed afterwards has written those 403s). Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#stopping ??= (async () => {
+      for (const timer of this.#expiryTimers.values()) clearTimeout(timer);
+      this.#expiryTimers.clear();
+      this.#unwatchAudit();
+      this.#inbox.releaseAll();
+      await Promise.allSettled([...this.#inFlight]);
+      // The proxy writes its answers in the reactions to those verdicts; let them run.
+      await new Promise((resolve) => setImmediate(resolve));
+    })();
+    return this.#stopping;
   }
 
-  private layers(): PolicyLayer[] {
-    return [...(this.options.presetLayers?.() ?? []), ...[...(this.approvals?.values() ?? [])].map(approvalLayer)];
+  private plan(approvals: Map<string, SessionApproval>, cause: RevisionCause, detail: string): PlannedPolicy {
+    const layers = [...(this.options.presetLayers?.() ?? []), ...[...approvals.values()].map(approvalLayer)];
+    const composed = composeLayers(this.#baseline, layers);
+    return {
+      composed,
+      compiled: compilePolicy(composed.policy, { allowLoopback: this.options.allowLoopback }),
+      revision: this.revisions.prepare(composed.policy, cause, detail),
+    };
+  }
+
+  private install(planned: PlannedPolicy): void {
+    this.#composed = planned.composed;
+    this.#compiled = planned.compiled;
+    this.notePolicyWarnings();
+    const before = this.revisions.current()?.number;
+    const revision = this.revisions.commit(planned.revision);
+    if (revision.number !== before) {
+      this.emit('policy.revision', revision);
+      this.log('info', 'policy', `revision ${revision.number} (${revision.cause}: ${revision.detail})`);
+    }
+  }
+
+  /** Logs each policy warning that is new since the last look (at start, then on every reload). */
+  private notePolicyWarnings(): void {
+    const now = policyWarnings(this.#composed.policy);
+    const before = new Set(this.policyWarnings);
+    this.policyWarnings = now;
+    for (const warning of now) if (!before.has(warning)) this.log('warn', 'policy', warning);
+  }
+
+  private inboxFull(): void {
+    const message = `the inbox is full: ${this.#maxPending} requests wait for a decision (--max-pending); requests for new destinations are refused at once until some are decided`;
+    this.log('warn', 'inbox', message);
+    this.notice({ kind: 'inbox-full', time: Date.now(), limit: this.#maxPending, message });
+  }
+
+  /** After decisions: the inbox may have room again. */
+  private afterDecisions(): void {
+    const refused = this.#inbox.takeEndedBout();
+    if (refused === undefined) return;
+    const message = `the inbox has room again; ${refused} request${refused === 1 ? ' was' : 's were'} refused while it was full`;
+    this.log('info', 'inbox', message);
+    this.notice({ kind: 'inbox-open', time: Date.now(), refused, message });
+  }
+
+  private auditChanged(state: AuditState): void {
+    if (!state.writable) {
+      const error = describeError(state.error);
+      const message = `the audit log cannot be written (${error}): decisions are not being recorded${this.options.auditRequired ? '; approvals are refused until it can be (--audit-required)' : ''}`;
+      this.log('error', 'audit', message);
+      this.notice({ kind: 'audit-failing', time: Date.now(), error, message });
+    } else {
+      const message = `the audit log is written again (${state.lost} record${state.lost === 1 ? '' : 's'} lost since start)`;
+      this.log('warn', 'audit', message);
+      this.notice({ kind: 'audit-recovered', time: Date.now(), lost: state.lost, message });
+    }
+  }
+
+  private notice(notice: CoreNotice): void {
+    this.emit('notice', notice);
   }
 
   private requireRequest(id: string): PendingRequest {
-    const entry = this.inbox.get(id);
+    const entry = this.#inbox.get(id);
     if (!entry) throw new CoreError(`no request with id '${id}'`);
     return entry;
   }
 
   private scheduleExpiry(id: string, ms: number) {
-    this.clearExpiry(id);
-    const timer = setTimeout(() => {
-      this.expiryTimers.delete(id);
-      if (!this.approvals.delete(id)) return;
-      this.refreshPolicy('expiry', `approval ${id} lapsed`);
-      const entry = this.inbox.get(id);
-      if (entry) this.inbox.reopen(entry, 'expired');
-    }, ms);
+    const timer = setTimeout(() => this.expireDue(), ms);
     timer.unref();
-    this.expiryTimers.set(id, timer);
+    this.#expiryTimers.set(id, timer);
+  }
+
+  /** Every approval whose time is up lapses, as one revision (approve-all gives many the same deadline). */
+  private expireDue(): void {
+    const now = Date.now();
+    const due = [...this.#approvals.values()].filter((a) => a.expiresAt !== undefined && a.expiresAt <= now);
+    if (due.length === 0) return;
+    const approvals = new Map(this.#approvals);
+    for (const approval of due) {
+      approvals.delete(approval.requestId);
+      this.clearExpiry(approval.requestId);
+    }
+    const detail = due.length === 1 ? `approval ${due[0].requestId} lapsed` : `${due.length} approvals lapsed`;
+    this.#approvals = approvals;
+    this.install(this.plan(approvals, 'expiry', detail));
+    for (const approval of due) {
+      const entry = this.#inbox.get(approval.requestId);
+      if (!entry) continue;
+      this.#inbox.reopen(entry, 'expired');
+      this.emit('request.updated', entry);
+    }
   }
 
   private clearExpiry(id: string) {
-    const timer = this.expiryTimers.get(id);
+    const timer = this.#expiryTimers.get(id);
     if (timer) clearTimeout(timer);
-    this.expiryTimers.delete(id);
+    this.#expiryTimers.delete(id);
   }
 }
 
 export class CoreError extends Error {}
+
+function targetOf(entry: PendingRequest): string {
+  return `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`;
+}
+
+function rejectedReason(entry: PendingRequest): string {
+  return `rejected by the operator${entry.decisionNote ? `: ${entry.decisionNote}` : ''}`;
+}
+
+function unknownRefusal(entry: PendingRequest): string {
+  return (
+    `not approved: ${entry.id}'s binary is unknown, so approving it would let any program the core cannot identify ` +
+    `reach ${entry.host}:${entry.port}; if that is what you mean, approve it with allowUnknownBinary (CLI: --allow-unknown-binary)`
+  );
+}
+
+function describeError(error: Error | undefined): string {
+  if (!error) return 'unknown error';
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+}

@@ -1,5 +1,6 @@
-// A bounded ring of recent log lines: the console and feed read it; memory never grows past capacity,
-// and adding a line is O(1) however full the ring is.
+// A bounded ring of recent log lines: the console and feed read it; memory never grows past capacity
+// (lines and their length: messages often quote what an agent sent), and adding a line is O(1) however
+// full the ring is.
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -10,6 +11,9 @@ export interface LogLine {
   source: string;
   message: string;
 }
+
+/** Longest message kept (the rest is cut, marked with …). */
+export const MAX_LOG_MESSAGE = 1024;
 
 export class LogBuffer {
   private readonly ring: Array<LogLine | undefined>;
@@ -22,7 +26,8 @@ export class LogBuffer {
   }
 
   push(level: LogLevel, source: string, message: string): LogLine {
-    const line = { seq: ++this.seq, time: Date.now(), level, source, message };
+    const kept = message.length <= MAX_LOG_MESSAGE ? message : `${message.slice(0, MAX_LOG_MESSAGE - 1)}…`;
+    const line = { seq: ++this.seq, time: Date.now(), level, source, message: kept };
     this.ring[this.next] = line;
     this.next = (this.next + 1) % this.capacity;
     this.size = Math.min(this.size + 1, this.capacity);

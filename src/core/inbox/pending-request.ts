@@ -1,5 +1,6 @@
 // A pending request is what the operator decides on: every attempt at the same (host, port, binary)
-// folds into one entry with a hit count, first/last seen, and a few L7 samples.
+// folds into one entry with a hit count, first/last seen, and a few L7 samples. Everything in it that an
+// agent controls is bounded, so a flood of odd requests cannot grow the core's memory.
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
@@ -18,7 +19,7 @@ export interface PendingRequest {
   firstSeen: number;
   lastSeen: number;
   hits: number;
-  /** Most recent distinct method+path pairs seen (bounded). */
+  /** Most recent distinct method+path pairs seen (bounded in number and length). */
   samples: L7Sample[];
   status: RequestStatus;
   /** Connections currently held open waiting for a decision. */
@@ -27,6 +28,8 @@ export interface PendingRequest {
   holdDeadline?: number;
   /** Why the policy did not allow it (the engine's reason). */
   reason: string;
+  /** What approving it would mean, when that is more than it looks (an `unknown` binary). */
+  warning?: string;
   decidedAt?: number;
   decidedBy?: string;
   decisionNote?: string;
@@ -35,7 +38,30 @@ export interface PendingRequest {
 }
 
 export const MAX_SAMPLES = 5;
+/** Longest sample path kept (the rest is cut, marked with …); the proxy accepts 16 KiB request heads. */
+export const MAX_SAMPLE_PATH = 512;
+export const MAX_SAMPLE_METHOD = 32;
+/** Longest reason or decision note kept. */
+export const MAX_NOTE = 512;
+/** A DNS name is at most 253 characters; a longer host is refused before it reaches the inbox. */
+export const MAX_HOST = 253;
+
+/** The binary identity gives when it cannot tell which program owns a connection. */
+export const UNKNOWN_BINARY = 'unknown';
 
 export function requestKey(host: string, port: number, binary: string): string {
   return `${host.toLowerCase()}|${port}|${binary}`;
+}
+
+/** Cuts text to at most `max` characters, marking the cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** What approving an entry whose binary could not be identified would let through. */
+export function unknownBinaryWarning(host: string, port: number): string {
+  return (
+    `the core could not tell which program asked (another user's process, another network namespace, or one that exited); ` +
+    `approving it lets any program the core cannot identify reach ${host}:${port}`
+  );
 }

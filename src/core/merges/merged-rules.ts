@@ -44,6 +44,13 @@ export class MergedRules {
    * that layer (a preset, the baseline) is where it has to go.
    */
   async apply(operations: readonly MergeOperation[], effective: ComposedPolicy): Promise<string[]> {
+    const plan = this.prepare(operations, effective);
+    await this.commit(plan);
+    return plan.changed;
+  }
+
+  /** What apply() would write, validated, without writing it (so the change can be audited first). */
+  prepare(operations: readonly MergeOperation[], effective: ComposedPolicy): MergePlan {
     const before = effective.policy.network_policies;
     const after = applyMergeOperations(before, operations);
     const next: NetworkPolicies = {};
@@ -68,8 +75,20 @@ export class MergedRules {
     // open() validates this file at every start: a result it would refuse is refused here, not persisted.
     const check = parsePolicyText(text, this.file, 'policy');
     if (check.errors.length > 0) throw new MergeError(`the merged rules would not load: ${check.errors.map((e) => e.message).join('; ')}`);
-    await writeFileAtomic(this.file, text, { mode: 0o600 });
-    this.rules = next;
-    return changed;
+    return { changed, next, text };
   }
+
+  /** Persists a prepared change (write-then-rename) and makes it this layer's content. */
+  async commit(plan: MergePlan): Promise<void> {
+    await writeFileAtomic(this.file, plan.text, { mode: 0o600 });
+    this.rules = plan.next;
+  }
+}
+
+export interface MergePlan {
+  /** network_policies keys the operations change. */
+  changed: string[];
+  next: NetworkPolicies;
+  /** The file's new content. */
+  text: string;
 }

@@ -1,8 +1,10 @@
-// Presets on a running core: every change goes through the store (persisted atomically), then the core
-// recomputes its effective policy (a new revision) and the change is audited. Promote turns an inbox
-// entry into a saved preset (merged into one that exists, never silently replacing it) and releases every
-// pending entry the new policy allows.
-import type { AuditLog } from '../audit/audit-log.js';
+// Presets on a running core: every change is audited first (through the core, which refuses a widening
+// change under --audit-required when the record cannot be written), then goes through the store (persisted
+// atomically), then the core recomputes its effective policy (a new revision) and releases held requests
+// it now allows. A change that fails after its record gets a second record saying so. Promote turns an
+// inbox entry into a saved preset (merged into one that exists, never silently replacing it) and releases
+// every pending entry the new policy allows.
+import type { ConfigEvent } from '../audit/audit-log.js';
 import type { EnforcementCore } from '../engine/enforcement-core.js';
 import type { PendingRequest } from '../inbox/pending-request.js';
 import type { AccessPreset } from '../policy/types.js';
@@ -53,7 +55,6 @@ export class PresetManager {
   constructor(
     private readonly store: PresetStore,
     private readonly core: EnforcementCore,
-    private readonly audit?: AuditLog,
   ) {}
 
   list(): PresetInfo[] {
@@ -66,33 +67,53 @@ export class PresetManager {
   }
 
   async add(source: { name?: string; file?: string; dir?: string }, dryRun = false, actor = 'operator'): Promise<AddResult[]> {
-    const results = source.dir
-      ? await this.store.addFromDir(source.dir, { dryRun })
-      : [source.file ? await this.store.addFromFile(source.file, { dryRun }) : await this.store.add(source.name ?? '', { dryRun })];
+    const target = source.dir ? `--from-dir ${source.dir}` : source.file ? `--from-file ${source.file}` : (source.name ?? '');
+    const record: ConfigEvent = { change: 'preset-add', actor, target };
+    if (!dryRun) this.core.recordChange([record], { widens: true });
+    const results = await this.recordingFailure(record, dryRun, async () =>
+      source.dir
+        ? await this.store.addFromDir(source.dir, { dryRun })
+        : [source.file ? await this.store.addFromFile(source.file, { dryRun }) : await this.store.add(source.name ?? '', { dryRun })],
+    );
     if (!dryRun && results.length > 0) {
       const names = results.map((r) => r.name).join(', ');
       this.core.refreshPolicy('preset add', names);
-      this.audit?.config({ change: 'preset-add', actor, target: names, revision: this.core.revision.number });
+      this.core.releaseCovered(actor, `allowed by preset ${names}`);
     }
     return results;
   }
 
   async remove(name: string, dryRun = false, actor = 'operator'): Promise<void> {
-    await this.store.remove(name, { dryRun });
+    const record: ConfigEvent = { change: 'preset-remove', actor, target: name };
+    if (!dryRun) this.core.recordChange([record], { widens: false });
+    await this.recordingFailure(record, dryRun, () => this.store.remove(name, { dryRun }));
     if (dryRun) return;
     this.core.refreshPolicy('preset remove', name);
-    this.audit?.config({ change: 'preset-remove', actor, target: name, revision: this.core.revision.number });
   }
 
   /** Applies every preset of a tier not applied yet (restricted: none). */
   async applyTier(tier: string, actor = 'operator'): Promise<string[]> {
     const wanted = presetsForTier(tier).filter((name) => !this.store.applied().includes(name));
-    for (const name of wanted) await this.store.add(name);
-    if (wanted.length > 0) {
-      this.core.refreshPolicy('tier', `${tier}: ${wanted.join(', ')}`);
-      this.audit?.config({ change: 'tier', actor, target: tier, detail: wanted.join(', '), revision: this.core.revision.number });
-    }
+    if (wanted.length === 0) return wanted;
+    const record: ConfigEvent = { change: 'tier', actor, target: tier, detail: wanted.join(', ') };
+    this.core.recordChange([record], { widens: true });
+    await this.recordingFailure(record, false, async () => {
+      for (const name of wanted) await this.store.add(name);
+    });
+    this.core.refreshPolicy('tier', `${tier}: ${wanted.join(', ')}`);
+    this.core.releaseCovered(actor, `allowed by tier ${tier}`);
     return wanted;
+  }
+
+  /** Runs a change recorded beforehand; when it fails, records that it failed (and rethrows). */
+  private async recordingFailure<T>(record: ConfigEvent, dryRun: boolean, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (!dryRun)
+        this.core.recordChange([{ ...record, outcome: 'failure', detail: `failed: ${(error as Error).message}` }], { widens: false });
+      throw error;
+    }
   }
 
   /** What promote would do (the diff against the preset as it is), writing nothing: the promote dialog's preview. */
@@ -105,7 +126,7 @@ export class PresetManager {
    * preset of that name, applies it, and releases every pending entry the new policy allows.
    */
   async promote(id: string, options: PromoteOptions, actor = 'operator'): Promise<PromoteResult> {
-    const request = this.core.inbox.get(id);
+    const request = this.core.getRequest(id);
     if (!request) throw new Error(`no request with id '${id}'`);
     // A tunnel nobody looked inside records no method or path.
     const isTunnel = request.samples.length === 0;
@@ -122,12 +143,18 @@ export class PresetManager {
       tunnel: isTunnel,
       inspect,
     });
-    const saved = await this.store.saveCustom(doc, {
-      dryRun: options.dryRun,
-      onExisting: options.onExisting,
-      description: options.description,
-    });
     const name = doc.preset.name;
+    const record: ConfigEvent = { change: 'promote', actor, target: `${id} ${request.host}:${request.port}`, detail: name };
+    if (!options.dryRun) this.core.recordChange([record], { widens: true });
+    const saved = await this.recordingFailure(record, Boolean(options.dryRun), async () => {
+      const saved = await this.store.saveCustom(doc, {
+        dryRun: options.dryRun,
+        onExisting: options.onExisting,
+        description: options.description,
+      });
+      if (!options.dryRun) await this.store.add(name);
+      return saved;
+    });
     const result: PromoteResult = {
       name,
       file: saved.file,
@@ -141,15 +168,7 @@ export class PresetManager {
       released: [],
     };
     if (options.dryRun) return result;
-    await this.store.add(name);
     this.core.refreshPolicy('preset add', `promote ${id} → ${name}`);
-    this.audit?.config({
-      change: 'promote',
-      actor,
-      target: `${id} ${request.host}:${request.port}`,
-      detail: `${name} (${saved.change})`,
-      revision: this.core.revision.number,
-    });
     this.core.log(
       'info',
       'decision',

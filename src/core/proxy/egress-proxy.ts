@@ -18,6 +18,7 @@ import { UpstreamPool } from './http1/upstream-pool.js';
 import { absoluteTarget, originTarget, type ProxyTarget } from './request-target.js';
 import { classifyFailure, failureStatusText, rawUpstreamFailure, upstreamFailureBody, type UpstreamFailure } from './upstream-failure.js';
 import { upstreamError } from './http1/upstream-connection.js';
+import { clientGoneSignal, watchPausedClient } from '../net/client-gone.js';
 
 export interface ClientIdentity {
   binary: string;
@@ -210,7 +211,17 @@ export class EgressProxy {
     if (!method)
       return void exchange.respond(501, 'Not Implemented', { 'Content-Type': 'application/json' }, badRequestBody('unnamed method'), true);
     const verdict = await this.options.core.evaluate(
-      { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method, path: target.decidedPath, query: target.query },
+      {
+        host: target.host,
+        port: target.port,
+        binary: who.binary,
+        pid: who.pid,
+        method,
+        path: target.decidedPath,
+        query: target.query,
+        // A held request gives its slot back the moment its client goes away.
+        signal: clientGoneSignal(exchange.connection.socket as Socket),
+      },
       { method, path: target.decidedPath },
     );
     if (verdict.allowed) return verdict;
@@ -289,7 +300,17 @@ export class EgressProxy {
       return;
     }
     const who = await this.identify(socket);
-    const verdict = await this.options.core.evaluate({ host: target.host, port: target.port, binary: who.binary, pid: who.pid });
+    // While the verdict is pending (perhaps held), watch for the client going away; keep what it sends meanwhile.
+    const watch = watchPausedClient(socket);
+    const verdict = await this.options.core.evaluate({
+      host: target.host,
+      port: target.port,
+      binary: who.binary,
+      pid: who.pid,
+      signal: watch.signal,
+    });
+    const sent = watch.stop();
+    if (sent.length > 0) early = Buffer.concat([early, sent]);
     if (socket.destroyed) return;
     const requestId = verdict.request?.id;
     if (!verdict.allowed)

@@ -1,7 +1,7 @@
 // One spelling per policy: keys sorted at every level, so equal policies hash equally.
 import { stringify } from 'yaml';
 
-function sortKeys(value: unknown): unknown {
+export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -1,7 +1,7 @@
 // Every change to the effective policy is a revision: number, sha256 of its canonical YAML, time, cause.
 import { createHash } from 'node:crypto';
 import type { SandboxPolicy } from '../policy/types.js';
-import { canonicalYaml } from './canonical-yaml.js';
+import { canonicalPolicyYaml } from './canonical-policy-yaml.js';
 
 export type RevisionCause = 'baseline' | 'preset add' | 'preset remove' | 'merge' | 'approval' | 'undo' | 'expiry' | 'tier';
 
@@ -19,13 +19,29 @@ export class RevisionLog {
 
   /** Records the policy if it differs from the current one; returns the revision in force. */
   record(policy: SandboxPolicy, cause: RevisionCause, detail: string): Revision {
-    const yaml = canonicalYaml(policy);
+    return this.commit(this.prepare(policy, cause, detail));
+  }
+
+  /**
+   * The revision `policy` would be, without recording it: the current one when the policy is unchanged,
+   * else the next number. (A change is audited with its revision number before it is applied.)
+   */
+  prepare(policy: SandboxPolicy, cause: RevisionCause, detail: string): Revision {
+    const yaml = canonicalPolicyYaml(policy);
     const sha256 = createHash('sha256').update(yaml).digest('hex');
     const current = this.current();
     if (current && current.sha256 === sha256) return current;
-    const revision: Revision = { number: (current?.number ?? 0) + 1, sha256, time: Date.now(), cause, detail, yaml };
-    this.revisions.push(revision);
-    return revision;
+    return { number: (current?.number ?? 0) + 1, sha256, time: Date.now(), cause, detail, yaml };
+  }
+
+  /** Records a prepared revision (unless it is the current one, or another was recorded since); returns the one in force. */
+  commit(revision: Revision): Revision {
+    const current = this.current();
+    if (current === revision) return current;
+    if (current && current.sha256 === revision.sha256) return current;
+    const next = current && revision.number <= current.number ? { ...revision, number: current.number + 1 } : revision;
+    this.revisions.push(next);
+    return next;
   }
 
   current(): Revision | undefined {

@@ -1,5 +1,6 @@
 // The core's state directory: where its token, runtime address file, CA and presets live. Private to the
-// user (0700); secrets in it are 0600.
+// user (0700); secrets in it are 0600. core.json says where the running core listens; before a client
+// trusts it, core-liveness.ts checks that the core it names is alive and owns that port.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../fs/atomic-write.js';
@@ -30,17 +31,13 @@ export interface RuntimeInfo {
 export const RUNTIME_FILE = 'core.json';
 export const TOKEN_FILE = 'control.token';
 
-/** The control token guarding the feed; created once (0600) and reused. */
-export async function loadOrCreateToken(dir: string): Promise<string> {
-  const file = join(dir, TOKEN_FILE);
-  try {
-    const token = (await readFile(file, 'utf8')).trim();
-    if (/^[0-9a-f]{64}$/.test(token)) return token;
-  } catch {
-    // fall through: create it
-  }
+/**
+ * A new control token for this core's lifetime (the feed's and the gateway API's), written atomically, 0600.
+ * Never reused: a token read by anyone before a restart (or left behind by a killed core) opens nothing after it.
+ */
+export async function createToken(dir: string): Promise<string> {
   const token = randomBytes(32).toString('hex');
-  await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
+  await writeFileAtomic(join(dir, TOKEN_FILE), `${token}\n`, { mode: 0o600 });
   return token;
 }
 

@@ -48,11 +48,13 @@ export class EmbeddedGateway implements Gateway {
     const onLog = (line: LogLine) => emit({ type: 'log', line });
     core.on('request.pending', onRequest);
     core.on('request.updated', onRequest);
+    core.on('request.decided', onRequest);
     core.on('policy.revision', onRevision);
     core.on('log', onLog);
     this.detach = [
       () => core.off('request.pending', onRequest),
       () => core.off('request.updated', onRequest),
+      () => core.off('request.decided', onRequest),
       () => core.off('policy.revision', onRevision),
       () => core.off('log', onLog),
     ];
@@ -83,7 +85,7 @@ export class EmbeddedGateway implements Gateway {
   }
 
   async approveAll(ids: string[], lifetime: Lifetime): Promise<void> {
-    for (const id of ids) this.standalone.core.approve(id, lifetimeOf(lifetime), 'console');
+    this.standalone.core.approveMany(ids, lifetimeOf(lifetime), 'console');
   }
 
   async undo(id: string): Promise<void> {

@@ -1,5 +1,8 @@
 // Standalone mode: the embedded core, its egress proxy and its feed, started together for one state dir.
-// The `core` command runs this headless; the console and `run` start it in-process.
+// The `core` command runs this headless; the console and `run` start it in-process. One core per state dir:
+// the dir's lock is taken before anything in it is written, and a second core stops there, naming the first.
+// Each start makes a new control token. On stop, held connections are answered (403, with the reason)
+// before the proxy closes.
 import { EnforcementCore } from '../../core/engine/enforcement-core.js';
 import { bracketHost, isLoopbackHost, parseHostPort } from '../../core/net/host-port.js';
 import { Resolver } from '../../core/net/resolver.js';
@@ -7,7 +10,8 @@ import { EgressProxy, type ClientIdentity } from '../../core/proxy/egress-proxy.
 import { loadEffectivePolicy } from '../../core/policy/effective.js';
 import { formatProblem } from '../../core/policy/source.js';
 import type { SandboxPolicy } from '../../core/policy/types.js';
-import { ensureStateDir, loadOrCreateToken, RUNTIME_FILE, writeRuntimeInfo } from '../../core/state/state-dir.js';
+import { createToken, ensureStateDir, RUNTIME_FILE, writeRuntimeInfo } from '../../core/state/state-dir.js';
+import { acquireStateLock, type StateLock } from '../../core/state/state-lock.js';
 import { FeedServer } from '../feed/feed-server.js';
 import { rm } from 'node:fs/promises';
 import { socketIdentifier } from '../../core/identity/identify-socket.js';
@@ -35,6 +39,10 @@ export interface StandaloneOptions {
   wsListen?: string;
   holdTimeoutSeconds?: number;
   maxHeld?: number;
+  /** Most requests waiting for a decision (default 1000); new destinations past it are refused at once. */
+  maxPending?: number;
+  /** Refuse approvals while the audit log cannot be written. */
+  auditRequired?: boolean;
   resolve?: string[];
   allowLoopback?: boolean;
   /** Apply this tier's presets at start (restricted, balanced, open). */
@@ -78,6 +86,16 @@ export const DEFAULT_DENY: SandboxPolicy = { version: 1, network_policies: {} };
 
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   await ensureStateDir(options.stateDir);
+  const lock = await acquireStateLock(options.stateDir);
+  try {
+    return await startLocked(options, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: StandaloneOptions, lock: StateLock): Promise<Standalone> {
   const loaded = options.policyFile ? await loadEffectivePolicy(options.policyFile) : undefined;
   const baseline = loaded?.policy ?? DEFAULT_DENY;
   const proxyAt = listenAddress(options.proxyListen ?? '127.0.0.1:3128', '--proxy-listen', true);
@@ -92,13 +110,16 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     audit,
     presetLayers: () => [...store.layers(), merged.layer()],
     holdTimeoutMs: (options.holdTimeoutSeconds ?? 30) * 1000,
-    maxHeld: options.maxHeld ?? 256,
+    maxHeld: options.maxHeld,
+    maxPending: options.maxPending,
+    auditRequired: options.auditRequired,
     allowLoopback: options.allowLoopback,
   });
   // Load warnings of the policy file (FILE:LINE:COL), logged so `core` prints them at start.
   for (const warning of loaded?.warnings ?? []) core.log('warn', 'policy', formatProblem(warning));
-  const presets = new PresetManager(store, core, audit);
-  const merges = new MergeManager(merged, core, audit);
+  const presets = new PresetManager(store, core);
+  const merges = new MergeManager(merged, core);
+  if (options.auditRequired) core.log('info', 'core', '--audit-required: approvals are refused whenever the audit log cannot be written');
   for (const problem of store.problems()) core.log('warn', 'presets', `skipped ${problem.file}: ${problem.message}`);
   for (const line of loadNativeBuildProblems()) core.log('warn', 'native', line);
   // Non-dumpable: no process of this uid can ptrace the core or read its memory (the token, the CA key).
@@ -130,7 +151,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
   const proxyAddress = `${bracketHost(proxyInfo.address)}:${proxyInfo.port}`;
-  const token = await loadOrCreateToken(options.stateDir);
+  const token = await createToken(options.stateDir);
   const feed = new FeedServer({ core, token, proxyAddress, presets, agents: agentRegistry(proxy, agentPids) });
   let feedInfo: Awaited<ReturnType<FeedServer['listen']>>;
   try {
@@ -184,10 +205,12 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     async stop() {
       if (stopped) return;
       stopped = true;
-      core.shutdown();
+      // Held connections are answered first (403, the core is shutting down); then the listeners close.
+      await core.shutdown();
       await Promise.all([proxy.close(), feed.close(), grpc?.server.close()]);
       await audit.close();
       await rm(join(options.stateDir, RUNTIME_FILE), { force: true });
+      await lock.release();
     },
   };
 }

@@ -54,6 +54,7 @@ export class OpenShellServer {
       const bump = () => this.draftVersions.set(s.id, (this.draftVersions.get(s.id) ?? 0) + 1);
       s.core.on('request.pending', bump);
       s.core.on('request.updated', bump);
+      s.core.on('request.decided', bump);
     }
     const unary =
       (fn: Handler): grpc.handleUnaryCall<any, any> =>
@@ -221,7 +222,7 @@ export class OpenShellServer {
   }
 
   private chunk(s: ServedSandbox, id: string): PendingRequest {
-    const entry = id ? s.core.inbox.get(id) : undefined;
+    const entry = id ? s.core.getRequest(id) : undefined;
     if (!entry) throw new GrpcStatusError(grpc.status.NOT_FOUND, `chunk '${id}' not found`);
     return entry;
   }
@@ -265,23 +266,26 @@ export class OpenShellServer {
     // Without an explicit list every chunk is tried with an empty token, which never matches (upstream).
     const wanted = approvals.length > 0 ? approvals : pending.map((q) => ({ chunk_id: q.id, review_token: '' }));
     for (const a of wanted) {
-      const entry = s.core.inbox.get(a.chunk_id);
+      const entry = s.core.getRequest(a.chunk_id);
       if (!entry || chunkStatus(entry) !== 'pending')
         throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk '${a.chunk_id}' is not pending; refetch before bulk approval`);
     }
     const sha = s.core.revision.sha256;
-    let approved = 0;
+    const ids: string[] = [];
     let skipped = 0;
     for (const a of wanted) {
-      const entry = s.core.inbox.get(a.chunk_id)!;
+      const entry = s.core.getRequest(a.chunk_id)!;
       const flagged = securityNotes(entry) !== '' && !r.include_security_flagged;
       if (flagged || a.review_token !== reviewToken(entry, sha)) {
         skipped++;
         continue;
       }
-      s.core.approve(entry.id, { kind: 'session' }, by);
-      approved++;
+      ids.push(entry.id);
     }
+    // One change for the batch (one revision, linear in its size). Asking to include security-flagged chunks
+    // is asking for those whose note says an unknown binary means any binary.
+    const approved = s.core.approveMany(ids, { kind: 'session' }, by, { allowUnknownBinary: Boolean(r.include_security_flagged) }).approved
+      .length;
     const revision = approved > 0 ? s.core.revision : undefined;
     return {
       policy_version: revision?.number ?? 0,
@@ -342,12 +346,14 @@ export class OpenShellServer {
     s.core.on('policy.revision', onRevision);
     s.core.on('request.pending', onRequest);
     s.core.on('request.updated', onRequest);
+    s.core.on('request.decided', onRequest);
     const stop = () => {
       closed = true;
       s.core.off('log', onLog);
       s.core.off('policy.revision', onRevision);
       s.core.off('request.pending', onRequest);
       s.core.off('request.updated', onRequest);
+      s.core.off('request.decided', onRequest);
     };
     call.on('cancelled', stop);
     call.on('close', stop);
