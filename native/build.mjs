@@ -25,8 +25,9 @@ const TARGETS = [
   },
   {
     dir: 'agent-sandbox',
-    what: 'the executable `run` starts agents in (Landlock, seccomp, uid, capabilities) and the core\'s non-dumpable guard',
-    without: '`run` cannot apply kernel separation to agents (it says so at start), `run --isolate` refuses, and the core stays ptrace-able by your user',
+    what: "the executable `run` starts agents in (Landlock, seccomp, uid, capabilities) and the core's non-dumpable guard",
+    without:
+      '`run` cannot apply kernel separation to agents (it says so at start), `run --isolate` refuses, and the core stays ptrace-able by your user',
   },
 ];
 
