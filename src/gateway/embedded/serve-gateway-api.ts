@@ -44,7 +44,11 @@ function announceDenials(core: EnforcementCore): void {
   core.on('request.pending', (q: PendingRequest) => {
     if (q.hits !== 1) return;
     const process = q.binary.split('/').pop() || 'unknown';
-    core.log('info', 'ocsf', `NET:OPEN [MED] DENIED ${process}(${q.pid ?? 0}) -> ${bracketHost(q.host)}:${q.port} [policy:- engine:opa] [reason:${q.reason}]`);
+    core.log(
+      'info',
+      'ocsf',
+      `NET:OPEN [MED] DENIED ${process}(${q.pid ?? 0}) -> ${bracketHost(q.host)}:${q.port} [policy:- engine:opa] [reason:${q.reason}]`,
+    );
   });
 }
 

@@ -23,7 +23,12 @@ function pathWithin(path: string, pattern: string): boolean {
   const re = new RegExp(
     `^${pattern
       .split('**')
-      .map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
+      .map((part) =>
+        part
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]*'),
+      )
       .join('.*')}$`,
   );
   return re.test(path);
@@ -35,7 +40,8 @@ export function narrowRule(proposed: NetworkPolicyRule, change: ChunkNarrowing):
     const have = new Set(rule.binaries.map((b) => b.path));
     const extra = change.binaries.filter((b) => !have.has(b));
     // A proposal with no binaries allows any; naming some narrows it.
-    if (have.size > 0 && extra.length) throw new GatewayError('invalid-argument', `not in the proposal, so not a narrowing: ${extra.join(', ')}`);
+    if (have.size > 0 && extra.length)
+      throw new GatewayError('invalid-argument', `not in the proposal, so not a narrowing: ${extra.join(', ')}`);
     if (change.binaries.length === 0) throw new GatewayError('invalid-argument', 'keep at least one binary (none would allow any)');
     rule.binaries = change.binaries.map((path) => ({ path }));
   }
@@ -54,7 +60,8 @@ export function narrowRule(proposed: NetworkPolicyRule, change: ChunkNarrowing):
     if (change.paths) {
       const proposedPaths = (e.rules ?? []).map((r) => r.allow.path).filter((p): p is string => !!p);
       const outside = change.paths.filter((p) => proposedPaths.length > 0 && !proposedPaths.some((pp) => pathWithin(p, pp)));
-      if (outside.length) throw new GatewayError('invalid-argument', `outside the proposed paths (${proposedPaths.join(', ')}): ${outside.join(', ')}`);
+      if (outside.length)
+        throw new GatewayError('invalid-argument', `outside the proposed paths (${proposedPaths.join(', ')}): ${outside.join(', ')}`);
       const method = (e.rules ?? [])[0]?.allow.method ?? 'GET';
       e.protocol = e.protocol || 'rest';
       delete e.access;

@@ -140,7 +140,8 @@ export function resolveConnection(opts: ResolveOptions, env: Env = process.env, 
   };
 
   const token =
-    resolveBearer(name, authMode, dirsToSearch, env, ctx.nowSeconds ?? Date.now() / 1000) ?? localCoreToken(url, ctx.stateDir ?? defaultStateDir(env));
+    resolveBearer(name, authMode, dirsToSearch, env, ctx.nowSeconds ?? Date.now() / 1000) ??
+    localCoreToken(url, ctx.stateDir ?? defaultStateDir(env));
   if (token) {
     if (!tls && !isLoopbackHost(host)) {
       throw new GatewayConfigError(

@@ -90,7 +90,12 @@ export class CurrentProtocol implements GatewayProtocol {
   }
 
   async approve(sandbox: SandboxRef, chunk: { id: string; reviewToken: string }, requestId: string) {
-    const r = await this.call('ApproveDraftChunk', { ...named(sandbox), chunk_id: chunk.id, review_token: chunk.reviewToken, request_id: requestId });
+    const r = await this.call('ApproveDraftChunk', {
+      ...named(sandbox),
+      chunk_id: chunk.id,
+      review_token: chunk.reviewToken,
+      request_id: requestId,
+    });
     return { version: num(r, 'policy_version'), hash: str(r, 'policy_hash') };
   }
 
@@ -98,7 +103,12 @@ export class CurrentProtocol implements GatewayProtocol {
     await this.call('RejectDraftChunk', { ...named(sandbox), chunk_id: chunkId, reason, request_id: requestId });
   }
 
-  async approveAll(sandbox: SandboxRef, approvals: Array<{ id: string; reviewToken: string }>, includeSecurityFlagged: boolean, requestId: string) {
+  async approveAll(
+    sandbox: SandboxRef,
+    approvals: Array<{ id: string; reviewToken: string }>,
+    includeSecurityFlagged: boolean,
+    requestId: string,
+  ) {
     const r = await this.call(
       'ApproveAllDraftChunks',
       {
@@ -118,7 +128,12 @@ export class CurrentProtocol implements GatewayProtocol {
   }
 
   async edit(sandbox: SandboxRef, chunkId: string, rule: NetworkPolicyRule, requestId: string) {
-    await this.call('EditDraftChunk', { ...named(sandbox), chunk_id: chunkId, proposed_rule: ruleToProto(rule, 'current'), request_id: requestId });
+    await this.call('EditDraftChunk', {
+      ...named(sandbox),
+      chunk_id: chunkId,
+      proposed_rule: ruleToProto(rule, 'current'),
+      request_id: requestId,
+    });
   }
 
   async clear(sandbox: SandboxRef, requestId: string) {
@@ -194,7 +209,9 @@ export class CurrentProtocol implements GatewayProtocol {
   }
 
   async providers(scope: WorkspaceScope) {
-    return (await this.pages('ListProviders', { workspace_scope: selector(scope) }, 'providers')).map((p) => providerFromWire(p, 'current'));
+    return (await this.pages('ListProviders', { workspace_scope: selector(scope) }, 'providers')).map((p) =>
+      providerFromWire(p, 'current'),
+    );
   }
 
   async provider(name: string, workspace: string) {

@@ -21,10 +21,19 @@ export interface StreamDenial {
 }
 
 const DENIAL = /\bDENIED\s+(?:(\S+?)\(\d*\)\s+->\s+)?(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})\b/;
-const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', 'metadata.azure.internal', 'instance-data', 'instance-data.ec2.internal']);
+const METADATA_HOSTS = new Set([
+  'metadata.google.internal',
+  'metadata',
+  'metadata.azure.internal',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 function alwaysBlocked(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  const h = host
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (h === 'localhost' || METADATA_HOSTS.has(h)) return true;
   if (!isIpLiteral(h)) return false;
   const c = classifyIp(h);

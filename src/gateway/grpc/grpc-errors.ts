@@ -104,6 +104,7 @@ export function toGatewayError(error: unknown): GatewayError {
   if (code === undefined) return new GatewayError('invalid-argument', describeError(error));
   // A review token that no longer matches is upstream's FAILED_PRECONDITION; to the console it is "stale".
   const text = describeError(error);
-  const kind = code === FAILED_PRECONDITION && /review token|refetch|resource_version|concurrent/i.test(text) ? 'stale' : codeOfGrpcStatus(code);
+  const kind =
+    code === FAILED_PRECONDITION && /review token|refetch|resource_version|concurrent/i.test(text) ? 'stale' : codeOfGrpcStatus(code);
   return new GatewayError(kind, text, code);
 }

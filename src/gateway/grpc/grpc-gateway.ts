@@ -218,7 +218,13 @@ export class GrpcGateway implements Gateway {
       if (generation !== this.generation) return;
       const requests = [...this.sandboxes.values()].flatMap((s) => this.inboxOf(s));
       const first = [...this.sandboxes.values()][0];
-      const revision: RevisionInfo = { number: first?.info.policyRevision ?? 0, sha256: '', time: Date.now(), cause: 'gateway', detail: '' };
+      const revision: RevisionInfo = {
+        number: first?.info.policyRevision ?? 0,
+        sha256: '',
+        time: Date.now(),
+        cause: 'gateway',
+        detail: '',
+      };
       this.setState({ status: 'connected' });
       this.emit({ type: 'snapshot', requests, revision, logs: [...this.recentLogs], sandboxes: this.sandboxInfos() });
       this.backoff.reset();
@@ -290,7 +296,10 @@ export class GrpcGateway implements Gateway {
             // The gateway no longer has our position (restarted, trimmed, another replica): start over
             // without it, as upstream says, and tell the operator that lines in between may be missing.
             s.cursor = '';
-            this.gap(s, `the gateway no longer has this stream's position (${error.message}); restarted without it — log lines in between may be missing`);
+            this.gap(
+              s,
+              `the gateway no longer has this stream's position (${error.message}); restarted without it — log lines in between may be missing`,
+            );
             this.watch(s, generation);
             return;
           }
@@ -378,7 +387,11 @@ export class GrpcGateway implements Gateway {
       return;
     }
     const covered = [...s.chunks.values()].some(
-      (c) => c.status === 'pending' && endpointOf(c).host === denial.host && endpointOf(c).port === denial.port && sameProcess(c.binary, denial.process),
+      (c) =>
+        c.status === 'pending' &&
+        endpointOf(c).host === denial.host &&
+        endpointOf(c).port === denial.port &&
+        sameProcess(c.binary, denial.process),
     );
     if (covered) return;
     const id = `${s.key}/~${denial.host}:${denial.port}:${denial.process || 'unknown'}`;
@@ -505,7 +518,10 @@ export class GrpcGateway implements Gateway {
     const slash = id.lastIndexOf('/');
     const s = slash > 0 ? this.sandboxes.get(id.slice(0, slash)) : undefined;
     if (s?.awaiting.has(id))
-      throw new GatewayError('failed-precondition', `${id} is a denial the gateway has not drafted a proposal for yet; decide it once the proposal arrives`);
+      throw new GatewayError(
+        'failed-precondition',
+        `${id} is a denial the gateway has not drafted a proposal for yet; decide it once the proposal arrives`,
+      );
     const local = id.slice(slash + 1);
     const chunkId = s ? ([...s.aliases].find(([, alias]) => alias === id)?.[0] ?? local) : local;
     const chunk = s?.chunks.get(chunkId);
@@ -623,7 +639,8 @@ export class GrpcGateway implements Gateway {
       );
       if (r.skipped) skipped.push(`${s.key}: ${r.skipped} skipped by the gateway (stale, flagged or conflicting)`);
     }
-    if (skipped.length) throw new GatewayError('failed-precondition', `some were not approved: ${skipped.join(', ')}; review them one by one`);
+    if (skipped.length)
+      throw new GatewayError('failed-precondition', `some were not approved: ${skipped.join(', ')}; review them one by one`);
   }
 
   async undo(id: string): Promise<void> {
@@ -634,7 +651,8 @@ export class GrpcGateway implements Gateway {
   /** EditDraftChunk, narrowing only (ports, binaries, paths, allowed_ips). */
   async editChunk(id: string, change: ChunkNarrowing): Promise<void> {
     const { s, chunk } = this.locate(id);
-    if (chunk.status !== 'pending') throw new GatewayError('failed-precondition', `${id} is ${chunk.status}; only pending chunks can be edited`);
+    if (chunk.status !== 'pending')
+      throw new GatewayError('failed-precondition', `${id} is ${chunk.status}; only pending chunks can be edited`);
     const rule = narrowRule(chunk.rule, change);
     await this.decide(s, (requestId) => this.protocol.edit(s.ref, chunk.id, rule, requestId));
   }
@@ -698,7 +716,12 @@ export class GrpcGateway implements Gateway {
       const { settings } = await this.protocol.gatewaySettings();
       return Object.entries(settings)
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([key, value]) => ({ key, value: value.kind === 'unset' ? '' : String(value.value), kind: value.kind, source: value.kind === 'unset' ? 'unset' : 'global' }));
+        .map(([key, value]) => ({
+          key,
+          value: value.kind === 'unset' ? '' : String(value.value),
+          kind: value.kind,
+          source: value.kind === 'unset' ? 'unset' : 'global',
+        }));
     }
     const config = await this.protocol.config(this.sandbox(scope.sandbox).ref);
     return Object.entries(config.settings)
@@ -731,7 +754,13 @@ export class GrpcGateway implements Gateway {
     if (revision === undefined) {
       const config = await this.protocol.config(s.ref);
       policy = config.policy;
-      info = { number: config.version, sha256: config.hash, time: Date.now(), cause: 'current', detail: config.policySource === 'global' ? 'global policy' : '' };
+      info = {
+        number: config.version,
+        sha256: config.hash,
+        time: Date.now(),
+        cause: 'current',
+        detail: config.policySource === 'global' ? 'global policy' : '',
+      };
     } else {
       const status = await this.protocol.policyStatus({ sandbox: s.ref }, revision);
       policy = status.revision.policy;
@@ -888,7 +917,11 @@ export function annotationOf(chunk: RemoteChunk): NonNullable<InboxRequest['prop
   const summary = issues.length ? issues.join(', ') : validation.split('\n')[0];
   return chunk.status === 'approved'
     ? { kind: 'reviewed', label: 'reviewed', detail: `rule was approved after review; possible issues: ${summary}` }
-    : { kind: 'review-required', label: 'review required', detail: `rule was not auto-approved and requires review; possible issues: ${summary}` };
+    : {
+        kind: 'review-required',
+        label: 'review required',
+        detail: `rule was not auto-approved and requires review; possible issues: ${summary}`,
+      };
 }
 
 export function toInboxRequest(sandbox: string, chunk: RemoteChunk, alias?: string): InboxRequest {

@@ -29,7 +29,8 @@ import {
 const PAGE = 100;
 const MAX_PAGES = 1000;
 
-const workspaceOf = (scope: WorkspaceScope): Wire => ('all' in scope ? { workspace: '', all_workspaces: true } : { workspace: scope.workspace });
+const workspaceOf = (scope: WorkspaceScope): Wire =>
+  'all' in scope ? { workspace: '', all_workspaces: true } : { workspace: scope.workspace };
 const named = (sandbox: SandboxRef): Wire => ({ name: sandbox.name, workspace: sandbox.workspace });
 
 export class LegacyProtocol implements GatewayProtocol {
@@ -98,7 +99,11 @@ export class LegacyProtocol implements GatewayProtocol {
   async approveAll(sandbox: SandboxRef, approvals: Array<{ id: string; reviewToken: string }>, includeSecurityFlagged: boolean) {
     const r = await this.call(
       'ApproveAllDraftChunks',
-      { ...named(sandbox), include_security_flagged: includeSecurityFlagged, approvals: approvals.map((a) => ({ chunk_id: a.id, review_token: a.reviewToken })) },
+      {
+        ...named(sandbox),
+        include_security_flagged: includeSecurityFlagged,
+        approvals: approvals.map((a) => ({ chunk_id: a.id, review_token: a.reviewToken })),
+      },
       30_000,
     );
     return { approved: num(r, 'chunks_approved'), skipped: num(r, 'chunks_skipped'), version: num(r, 'policy_version') };
@@ -154,7 +159,10 @@ export class LegacyProtocol implements GatewayProtocol {
   }
 
   async merge(sandbox: SandboxRef, operations: MergeOperation[]) {
-    const r = await this.call('UpdateConfig', { ...named(sandbox), merge_operations: operations.map((op) => mergeOperationToProto(op, 'legacy')) });
+    const r = await this.call('UpdateConfig', {
+      ...named(sandbox),
+      merge_operations: operations.map((op) => mergeOperationToProto(op, 'legacy')),
+    });
     return { version: num(r, 'version'), hash: str(r, 'policy_hash') };
   }
 

@@ -62,7 +62,9 @@ export function mergeOperationsFromProto(messages: Wire[], generation: PolicyGen
           port = target.ports[0] ?? 0;
         }
         if (which === 'add_allow_rules')
-          return { add_allow_rules: { host, port, rules: selectorsFromProto(list(op, 'rules').map((r) => r.allow)).map((allow) => ({ allow })) } };
+          return {
+            add_allow_rules: { host, port, rules: selectorsFromProto(list(op, 'rules').map((r) => r.allow)).map((allow) => ({ allow })) },
+          };
         return { add_deny_rules: { host, port, deny_rules: selectorsFromProto(op.deny_rules) } };
       }
       default:
@@ -72,8 +74,7 @@ export function mergeOperationsFromProto(messages: Wire[], generation: PolicyGen
   return { operations, targets };
 }
 
-const portsOf = (e: NetworkEndpoint): number[] =>
-  [...new Set([...(e.ports ?? []), ...(e.port ? [e.port] : [])])].sort((a, b) => a - b);
+const portsOf = (e: NetworkEndpoint): number[] => [...new Set([...(e.ports ?? []), ...(e.port ? [e.port] : [])])].sort((a, b) => a - b);
 
 const sameSet = (a: readonly (string | number)[], b: readonly (string | number)[]) =>
   a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
@@ -94,7 +95,9 @@ export function checkL7Target(policies: NetworkPolicies, target: L7Target): void
       (target.path === undefined || (e.path ?? '') === target.path),
   );
   if (endpoints.length !== 1)
-    throw new MergeError(`L7RuleTarget ${where}: ${endpoints.length ? 'more than one endpoint matches; give the path' : 'no such endpoint'}`);
+    throw new MergeError(
+      `L7RuleTarget ${where}: ${endpoints.length ? 'more than one endpoint matches; give the path' : 'no such endpoint'}`,
+    );
   const stored = rule.binaries.map((b) => b.path);
   if (target.any_binary ? stored.length > 0 : !sameSet(stored, target.binaries))
     throw new MergeError(`L7RuleTarget ${where}: the binaries do not match the rule's (${stored.join(', ') || 'any binary'})`);
@@ -104,7 +107,8 @@ export function checkL7Target(policies: NetworkPolicies, target: L7Target): void
 export function targetFor(policies: NetworkPolicies, host: string, port: number): L7Target {
   const found: Array<[string, NetworkPolicyRule, NetworkEndpoint]> = [];
   for (const [name, rule] of Object.entries(policies))
-    for (const e of rule.endpoints) if ((e.host ?? '').toLowerCase() === host.toLowerCase() && portsOf(e).includes(port)) found.push([name, rule, e]);
+    for (const e of rule.endpoints)
+      if ((e.host ?? '').toLowerCase() === host.toLowerCase() && portsOf(e).includes(port)) found.push([name, rule, e]);
   if (found.length !== 1)
     throw new MergeError(`${host}:${port} is ${found.length ? 'in more than one rule' : 'in no rule'}; an L7 append needs exactly one`);
   const [name, rule, endpoint] = found[0];
@@ -135,14 +139,17 @@ export function mergeOperationToProto(
   if ('add_rule' in op) return { add_rule: { rule_name: op.add_rule.rule_name, rule: ruleToProto(op.add_rule.rule, generation) } };
   if ('remove_rule' in op) return { remove_rule: { ...op.remove_rule } };
   if ('remove_endpoint' in op)
-    return { remove_endpoint: { rule_name: op.remove_endpoint.rule_name ?? '', host: op.remove_endpoint.host, port: op.remove_endpoint.port } };
+    return {
+      remove_endpoint: { rule_name: op.remove_endpoint.rule_name ?? '', host: op.remove_endpoint.host, port: op.remove_endpoint.port },
+    };
   if ('remove_binary' in op) return { remove_binary: { ...op.remove_binary } };
   const append = 'add_allow_rules' in op ? op.add_allow_rules : op.add_deny_rules;
   const where =
     generation === 'current'
       ? { target: targetToProto((targetOf ?? missingTarget)(append.host, append.port)) }
       : { host: append.host, port: append.port };
-  if ('add_allow_rules' in op) return { add_allow_rules: { ...where, rules: op.add_allow_rules.rules.map((r) => ({ allow: selectorToProto(r.allow) })) } };
+  if ('add_allow_rules' in op)
+    return { add_allow_rules: { ...where, rules: op.add_allow_rules.rules.map((r) => ({ allow: selectorToProto(r.allow) })) } };
   return { add_deny_rules: { ...where, deny_rules: op.add_deny_rules.deny_rules.map(selectorToProto) } };
 }
 

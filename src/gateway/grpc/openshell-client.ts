@@ -3,7 +3,14 @@
 // errors keep their gRPC status code. Which generation to speak is decided by protocol-probe.ts.
 import * as grpc from '@grpc/grpc-js';
 import { type ApiId, type LoadedApi, loadApi } from './proto.js';
-import { callMetadata, channelOptions, CONNECT_TIMEOUT_MS, grpcCredentials, UNARY_TIMEOUT_MS, type ConnectionTarget } from './connection-target.js';
+import {
+  callMetadata,
+  channelOptions,
+  CONNECT_TIMEOUT_MS,
+  grpcCredentials,
+  UNARY_TIMEOUT_MS,
+  type ConnectionTarget,
+} from './connection-target.js';
 import type { Wire } from './wire.js';
 
 export { describeError as describeGrpcError } from './grpc-errors.js';

@@ -126,12 +126,21 @@ export class OpenShellServer {
         return { sandboxes: page.items.map((s) => this.sandboxMessage(s)), ...page.next };
       }),
       GetSandbox: unary((r) => ({ sandbox: this.sandboxMessage(this.byName(str(r, 'name'), workspaceOf(gen, r), 'name')) })),
-      ListProviders: unary((r) => (this.inWorkspace(workspaceOf(gen, r, { allowAll: true })), { providers: [], ...(gen === 'current' ? { next_page_token: '' } : {}) })),
+      ListProviders: unary(
+        (r) => (
+          this.inWorkspace(workspaceOf(gen, r, { allowAll: true })),
+          { providers: [], ...(gen === 'current' ? { next_page_token: '' } : {}) }
+        ),
+      ),
       GetProvider: unary((r) => {
         this.inWorkspace(workspaceOf(gen, r));
         throw new GrpcStatusError(grpc.status.NOT_FOUND, `provider '${str(r, 'name')}' not found (the embedded core has no providers)`);
       }),
-      GetSandboxConfig: unary((r) => this.sandboxConfig(gen === 'current' ? this.byName(str(r, 'name'), workspaceOf(gen, r), 'name') : this.byId(str(r, 'sandbox_id'), 'sandbox_id'))),
+      GetSandboxConfig: unary((r) =>
+        this.sandboxConfig(
+          gen === 'current' ? this.byName(str(r, 'name'), workspaceOf(gen, r), 'name') : this.byId(str(r, 'sandbox_id'), 'sandbox_id'),
+        ),
+      ),
       GetGatewayConfig: unary(() => ({
         settings: Object.fromEntries(this.settings.list().map((e) => [e.key, e.value ? settingToWire(e.value) : {}])),
         settings_revision: String(this.settings.revision()),
@@ -159,7 +168,12 @@ export class OpenShellServer {
           .filter((q) => !r.status_filter || chunkStatus(q) === r.status_filter)
           .sort((a, b) => b.firstSeen - a.firstSeen)
           .map((q) => toPolicyChunk(q, sha, gen));
-        return { chunks, rolling_summary: '', draft_version: String(this.runtimeOf(s).draftVersion), ...timeField(gen, 'last_analyzed_at_ms', 'last_analyzed_time', 0) };
+        return {
+          chunks,
+          rolling_summary: '',
+          draft_version: String(this.runtimeOf(s).draftVersion),
+          ...timeField(gen, 'last_analyzed_at_ms', 'last_analyzed_time', 0),
+        };
       }),
       ApproveDraftChunk: mutation('ApproveDraftChunk', (r, call) => {
         const s = sandboxOf(r);
@@ -239,7 +253,8 @@ export class OpenShellServer {
   }
 
   private inWorkspace(workspace: string): ServedSandbox[] {
-    if (workspace !== '*' && workspace !== DEFAULT_WORKSPACE) throw new GrpcStatusError(grpc.status.NOT_FOUND, `workspace '${workspace}' not found`);
+    if (workspace !== '*' && workspace !== DEFAULT_WORKSPACE)
+      throw new GrpcStatusError(grpc.status.NOT_FOUND, `workspace '${workspace}' not found`);
     return this.options.sandboxes;
   }
 
@@ -312,7 +327,15 @@ export class OpenShellServer {
       settings: Object.fromEntries(
         this.settings.list(s.name).map((e) => [
           e.key,
-          { value: e.value ? settingToWire(e.value) : {}, scope: e.source === 'global' ? 'SETTING_SCOPE_GLOBAL' : e.source === 'sandbox' ? 'SETTING_SCOPE_SANDBOX' : 'SETTING_SCOPE_UNSPECIFIED' },
+          {
+            value: e.value ? settingToWire(e.value) : {},
+            scope:
+              e.source === 'global'
+                ? 'SETTING_SCOPE_GLOBAL'
+                : e.source === 'sandbox'
+                  ? 'SETTING_SCOPE_SANDBOX'
+                  : 'SETTING_SCOPE_UNSPECIFIED',
+          },
         ]),
       ),
       config_revision: String(revision.number),
@@ -359,8 +382,10 @@ export class OpenShellServer {
     const ops = list(r, 'merge_operations');
     const key = str(r, 'setting_key');
     const given = [isWire(r.policy) ? 'policy' : '', key ? 'setting_key' : '', ops.length ? 'merge_operations' : ''].filter(Boolean);
-    if (given.length > 1) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'policy, setting_key, and merge_operations are mutually exclusive');
-    if (given.length === 0) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'one of policy, setting_key, or merge_operations must be provided');
+    if (given.length > 1)
+      throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'policy, setting_key, and merge_operations are mutually exclusive');
+    if (given.length === 0)
+      throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'one of policy, setting_key, or merge_operations must be provided');
     if (key) {
       const sandbox = r.global === true ? undefined : this.byName(sandboxNameOf(gen, r), workspaceOf(gen, r)).name;
       if (r.delete_setting === true) {
@@ -373,13 +398,22 @@ export class OpenShellServer {
       return { version: 0, policy_hash: '', settings_revision: String(revision), deleted: false, annotations: {} };
     }
     if (r.global === true)
-      throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'the embedded core has no global policy scope; update the sandbox by name');
+      throw new GrpcStatusError(
+        grpc.status.FAILED_PRECONDITION,
+        'the embedded core has no global policy scope; update the sandbox by name',
+      );
     const s = this.byName(sandboxNameOf(gen, r), workspaceOf(gen, r));
     if (!ops.length)
-      throw new GrpcStatusError(grpc.status.UNIMPLEMENTED, 'the embedded core takes merge_operations only (its baseline comes from --policy and presets)');
+      throw new GrpcStatusError(
+        grpc.status.UNIMPLEMENTED,
+        'the embedded core takes merge_operations only (its baseline comes from --policy and presets)',
+      );
     const expected = num(r, 'expected_resource_version');
     if (expected !== 0 && expected !== s.core.revision.number)
-      throw new GrpcStatusError(grpc.status.ABORTED, `update failed due to concurrent modification (current resource_version: ${s.core.revision.number})`);
+      throw new GrpcStatusError(
+        grpc.status.ABORTED,
+        `update failed due to concurrent modification (current resource_version: ${s.core.revision.number})`,
+      );
     const decoded = mergeOperationsFromProto(ops, gen);
     for (const target of decoded.targets) checkL7Target(s.core.effective.policy.network_policies, target);
     const { revision } = await s.merges.apply(decoded.operations, actor(call));
@@ -411,7 +445,12 @@ export class OpenShellServer {
       approved++;
     }
     const revision = approved > 0 ? s.core.revision : undefined;
-    return { policy_version: revision?.number ?? 0, policy_hash: revision?.sha256 ?? '', chunks_approved: approved, chunks_skipped: skipped };
+    return {
+      policy_version: revision?.number ?? 0,
+      policy_hash: revision?.sha256 ?? '',
+      chunks_approved: approved,
+      chunks_skipped: skipped,
+    };
   }
 
   /** Snapshot first, then the log tail (or what follows the resume cursor), then live events. */
@@ -444,12 +483,16 @@ export class OpenShellServer {
       if (closed) return;
       if (call.writableLength > MAX_WATCH_BACKLOG * 1024 || backlog > MAX_WATCH_BACKLOG) {
         stop();
-        call.emit('error', toServiceError(new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, 'watch stream lagged; reconnect and refetch')));
+        call.emit(
+          'error',
+          toServiceError(new GrpcStatusError(grpc.status.RESOURCE_EXHAUSTED, 'watch stream lagged; reconnect and refetch')),
+        );
         return;
       }
       if (!call.write(event)) backlog++;
     };
-    const sendLog = (line: LogLine) => send({ log: this.logMessage(s, line), ...(gen === 'current' ? { cursor: cursors.cursor(line.seq) } : {}) });
+    const sendLog = (line: LogLine) =>
+      send({ log: this.logMessage(s, line), ...(gen === 'current' ? { cursor: cursors.cursor(line.seq) } : {}) });
     call.on('drain', () => (backlog = 0));
     send({ sandbox: this.sandboxMessage(s) });
     if (r.follow_logs) {
@@ -494,7 +537,10 @@ function timeOf(r: Wire, field: string): number {
 
 function requireToken(entry: PendingRequest, s: ServedSandbox, supplied: string): void {
   if (supplied !== reviewToken(entry, s.core.revision.sha256))
-    throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'review token does not match the fetched proposal; refetch and review again');
+    throw new GrpcStatusError(
+      grpc.status.FAILED_PRECONDITION,
+      'review token does not match the fetched proposal; refetch and review again',
+    );
 }
 
 function actor(call: grpc.ServerUnaryCall<Wire, Wire>): string {
@@ -518,9 +564,7 @@ function draftHistory(requests: PendingRequest[], gen: ServedGeneration): Wire[]
       ? [proposed, { at: q.decidedAt, event_type: status, description: `Rule '${rule}' ${status}`, chunk_id: q.id }]
       : [proposed];
   });
-  return entries
-    .sort((a, b) => a.at - b.at)
-    .map(({ at, ...e }) => ({ ...e, ...timeField(gen, 'timestamp_ms', 'event_time', at) }));
+  return entries.sort((a, b) => a.at - b.at).map(({ at, ...e }) => ({ ...e, ...timeField(gen, 'timestamp_ms', 'event_time', at) }));
 }
 
 function toServiceError(error: unknown): Partial<grpc.ServiceError> {

@@ -24,7 +24,8 @@ function enumName(field: keyof typeof ENDPOINT_ENUMS, value: unknown): string | 
 
 /** `NETWORK_ACCESS_PRESET_READ_ONLY` → `read-only`; UNSPECIFIED → absent. */
 function enumValue(field: keyof typeof ENDPOINT_ENUMS, name: unknown): string | undefined {
-  if (typeof name !== 'string' || !name.startsWith(ENDPOINT_ENUMS[field].prefix)) return typeof name === 'string' && name ? name : undefined;
+  if (typeof name !== 'string' || !name.startsWith(ENDPOINT_ENUMS[field].prefix))
+    return typeof name === 'string' && name ? name : undefined;
   const value = name.slice(ENDPOINT_ENUMS[field].prefix.length).toLowerCase().replace(/_/g, '-');
   return value === 'unspecified' ? undefined : value;
 }

@@ -5,7 +5,7 @@
 // v0 and v1 share package names but not layouts, so each generation is its own package definition.
 // Loaded lazily: a generation nobody talks to costs nothing.
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROJECT_ROOT } from '../../project-root.js';
 

@@ -15,7 +15,6 @@ import { API_GENERATION_HEADER, type ApiId, loadApi } from './proto.js';
 import type { GatewayProtocol } from './protocol.js';
 import { str } from './wire.js';
 
-
 const UNIMPLEMENTED = 12;
 
 export interface ProbeResult {
@@ -33,7 +32,12 @@ export function protocolFor(rpc: OpenShellRpc, api: ApiId): GatewayProtocol {
 
 async function health(rpc: OpenShellRpc, api: ApiId): Promise<{ version: string; marker?: string }> {
   let marker: string | undefined;
-  const r = await rpc.call('Health', {}, { onMetadata: (md: grpc.Metadata) => (marker = String(md.get(API_GENERATION_HEADER)[0] ?? '') || undefined) }, loadApi(api));
+  const r = await rpc.call(
+    'Health',
+    {},
+    { onMetadata: (md: grpc.Metadata) => (marker = String(md.get(API_GENERATION_HEADER)[0] ?? '') || undefined) },
+    loadApi(api),
+  );
   return { version: str(r, 'version'), marker };
 }
 

@@ -44,7 +44,11 @@ export function removePresetOperations(doc: PresetDocument): MergeOperation[] {
   return Object.keys(doc.network_policies).map((rule_name) => ({ remove_rule: { rule_name } }));
 }
 
-export function mergeIntoSandbox(protocol: GatewayProtocol, sandbox: SandboxRef, operations: MergeOperation[]): Promise<{ version: number; hash: string }> {
+export function mergeIntoSandbox(
+  protocol: GatewayProtocol,
+  sandbox: SandboxRef,
+  operations: MergeOperation[],
+): Promise<{ version: number; hash: string }> {
   return protocol.merge(sandbox, operations, randomUUID());
 }
 

@@ -25,13 +25,15 @@ export function parseBoolLike(raw: string): boolean | undefined {
 export function parseSetting(key: string, raw: string, current?: SettingValue): SettingValue {
   if (key === 'policy') throw new GatewayError('invalid-argument', "'policy' is reserved: change policies with merges, not settings");
   const registered = REGISTERED_SETTINGS[key];
-  const kind: Kind | undefined = registered?.kind ?? (current && current.kind !== 'unset' && current.kind !== 'bytes' ? current.kind : undefined);
+  const kind: Kind | undefined =
+    registered?.kind ?? (current && current.kind !== 'unset' && current.kind !== 'bytes' ? current.kind : undefined);
   if (!kind)
     throw new GatewayError('invalid-argument', `unknown setting '${key}' (registered: ${Object.keys(REGISTERED_SETTINGS).join(', ')})`);
   const text = raw.trim();
   if (kind === 'bool') {
     const value = parseBoolLike(text);
-    if (value === undefined) throw new GatewayError('invalid-argument', `${key} takes a bool (true/false, yes/no, on/off, 1/0), got '${raw}'`);
+    if (value === undefined)
+      throw new GatewayError('invalid-argument', `${key} takes a bool (true/false, yes/no, on/off, 1/0), got '${raw}'`);
     return { kind, value };
   }
   if (kind === 'int') {

@@ -164,7 +164,9 @@ export function providerFromWire(p: Wire, gen: Gen): RemoteProvider {
   const metadata = obj(p, 'metadata');
   const expiry =
     gen === 'current'
-      ? Object.fromEntries(Object.keys(obj(p, 'credential_expiration_times')).map((k) => [k, timestampMs(obj(p, 'credential_expiration_times'), k)]))
+      ? Object.fromEntries(
+          Object.keys(obj(p, 'credential_expiration_times')).map((k) => [k, timestampMs(obj(p, 'credential_expiration_times'), k)]),
+        )
       : Object.fromEntries(Object.entries(obj(p, 'credential_expires_at_ms')).map(([k, v]) => [k, Number(v) || 0]));
   return {
     name: str(metadata, 'name'),
@@ -209,8 +211,7 @@ export function effectiveSettingsFromWire(settings: Wire): Record<string, Effect
     Object.entries(settings).map(([key, entry]) => {
       const value = settingFromWire(optObj(entry, 'value'));
       const scope = str(entry, 'scope');
-      const source: EffectiveSetting['source'] =
-        value.kind === 'unset' ? 'unset' : scope === 'SETTING_SCOPE_GLOBAL' ? 'global' : 'sandbox';
+      const source: EffectiveSetting['source'] = value.kind === 'unset' ? 'unset' : scope === 'SETTING_SCOPE_GLOBAL' ? 'global' : 'sandbox';
       return [key, { value, source }];
     }),
   );

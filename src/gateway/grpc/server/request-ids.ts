@@ -31,7 +31,11 @@ function fingerprint(method: string, request: Record<string, unknown>): string {
       );
     return value;
   };
-  return createHash('sha256').update(method).update('\0').update(JSON.stringify(canonical(rest))).digest('hex');
+  return createHash('sha256')
+    .update(method)
+    .update('\0')
+    .update(JSON.stringify(canonical(rest)))
+    .digest('hex');
 }
 
 export class RequestIds {
@@ -44,7 +48,9 @@ export class RequestIds {
     const id = typeof request.request_id === 'string' ? request.request_id : '';
     if (!id) return Promise.resolve().then(apply);
     if (!UUID.test(id) || /^[0-]+$/.test(id))
-      return Promise.reject(new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `request_id must be a nonzero UUID, got '${id.slice(0, 64)}'`));
+      return Promise.reject(
+        new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `request_id must be a nonzero UUID, got '${id.slice(0, 64)}'`),
+      );
     this.expire();
     const key = `${method}\0${id.toLowerCase()}`;
     const print = fingerprint(method, request);
@@ -52,7 +58,10 @@ export class RequestIds {
     if (known) {
       if (known.fingerprint !== print)
         return Promise.reject(
-          new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `request_id ${id} was already used for a different ${method} request; use a new id`),
+          new GrpcStatusError(
+            grpc.status.INVALID_ARGUMENT,
+            `request_id ${id} was already used for a different ${method} request; use a new id`,
+          ),
         );
       return known.result as Promise<T>;
     }

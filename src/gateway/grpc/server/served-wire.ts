@@ -36,7 +36,8 @@ export function workspaceOf(gen: ServedGeneration, request: Wire, { allowAll = f
 /** The sandbox name a request names (`sandbox` in 0.1.x, `name` in 0.0.x). */
 export function sandboxNameOf(gen: ServedGeneration, request: Wire): string {
   const value = gen === 'current' ? request.sandbox : request.name;
-  if (typeof value !== 'string' || !value) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `${gen === 'current' ? 'sandbox' : 'name'} is required`);
+  if (typeof value !== 'string' || !value)
+    throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `${gen === 'current' ? 'sandbox' : 'name'} is required`);
   return value;
 }
 
@@ -80,6 +81,8 @@ export function pageOf<T>(gen: ServedGeneration, method: string, request: Wire, 
   }
   const page = items.slice(offset, offset + limit);
   const more = offset + limit < items.length;
-  const next = more ? Buffer.from(JSON.stringify({ m: method, f: print, o: offset + limit } satisfies PageState)).toString('base64url') : '';
+  const next = more
+    ? Buffer.from(JSON.stringify({ m: method, f: print, o: offset + limit } satisfies PageState)).toString('base64url')
+    : '';
   return { items: page, next: { next_page_token: next } };
 }

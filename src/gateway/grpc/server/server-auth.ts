@@ -19,5 +19,8 @@ export function requireBearer(metadata: grpc.Metadata, token: string | undefined
   const values = metadata.get('authorization');
   const header = values.length === 1 ? String(values[0]) : '';
   if (!header || !bearerMatches(header, token))
-    throw new GrpcStatusError(grpc.status.UNAUTHENTICATED, "missing or wrong bearer token (the core's state dir holds it in control.token)");
+    throw new GrpcStatusError(
+      grpc.status.UNAUTHENTICATED,
+      "missing or wrong bearer token (the core's state dir holds it in control.token)",
+    );
 }

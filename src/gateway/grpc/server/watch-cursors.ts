@@ -28,7 +28,8 @@ export class CursorSpace {
         'resume_after_cursor belongs to an earlier server lifetime; restart the watch without resume_after_cursor',
       );
     const seq = Number.parseInt(m[2], 16);
-    if (seq > newest) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'resume_after_cursor is ahead of anything this server issued');
+    if (seq > newest)
+      throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'resume_after_cursor is ahead of anything this server issued');
     if (oldest > 0 && seq < oldest - 1)
       throw new GrpcStatusError(
         grpc.status.OUT_OF_RANGE,
