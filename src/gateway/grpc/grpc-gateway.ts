@@ -213,7 +213,13 @@ export class GrpcGateway implements Gateway {
       const listed = await this.listSandboxes();
       for (const s of this.sandboxes.values()) s.watch?.cancel();
       this.sandboxes.clear();
-      for (const sb of listed) this.sandboxes.set(sb.key, sb);
+      for (const sb of listed) {
+        // The snapshot replaces the inbox: denials waiting for a chunk, and which chunk answered which,
+        // start over (a restarted gateway may reuse chunk ids for other requests).
+        sb.aliases.clear();
+        sb.awaiting.clear();
+        this.sandboxes.set(sb.key, sb);
+      }
       await forEachLimited([...this.sandboxes.values()], this.concurrency, (s) => this.fetchChunks(s));
       if (generation !== this.generation) return;
       const requests = [...this.sandboxes.values()].flatMap((s) => this.inboxOf(s));
