@@ -44,6 +44,7 @@ import type {
   EffectiveSetting,
   PolicyScope,
   RemoteChunk,
+  RemoteConfig,
   RemoteProvider,
   RemoteRevision,
   RemoteSandbox,
@@ -93,6 +94,8 @@ interface SandboxState {
   awaiting: Map<string, { denial: StreamDenial; request: InboxRequest }>;
   running?: Promise<void>;
   queued?: Promise<void>;
+  /** Whose policy is in force, as last read (GetSandboxConfig), and when. */
+  policySource?: { source: RemoteConfig['policySource']; globalVersion: number; at: number };
 }
 
 export interface SandboxMetadata {
@@ -127,6 +130,8 @@ const WATCH_TAIL = 200;
 const OUT_OF_RANGE = 11;
 const INVALID_ARGUMENT = 3;
 const MAX_DECISION_ATTEMPTS = 4;
+/** How long a read of the sandbox's policy source stands in for a fresh one before a decision. */
+const POLICY_SOURCE_TTL_MS = 5_000;
 
 export class GrpcGateway implements Gateway {
   readonly info: GatewayInfo;
@@ -574,13 +579,22 @@ export class GrpcGateway implements Gateway {
     return result;
   }
 
+  /** GetSandboxConfig, remembering whose policy is in force (decisions check it). */
+  private async config(s: SandboxState): Promise<RemoteConfig> {
+    const config = await this.protocol.config(s.ref);
+    s.policySource = { source: config.policySource, globalVersion: config.globalPolicyVersion, at: Date.now() };
+    return config;
+  }
+
   /** Upstream refuses draft decisions while a gateway-global policy overrides the sandbox's own. */
   private async requireSandboxPolicy(s: SandboxState, verb: 'approve' | 'modify'): Promise<void> {
-    const config = await this.protocol.config(s.ref);
-    if (config.policySource === 'global')
+    const fresh = s.policySource && Date.now() - s.policySource.at < POLICY_SOURCE_TTL_MS;
+    if (!fresh) await this.config(s);
+    const { source, globalVersion } = s.policySource!;
+    if (source === 'global')
       throw new GatewayError(
         'failed-precondition',
-        `Cannot ${verb} rules while a global policy is active (global policy v${config.globalPolicyVersion} overrides ${s.key}'s own)`,
+        `Cannot ${verb} rules while a global policy is active (global policy v${globalVersion} overrides ${s.key}'s own)`,
       );
   }
 
@@ -694,7 +708,7 @@ export class GrpcGateway implements Gateway {
     const s = this.sandbox(sandbox);
     const remote = await this.protocol.getSandbox(s.ref.name, s.ref.workspace);
     const [config, status] = await Promise.all([
-      this.protocol.config(s.ref).catch(() => undefined),
+      this.config(s).catch(() => undefined),
       remote.policyVersion ? this.protocol.policyStatus({ sandbox: s.ref }, remote.policyVersion).catch(() => undefined) : undefined,
     ]);
     return {
@@ -729,7 +743,7 @@ export class GrpcGateway implements Gateway {
           source: value.kind === 'unset' ? 'unset' : 'global',
         }));
     }
-    const config = await this.protocol.config(this.sandbox(scope.sandbox).ref);
+    const config = await this.config(this.sandbox(scope.sandbox));
     return Object.entries(config.settings)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, e]) => ({ key, value: e.value.kind === 'unset' ? '' : String(e.value.value), kind: e.value.kind, source: e.source }));
@@ -758,7 +772,7 @@ export class GrpcGateway implements Gateway {
     let info: RevisionInfo;
     let policy: RemoteRevision['policy'];
     if (revision === undefined) {
-      const config = await this.protocol.config(s.ref);
+      const config = await this.config(s);
       policy = config.policy;
       info = {
         number: config.version,
@@ -849,7 +863,7 @@ export class GrpcGateway implements Gateway {
   }
 
   private async liveKeys(sandbox?: string): Promise<Set<string>> {
-    return new Set(Object.keys((await this.protocol.config(this.sandbox(sandbox).ref)).policy.network_policies));
+    return new Set(Object.keys((await this.config(this.sandbox(sandbox))).policy.network_policies));
   }
 }
 
