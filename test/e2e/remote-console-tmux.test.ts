@@ -44,7 +44,8 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     expect(core.grpc).toBe(`http://127.0.0.1:${grpcPort}`);
     tmux = new TmuxSession();
     consoleDir = mkdtempSync(join(tmpdir(), 'ost-remote-console-'));
-    await tmux.start(`${process.execPath} ${BIN} --endpoint ${core.grpc} --state-dir ${consoleDir}`);
+    // The gateway API authenticates every call: this console keeps its own state dir, so it is given the core's token.
+    await tmux.start(`OPENSHELL_TOKEN=$(cat ${join(coreDir, 'control.token')}) ${process.execPath} ${BIN} --endpoint ${core.grpc} --state-dir ${consoleDir}`);
     await tmux.waitFor((s) => s.includes('● connected') && s.includes('remote'), 'the remote console');
   });
 

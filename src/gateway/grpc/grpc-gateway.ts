@@ -91,7 +91,7 @@ interface SandboxState {
   /** chunk id → the inbox id it was upgraded from (a denial shown before its chunk existed). */
   aliases: Map<string, string>;
   /** Denials waiting for their chunk, by inbox id. */
-  awaiting: Map<string, { denial: StreamDenial; request: InboxRequest }>;
+  awaiting: Map<string, { key: string; denial: StreamDenial; request: InboxRequest }>;
   running?: Promise<void>;
   queued?: Promise<void>;
   /** Whose policy is in force, as last read (GetSandboxConfig), and when. */
@@ -147,6 +147,7 @@ export class GrpcGateway implements Gateway {
   private retryTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private logSeq = 0;
+  private denialSeq = 0;
   private readonly recentLogs: LogLine[] = [];
 
   constructor(private readonly options: GrpcGatewayOptions) {
@@ -405,8 +406,10 @@ export class GrpcGateway implements Gateway {
         sameProcess(c.binary, denial.process),
     );
     if (covered) return;
-    const id = `${s.key}/~${denial.host}:${denial.port}:${denial.process || 'unknown'}`;
-    const known = s.awaiting.get(id);
+    // A short id of its own (`~d3`), kept for the entry's life: the chunk that answers it takes it over.
+    const key = `${denial.host}|${denial.port}|${denial.process}`;
+    const known = [...s.awaiting.values()].find((a) => a.key === key);
+    const id = known?.request.id ?? `${s.key}/~d${++this.denialSeq}`;
     const request: InboxRequest = {
       id,
       host: denial.host,
@@ -422,7 +425,7 @@ export class GrpcGateway implements Gateway {
       sandbox: s.key,
       awaitingProposal: true,
     };
-    s.awaiting.set(id, { denial, request });
+    s.awaiting.set(id, { key, denial, request });
     this.emit({ type: 'request', request });
   }
 
