@@ -336,7 +336,9 @@ describe('the renamed CLI (ryno, newest upstream) beside the 0.1.x openshell nam
     addGateway(userRoot, 'b', { gateway_endpoint: 'http://127.0.0.1:7102' });
     expect(activeGatewayName({ ...env, OPENSHELL_GATEWAY: 'a' })).toBe('a');
     expect(activeGatewayName({ ...env, OPENSHELL_GATEWAY: 'a', RYNO_GATEWAY: 'b' })).toBe('b');
-    expect(resolve({}, { ...env, RYNO_GATEWAY_ENDPOINT: 'http://localhost:7200', OPENSHELL_GATEWAY_ENDPOINT: 'http://localhost:7300' }).address).toBe('localhost:7200');
+    expect(
+      resolve({}, { ...env, RYNO_GATEWAY_ENDPOINT: 'http://localhost:7200', OPENSHELL_GATEWAY_ENDPOINT: 'http://localhost:7300' }).address,
+    ).toBe('localhost:7200');
     const token = resolve({ gateway: 'a' }, { ...env, RYNO_TOKEN: 'new-token', OPENSHELL_TOKEN: 'old-token' });
     expect(token.bearer).toBe('new-token');
     const err = errorOf(() => resolve({ endpoint: 'http://gw.example:8080' }, { ...env, RYNO_TOKEN: SECRET }));

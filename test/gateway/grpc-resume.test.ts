@@ -156,20 +156,31 @@ describe('a decision retried after a dropped connection', () => {
 });
 
 describe('denials before their chunk', () => {
-  it('a denial on the stream is an inbox entry at once ("awaiting proposal"), upgraded in place when the chunk arrives', async () => {
+  it('a denial on the stream is an inbox entry at once ("awaiting proposal"), upgraded in place when the chunk arrives', {
+    timeout: 30_000,
+  }, async () => {
     // An upstream sandbox's OCSF line for a denial the gateway has not drafted yet.
     core.log('info', 'ocsf', 'NET:OPEN [MED] DENIED wget(77) -> slow.test:443 [policy:- engine:opa] [reason:no matching policy]');
     const placeholder = await until('the awaiting entry', () => [...inbox.values()].find((q) => q.host === 'slow.test'));
     expect(placeholder).toMatchObject({ awaitingProposal: true, status: 'pending', binary: 'wget', port: 443 });
-    await expect(gateway.approve(placeholder.id, 'session')).rejects.toMatchObject({ code: 'failed-precondition' });
+    // The operator may decide at once: the decision waits for the proposal, then applies to it.
+    const approving = gateway.approve(placeholder.id, 'session');
+    await new Promise((r) => setTimeout(r, 300));
     // The chunk arrives (here: the core records the request the denial was about).
     await core.evaluate({ host: 'slow.test', port: 443, binary: '/usr/bin/wget' });
     const upgraded = await until('the upgrade', () => (inbox.get(placeholder.id)?.proposal ? inbox.get(placeholder.id) : undefined));
     expect(upgraded).toMatchObject({ id: placeholder.id, binary: '/usr/bin/wget', status: 'pending' });
     expect(upgraded.awaitingProposal).toBeUndefined();
     expect([...inbox.values()].filter((q) => q.host === 'slow.test')).toHaveLength(1);
-    await gateway.approve(placeholder.id, 'session');
+    await approving;
     await until('approved in place', () => inbox.get(placeholder.id)?.status === 'approved');
+    // A denial whose proposal never comes is refused after a bounded wait, not left hanging.
+    core.log('info', 'ocsf', 'NET:OPEN [MED] DENIED wget(78) -> never.test:443 [policy:- engine:opa] [reason:no matching policy]');
+    const orphan = await until('the orphan', () => [...inbox.values()].find((q) => q.host === 'never.test'));
+    await expect(gateway.reject(orphan.id)).rejects.toMatchObject({
+      code: 'failed-precondition',
+      message: expect.stringContaining('not proposed a rule'),
+    });
   });
 
   it('denials that can never become a draft are surfaced with why, not silently dropped', async () => {

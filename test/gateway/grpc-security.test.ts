@@ -139,7 +139,9 @@ describe('bearer token on the served core', () => {
 
   it('serves calls that carry it, and streams too', async () => {
     const rpc = rpcWith('test-token-123');
-    const list = (await rpc.call('ListSandboxes', { workspace_scope: { workspace: 'default' } })) as { sandboxes: Array<{ metadata: { name: string } }> };
+    const list = (await rpc.call('ListSandboxes', { workspace_scope: { workspace: 'default' } })) as {
+      sandboxes: Array<{ metadata: { name: string } }>;
+    };
     expect(list.sandboxes.map((s) => s.metadata.name)).toEqual(['secure-box']);
     const refused = rpcWith().stream('WatchSandbox', { sandbox: 'secure-box', workspace_scope: { workspace: 'default' } });
     const code = await new Promise((resolve) => refused.on('error', (e: grpc.ServiceError) => resolve(e.code)));

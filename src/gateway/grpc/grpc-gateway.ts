@@ -130,6 +130,8 @@ const WATCH_TAIL = 200;
 const OUT_OF_RANGE = 11;
 const INVALID_ARGUMENT = 3;
 const MAX_DECISION_ATTEMPTS = 4;
+/** How long a decision on a denial waits for the gateway's proposal for it. */
+const PROPOSAL_WAIT_MS = 10_000;
 /** How long a read of the sandbox's policy source stands in for a fresh one before a decision. */
 const POLICY_SOURCE_TTL_MS = 5_000;
 
@@ -528,6 +530,26 @@ export class GrpcGateway implements Gateway {
     if (changed) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
   }
 
+  /**
+   * A decision on a denial still awaiting its proposal waits (refetching) for the chunk that answers
+   * it, up to PROPOSAL_WAIT_MS: the operator can press `a` the moment the denial shows.
+   */
+  private async proposalFor(id: string): Promise<void> {
+    const slash = id.lastIndexOf('/');
+    const s = this.sandboxes.get(id.slice(0, slash));
+    if (!s?.awaiting.has(id)) return;
+    const deadline = Date.now() + PROPOSAL_WAIT_MS;
+    while (s.awaiting.has(id)) {
+      if (Date.now() > deadline)
+        throw new GatewayError(
+          'failed-precondition',
+          `the gateway has not proposed a rule for ${id} yet; decide it once the proposal arrives`,
+        );
+      await this.refresh(s).catch(() => undefined);
+      if (s.awaiting.has(id)) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   private locate(id: string): { s: SandboxState; chunk: RemoteChunk } {
     const slash = id.lastIndexOf('/');
     const s = slash > 0 ? this.sandboxes.get(id.slice(0, slash)) : undefined;
@@ -603,6 +625,7 @@ export class GrpcGateway implements Gateway {
 
   async approve(id: string, _lifetime: Lifetime): Promise<void> {
     // A gateway approval is a policy revision: there is no lifetime to give it.
+    await this.proposalFor(id);
     const { s, chunk } = this.locate(id);
     await this.requireSandboxPolicy(s, 'approve');
     await this.decide(s, (requestId) => this.protocol.approve(s.ref, { id: chunk.id, reviewToken: chunk.reviewToken }, requestId));
@@ -616,6 +639,7 @@ export class GrpcGateway implements Gateway {
   }
 
   async reject(id: string, reason?: string): Promise<void> {
+    await this.proposalFor(id);
     const { s, chunk } = this.locate(id);
     await this.requireSandboxPolicy(s, 'modify');
     await this.decide(s, (requestId) => this.protocol.reject(s.ref, chunk.id, reason ?? '', requestId));
