@@ -24,7 +24,7 @@ let core: EnforcementCore;
 let server: OpenShellServer;
 let relay: TcpRelay;
 let gateway: GrpcGateway;
-let events: GatewayEvent[] = [];
+const events: GatewayEvent[] = [];
 let inbox = new Map<string, InboxRequest>();
 let approvals = 0;
 
