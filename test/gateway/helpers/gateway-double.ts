@@ -116,6 +116,8 @@ export async function startGatewayDouble(): Promise<GatewayDouble> {
         callback(error as grpc.ServiceError);
       }
     };
+  // Sends the snapshot and stays open until the client goes, like a gateway's watch.
+  const watchSandbox = (call: grpc.ServerWritableStream<Wire, Wire>) => void call.write({ sandbox });
   const server = new grpc.Server();
   server.addService(loadApi('ryno').definition, {
     Health: unary(() => ({ status: 'SERVICE_STATUS_HEALTHY', version: '0.1.11' })),
@@ -168,9 +170,10 @@ export async function startGatewayDouble(): Promise<GatewayDouble> {
       let skipped = 0;
       for (const a of (r.approvals as Wire[]) ?? []) {
         const c = state.chunks.find((x) => x.id === a.chunk_id);
-        if (!c || c.status !== 'pending' || c.review_token !== a.review_token || (c.security_notes && !r.include_security_flagged))
-          skipped++;
-        else (c.status = 'approved'), approved++;
+        const approvable =
+          c?.status === 'pending' && c.review_token === a.review_token && !(c.security_notes && !r.include_security_flagged);
+        if (c && approvable) (c.status = 'approved'), approved++;
+        else skipped++;
       }
       return { policy_version: approved ? ++version : 0, chunks_approved: approved, chunks_skipped: skipped };
     }, 'ApproveAllDraftChunks'),
@@ -194,10 +197,7 @@ export async function startGatewayDouble(): Promise<GatewayDouble> {
       };
     }),
     ListProviders: unary(() => ({ providers: [], next_page_token: '' })),
-    WatchSandbox: (call: grpc.ServerWritableStream<Wire, Wire>) => {
-      call.write({ sandbox });
-      // Stays open until the client goes, like a gateway's watch.
-    },
+    WatchSandbox: watchSandbox,
   });
   state.port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
