@@ -48,8 +48,8 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     await tmux.start(
       `OPENSHELL_TOKEN=$(cat ${join(coreDir, 'control.token')}) ${process.execPath} ${BIN} --endpoint ${core.grpc} --state-dir ${consoleDir}`,
     );
-    await tmux.waitFor((s) => s.includes('● connected') && s.includes('remote'), 'the remote console');
-  });
+    await tmux.waitFor((s) => s.includes('● connected') && s.includes('remote'), 'the remote console', 25_000);
+  }, 40_000); // two processes start here: generous on a loaded 2-core machine
 
   afterAll(async () => {
     await tmux?.stop();
