@@ -69,7 +69,8 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     expect(screen).toContain('local');
     await tmux.press('a');
     expect(await pending).toEqual({ status: 200, body: 'hello through a remote console' });
-    const approved = await tmux.waitFor((s) => s.includes('approved'), 'approved in the remote console');
+    // The row turns approved when the refetch lands; the status line follows once the call returns.
+    const approved = await tmux.waitFor((s) => s.includes('approved') && s.includes('policy revision'), 'approved in the remote console');
     // A gateway approval is a policy revision: no session lifetime is offered or claimed.
     expect(approved).toContain('(a new policy revision)');
     expect(approved).not.toMatch(/\[session\]|t lifetime/);
