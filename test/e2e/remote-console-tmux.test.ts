@@ -78,7 +78,7 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
 
   it('r rejects over gRPC: the agent gets a 403', async () => {
     const pending = curlVia(core.proxy, `http://tracker.test:${upstream.port}/collect`);
-    await tmux.waitFor((s) => s.includes('tracker.test'), 'the tracker request');
+    await tmux.waitFor((s) => s.includes('tracker.test') && s.includes('GET /collect'), 'the tracker proposal');
     await tmux.press('g', 'r');
     const r = await pending;
     expect(r.status).toBe(403);
@@ -88,7 +88,7 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
 
   it('p promotes over gRPC: the preset file is written on the console side and merged into the core', async () => {
     const pending = curlVia(core.proxy, `http://mirror.test:${upstream.port}/simple/`);
-    await tmux.waitFor((s) => s.includes('mirror.test'), 'the mirror request');
+    await tmux.waitFor((s) => s.includes('mirror.test') && s.includes('GET /simple/'), 'the mirror proposal');
     await tmux.press('g', 'p');
     await tmux.waitFor((s) => s.includes('Promote local/') && s.includes('✓ ready'), 'the promote dialog');
     await tmux.press('Enter');

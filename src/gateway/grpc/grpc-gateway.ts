@@ -433,7 +433,8 @@ export class GrpcGateway implements Gateway {
 
   /** A fetched chunk takes over the inbox id of the denial it answers, so the entry is upgraded in place. */
   private adopt(s: SandboxState, chunk: RemoteChunk): void {
-    if (s.aliases.has(chunk.id) || s.awaiting.size === 0) return;
+    // Only a pending chunk answers a new denial: a decided one keeps the id it was shown under.
+    if (s.aliases.has(chunk.id) || s.awaiting.size === 0 || chunk.status !== 'pending') return;
     const { host, port } = endpointOf(chunk);
     for (const [id, { denial }] of s.awaiting) {
       if (denial.host === host && denial.port === port && sameProcess(chunk.binary, denial.process)) {
