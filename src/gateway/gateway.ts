@@ -14,7 +14,13 @@ export type InboxRequest = PendingRequest & {
     securityNotes: string;
     validationResult: string;
     applicationError: string;
+    /** The gateway's prover / auto-approval verdict, as upstream's inbox shows it. */
+    annotation?: { kind: 'auto-approved' | 'review-required' | 'reviewed' | 'application-blocked'; label: string; detail: string };
+    /** Why an operator rejected it (what the agent sees to redraft). */
+    guidance?: string;
   };
+  /** A denial seen on the watch stream before the gateway has drafted a chunk for it (upgraded in place). */
+  awaitingProposal?: boolean;
 };
 
 export interface RevisionInfo {
@@ -30,6 +36,8 @@ export interface GatewayInfo {
   mode: 'standalone' | 'remote';
   endpoint: string;
   version: string;
+  /** The wire protocol a gateway speaks (`openshell.v1`, `ryno.v1`, `openshell.v1 (0.0.x)`); absent for the embedded core. */
+  protocol?: string;
 }
 
 export type ConnectionState =

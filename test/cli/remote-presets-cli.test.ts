@@ -1,22 +1,24 @@
 // `preset list|add|remove --endpoint` against a served core (a separate process, over gRPC): the preset
 // is merged into the live policy, --wait reports it loaded; and against a gateway that never loads the
 // new version, --wait gives up with exit 124 like the OpenShell CLI.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openShellServiceDefinition } from '../../src/gateway/grpc/proto.js';
+import { loadApi } from '../../src/gateway/grpc/proto.js';
 import { runCli } from '../helpers/cli.js';
 import { startCoreProcess, type CoreProcess } from '../helpers/core-process.js';
 import { freePort } from '../helpers/tmux.js';
 import { makeTestCertificates } from '../helpers/test-certificates.js';
 
 let core: CoreProcess;
+let coreDir: string;
 let consoleDir: string;
 
 beforeAll(async () => {
-  core = await startCoreProcess(mkdtempSync(join(tmpdir(), 'ost-rp-core-')), ['--grpc-listen', `127.0.0.1:${await freePort()}`]);
+  coreDir = mkdtempSync(join(tmpdir(), 'ost-rp-core-'));
+  core = await startCoreProcess(coreDir, ['--grpc-listen', `127.0.0.1:${await freePort()}`]);
   consoleDir = mkdtempSync(join(tmpdir(), 'ost-rp-cli-'));
 });
 
@@ -24,7 +26,11 @@ afterAll(async () => {
   await core?.stop();
 });
 
-const cli = (...args: string[]) => runCli([...args, '--endpoint', core.grpc!, '--state-dir', consoleDir]);
+// The CLI keeps its presets in its own state dir here, so it is given the core's token as a gateway's:
+// every call on the gateway API authenticates, loopback included.
+const coreToken = () => readFileSync(join(coreDir, 'control.token'), 'utf8').trim();
+const cli = (...args: string[]) =>
+  runCli([...args, '--endpoint', core.grpc!, '--state-dir', consoleDir], undefined, { OPENSHELL_TOKEN: coreToken() });
 
 describe('presets on a gateway sandbox', () => {
   it('add merges the preset into the live policy and --wait sees it loaded; list shows it applied', async () => {
@@ -62,7 +68,7 @@ describe('presets on a gateway sandbox', () => {
     expect(list.find((p: { name: string }) => p.name === 'internal-docs')).toMatchObject({ applied: true });
     const noSandbox = await cli('preset', 'add', 'npm', '--sandbox', 'nope');
     expect(noSandbox.code).toBe(1);
-    expect(noSandbox.stderr).toContain('sandbox not found');
+    expect(noSandbox.stderr).toContain("sandbox 'nope' not found");
     const noPreset = await cli('preset', 'add', 'no-such-preset');
     expect(noPreset.code).toBe(1);
     expect(noPreset.stderr).toContain("no preset named 'no-such-preset'");
@@ -77,8 +83,9 @@ describe('--wait against a sandbox that never loads the new version', () => {
     // A real gRPC server speaking the same service: it accepts the merge, and the sandbox never reports loading it.
     server = new grpc.Server();
     const reply = (value: object) => (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, value);
-    server.addService(openShellServiceDefinition, {
-      ListSandboxes: reply({ sandboxes: [{ metadata: { id: 'sb-1', name: 'slow' } }] }),
+    server.addService(loadApi('v1').definition, {
+      Health: reply({ status: 'SERVICE_STATUS_HEALTHY', version: '0.1.7' }),
+      ListSandboxes: reply({ sandboxes: [{ metadata: { id: 'sb-1', name: 'slow', workspace: 'default' } }], next_page_token: '' }),
       UpdateConfig: reply({ version: 7, policy_hash: 'abc' }),
       GetSandboxPolicyStatus: reply({ revision: { version: 7, status: 'POLICY_STATUS_PENDING' }, active_version: 6 }),
     });

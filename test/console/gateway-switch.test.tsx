@@ -54,7 +54,9 @@ beforeAll(async () => {
         info: { name: 'ci-gateway', mode: 'remote', endpoint: remote.grpcUrl!, version: '' },
         open: () =>
           new GrpcGateway({
-            rpc: new OpenShellRpc(connectionOf(resolveConnection({ endpoint: remote.grpcUrl!, gateway: 'ci-gateway' }, {}))),
+            rpc: new OpenShellRpc(
+              connectionOf(resolveConnection({ endpoint: remote.grpcUrl!, gateway: 'ci-gateway' }, { OPENSHELL_TOKEN: remote.token })),
+            ),
             presets,
           }),
       },

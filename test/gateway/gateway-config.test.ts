@@ -13,6 +13,7 @@ import {
   CONNECT_TIMEOUT_MS,
   grpcCredentials,
   resolveConnection,
+  workspaceOf,
   UNARY_TIMEOUT_MS,
 } from '../../src/gateway/grpc/connection-target.js';
 import { isLoopbackHost } from '../../src/core/net/host-port.js';
@@ -313,6 +314,51 @@ describe('resolveConnection', () => {
       expect(err.message).toMatch(/OPENSHELL_TOKEN contains characters not allowed/);
       expect(err.message).not.toContain(SECRET);
     });
+  });
+});
+
+describe('the renamed CLI (ryno, newest upstream) beside the 0.1.x openshell names', () => {
+  it('reads $XDG_CONFIG_HOME/ryno first: its entries and active_gateway shadow openshell/ ones', () => {
+    const rynoRoot = path.join(root, 'xdg', 'ryno');
+    addGateway(userRoot, 'shared', { gateway_endpoint: 'http://127.0.0.1:7001' });
+    addGateway(userRoot, 'old-only', { gateway_endpoint: 'http://127.0.0.1:7002' });
+    addGateway(rynoRoot, 'shared', { gateway_endpoint: 'http://127.0.0.1:7003' });
+    write(path.join(userRoot, 'active_gateway'), 'old-only\n');
+    write(path.join(rynoRoot, 'active_gateway'), 'shared\n');
+    const list = listGateways(env);
+    expect(list.map((g) => `${g.name} ${g.endpoint}`)).toEqual(['old-only http://127.0.0.1:7002', 'shared http://127.0.0.1:7003']);
+    expect(activeGatewayName(env)).toBe('shared');
+    expect(resolve({}).address).toBe('127.0.0.1:7003');
+  });
+
+  it('RYNO_* variables win over OPENSHELL_* ones, which still work alone', () => {
+    addGateway(userRoot, 'a', { gateway_endpoint: 'http://127.0.0.1:7101' });
+    addGateway(userRoot, 'b', { gateway_endpoint: 'http://127.0.0.1:7102' });
+    expect(activeGatewayName({ ...env, OPENSHELL_GATEWAY: 'a' })).toBe('a');
+    expect(activeGatewayName({ ...env, OPENSHELL_GATEWAY: 'a', RYNO_GATEWAY: 'b' })).toBe('b');
+    expect(
+      resolve({}, { ...env, RYNO_GATEWAY_ENDPOINT: 'http://localhost:7200', OPENSHELL_GATEWAY_ENDPOINT: 'http://localhost:7300' }).address,
+    ).toBe('localhost:7200');
+    const token = resolve({ gateway: 'a' }, { ...env, RYNO_TOKEN: 'new-token', OPENSHELL_TOKEN: 'old-token' });
+    expect(token.bearer).toBe('new-token');
+    const err = errorOf(() => resolve({ endpoint: 'http://gw.example:8080' }, { ...env, RYNO_TOKEN: SECRET }));
+    expect(err.message).toMatch(/unset RYNO_TOKEN/);
+    expect(err.message).not.toContain(SECRET);
+  });
+
+  it('RYNO_SYSTEM_GATEWAY_DIR is the system layer when set (absolute), else the OPENSHELL_ one', () => {
+    const rynoSystem = path.join(root, 'ryno-system');
+    addGateway(rynoSystem, 'fleet', { gateway_endpoint: 'https://fleet.example' });
+    addGateway(systemRoot, 'legacy-fleet', { gateway_endpoint: 'https://legacy.example' });
+    expect(listGateways({ ...env, RYNO_SYSTEM_GATEWAY_DIR: rynoSystem }).map((g) => g.name)).toEqual(['fleet']);
+    expect(listGateways({ ...env, RYNO_SYSTEM_GATEWAY_DIR: 'relative/dir' }).map((g) => g.name)).toEqual(['legacy-fleet']);
+  });
+
+  it('the workspace: --workspace, else RYNO_WORKSPACE, else OPENSHELL_WORKSPACE, else default', () => {
+    expect(workspaceOf(undefined, {})).toBe('default');
+    expect(workspaceOf(undefined, { OPENSHELL_WORKSPACE: 'team' })).toBe('team');
+    expect(workspaceOf(undefined, { OPENSHELL_WORKSPACE: 'team', RYNO_WORKSPACE: 'ops' })).toBe('ops');
+    expect(workspaceOf('cli', { RYNO_WORKSPACE: 'ops' })).toBe('cli');
   });
 });
 

@@ -130,7 +130,7 @@ describe('bearer token on the served core', () => {
   it('refuses calls without the token, or with a wrong one, and never echoes it', async () => {
     for (const token of [undefined, 'wrong-token']) {
       const rpc = rpcWith(token);
-      const error = await rpc.call('ListSandboxes', {}).catch((e) => e);
+      const error = await rpc.call('ListSandboxes', { workspace_scope: { workspace: 'default' } }).catch((e) => e);
       expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
       expect(String(error.details)).not.toContain('test-token-123');
       rpc.close();
@@ -139,9 +139,11 @@ describe('bearer token on the served core', () => {
 
   it('serves calls that carry it, and streams too', async () => {
     const rpc = rpcWith('test-token-123');
-    const list = await rpc.call('ListSandboxes', {});
-    expect(list.sandboxes.map((s: { metadata: { name: string } }) => s.metadata.name)).toEqual(['secure-box']);
-    const refused = rpcWith().stream('WatchSandbox', { id: 'sb-1' });
+    const list = (await rpc.call('ListSandboxes', { workspace_scope: { workspace: 'default' } })) as {
+      sandboxes: Array<{ metadata: { name: string } }>;
+    };
+    expect(list.sandboxes.map((s) => s.metadata.name)).toEqual(['secure-box']);
+    const refused = rpcWith().stream('WatchSandbox', { sandbox: 'secure-box', workspace_scope: { workspace: 'default' } });
     const code = await new Promise((resolve) => refused.on('error', (e: grpc.ServiceError) => resolve(e.code)));
     expect(code).toBe(grpc.status.UNAUTHENTICATED);
     rpc.close();
@@ -174,7 +176,7 @@ describe('garbage on the gRPC port', () => {
         return m;
       },
     });
-    expect((await rpc.call('Health', {})).status).toBe('SERVICE_STATUS_HEALTHY');
+    expect(((await rpc.call('Health', {})) as { status: string }).status).toBe('SERVICE_STATUS_HEALTHY');
     rpc.close();
   });
 });

@@ -42,7 +42,9 @@ export const consoleCommand: Command = {
       import('../../gateway/grpc/openshell-client.js'),
       import('../../console/gateway-pool.js'),
     ]);
-    const workspace = (args.flags.workspace as string | undefined) ?? io.env.OPENSHELL_WORKSPACE;
+    const { workspaceOf } = await import('../../gateway/grpc/connection-target.js');
+    const workspace = workspaceOf(args.flags.workspace as string | undefined, io.env);
+    const local = { stateDir: stateDirOf(args, io.env) };
     const remoteChoice = (name: string, endpoint: string, target: () => ConnectionTarget): GatewayChoice => ({
       info: { name, mode: 'remote', endpoint, version: '' },
       open: () => new GrpcGateway({ rpc: new OpenShellRpc(connectionOf(target())), presets, workspace }),
@@ -59,6 +61,7 @@ export const consoleCommand: Command = {
       const target = resolveConnection(
         { endpoint: args.flags.endpoint as string | undefined, gateway: args.flags.gateway as string | undefined },
         io.env,
+        local,
       );
       choices.push(remoteChoice(target.name, target.endpoint, () => target));
     } else {
@@ -69,7 +72,7 @@ export const consoleCommand: Command = {
       for (const entry of listGateways(io.env)) {
         if (entry.name === embedded.info.name) continue;
         choices.push({
-          ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env)),
+          ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env, local)),
           problem: entry.problem,
         });
       }

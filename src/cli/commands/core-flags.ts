@@ -40,7 +40,12 @@ export const CORE_FLAGS: Record<string, FlagSpec> = {
     type: 'string',
     value: 'H:P',
     description:
-      'Also serve the openshell.v1 API here, so consoles attach with --endpoint (loopback unless told; off the loopback every call needs the control token)',
+      'Also serve the gateway API (0.1.x: openshell.v1 and ryno.v1) here, so consoles attach with --endpoint; every call needs the control token (or a client certificate with --grpc-client-ca)',
+  },
+  'grpc-legacy-listen': {
+    type: 'string',
+    value: 'H:P',
+    description: 'Also serve the 0.0.x generation of the gateway API here (for older OpenShell clients; needs --grpc-listen)',
   },
   sandbox: { type: 'string', value: 'NAME', description: "Name of this core's sandbox as the gateway API shows it (default: local)" },
   'grpc-tls-cert': {
@@ -82,6 +87,7 @@ export function standaloneOptions(args: ParsedArgs, env: NodeJS.ProcessEnv): Sta
     allowLoopback: Boolean(args.flags['allow-loopback']),
     tier: tierOf(args),
     grpcListen: args.flags['grpc-listen'] as string | undefined,
+    grpcLegacyListen: args.flags['grpc-legacy-listen'] as string | undefined,
     grpcTls: grpcTlsFiles(args),
     sandboxName: args.flags.sandbox as string | undefined,
   };

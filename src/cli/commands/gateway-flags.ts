@@ -1,12 +1,21 @@
 // Flags that pick a gateway (shared by the console and the commands that act on a gateway's sandbox).
 export const GATEWAY_FLAGS = {
-  endpoint: { type: 'string', value: 'URL', description: 'An openshell.v1 gateway at URL (http:// plaintext h2c, https:// TLS/mTLS)' },
+  endpoint: {
+    type: 'string',
+    value: 'URL',
+    description:
+      'A gateway at URL, 0.1.x or 0.0.x (http:// plaintext h2c, https:// TLS/mTLS); $RYNO_GATEWAY_ENDPOINT / $OPENSHELL_GATEWAY_ENDPOINT',
+  },
   gateway: {
     type: 'string',
     value: 'NAME',
-    description: 'A gateway from the OpenShell CLI config (~/.config/openshell/gateways/NAME; $OPENSHELL_GATEWAY)',
+    description: 'A gateway from the OpenShell CLI config (~/.config/{ryno,openshell}/gateways/NAME; $RYNO_GATEWAY / $OPENSHELL_GATEWAY)',
   },
-  workspace: { type: 'string', value: 'NAME', description: 'Gateway workspace (default $OPENSHELL_WORKSPACE, else "default")' },
+  workspace: {
+    type: 'string',
+    value: 'NAME',
+    description: 'Gateway workspace, or * for all (default $RYNO_WORKSPACE / $OPENSHELL_WORKSPACE, else "default")',
+  },
 } as const;
 
 /** --gateway/--endpoint plus what acting on one sandbox of it needs. */

@@ -1,7 +1,8 @@
 // `preset list|add|remove` against a gateway (--gateway NAME or --endpoint URL): preset files stay
 // local (NemoClaw format, in the state dir), the sandbox's live policy changes by a structural merge
 // (UpdateConfig merge operations). With --wait, block until the sandbox reports the new version loaded:
-// exit 0 loaded (or superseded), 1 failed, 124 timed out — as the OpenShell CLI's --wait.
+// exit 0 loaded (or superseded), 1 failed, 124 timed out — as the OpenShell CLI's --wait. Works with
+// either protocol generation (found by probing the gateway).
 import type { CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { stateDirOf } from './core-flags.js';
@@ -10,8 +11,10 @@ import { PresetStore } from '../../core/presets/preset-store.js';
 import { formatProblem, parsePolicyText } from '../../core/policy/source.js';
 import type { PresetDocument } from '../../core/policy/types.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
-import { resolveConnection } from '../../gateway/grpc/connection-target.js';
-import { connectionOf, describeGrpcError, OpenShellRpc } from '../../gateway/grpc/openshell-client.js';
+import { resolveConnection, workspaceOf } from '../../gateway/grpc/connection-target.js';
+import { describeError } from '../../gateway/grpc/grpc-errors.js';
+import { connectionOf, OpenShellRpc } from '../../gateway/grpc/openshell-client.js';
+import { probeProtocol } from '../../gateway/grpc/protocol-probe.js';
 import {
   addPresetOperations,
   livePolicyKeys,
@@ -29,15 +32,17 @@ async function connect(args: ParsedArgs, io: CommandIO) {
   const target = resolveConnection(
     { gateway: args.flags.gateway as string | undefined, endpoint: args.flags.endpoint as string | undefined },
     io.env,
+    { stateDir: stateDirOf(args, io.env) },
   );
   const rpc = new OpenShellRpc(connectionOf(target));
-  const workspace = (args.flags.workspace as string | undefined) ?? io.env.OPENSHELL_WORKSPACE ?? '';
+  const workspace = workspaceOf(args.flags.workspace as string | undefined, io.env);
   try {
-    const sandbox = await pickSandbox(rpc, args.flags.sandbox as string | undefined, workspace);
-    return { rpc, sandbox, gateway: target.name };
+    const { protocol } = await probeProtocol(rpc, target.endpoint);
+    const sandbox = await pickSandbox(protocol, args.flags.sandbox as string | undefined, workspace);
+    return { rpc, protocol, sandbox, gateway: target.name };
   } catch (error) {
     rpc.close();
-    throw new Error(describeGrpcError(error));
+    throw new Error(describeError(error));
   }
 }
 
@@ -50,14 +55,14 @@ function timeoutMs(args: ParsedArgs): number {
 
 export async function remotePresetList(args: ParsedArgs, io: CommandIO): Promise<number> {
   const store = await localStore(args, io);
-  const { rpc, sandbox } = await connect(args, io);
+  const { rpc, protocol, sandbox } = await connect(args, io);
   try {
-    const live = await livePolicyKeys(rpc, sandbox.id);
+    const live = await livePolicyKeys(protocol, sandbox);
     const list = store.list().map((p) => ({ ...p, applied: presetApplied(store.get(p.name), live) }));
     out(io, args, list, formatPresetList(list));
     return 0;
   } catch (error) {
-    throw new Error(describeGrpcError(error));
+    throw new Error(describeError(error));
   } finally {
     rpc.close();
   }
@@ -70,16 +75,16 @@ export async function remotePresetChange(verb: 'add' | 'remove', args: ParsedArg
   const dryRun = Boolean(args.flags['dry-run']);
   if (dryRun) {
     const ops = docs.flatMap((d) => (verb === 'add' ? addPresetOperations(d) : removePresetOperations(d)));
-    out(io, args, ops, `would send UpdateConfig merge_operations:\n${stringify(ops.map(mergeOperationToProto))}`);
+    out(io, args, ops, `would send UpdateConfig merge_operations:\n${stringify(ops.map((op) => mergeOperationToProto(op)))}`);
     return 0;
   }
   const wait = Boolean(args.flags.wait);
   const limit = wait ? timeoutMs(args) : 0;
-  const { rpc, sandbox, gateway } = await connect(args, io);
+  const { rpc, protocol, sandbox, gateway } = await connect(args, io);
   try {
     let version = 0;
     for (const doc of docs) {
-      const r = await mergeIntoSandbox(rpc, sandbox, verb === 'add' ? addPresetOperations(doc) : removePresetOperations(doc));
+      const r = await mergeIntoSandbox(protocol, sandbox, verb === 'add' ? addPresetOperations(doc) : removePresetOperations(doc));
       version = r.version;
       io.stdout.write(
         `${verb === 'add' ? 'applied' : 'removed'} preset '${doc.preset.name}' on ${sandbox.name} (${gateway}): policy version ${r.version}\n`,
@@ -87,7 +92,7 @@ export async function remotePresetChange(verb: 'add' | 'remove', args: ParsedArg
     }
     if (!wait) return 0;
     io.stdout.write(`waiting for ${sandbox.name} to load policy version ${version}…\n`);
-    const result = await waitForPolicyLoad(rpc, sandbox, version, limit);
+    const result = await waitForPolicyLoad(protocol, sandbox, version, limit);
     if (result.outcome === 'timeout') {
       io.stderr.write(`Timeout waiting for policy version ${version} to load\n`);
       return 124;
@@ -101,7 +106,7 @@ export async function remotePresetChange(verb: 'add' | 'remove', args: ParsedArg
     );
     return 0;
   } catch (error) {
-    throw new Error(describeGrpcError(error));
+    throw new Error(describeError(error));
   } finally {
     rpc.close();
   }

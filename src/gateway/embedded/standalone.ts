@@ -25,7 +25,6 @@ import { descendsFrom } from '../../core/identity/process-tree.js';
 import { writeCaBundle } from '../../core/tls/ca-bundle.js';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { OpenShellServer } from '../grpc/openshell-server.js';
 import { serveGatewayApi } from './serve-gateway-api.js';
 import { loadNativeBuildProblems } from '../../core/native/load-addon.js';
 import type { Socket } from 'node:net';
@@ -49,6 +48,8 @@ export interface StandaloneOptions {
   tier?: string;
   /** Serve the openshell.v1 API on H:P. */
   grpcListen?: string;
+  /** Also serve the 0.0.x generation of the API on H:P (same service name, so a port of its own). */
+  grpcLegacyListen?: string;
   /** This core's sandbox name on the gateway API (default "local"). */
   sandboxName?: string;
   /** PEM files: serve the gateway API over TLS; with `ca`, require client certificates (mTLS). */
@@ -68,6 +69,8 @@ export interface Standalone {
   feedUrl: string;
   /** http://H:P of the openshell.v1 API, when served. */
   grpcUrl?: string;
+  /** http://H:P of the 0.0.x API, when served. */
+  grpcLegacyUrl?: string;
   token: string;
   /** System roots plus the core's CA: what agents should trust. */
   caBundle: string;
@@ -163,11 +166,12 @@ async function startLocked(options: StandaloneOptions, lock: StateLock): Promise
   }
   const feedUrl = `ws://${bracketHost(feedInfo.address)}:${feedInfo.port}/`;
   const sandbox = options.sandboxName ?? LOCAL_SANDBOX;
-  let grpc: { server: OpenShellServer; url: string } | undefined;
+  let grpc: Awaited<ReturnType<typeof serveGatewayApi>> | undefined;
   if (options.grpcListen) {
     try {
       grpc = await serveGatewayApi({
         listen: listenAddress(options.grpcListen, '--grpc-listen', true),
+        ...(options.grpcLegacyListen ? { legacyListen: listenAddress(options.grpcLegacyListen, '--grpc-legacy-listen', true) } : {}),
         tls: options.grpcTls,
         token,
         sandbox: { id: sandboxId(options.stateDir), name: sandbox, createdAt: Date.now(), core, merges },
@@ -198,6 +202,7 @@ async function startLocked(options: StandaloneOptions, lock: StateLock): Promise
     proxyAddress,
     feedUrl,
     grpcUrl,
+    ...(grpc?.legacyUrl ? { grpcLegacyUrl: grpc.legacyUrl } : {}),
     token,
     caBundle,
     sandbox,
@@ -207,7 +212,7 @@ async function startLocked(options: StandaloneOptions, lock: StateLock): Promise
       stopped = true;
       // Held connections are answered first (403, the core is shutting down); then the listeners close.
       await core.shutdown();
-      await Promise.all([proxy.close(), feed.close(), grpc?.server.close()]);
+      await Promise.all([proxy.close(), feed.close(), grpc?.close()]);
       await audit.close();
       await rm(join(options.stateDir, RUNTIME_FILE), { force: true });
       await lock.release();

@@ -9,7 +9,11 @@
 //     user to run `openshell gateway login <name>`). A token is never sent over plaintext to a
 //     non-loopback host.
 // Environment: OPENSHELL_GATEWAY_ENDPOINT (like --endpoint), OPENSHELL_GATEWAY (like --gateway),
-// OPENSHELL_TOKEN (bearer token override), plus the config dirs described in gateway-config.ts.
+// OPENSHELL_TOKEN (bearer token override), each also as RYNO_* (the renamed CLI; it wins when set),
+// plus the config dirs described in gateway-config.ts.
+// Our own served core: an endpoint that is the `grpc` URL a live core recorded in its state dir
+// (core.json) gets that core's control token, read from the same 0600 state dir — so the CLI and a
+// second console attach to a local core without the token being handled by hand.
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,11 +21,14 @@ import { createSecureContext } from 'node:tls';
 import { inspect } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { isLoopbackHost, stripBrackets } from '../../core/net/host-port.js';
+import { defaultStateDir, RUNTIME_FILE, TOKEN_FILE } from '../../core/state/state-dir.js';
 import {
   activeGatewayName,
   assertValidGatewayName,
   configDirs,
   defaultAuthMode,
+  envVar,
+  envVarName,
   GatewayConfigError,
   listGateways,
   type AuthMode,
@@ -65,13 +72,15 @@ export interface ResolveContext {
   dirs?: ConfigDirs;
   /** Current time in unix seconds (tests). */
   nowSeconds?: number;
+  /** The openshell-term state dir whose running core's token may be used (default from the environment). */
+  stateDir?: string;
 }
 
 export function resolveConnection(opts: ResolveOptions, env: Env = process.env, ctx: ResolveContext = {}): ConnectionTarget {
   const dirs = ctx.dirs ?? configDirs(env);
   const gateways = listGateways(env, dirs);
-  const explicitName = nonEmpty(opts.gateway) ?? nonEmpty(env.OPENSHELL_GATEWAY);
-  const endpointArg = nonEmpty(opts.endpoint) ?? nonEmpty(env.OPENSHELL_GATEWAY_ENDPOINT);
+  const explicitName = nonEmpty(opts.gateway) ?? nonEmpty(envVar(env, 'GATEWAY'));
+  const endpointArg = nonEmpty(opts.endpoint) ?? nonEmpty(envVar(env, 'GATEWAY_ENDPOINT'));
 
   let name: string;
   let url: URL;
@@ -130,13 +139,15 @@ export function resolveConnection(opts: ResolveOptions, env: Env = process.env, 
     ...(tls ? { serverName: host, ...loadMtls(dirsToSearch) } : {}),
   };
 
-  const token = resolveBearer(name, authMode, dirsToSearch, env, ctx.nowSeconds ?? Date.now() / 1000);
+  const token =
+    resolveBearer(name, authMode, dirsToSearch, env, ctx.nowSeconds ?? Date.now() / 1000) ??
+    localCoreToken(url, ctx.stateDir ?? defaultStateDir(env));
   if (token) {
     if (!tls && !isLoopbackHost(host)) {
       throw new GatewayConfigError(
         `Refusing to send the bearer token from ${token.source} over plaintext ${url.origin} ` +
           `(host '${host}' is not loopback): use an https:// endpoint for gateway '${name}'` +
-          (token.source === 'OPENSHELL_TOKEN' ? ', or unset OPENSHELL_TOKEN.' : '.'),
+          (/_TOKEN$/.test(token.source) ? `, or unset ${token.source}.` : '.'),
       );
     }
     target.bearer = token.value;
@@ -221,6 +232,7 @@ function matchByEndpoint(url: URL, gateways: GatewayEntry[], active: string | un
 /** Where a gateway's mtls/ and oidc_token.json may live: the user dir first (where the CLI writes). */
 function gatewayDirs(name: string, entry: GatewayEntry | undefined, dirs: ConfigDirs): string[] {
   const out: string[] = [];
+  if (dirs.renamedUser) out.push(path.join(dirs.renamedUser, 'gateways', name));
   if (dirs.user) out.push(path.join(dirs.user, 'gateways', name));
   if (entry && !out.includes(entry.dir)) out.push(entry.dir);
   return out;
@@ -272,8 +284,8 @@ interface BearerToken {
 }
 
 function resolveBearer(name: string, authMode: AuthMode, gatewayDirList: string[], env: Env, nowSeconds: number): BearerToken | undefined {
-  const fromEnv = nonEmpty(env.OPENSHELL_TOKEN);
-  if (fromEnv) return checkedToken(fromEnv, 'OPENSHELL_TOKEN');
+  const fromEnv = nonEmpty(envVar(env, 'TOKEN'));
+  if (fromEnv) return checkedToken(fromEnv, envVarName(env, 'TOKEN'));
   if (authMode !== 'oidc') return undefined;
 
   const login = `run \`openshell gateway login ${name}\``;
@@ -332,6 +344,49 @@ function redactSecrets(target: ConnectionTarget): ConnectionTarget {
     enumerable: false,
   });
   return target;
+}
+
+/**
+ * The control token of our own core, when `url` is the gateway API that core says it serves and the
+ * core is alive: never sent to an endpoint the state dir does not name, nor after that core is gone.
+ */
+function localCoreToken(url: URL, stateDir: string): BearerToken | undefined {
+  let runtime: { pid?: unknown; grpc?: unknown };
+  try {
+    runtime = JSON.parse(fs.readFileSync(path.join(stateDir, RUNTIME_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof runtime.grpc !== 'string' || !sameOrigin(runtime.grpc, url)) return undefined;
+  if (typeof runtime.pid !== 'number' || !processAlive(runtime.pid)) return undefined;
+  const file = path.join(stateDir, TOKEN_FILE);
+  try {
+    return checkedToken(fs.readFileSync(file, 'utf8'), file);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameOrigin(a: string, b: URL): boolean {
+  try {
+    return new URL(a).origin === b.origin;
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The workspace to show: --workspace, else $RYNO_WORKSPACE / $OPENSHELL_WORKSPACE, else "default". */
+export function workspaceOf(flag: string | undefined, env: Env = process.env): string {
+  return nonEmpty(flag) ?? nonEmpty(envVar(env, 'WORKSPACE')) ?? 'default';
 }
 
 function knownGateways(gateways: GatewayEntry[]): string {

@@ -7,6 +7,7 @@ import type { NetworkPolicyRule } from '../../core/policy/types.js';
 import { canonicalYaml } from '../../core/revisions/canonical-yaml.js';
 import { classifyIp } from '../../core/policy/ip.js';
 import { ruleToProto } from './policy-codec.js';
+import { type ServedGeneration, timeField } from './server/served-wire.js';
 
 /** Upstream's generated rule name for a host and port (openshell-policy generated_rule_name). */
 export function generatedRuleName(host: string, port: number): string {
@@ -54,21 +55,21 @@ function rationale(request: PendingRequest): string {
   return `${request.reason}${paths ? `${SEEN_PREFIX}${paths}` : ''}`;
 }
 
-export function toPolicyChunk(request: PendingRequest, policySha256: string) {
+export function toPolicyChunk(request: PendingRequest, policySha256: string, gen: ServedGeneration = 'legacy') {
   const status = chunkStatus(request);
   return {
     id: request.id,
     status,
     rule_name: generatedRuleName(request.host, request.port),
-    proposed_rule: ruleToProto(proposedRule(request)),
+    proposed_rule: ruleToProto(proposedRule(request), gen),
     rationale: rationale(request),
     security_notes: securityNotes(request),
     confidence: 0,
-    created_at_ms: String(request.firstSeen),
-    decided_at_ms: String(status === 'pending' ? 0 : (request.decidedAt ?? 0)),
+    ...timeField(gen, 'created_at_ms', 'created_time', request.firstSeen),
+    ...timeField(gen, 'decided_at_ms', 'decided_time', status === 'pending' ? 0 : (request.decidedAt ?? 0)),
     hit_count: request.hits,
-    first_seen_ms: String(request.firstSeen),
-    last_seen_ms: String(request.lastSeen),
+    ...timeField(gen, 'first_seen_ms', 'first_seen_time', request.firstSeen),
+    ...timeField(gen, 'last_seen_ms', 'last_seen_time', request.lastSeen),
     binary: request.binary,
     rejection_reason: status === 'rejected' ? (request.decisionNote ?? '') : '',
     review_token: reviewToken(request, policySha256),

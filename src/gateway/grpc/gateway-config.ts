@@ -9,6 +9,10 @@
 // System layer (read-only): $OPENSHELL_SYSTEM_GATEWAY_DIR (absolute) else /etc/openshell, same
 // layout without the `openshell/` segment. A user entry shadows a system entry of the same name
 // only when its metadata.json exists (a user dir holding just an OIDC token does not shadow).
+// The newest upstream tree renamed the CLI (crates/ryno-bootstrap/src/paths.rs, ryno-core paths.rs
+// and compat.rs): <base>/ryno/ (copied once from <base>/openshell/), $RYNO_SYSTEM_GATEWAY_DIR, else
+// /etc/ryno when it exists, else /etc/openshell; every RYNO_* variable falls back to its OPENSHELL_*
+// name. We read both: a ryno/ entry shadows an openshell/ entry of the same name.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -22,12 +26,26 @@ export class GatewayConfigError extends Error {
   override name = 'GatewayConfigError';
 }
 
-/** The two config roots, each already including the `openshell` level. */
+/** The config roots, each already including the `openshell` (or `ryno`) level. */
 export interface ConfigDirs {
   /** `$XDG_CONFIG_HOME/openshell`; undefined when neither XDG_CONFIG_HOME nor HOME is set. */
   user?: string;
-  /** `$OPENSHELL_SYSTEM_GATEWAY_DIR` or `/etc/openshell`. */
+  /** `$XDG_CONFIG_HOME/ryno` (the renamed CLI), read before `user` when set. */
+  renamedUser?: string;
+  /** `$RYNO_SYSTEM_GATEWAY_DIR`, `$OPENSHELL_SYSTEM_GATEWAY_DIR`, `/etc/ryno` when it exists, or `/etc/openshell`. */
   system: string;
+}
+
+/** `RYNO_<name>` when set (the renamed CLI), else `OPENSHELL_<name>`, as upstream's compat shim bridges them. */
+export function envVar(env: Env, name: string): string | undefined {
+  const renamed = env[`RYNO_${name}`];
+  return renamed !== undefined && renamed !== '' ? renamed : env[`OPENSHELL_${name}`];
+}
+
+/** Which of the two names a value came from (for messages that tell the user what to unset). */
+export function envVarName(env: Env, name: string): string {
+  const renamed = env[`RYNO_${name}`];
+  return renamed !== undefined && renamed !== '' ? `RYNO_${name}` : `OPENSHELL_${name}`;
 }
 
 export interface GatewayEntry {
@@ -45,10 +63,17 @@ export interface GatewayEntry {
 export function configDirs(env: Env = process.env): ConfigDirs {
   const xdg = env.XDG_CONFIG_HOME;
   const base = xdg !== undefined ? xdg : env.HOME ? path.join(env.HOME, '.config') : undefined;
-  const sys = env.OPENSHELL_SYSTEM_GATEWAY_DIR;
+  // Upstream ignores an empty or relative override and falls through to the next choice.
+  const absolute = (value: string | undefined) => (value && path.isAbsolute(value) ? value : undefined);
+  const system =
+    absolute(env.RYNO_SYSTEM_GATEWAY_DIR) ??
+    absolute(env.OPENSHELL_SYSTEM_GATEWAY_DIR) ??
+    (isDirectory('/etc/ryno') ? '/etc/ryno' : '/etc/openshell');
+  const renamed = base !== undefined ? path.join(base, 'ryno') : undefined;
   return {
     user: base !== undefined ? path.join(base, 'openshell') : undefined,
-    system: sys && path.isAbsolute(sys) ? sys : '/etc/openshell',
+    ...(renamed && isDirectory(renamed) ? { renamedUser: renamed } : {}),
+    system,
   };
 }
 
@@ -73,6 +98,7 @@ export function defaultAuthMode(endpoint: string): AuthMode {
 export function listGateways(env: Env = process.env, dirs: ConfigDirs = configDirs(env)): GatewayEntry[] {
   const byName = new Map<string, GatewayEntry>();
   const layers: Array<[GatewayEntry['source'], string | undefined]> = [
+    ['user', dirs.renamedUser],
     ['user', dirs.user],
     ['system', dirs.system],
   ];
@@ -95,11 +121,11 @@ export function findGateway(name: string, env: Env = process.env, dirs: ConfigDi
   return listGateways(env, dirs).find((g) => g.name === name);
 }
 
-/** `$OPENSHELL_GATEWAY`, else the user `active_gateway` file, else the system one. */
+/** `$RYNO_GATEWAY` / `$OPENSHELL_GATEWAY`, else the user `active_gateway` file, else the system one. */
 export function activeGatewayName(env: Env = process.env, dirs: ConfigDirs = configDirs(env)): string | undefined {
-  const fromEnv = env.OPENSHELL_GATEWAY?.trim();
+  const fromEnv = envVar(env, 'GATEWAY')?.trim();
   if (fromEnv) return fromEnv;
-  for (const root of [dirs.user, dirs.system]) {
+  for (const root of [dirs.renamedUser, dirs.user, dirs.system]) {
     if (root === undefined) continue;
     const name = readTrimmed(path.join(root, 'active_gateway'));
     // Upstream ignores an invalid name here and falls through to the next layer.

@@ -1,13 +1,16 @@
-// Gateway mode: the console's Gateway over openshell.v1. One inbox across every sandbox of the
-// gateway (the draft chunks), logs and status streamed per sandbox (WatchSandbox), drafts refetched
-// when a stream says something changed and polled as a safety net (upstream never streams drafts).
-// Nothing here runs on the console's input path: every call is async and failures turn into a
-// "disconnected, retrying in N s" state, then a full resync that replaces the inbox (no duplicates).
-import type { ClientReadableStream } from '@grpc/grpc-js';
-import { status as grpcStatus } from '@grpc/grpc-js';
+// Gateway mode: the console's Gateway over an OpenShell gateway's gRPC API, whichever generation it
+// speaks (protocol-probe.ts finds out; protocol.ts is all this file sees). One inbox across every
+// sandbox of the selected workspace (or all of them): the draft chunks, plus denials seen on the watch
+// stream before their chunk exists ("awaiting proposal", upgraded in place when it arrives). Logs and
+// status stream per sandbox (WatchSandbox, resumed by cursor after a reconnect on 0.1.x), drafts are
+// refetched when a stream says something changed and polled as a safety net (upstream never streams
+// drafts). Every decision carries a request_id that stays the same across retries, so a retry after a
+// dropped connection can never apply twice. Nothing here runs on the console's input path: failures
+// become "disconnected, retry in N s", then a full resync that replaces the inbox (no duplicates).
+import { randomUUID } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { LogLevel, LogLine } from '../../core/engine/log-buffer.js';
-import type { PendingRequest, L7Sample } from '../../core/inbox/pending-request.js';
+import type { LogLine } from '../../core/engine/log-buffer.js';
+import type { L7Sample, PendingRequest } from '../../core/inbox/pending-request.js';
 import type { MergeOperation } from '../../core/policy/merge-operations.js';
 import type { PresetDocument } from '../../core/policy/types.js';
 import { presetFromRequest } from '../../core/presets/promote.js';
@@ -27,15 +30,39 @@ import type {
   RevisionInfo,
   SandboxInfo,
 } from '../gateway.js';
+import { type ChunkNarrowing, narrowRule } from './chunk-edits.js';
+import { parseDenial, sameProcess, type StreamDenial } from './denial-lines.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
-import { addPresetOperations, livePolicyKeys, mergeIntoSandbox, presetApplied, removePresetOperations } from './remote-policy.js';
-import { describeGrpcError, type Message, type OpenShellRpc } from './openshell-client.js';
-import { policyFromProto, ruleFromProto } from './policy-codec.js';
-import { ReconnectBackoff } from './reconnect-backoff.js';
 import { forEachLimited } from './for-each-limited.js';
+import { describeError, GatewayError, grpcCodeOf, outcomeUncertain, toGatewayError } from './grpc-errors.js';
+import type { OpenShellRpc } from './openshell-client.js';
+import { probeProtocol } from './protocol-probe.js';
+import type { GatewayProtocol, WatchHandle } from './protocol.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
+import type {
+  DraftHistoryEntry,
+  EffectiveSetting,
+  PolicyScope,
+  RemoteChunk,
+  RemoteConfig,
+  RemoteProvider,
+  RemoteRevision,
+  RemoteSandbox,
+  RemoteWorkspace,
+  SandboxRef,
+  WatchEvent,
+  WorkspaceScope,
+} from './remote-model.js';
+import { addPresetOperations, presetApplied, removePresetOperations } from './remote-policy.js';
+import { parseSetting } from './setting-values.js';
+import { logLevel } from './wire-decode.js';
+
+/** Draft fetches in flight at once across a gateway's sandboxes. */
+export const DEFAULT_CONCURRENCY = 16;
 
 export interface GrpcGatewayOptions {
   rpc: OpenShellRpc;
+  /** A workspace name, or '*' for all of them; default "default" (0.1.x no longer assumes it). */
   workspace?: string;
   /** Local presets: built-ins, and where promote writes custom ones (NemoClaw format). */
   presets: PresetStore;
@@ -45,44 +72,89 @@ export interface GrpcGatewayOptions {
   concurrency?: number;
 }
 
+/** Events the console does not consume yet (the Gateway interface will grow them). */
+export type GatewayExtraEvent =
+  | { type: 'undraftable-denial'; sandbox: string; denial: StreamDenial; at: number }
+  | { type: 'stream-gap'; sandbox: string; message: string; at: number };
+
 interface SandboxState {
-  id: string;
-  name: string;
+  key: string;
+  ref: SandboxRef;
+  remote: RemoteSandbox;
   info: SandboxInfo;
-  stream?: ClientReadableStream<Message>;
+  watch?: WatchHandle;
+  /** Greatest cursor processed on this sandbox's stream (0.1.x); '' before the first or after OUT_OF_RANGE. */
+  cursor: string;
+  lastLogTime: number;
   /** Chunks as last fetched (their review tokens are what a decision must carry). */
-  chunks: Map<string, Message>;
-  /** The latest draft fetch (settled or in flight), and the one queued behind it (see refresh). */
+  chunks: Map<string, RemoteChunk>;
+  /** chunk id → the inbox id it was upgraded from (a denial shown before its chunk existed). */
+  aliases: Map<string, string>;
+  /** Denials waiting for their chunk, by inbox id. */
+  awaiting: Map<string, { key: string; denial: StreamDenial; request: InboxRequest }>;
   running?: Promise<void>;
   queued?: Promise<void>;
-  lastLogTime: number;
+  /** Whose policy is in force, as last read (GetSandboxConfig), and when. */
+  policySource?: { source: RemoteConfig['policySource']; globalVersion: number; at: number };
+}
+
+export interface SandboxMetadata {
+  name: string;
+  workspace: string;
+  phase: string;
+  image: string;
+  providers: string[];
+  conditions: RemoteSandbox['conditions'];
+  admission: { state: string; error: string };
+  restartCount: number;
+  policyVersion: number;
+  policyStatus: string;
+  policyLoadError: string;
+  policySource: string;
+}
+
+export interface ApprovePreview {
+  approve: InboxRequest[];
+  skip: Array<{ request: InboxRequest; why: 'security-flagged' | 'stale' | 'awaiting-proposal' | 'not-pending' }>;
+}
+
+export interface SettingRow {
+  key: string;
+  value: string;
+  kind: string;
+  source: EffectiveSetting['source'] | 'global';
 }
 
 const MAX_RECENT_LOGS = 5000;
-/** Draft fetches in flight at once across a gateway's sandboxes. */
-export const DEFAULT_CONCURRENCY = 16;
-const LEVELS: Record<string, LogLevel> = { ERROR: 'error', WARN: 'warn', INFO: 'info', OCSF: 'info', DEBUG: 'debug', TRACE: 'debug' };
+const WATCH_TAIL = 200;
+const OUT_OF_RANGE = 11;
+const INVALID_ARGUMENT = 3;
+const MAX_DECISION_ATTEMPTS = 4;
+/** How long a decision on a denial waits for the gateway's proposal for it. */
+const PROPOSAL_WAIT_MS = 10_000;
+/** How long a read of the sandbox's policy source stands in for a fresh one before a decision. */
+const POLICY_SOURCE_TTL_MS = 5_000;
 
 export class GrpcGateway implements Gateway {
   readonly info: GatewayInfo;
   private readonly listeners = new Set<(event: GatewayEvent) => void>();
+  private readonly extraListeners = new Set<(event: GatewayExtraEvent) => void>();
   private readonly sandboxes = new Map<string, SandboxState>();
   private readonly backoff = new ReconnectBackoff();
-  private readonly workspace: string;
+  private scope: WorkspaceScope;
   private readonly concurrency: number;
+  private protocolImpl?: GatewayProtocol;
   private running = false;
   private generation = 0;
   private retryTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private logSeq = 0;
-  /** Recent log lines, so a resync's snapshot keeps what the operator was reading. */
+  private denialSeq = 0;
   private readonly recentLogs: LogLine[] = [];
-  /** Streams we ended ourselves: their CANCELLED error or end is not a failure. */
-  private readonly cancelled = new WeakSet<ClientReadableStream<Message>>();
 
   constructor(private readonly options: GrpcGatewayOptions) {
     const { connection } = options.rpc;
-    this.workspace = options.workspace ?? '';
+    this.scope = scopeOf(options.workspace);
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.info = { name: connection.name, mode: 'remote', endpoint: connection.endpoint, version: '…' };
   }
@@ -90,6 +162,11 @@ export class GrpcGateway implements Gateway {
   subscribe(listener: (event: GatewayEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  subscribeExtras(listener: (event: GatewayExtraEvent) => void): () => void {
+    this.extraListeners.add(listener);
+    return () => this.extraListeners.delete(listener);
   }
 
   /** Returns at once: connecting happens in the background, its progress is reported as events. */
@@ -103,8 +180,18 @@ export class GrpcGateway implements Gateway {
     this.generation++;
     clearTimeout(this.retryTimer);
     clearInterval(this.pollTimer);
-    for (const s of this.sandboxes.values()) this.cancel(s);
+    for (const s of this.sandboxes.values()) s.watch?.cancel();
     this.options.rpc.close();
+  }
+
+  /** The workspace shown ('*' for all). */
+  get workspace(): string {
+    return 'all' in this.scope ? '*' : this.scope.workspace;
+  }
+
+  private get protocol(): GatewayProtocol {
+    if (!this.protocolImpl) throw new GatewayError('unavailable', `${this.info.name} is not connected yet`);
+    return this.protocolImpl;
   }
 
   // ---- connection lifecycle -------------------------------------------------------------------
@@ -113,25 +200,37 @@ export class GrpcGateway implements Gateway {
     for (const listener of this.listeners) listener(event);
   }
 
+  private emitExtra(event: GatewayExtraEvent): void {
+    for (const listener of this.extraListeners) listener(event);
+  }
+
   private setState(state: ConnectionState): void {
     this.emit({ type: 'connection', state });
   }
 
-  /** Full sync: health, sandboxes, every sandbox's drafts; then streams. The snapshot replaces the inbox. */
+  /** Full sync: probe, sandboxes, every sandbox's drafts; then streams. The snapshot replaces the inbox. */
   private async connect(): Promise<void> {
     const generation = ++this.generation;
     this.setState({ status: 'connecting' });
     try {
       await this.options.rpc.ready();
-      const health = await this.options.rpc.call('Health', {});
-      this.info.version = health.version || '?';
+      const { protocol, version } = await probeProtocol(this.options.rpc, this.info.endpoint);
+      this.protocolImpl = protocol;
+      this.info.version = version || '?';
+      this.info.protocol = protocol.info.label;
       const listed = await this.listSandboxes();
-      for (const s of this.sandboxes.values()) this.cancel(s);
+      for (const s of this.sandboxes.values()) s.watch?.cancel();
       this.sandboxes.clear();
-      for (const sb of listed) this.sandboxes.set(sb.name, sb);
+      for (const sb of listed) {
+        // The snapshot replaces the inbox: denials waiting for a chunk, and which chunk answered which,
+        // start over (a restarted gateway may reuse chunk ids for other requests).
+        sb.aliases.clear();
+        sb.awaiting.clear();
+        this.sandboxes.set(sb.key, sb);
+      }
       await forEachLimited([...this.sandboxes.values()], this.concurrency, (s) => this.fetchChunks(s));
       if (generation !== this.generation) return;
-      const requests = [...this.sandboxes.values()].flatMap((s) => [...s.chunks.values()].map((c) => toInboxRequest(s.name, c)));
+      const requests = [...this.sandboxes.values()].flatMap((s) => this.inboxOf(s));
       const first = [...this.sandboxes.values()][0];
       const revision: RevisionInfo = {
         number: first?.info.policyRevision ?? 0,
@@ -152,102 +251,229 @@ export class GrpcGateway implements Gateway {
     }
   }
 
-  /** Any failure: drop streams, say so, and resync after a backoff with jitter. */
+  /** Any failure: drop streams, say so, and resync after a backoff with jitter. Cursors are kept. */
   private fail(generation: number, error: unknown): void {
     if (!this.running || generation !== this.generation) return;
     this.generation++;
     clearInterval(this.pollTimer);
-    for (const s of this.sandboxes.values()) this.cancel(s);
+    for (const s of this.sandboxes.values()) s.watch?.cancel();
     const delay = this.backoff.next();
-    this.setState({ status: 'disconnected', error: describeGrpcError(error), retryAt: Date.now() + delay });
+    this.setState({ status: 'disconnected', error: describeError(error), retryAt: Date.now() + delay });
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.connect(), delay);
     this.retryTimer.unref();
   }
 
+  private sandboxKey(ref: SandboxRef): string {
+    return 'all' in this.scope ? `${ref.workspace}:${ref.name}` : ref.name;
+  }
+
   private async listSandboxes(): Promise<SandboxState[]> {
-    const out: SandboxState[] = [];
-    // Offset paging as upstream (no page token): ask for pages until one comes back short.
-    for (let offset = 0; ; offset += 100) {
-      const page = await this.options.rpc.call('ListSandboxes', { limit: 100, offset, workspace: this.workspace });
-      for (const sb of page.sandboxes ?? []) {
-        const name = sb.metadata?.name ?? '';
-        const known = this.sandboxes.get(name);
-        out.push({
-          id: sb.metadata?.id ?? '',
-          name,
-          info: sandboxInfo(sb),
-          chunks: known?.chunks ?? new Map(),
-          lastLogTime: known?.lastLogTime ?? 0,
-          stream: known?.stream,
-        });
-      }
-      if ((page.sandboxes ?? []).length < 100) return out;
-    }
+    return (await this.protocol.listSandboxes(this.scope)).map((remote) => {
+      const key = this.sandboxKey(remote.ref);
+      const known = this.sandboxes.get(key);
+      return {
+        key,
+        ref: remote.ref,
+        remote,
+        info: toSandboxInfo(key, remote),
+        chunks: known?.chunks ?? new Map(),
+        aliases: known?.aliases ?? new Map(),
+        awaiting: known?.awaiting ?? new Map(),
+        cursor: known?.cursor ?? '',
+        lastLogTime: known?.lastLogTime ?? 0,
+        watch: known?.watch,
+      };
+    });
   }
 
   private sandboxInfos(): SandboxInfo[] {
     return [...this.sandboxes.values()].map((s) => ({
       ...s.info,
-      pending: [...s.chunks.values()].filter((c) => c.status === 'pending').length,
+      pending: [...s.chunks.values()].filter((c) => c.status === 'pending').length + s.awaiting.size,
     }));
   }
 
-  /** Snapshot, log tail (only what is newer than we have), then live events; a change triggers a draft refetch. */
+  /** Snapshot, then the log tail (or exactly what follows our cursor), then live events. */
   private watch(s: SandboxState, generation: number): void {
-    const stream = this.options.rpc.stream('WatchSandbox', {
-      id: s.id,
-      follow_status: true,
-      follow_logs: true,
-      log_tail_lines: 200,
-      log_since_ms: String(s.lastLogTime ? s.lastLogTime + 1 : 0),
-    });
-    s.stream = stream;
-    stream.on('data', (event: Message) => {
-      if (generation !== this.generation) return;
-      if (event.sandbox) {
+    s.watch?.cancel();
+    const resumedFrom = s.cursor;
+    s.watch = this.protocol.watch(
+      s.ref,
+      { cursor: s.cursor || undefined, tailLines: WATCH_TAIL, sinceMs: s.lastLogTime ? s.lastLogTime + 1 : undefined },
+      {
+        event: (event) => generation === this.generation && this.onWatchEvent(s, event),
+        error: (error) => {
+          if (generation !== this.generation) return;
+          const code = grpcCodeOf(error);
+          if (resumedFrom && (code === OUT_OF_RANGE || code === INVALID_ARGUMENT)) {
+            // The gateway no longer has our position (restarted, trimmed, another replica): start over
+            // without it, as upstream says, and tell the operator that lines in between may be missing.
+            s.cursor = '';
+            this.gap(
+              s,
+              `the gateway no longer has this stream's position (${error.message}); restarted without it — log lines in between may be missing`,
+            );
+            this.watch(s, generation);
+            return;
+          }
+          this.fail(generation, error);
+        },
+        end: () => generation === this.generation && this.fail(generation, new Error(`the gateway ended the watch of ${s.key}`)),
+      },
+    );
+  }
+
+  private gap(s: SandboxState, message: string): void {
+    const at = Date.now();
+    this.pushLog({ seq: ++this.logSeq, time: at, level: 'warn', source: `${s.key}/stream`, message });
+    this.emitExtra({ type: 'stream-gap', sandbox: s.key, message, at });
+  }
+
+  private pushLog(line: LogLine): void {
+    this.recentLogs.push(line);
+    if (this.recentLogs.length > MAX_RECENT_LOGS) this.recentLogs.splice(0, this.recentLogs.length - MAX_RECENT_LOGS);
+    this.emit({ type: 'log', line });
+  }
+
+  private onWatchEvent(s: SandboxState, event: WatchEvent): void {
+    switch (event.kind) {
+      case 'sandbox': {
         const before = s.info.policyRevision;
-        s.info = { ...sandboxInfo(event.sandbox), pending: s.info.pending };
+        s.remote = event.sandbox;
+        s.info = { ...toSandboxInfo(s.key, event.sandbox), pending: s.info.pending };
         if (s.info.policyRevision !== before)
           this.emit({
             type: 'revision',
-            sandbox: s.name,
+            sandbox: s.key,
             revision: { number: s.info.policyRevision, sha256: '', time: Date.now(), cause: 'gateway', detail: '' },
           });
         void this.refresh(s).catch(() => undefined);
-      } else if (event.draft_policy_update) {
-        void this.refresh(s).catch(() => undefined);
-      } else if (event.log) {
-        const line = toLogLine(event.log, s.name, ++this.logSeq);
-        if (line.time >= s.lastLogTime) s.lastLogTime = line.time;
-        this.recentLogs.push(line);
-        if (this.recentLogs.length > MAX_RECENT_LOGS) this.recentLogs.splice(0, this.recentLogs.length - MAX_RECENT_LOGS);
-        this.emit({ type: 'log', line });
+        return;
       }
-    });
-    stream.on('error', (error: { code?: number }) => {
-      if (this.cancelled.has(stream)) return;
-      this.fail(generation, error);
-    });
-    stream.on('end', () => {
-      if (!this.cancelled.has(stream)) this.fail(generation, new Error(`the gateway ended the watch of ${s.name}`));
-    });
+      case 'draft':
+        void this.refresh(s).catch(() => undefined);
+        return;
+      case 'warning':
+        this.gap(s, `the gateway skipped events on this stream: ${event.message}`);
+        return;
+      case 'platform':
+        if (!this.advance(s, event.cursor)) return;
+        this.pushLog({
+          seq: ++this.logSeq,
+          time: event.time || Date.now(),
+          level: event.type === 'Warning' ? 'warn' : 'info',
+          source: `${s.key}/${event.source || 'event'}`,
+          message: [event.reason, event.message].filter(Boolean).join(': '),
+        });
+        return;
+      case 'log': {
+        if (!this.advance(s, event.cursor)) return;
+        const { line } = event;
+        if (line.time >= s.lastLogTime) s.lastLogTime = line.time;
+        this.pushLog({
+          seq: ++this.logSeq,
+          time: line.time,
+          level: logLevel(line.level),
+          source: `${s.key}/${line.target || line.source || 'log'}`,
+          message: line.message,
+        });
+        const denial = parseDenial(line.message);
+        if (denial) this.onDenial(s, denial, line.time);
+        return;
+      }
+    }
   }
+
+  /** Cursors compare byte-wise within one stream: anything not past ours was already processed. */
+  private advance(s: SandboxState, cursor: string): boolean {
+    if (!cursor) return true;
+    if (s.cursor && Buffer.compare(Buffer.from(cursor), Buffer.from(s.cursor)) <= 0) return false;
+    s.cursor = cursor;
+    return true;
+  }
+
+  // ---- denials before their chunk ---------------------------------------------------------------
+
+  private onDenial(s: SandboxState, denial: StreamDenial, at: number): void {
+    if (denial.undraftable) {
+      this.emitExtra({ type: 'undraftable-denial', sandbox: s.key, denial, at });
+      return;
+    }
+    const covered = [...s.chunks.values()].some(
+      (c) =>
+        c.status === 'pending' &&
+        endpointOf(c).host === denial.host &&
+        endpointOf(c).port === denial.port &&
+        sameProcess(c.binary, denial.process),
+    );
+    if (covered) return;
+    // A short id of its own (`~d3`), kept for the entry's life: the chunk that answers it takes it over.
+    const key = `${denial.host}|${denial.port}|${denial.process}`;
+    const known = [...s.awaiting.values()].find((a) => a.key === key);
+    const id = known?.request.id ?? `${s.key}/~d${++this.denialSeq}`;
+    const request: InboxRequest = {
+      id,
+      host: denial.host,
+      port: denial.port,
+      binary: denial.process || 'unknown',
+      firstSeen: known?.request.firstSeen ?? at,
+      lastSeen: at,
+      hits: (known?.request.hits ?? 0) + 1,
+      samples: [],
+      status: 'pending',
+      held: 0,
+      reason: denial.reason || 'denied by the sandbox policy; the gateway has not drafted a proposal yet',
+      sandbox: s.key,
+      awaitingProposal: true,
+    };
+    s.awaiting.set(id, { key, denial, request });
+    this.emit({ type: 'request', request });
+  }
+
+  /** A fetched chunk takes over the inbox id of the denial it answers, so the entry is upgraded in place. */
+  private adopt(s: SandboxState, chunk: RemoteChunk): void {
+    // Only a pending chunk answers a new denial: a decided one keeps the id it was shown under.
+    if (s.aliases.has(chunk.id) || s.awaiting.size === 0 || chunk.status !== 'pending') return;
+    const { host, port } = endpointOf(chunk);
+    for (const [id, { denial }] of s.awaiting) {
+      if (denial.host === host && denial.port === port && sameProcess(chunk.binary, denial.process)) {
+        s.aliases.set(chunk.id, id);
+        s.awaiting.delete(id);
+        return;
+      }
+    }
+  }
+
+  private inboxOf(s: SandboxState): InboxRequest[] {
+    for (const c of s.chunks.values()) this.adopt(s, c);
+    return [
+      ...[...s.chunks.values()].map((c) => toInboxRequest(s.key, c, s.aliases.get(c.id))),
+      ...[...s.awaiting.values()].map((a) => a.request),
+    ];
+  }
+
+  // ---- drafts ---------------------------------------------------------------------------------
 
   private async poll(generation: number): Promise<void> {
     try {
       const listed = await this.listSandboxes();
       if (generation !== this.generation) return;
-      const names = new Set(listed.map((s) => s.name));
-      const added = listed.filter((s) => !this.sandboxes.has(s.name));
-      const removed = [...this.sandboxes.keys()].filter((n) => !names.has(n));
+      const keys = new Set(listed.map((s) => s.key));
+      const added = listed.filter((s) => !this.sandboxes.has(s.key));
+      const removed = [...this.sandboxes.keys()].filter((n) => !keys.has(n));
       for (const n of removed) {
         const gone = this.sandboxes.get(n)!;
-        this.cancel(gone);
+        gone.watch?.cancel();
         this.sandboxes.delete(n);
-        if (gone.chunks.size > 0) this.emit({ type: 'removed', ids: [...gone.chunks.keys()].map((id) => `${n}/${id}`) });
+        const ids = [...this.inboxOf(gone).map((r) => r.id)];
+        if (ids.length > 0) this.emit({ type: 'removed', ids });
       }
-      for (const s of added) this.sandboxes.set(s.name, s), this.watch(s, generation);
+      for (const s of added) this.sandboxes.set(s.key, s), this.watch(s, generation);
+      for (const s of listed) {
+        const known = this.sandboxes.get(s.key);
+        if (known) known.remote = s.remote;
+      }
       if (added.length || removed.length) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
       await forEachLimited([...this.sandboxes.values()], this.concurrency, (s) => this.refresh(s));
     } catch (error) {
@@ -255,11 +481,8 @@ export class GrpcGateway implements Gateway {
     }
   }
 
-  // ---- drafts ---------------------------------------------------------------------------------
-
-  private async fetchChunks(s: SandboxState): Promise<Message[]> {
-    const response = await this.options.rpc.call('GetDraftPolicy', { name: s.name, status_filter: '', workspace: this.workspace });
-    const chunks: Message[] = response.chunks ?? [];
+  private async fetchChunks(s: SandboxState): Promise<RemoteChunk[]> {
+    const { chunks } = await this.protocol.draft(s.ref);
     s.chunks = new Map(chunks.map((c) => [c.id, c]));
     return chunks;
   }
@@ -280,138 +503,329 @@ export class GrpcGateway implements Gateway {
     return s.queued;
   }
 
-  private cancel(s: SandboxState): void {
-    if (!s.stream) return;
-    this.cancelled.add(s.stream);
-    s.stream.cancel();
-  }
-
   /** Fetches a sandbox's drafts and emits only the chunks that changed (and which are gone: cleared). */
   private async refetch(s: SandboxState): Promise<void> {
     const before = s.chunks;
     const chunks = await this.fetchChunks(s);
     const gone = [...before.keys()].filter((id) => !s.chunks.has(id));
-    if (gone.length > 0) this.emit({ type: 'removed', ids: gone.map((id) => `${s.name}/${id}`) });
+    if (gone.length > 0) this.emit({ type: 'removed', ids: gone.map((id) => inboxId(s.key, id, s.aliases.get(id))) });
     let changed = gone.length > 0;
     for (const c of chunks) {
       const old = before.get(c.id);
+      const wasAwaiting = !s.aliases.has(c.id) && s.awaiting.size > 0;
+      this.adopt(s, c);
+      const upgraded = wasAwaiting && s.aliases.has(c.id);
       if (
+        !upgraded &&
         old &&
         old.status === c.status &&
-        old.hit_count === c.hit_count &&
-        old.last_seen_ms === c.last_seen_ms &&
-        old.review_token === c.review_token
+        old.hitCount === c.hitCount &&
+        old.lastSeen === c.lastSeen &&
+        old.reviewToken === c.reviewToken &&
+        old.validationResult === c.validationResult
       )
         continue;
       changed = true;
-      this.emit({ type: 'request', request: toInboxRequest(s.name, c) });
+      this.emit({ type: 'request', request: toInboxRequest(s.key, c, s.aliases.get(c.id)) });
     }
     if (changed) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
   }
 
-  private locate(id: string): { s: SandboxState; chunk: Message } {
-    const slash = id.indexOf('/');
+  /**
+   * A decision on a denial still awaiting its proposal waits (refetching) for the chunk that answers
+   * it, up to PROPOSAL_WAIT_MS: the operator can press `a` the moment the denial shows.
+   */
+  private async proposalFor(id: string): Promise<void> {
+    const slash = id.lastIndexOf('/');
+    const s = this.sandboxes.get(id.slice(0, slash));
+    if (!s?.awaiting.has(id)) return;
+    const deadline = Date.now() + PROPOSAL_WAIT_MS;
+    while (s.awaiting.has(id)) {
+      if (Date.now() > deadline)
+        throw new GatewayError(
+          'failed-precondition',
+          `the gateway has not proposed a rule for ${id} yet; decide it once the proposal arrives`,
+        );
+      await this.refresh(s).catch(() => undefined);
+      if (s.awaiting.has(id)) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  private locate(id: string): { s: SandboxState; chunk: RemoteChunk } {
+    const slash = id.lastIndexOf('/');
     const s = slash > 0 ? this.sandboxes.get(id.slice(0, slash)) : undefined;
-    const chunk = s?.chunks.get(id.slice(slash + 1));
-    if (!s || !chunk) throw new Error(`no request with id '${id}'`);
+    if (s?.awaiting.has(id))
+      throw new GatewayError(
+        'failed-precondition',
+        `${id} is a denial the gateway has not drafted a proposal for yet; decide it once the proposal arrives`,
+      );
+    const local = id.slice(slash + 1);
+    const chunkId = s ? ([...s.aliases].find(([, alias]) => alias === id)?.[0] ?? local) : local;
+    const chunk = s?.chunks.get(chunkId);
+    if (!s || !chunk) throw new GatewayError('not-found', `no request with id '${id}'`);
     return { s, chunk };
   }
 
   private sandbox(name?: string): SandboxState {
     const s = name ? this.sandboxes.get(name) : [...this.sandboxes.values()][0];
-    if (!s) throw new Error(name ? `no sandbox '${name}' on ${this.info.name}` : `${this.info.name} has no sandboxes`);
+    if (!s) throw new GatewayError('not-found', name ? `no sandbox '${name}' on ${this.info.name}` : `${this.info.name} has no sandboxes`);
     return s;
   }
 
-  /** A decision, then an immediate refetch: the next decision must carry the fresh review token. */
-  private async decide(s: SandboxState, run: () => Promise<unknown>): Promise<void> {
-    try {
-      await run();
-    } catch (error) {
-      if ((error as { code?: number }).code === grpcStatus.FAILED_PRECONDITION) await this.refresh(s).catch(() => undefined);
-      throw new Error(describeGrpcError(error));
+  /**
+   * A mutation with one request_id for all its attempts: when the outcome of a call is unknown (the
+   * connection dropped), it is sent again with the same id and the gateway replays the first result
+   * instead of applying it twice. 0.0.x has no request_id, so there a lost answer is an error to refetch.
+   */
+  private async mutate<T>(run: (requestId: string) => Promise<T>): Promise<T> {
+    const requestId = randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(requestId);
+      } catch (error) {
+        if (!outcomeUncertain(error) || attempt >= MAX_DECISION_ATTEMPTS || this.protocol.info.generation === 'legacy')
+          throw toGatewayError(error);
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        await this.options.rpc.ready(5_000).catch(() => undefined);
+      }
     }
-    await this.refresh(s);
+  }
+
+  /** A decision, then an immediate refetch: the next decision must carry the fresh review token. */
+  private async decide<T>(s: SandboxState, run: (requestId: string) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await this.mutate(run);
+    } catch (error) {
+      const e = toGatewayError(error);
+      if (e.code === 'stale' || e.code === 'failed-precondition' || e.code === 'unavailable') await this.refresh(s).catch(() => undefined);
+      throw e;
+    }
+    await this.refresh(s).catch(() => undefined);
+    return result;
+  }
+
+  /** GetSandboxConfig, remembering whose policy is in force (decisions check it). */
+  private async config(s: SandboxState): Promise<RemoteConfig> {
+    const config = await this.protocol.config(s.ref);
+    s.policySource = { source: config.policySource, globalVersion: config.globalPolicyVersion, at: Date.now() };
+    return config;
+  }
+
+  /** Upstream refuses draft decisions while a gateway-global policy overrides the sandbox's own. */
+  private async requireSandboxPolicy(s: SandboxState, verb: 'approve' | 'modify'): Promise<void> {
+    const fresh = s.policySource && Date.now() - s.policySource.at < POLICY_SOURCE_TTL_MS;
+    if (!fresh) await this.config(s);
+    const { source, globalVersion } = s.policySource!;
+    if (source === 'global')
+      throw new GatewayError(
+        'failed-precondition',
+        `Cannot ${verb} rules while a global policy is active (global policy v${globalVersion} overrides ${s.key}'s own)`,
+      );
   }
 
   async approve(id: string, _lifetime: Lifetime): Promise<void> {
     // A gateway approval is a policy revision: there is no lifetime to give it.
+    await this.proposalFor(id);
     const { s, chunk } = this.locate(id);
-    await this.decide(s, () =>
-      this.options.rpc.call('ApproveDraftChunk', {
-        name: s.name,
-        chunk_id: chunk.id,
-        review_token: chunk.review_token ?? '',
-        workspace: this.workspace,
-      }),
-    );
+    await this.requireSandboxPolicy(s, 'approve');
+    await this.decide(s, (requestId) => this.protocol.approve(s.ref, { id: chunk.id, reviewToken: chunk.reviewToken }, requestId));
+  }
+
+  /** Approves a chunk the operator rejected earlier (upstream allows rejected → approved). */
+  async reapprove(id: string): Promise<void> {
+    const { chunk } = this.locate(id);
+    if (chunk.status !== 'rejected') throw new GatewayError('failed-precondition', `${id} is ${chunk.status}, not rejected`);
+    await this.approve(id, 'session');
   }
 
   async reject(id: string, reason?: string): Promise<void> {
+    await this.proposalFor(id);
     const { s, chunk } = this.locate(id);
-    await this.decide(s, () =>
-      this.options.rpc.call('RejectDraftChunk', { name: s.name, chunk_id: chunk.id, reason: reason ?? '', workspace: this.workspace }),
-    );
+    await this.requireSandboxPolicy(s, 'modify');
+    await this.decide(s, (requestId) => this.protocol.reject(s.ref, chunk.id, reason ?? '', requestId));
+  }
+
+  /** What approve-all would do with these requests: those it approves, and those it skips and why. */
+  approveAllPreview(ids: string[], includeSecurityFlagged = false): ApprovePreview {
+    const preview: ApprovePreview = { approve: [], skip: [] };
+    for (const id of ids) {
+      const slash = id.lastIndexOf('/');
+      const s = this.sandboxes.get(id.slice(0, slash));
+      const awaiting = s?.awaiting.get(id);
+      if (awaiting) {
+        preview.skip.push({ request: awaiting.request, why: 'awaiting-proposal' });
+        continue;
+      }
+      const { s: sandbox, chunk } = this.locate(id);
+      const request = toInboxRequest(sandbox.key, chunk, sandbox.aliases.get(chunk.id));
+      if (chunk.status !== 'pending') preview.skip.push({ request, why: 'not-pending' });
+      else if (chunk.securityNotes && !includeSecurityFlagged) preview.skip.push({ request, why: 'security-flagged' });
+      else if (chunk.applicationError || !chunk.reviewToken) preview.skip.push({ request, why: 'stale' });
+      else preview.approve.push(request);
+    }
+    return preview;
   }
 
   async approveAll(ids: string[], _lifetime: Lifetime): Promise<void> {
-    const bySandbox = new Map<SandboxState, Message[]>();
-    for (const id of ids) {
-      const { s, chunk } = this.locate(id);
-      bySandbox.set(s, [...(bySandbox.get(s) ?? []), { chunk_id: chunk.id, review_token: chunk.review_token ?? '' }]);
+    const preview = this.approveAllPreview(ids);
+    const bySandbox = new Map<SandboxState, RemoteChunk[]>();
+    for (const r of preview.approve) {
+      const { s, chunk } = this.locate(r.id);
+      bySandbox.set(s, [...(bySandbox.get(s) ?? []), chunk]);
     }
-    const skipped: string[] = [];
-    for (const [s, approvals] of bySandbox) {
-      await this.decide(s, async () => {
-        const r = await this.options.rpc.call(
-          'ApproveAllDraftChunks',
-          { name: s.name, approvals, include_security_flagged: true, workspace: this.workspace },
-          30_000,
-        );
-        if (r.chunks_skipped) skipped.push(`${s.name}: ${r.chunks_skipped} skipped`);
-      });
+    const skipped = preview.skip.filter((k) => k.why !== 'not-pending').map((k) => `${k.request.id} (${k.why})`);
+    for (const [s, chunks] of bySandbox) {
+      await this.requireSandboxPolicy(s, 'approve');
+      const r = await this.decide(s, (requestId) =>
+        this.protocol.approveAll(
+          s.ref,
+          chunks.map((c) => ({ id: c.id, reviewToken: c.reviewToken })),
+          false,
+          requestId,
+        ),
+      );
+      if (r.skipped) skipped.push(`${s.key}: ${r.skipped} skipped by the gateway (stale, flagged or conflicting)`);
     }
-    if (skipped.length) throw new Error(`some were not approved (${skipped.join(', ')}); review them one by one`);
+    if (skipped.length)
+      throw new GatewayError('failed-precondition', `some were not approved: ${skipped.join(', ')}; review them one by one`);
   }
 
   async undo(id: string): Promise<void> {
     const { s, chunk } = this.locate(id);
-    await this.decide(s, () => this.options.rpc.call('UndoDraftChunk', { name: s.name, chunk_id: chunk.id, workspace: this.workspace }));
+    await this.decide(s, (requestId) => this.protocol.undo(s.ref, chunk.id, requestId));
+  }
+
+  /** EditDraftChunk, narrowing only (ports, binaries, paths, allowed_ips). */
+  async editChunk(id: string, change: ChunkNarrowing): Promise<void> {
+    const { s, chunk } = this.locate(id);
+    if (chunk.status !== 'pending')
+      throw new GatewayError('failed-precondition', `${id} is ${chunk.status}; only pending chunks can be edited`);
+    const rule = narrowRule(chunk.rule, change);
+    await this.decide(s, (requestId) => this.protocol.edit(s.ref, chunk.id, rule, requestId));
+  }
+
+  /** ClearDraftChunks: every pending chunk of the sandbox goes; resolves with how many. */
+  async clearDrafts(sandbox?: string): Promise<number> {
+    const s = this.sandbox(sandbox);
+    return this.decide(s, (requestId) => this.protocol.clear(s.ref, requestId));
+  }
+
+  async draftHistory(sandbox?: string): Promise<DraftHistoryEntry[]> {
+    return this.protocol.history(this.sandbox(sandbox).ref);
+  }
+
+  // ---- workspaces, sandbox metadata, settings, providers -------------------------------------------
+
+  async workspaces(): Promise<RemoteWorkspace[]> {
+    return this.protocol.listWorkspaces();
+  }
+
+  /** Shows one workspace, or every one ('*'): a full resync into a fresh inbox. */
+  async selectWorkspace(name: string): Promise<void> {
+    const next = scopeOf(name);
+    if (JSON.stringify(next) === JSON.stringify(this.scope)) return;
+    this.scope = next;
+    for (const s of this.sandboxes.values()) s.watch?.cancel();
+    this.sandboxes.clear();
+    clearInterval(this.pollTimer);
+    if (this.running) await this.connect();
+  }
+
+  async sandboxMetadata(sandbox?: string): Promise<SandboxMetadata> {
+    const s = this.sandbox(sandbox);
+    const remote = await this.protocol.getSandbox(s.ref.name, s.ref.workspace);
+    const [config, status] = await Promise.all([
+      this.config(s).catch(() => undefined),
+      remote.policyVersion ? this.protocol.policyStatus({ sandbox: s.ref }, remote.policyVersion).catch(() => undefined) : undefined,
+    ]);
+    return {
+      name: remote.ref.name,
+      workspace: remote.ref.workspace,
+      phase: remote.phase,
+      image: remote.image,
+      providers: remote.providers,
+      conditions: remote.conditions,
+      admission: {
+        state: remote.admission?.state ?? (config?.admitted === false && config.admissionError ? 'rejected' : 'unknown'),
+        error: remote.admission?.error || config?.admissionError || '',
+      },
+      restartCount: remote.restartCount,
+      policyVersion: remote.policyVersion,
+      policyStatus: status?.revision.status ?? 'unknown',
+      policyLoadError: status?.revision.loadError ?? '',
+      policySource: config?.policySource ?? 'unspecified',
+    };
+  }
+
+  /** Settings with where each value comes from: a sandbox's effective ones, or the gateway-global ones. */
+  async settings(scope: 'global' | { sandbox?: string }): Promise<SettingRow[]> {
+    if (scope === 'global') {
+      const { settings } = await this.protocol.gatewaySettings();
+      return Object.entries(settings)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, value]) => ({
+          key,
+          value: value.kind === 'unset' ? '' : String(value.value),
+          kind: value.kind,
+          source: value.kind === 'unset' ? 'unset' : 'global',
+        }));
+    }
+    const config = await this.config(this.sandbox(scope.sandbox));
+    return Object.entries(config.settings)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, e]) => ({ key, value: e.value.kind === 'unset' ? '' : String(e.value.value), kind: e.value.kind, source: e.source }));
+  }
+
+  /** Sets a setting from what an operator typed, validated against its kind first; `null` deletes it. */
+  async setSetting(scope: 'global' | { sandbox?: string }, key: string, raw: string | null): Promise<void> {
+    const target: PolicyScope = scope === 'global' ? { global: true } : { sandbox: this.sandbox(scope.sandbox).ref };
+    let value = null;
+    if (raw !== null) {
+      const current = (await this.settings(scope)).find((row) => row.key === key);
+      value = parseSetting(key, raw, current && current.kind !== 'unset' ? parseSettingKind(current) : undefined);
+    }
+    await this.mutate((requestId) => this.protocol.setSetting({ scope: target, key, value }, requestId));
+  }
+
+  async providerDetail(name: string): Promise<RemoteProvider> {
+    const workspace = 'all' in this.scope ? 'default' : this.scope.workspace;
+    return this.protocol.provider(name, workspace);
   }
 
   // ---- policy, revisions, presets ----------------------------------------------------------------
 
   async policy(revision?: number, sandbox?: string): Promise<PolicyView> {
     const s = this.sandbox(sandbox);
-    let message: Message | undefined;
     let info: RevisionInfo;
+    let policy: RemoteRevision['policy'];
     if (revision === undefined) {
-      const config = await this.call('GetSandboxConfig', { sandbox_id: s.id });
-      message = config.policy;
-      info = { number: config.version, sha256: config.policy_hash, time: Date.now(), cause: 'current', detail: '' };
+      const config = await this.config(s);
+      policy = config.policy;
+      info = {
+        number: config.version,
+        sha256: config.hash,
+        time: Date.now(),
+        cause: 'current',
+        detail: config.policySource === 'global' ? 'global policy' : '',
+      };
     } else {
-      const status = await this.call('GetSandboxPolicyStatus', { name: s.name, version: revision, workspace: this.workspace });
-      message = status.revision?.policy;
-      info = toRevisionInfo(status.revision ?? {});
+      const status = await this.protocol.policyStatus({ sandbox: s.ref }, revision);
+      policy = status.revision.policy;
+      info = toRevisionInfo(status.revision);
     }
-    const policy = policyFromProto(message);
-    const origins = Object.fromEntries(Object.keys(policy.network_policies).map((k) => [k, this.info.name]));
-    return { revision: info, yaml: stringify(policy), origins };
+    const doc = policy ?? { version: 1, network_policies: {} };
+    const origins = Object.fromEntries(Object.keys(doc.network_policies).map((k) => [k, this.info.name]));
+    return { revision: info, yaml: stringify(doc), origins };
   }
 
   async revisions(sandbox?: string): Promise<RevisionInfo[]> {
-    const s = this.sandbox(sandbox);
-    const r = await this.call('ListSandboxPolicies', { name: s.name, limit: 50, workspace: this.workspace });
-    return (r.revisions ?? []).map(toRevisionInfo).sort((a: RevisionInfo, b: RevisionInfo) => a.number - b.number);
+    const list = await this.protocol.revisions({ sandbox: this.sandbox(sandbox).ref });
+    return list.map(toRevisionInfo).sort((a, b) => a.number - b.number);
   }
 
   async providers(): Promise<ProviderInfo[]> {
-    const r = await this.call('ListProviders', { limit: 100, workspace: this.workspace });
-    return (r.providers ?? []).map((p: Message) => ({
-      name: p.metadata?.name ?? '',
-      type: p.type ?? '',
-      credentials: Object.keys(p.credentials ?? {}).sort(),
-    }));
+    return (await this.protocol.providers(this.scope)).map((p) => ({ name: p.name, type: p.type, credentials: p.credentialNames }));
   }
 
   /** Presets are local files (built-in and custom); applied means every rule of it is in the live policy. */
@@ -427,7 +841,7 @@ export class GrpcGateway implements Gateway {
 
   async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
     const { s, chunk } = this.locate(id);
-    const r = toInboxRequest(s.name, chunk);
+    const r = toInboxRequest(s.key, chunk);
     const doc = presetFromRequest({
       host: r.host,
       port: r.port,
@@ -449,8 +863,7 @@ export class GrpcGateway implements Gateway {
   }
 
   async removePreset(name: string, sandbox?: string): Promise<void> {
-    const doc = this.preset(name);
-    await this.merge(this.sandbox(sandbox), removePresetOperations(doc));
+    await this.merge(this.sandbox(sandbox), removePresetOperations(this.preset(name)));
   }
 
   async applyTier(tier: string, sandbox?: string): Promise<string[]> {
@@ -465,72 +878,62 @@ export class GrpcGateway implements Gateway {
   }
 
   /** UpdateConfig with merge operations; resolves with the new policy version. */
-  async merge(s: SandboxState, operations: MergeOperation[]): Promise<{ version: number; hash: string }> {
-    let result: { version: number; hash: string };
-    try {
-      result = await mergeIntoSandbox(this.options.rpc, { name: s.name, workspace: this.workspace }, operations);
-    } catch (error) {
-      throw new Error(describeGrpcError(error));
-    }
+  private async merge(s: SandboxState, operations: MergeOperation[]): Promise<{ version: number; hash: string }> {
+    const result = await this.mutate((requestId) => this.protocol.merge(s.ref, operations, requestId));
     await this.refresh(s).catch(() => undefined);
     return result;
   }
 
   private preset(name: string): PresetDocument {
     const doc = this.options.presets.get(name);
-    if (!doc) throw new Error(`no preset named '${name}'`);
+    if (!doc) throw new GatewayError('not-found', `no preset named '${name}'`);
     return doc;
   }
 
   private async liveKeys(sandbox?: string): Promise<Set<string>> {
-    try {
-      return await livePolicyKeys(this.options.rpc, this.sandbox(sandbox).id);
-    } catch (error) {
-      throw new Error(describeGrpcError(error));
-    }
-  }
-
-  private async call(method: string, request: Message): Promise<Message> {
-    try {
-      return await this.options.rpc.call(method, request);
-    } catch (error) {
-      throw new Error(describeGrpcError(error));
-    }
+    return new Set(Object.keys((await this.config(this.sandbox(sandbox))).policy.network_policies));
   }
 }
 
-function sandboxInfo(sb: Message): SandboxInfo {
-  const phase = String(sb.status?.phase ?? 'SANDBOX_PHASE_UNKNOWN').replace('SANDBOX_PHASE_', '');
-  return {
-    name: sb.metadata?.name ?? '',
-    phase: phase.charAt(0) + phase.slice(1).toLowerCase(),
-    policyRevision: sb.status?.current_policy_version ?? 0,
-    pending: 0,
-    createdAt: Number(sb.metadata?.created_at_ms ?? 0),
-  };
+function scopeOf(workspace: string | undefined): WorkspaceScope {
+  return workspace === '*' ? { all: true } : { workspace: workspace || 'default' };
 }
 
-function toRevisionInfo(r: Message): RevisionInfo {
-  const status = String(r.status ?? '')
-    .replace('POLICY_STATUS_', '')
-    .toLowerCase();
-  const cause = r.provenance?.cause ? `${r.provenance.cause}` : status;
+function parseSettingKind(row: SettingRow) {
+  if (row.kind === 'bool') return { kind: 'bool' as const, value: row.value === 'true' };
+  if (row.kind === 'int') return { kind: 'int' as const, value: row.value };
+  return { kind: 'string' as const, value: row.value };
+}
+
+function toSandboxInfo(key: string, remote: RemoteSandbox): SandboxInfo {
+  return { name: key, phase: remote.phase, policyRevision: remote.policyVersion, pending: 0, createdAt: remote.createdAt };
+}
+
+function toRevisionInfo(r: RemoteRevision): RevisionInfo {
+  const cause = r.provenance.cause || r.status;
   return {
-    number: r.version ?? 0,
-    sha256: r.policy_hash ?? '',
-    time: Number(r.created_at_ms ?? 0),
+    number: r.version,
+    sha256: r.hash,
+    time: r.createdAt,
     cause,
-    detail: [status, r.provenance?.detail, r.load_error].filter(Boolean).join(' · '),
+    detail: [r.status, r.provenance.detail, r.loadError].filter(Boolean).join(' · '),
   };
 }
+
+function endpointOf(chunk: RemoteChunk): { host: string; port: number } {
+  const e = chunk.rule.endpoints[0] ?? {};
+  return { host: e.host ?? '', port: e.port ?? e.ports?.[0] ?? 0 };
+}
+
+const inboxId = (sandbox: string, chunkId: string, alias?: string) => alias ?? `${sandbox}/${chunkId}`;
 
 /** L7 samples: from the proposed rule's method/path rules (upstream), else our server's "Seen:" list. */
-function samplesOf(chunk: Message, rule: ReturnType<typeof ruleFromProto>): L7Sample[] {
-  const fromRules = rule.endpoints.flatMap((e) =>
+function samplesOf(chunk: RemoteChunk): L7Sample[] {
+  const fromRules = chunk.rule.endpoints.flatMap((e) =>
     (e.rules ?? []).filter((r) => r.allow?.method && r.allow?.path).map((r) => ({ method: r.allow.method!, path: r.allow.path! })),
   );
   if (fromRules.length > 0) return fromRules.slice(0, 5);
-  const seen = String(chunk.rationale ?? '').split(SEEN_PREFIX)[1];
+  const seen = chunk.rationale.split(SEEN_PREFIX)[1];
   if (!seen) return [];
   return seen
     .split(', ')
@@ -540,44 +943,64 @@ function samplesOf(chunk: Message, rule: ReturnType<typeof ruleFromProto>): L7Sa
     .slice(0, 5);
 }
 
-export function toInboxRequest(sandbox: string, chunk: Message): InboxRequest {
-  const rule = ruleFromProto(chunk.proposed_rule);
-  const endpoint = rule.endpoints[0] ?? {};
-  const status = chunk.status === 'approved' || chunk.status === 'rejected' ? chunk.status : 'pending';
+/** Upstream's inbox annotation: application blocked, auto-approved, reviewed, or review required (and why). */
+export function annotationOf(chunk: RemoteChunk): NonNullable<InboxRequest['proposal']>['annotation'] {
+  const blocked = chunk.applicationError.trim();
+  if (blocked) return { kind: 'application-blocked', label: 'application blocked', detail: `candidate cannot be applied: ${blocked}` };
+  const validation = chunk.validationResult.trim();
+  if (!validation) return undefined;
+  if (validation === 'prover: no new findings')
+    return chunk.status === 'approved'
+      ? { kind: 'auto-approved', label: 'auto-approved', detail: 'proposal was auto-approved; no additional risk detected' }
+      : { kind: 'review-required', label: 'review required', detail: 'rule requires review; no additional risk detected' };
+  const issues = [
+    ...new Set(
+      validation
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(':')[0]?.trim().replace(/_/g, ' '))
+        .filter((l): l is string => !!l),
+    ),
+  ];
+  const summary = issues.length ? issues.join(', ') : validation.split('\n')[0];
+  return chunk.status === 'approved'
+    ? { kind: 'reviewed', label: 'reviewed', detail: `rule was approved after review; possible issues: ${summary}` }
+    : {
+        kind: 'review-required',
+        label: 'review required',
+        detail: `rule was not auto-approved and requires review; possible issues: ${summary}`,
+      };
+}
+
+export function toInboxRequest(sandbox: string, chunk: RemoteChunk, alias?: string): InboxRequest {
+  const { host, port } = endpointOf(chunk);
   const request: PendingRequest = {
-    id: `${sandbox}/${chunk.id}`,
-    host: endpoint.host ?? '',
-    port: endpoint.port ?? endpoint.ports?.[0] ?? 0,
-    binary: chunk.binary || rule.binaries[0]?.path || 'unknown',
-    firstSeen: Number(chunk.first_seen_ms || chunk.created_at_ms || 0),
-    lastSeen: Number(chunk.last_seen_ms || chunk.created_at_ms || 0),
-    hits: chunk.hit_count || 1,
-    samples: samplesOf(chunk, rule),
-    status,
+    id: inboxId(sandbox, chunk.id, alias),
+    host,
+    port,
+    binary: chunk.binary || chunk.rule.binaries[0]?.path || 'unknown',
+    firstSeen: chunk.firstSeen,
+    lastSeen: chunk.lastSeen,
+    hits: chunk.hitCount,
+    samples: samplesOf(chunk),
+    status: chunk.status,
     held: 0,
-    reason: String(chunk.rationale ?? '').split(SEEN_PREFIX)[0],
-    ...(Number(chunk.decided_at_ms) ? { decidedAt: Number(chunk.decided_at_ms) } : {}),
-    ...(chunk.rejection_reason ? { decisionNote: chunk.rejection_reason } : {}),
+    reason: chunk.rationale.split(SEEN_PREFIX)[0],
+    ...(chunk.decidedAt ? { decidedAt: chunk.decidedAt } : {}),
+    ...(chunk.rejectionReason ? { decisionNote: chunk.rejectionReason } : {}),
   };
+  const annotation = annotationOf(chunk);
   return {
     ...request,
     sandbox,
     proposal: {
-      ruleName: chunk.rule_name ?? '',
-      rule,
-      securityNotes: chunk.security_notes ?? '',
-      validationResult: chunk.validation_result ?? '',
-      applicationError: chunk.application_error ?? '',
+      ruleName: chunk.ruleName,
+      rule: chunk.rule,
+      securityNotes: chunk.securityNotes,
+      validationResult: chunk.validationResult,
+      applicationError: chunk.applicationError,
+      ...(annotation ? { annotation } : {}),
+      ...(chunk.rejectionReason ? { guidance: chunk.rejectionReason } : {}),
     },
-  };
-}
-
-function toLogLine(log: Message, sandbox: string, seq: number): LogLine {
-  return {
-    seq,
-    time: Number(log.timestamp_ms ?? Date.now()),
-    level: LEVELS[String(log.level).toUpperCase()] ?? 'info',
-    source: `${sandbox}/${log.target || log.source || 'log'}`,
-    message: String(log.message ?? ''),
   };
 }

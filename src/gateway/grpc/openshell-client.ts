@@ -1,7 +1,8 @@
-// A thin promise-based client for openshell.v1.OpenShell: every unary call has a deadline (5 s unless
-// told) and the connection's metadata (bearer token); errors keep their gRPC status code.
+// One channel to a gateway and a promise-based way to call it in any of our protocol generations:
+// every unary call has a deadline (5 s unless told) and the connection's metadata (bearer token);
+// errors keep their gRPC status code. Which generation to speak is decided by protocol-probe.ts.
 import * as grpc from '@grpc/grpc-js';
-import { OpenShellClient } from './proto.js';
+import { type ApiId, type LoadedApi, loadApi } from './proto.js';
 import {
   callMetadata,
   channelOptions,
@@ -10,6 +11,9 @@ import {
   UNARY_TIMEOUT_MS,
   type ConnectionTarget,
 } from './connection-target.js';
+import type { Wire } from './wire.js';
+
+export { describeError as describeGrpcError } from './grpc-errors.js';
 
 export interface GrpcConnection {
   /** Gateway name (from discovery, or the endpoint host). */
@@ -36,30 +40,58 @@ export function connectionOf(target: ConnectionTarget): GrpcConnection {
   };
 }
 
-export type Message = Record<string, any>;
+export interface CallOptions {
+  timeoutMs?: number;
+  /** Receives the server's initial metadata (the protocol probe reads a marker there). */
+  onMetadata?: (metadata: grpc.Metadata) => void;
+}
 
 export class OpenShellRpc {
-  private readonly client: grpc.Client & Record<string, Function>;
+  private readonly client: grpc.Client;
+  /** The generation calls go to unless told otherwise (set once the probe has decided). */
+  api: LoadedApi;
 
-  constructor(readonly connection: GrpcConnection) {
-    this.client = new OpenShellClient(connection.address, connection.credentials, connection.channelOptions ?? {}) as grpc.Client &
-      Record<string, Function>;
+  constructor(
+    readonly connection: GrpcConnection,
+    api: ApiId = 'v1',
+  ) {
+    this.client = new grpc.Client(connection.address, connection.credentials, connection.channelOptions ?? {});
+    this.api = loadApi(api);
   }
 
-  call<T = Message>(method: string, request: Message, timeoutMs = UNARY_TIMEOUT_MS): Promise<T> {
+  use(api: ApiId): void {
+    this.api = loadApi(api);
+  }
+
+  call<T = Wire>(method: string, request: Wire, options: CallOptions | number = {}, api: LoadedApi = this.api): Promise<T> {
+    const { timeoutMs = UNARY_TIMEOUT_MS, onMetadata } = typeof options === 'number' ? { timeoutMs: options } : options;
+    const def = api.definition[method];
+    if (!def) return Promise.reject(new Error(`${api.service} has no method ${method} in our proto subset`));
     return new Promise((resolve, reject) => {
-      this.client[method](
+      const call = this.client.makeUnaryRequest(
+        def.path,
+        def.requestSerialize,
+        def.responseDeserialize as (bytes: Buffer) => T,
         request,
         this.connection.metadata(),
         { deadline: Date.now() + timeoutMs },
-        (error: grpc.ServiceError | null, response: T) => (error ? reject(error) : resolve(response)),
+        (error, response) => (error ? reject(error) : resolve(response as T)),
       );
+      if (onMetadata) call.on('metadata', onMetadata);
     });
   }
 
   /** A server stream (WatchSandbox); no deadline, it lives until cancelled or the server ends it. */
-  stream(method: string, request: Message): grpc.ClientReadableStream<Message> {
-    return this.client[method](request, this.connection.metadata()) as grpc.ClientReadableStream<Message>;
+  stream(method: string, request: Wire, api: LoadedApi = this.api): grpc.ClientReadableStream<Wire> {
+    const def = api.definition[method];
+    if (!def?.responseStream) throw new Error(`${api.service}.${method} is not a server stream`);
+    return this.client.makeServerStreamRequest(
+      def.path,
+      def.requestSerialize,
+      def.responseDeserialize as (bytes: Buffer) => Wire,
+      request,
+      this.connection.metadata(),
+    );
   }
 
   /** Resolves once the channel is connected, or rejects after the connect timeout. */
@@ -72,13 +104,4 @@ export class OpenShellRpc {
   close(): void {
     this.client.close();
   }
-}
-
-/** The message a person should see for a failed call: the server's own details, else the status name. */
-export function describeGrpcError(error: unknown): string {
-  const e = error as Partial<grpc.ServiceError>;
-  // grpc-js appends an empty "Resolution note:" to connection failures.
-  if (typeof e?.code === 'number')
-    return (e.details || grpc.status[e.code] || e.message || 'gRPC error').replace(/\.? ?Resolution note: ?$/, '');
-  return (error as Error)?.message ?? String(error);
 }

@@ -1,6 +1,10 @@
-// The embedded core served over openshell.v1 (the subset in proto/): one sandbox per core, pending
-// requests as draft chunks, decisions as Approve/Reject/Undo, merges via UpdateConfig, logs via
-// GetSandboxLogs and WatchSandbox. Semantics follow upstream's gateway (see README, "Gateway mode").
+// The embedded core served over gRPC: one sandbox per core, pending requests as draft chunks,
+// decisions as Approve/Reject/Undo/ApproveAll, merges via UpdateConfig, runtime settings, logs via
+// GetSandboxLogs and WatchSandbox. `current` serves the 0.1.x API under both of its service names
+// (openshell.v1.OpenShell and ryno.v1.Ryno); `legacy` serves 0.0.x (the same service name as 0.1.x,
+// so on a port of its own). Semantics follow upstream's gateway (README, "Gateway mode"): request_id
+// replays, resumable watch cursors, page tokens, explicit workspaces, and every call authenticated —
+// loopback included — by the control token or a client certificate.
 import * as grpc from '@grpc/grpc-js';
 import { parse as parseYaml } from 'yaml';
 import { CoreError, type EnforcementCore } from '../../core/engine/enforcement-core.js';
@@ -10,10 +14,17 @@ import type { MergeManager } from '../../core/merges/merge-manager.js';
 import { MergeError } from '../../core/policy/merge-operations.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
 import { chunkStatus, generatedRuleName, reviewToken, securityNotes, toPolicyChunk } from './draft-chunk.js';
-import { mergeOperationsFromProto } from './merge-codec.js';
+import { checkL7Target, mergeOperationsFromProto } from './merge-codec.js';
 import { policyToProto } from './policy-codec.js';
-import { openShellServiceDefinition } from './proto.js';
-import { GrpcStatusError } from './status-error.js';
+import { API_GENERATION_HEADER, type ApiId, loadApi } from './proto.js';
+import { RequestIds } from './server/request-ids.js';
+import { requireBearer } from './server/server-auth.js';
+import { ServedSettings } from './server/served-settings.js';
+import { DEFAULT_WORKSPACE, pageOf, type ServedGeneration, sandboxNameOf, timeField, workspaceOf } from './server/served-wire.js';
+import { GrpcStatusError } from './server/status-error.js';
+import { CursorSpace } from './server/watch-cursors.js';
+import { settingFromWire, settingToWire } from './wire-decode.js';
+import { isWire, list, num, obj, str, type Wire } from './wire.js';
 import { bracketHost } from '../../core/net/host-port.js';
 
 export interface ServedSandbox {
@@ -27,18 +38,27 @@ export interface ServedSandbox {
 export interface OpenShellServerOptions {
   sandboxes: ServedSandbox[];
   version: string;
-  /** When set, every call must carry `authorization: Bearer <token>`. */
+  /** Which API generation this endpoint speaks (default current: 0.1.x). */
+  generation?: ServedGeneration;
+  /**
+   * The control token every call must carry as `authorization: Bearer …`. Omitted only when `tls.ca`
+   * makes clients present a certificate (mTLS): then the certificate is the credential.
+   */
   token?: string;
   /** Serve TLS; with `ca`, clients must present a certificate it signed (mTLS, as OpenShell gateways). */
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
 }
 
-const DEFAULT_WORKSPACE = 'default';
 /** A watcher this far behind is cut off (upstream: RESOURCE_EXHAUSTED) rather than buffering without bound. */
 const MAX_WATCH_BACKLOG = 4096;
 const LEVEL_RANK: Record<string, number> = { ERROR: 0, WARN: 1, INFO: 2, OCSF: 2, DEBUG: 3, TRACE: 4 };
 
-type Handler = (request: any, call: grpc.ServerUnaryCall<any, any>) => unknown;
+type Handler = (request: Wire, call: grpc.ServerUnaryCall<Wire, Wire>) => unknown;
+
+interface SandboxRuntime {
+  cursors: CursorSpace;
+  draftVersion: number;
+}
 
 export class OpenShellServer {
   private readonly server = new grpc.Server({
@@ -46,132 +66,163 @@ export class OpenShellServer {
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
   });
-  private readonly draftVersions = new Map<string, number>();
+  private readonly runtime = new Map<string, SandboxRuntime>();
+  private readonly requestIds = new RequestIds();
+  private readonly settings = new ServedSettings();
+  readonly generation: ServedGeneration;
 
   constructor(private readonly options: OpenShellServerOptions) {
+    if (options.token === undefined && !options.tls?.ca)
+      throw new Error('the gateway API needs the control token, or client certificates (tls.ca): it never serves unauthenticated');
+    this.generation = options.generation ?? 'current';
     for (const s of options.sandboxes) {
-      this.draftVersions.set(s.id, 1);
-      const bump = () => this.draftVersions.set(s.id, (this.draftVersions.get(s.id) ?? 0) + 1);
+      const runtime: SandboxRuntime = { cursors: new CursorSpace(), draftVersion: 1 };
+      this.runtime.set(s.id, runtime);
+      const bump = () => runtime.draftVersion++;
       s.core.on('request.pending', bump);
       s.core.on('request.updated', bump);
       s.core.on('request.decided', bump);
     }
+    const apis: ApiId[] = this.generation === 'legacy' ? ['v0'] : ['v1', 'ryno'];
+    for (const id of apis) this.server.addService(loadApi(id).definition, this.handlers());
+  }
+
+  private handlers(): grpc.UntypedServiceImplementation {
+    const gen = this.generation;
     const unary =
-      (fn: Handler): grpc.handleUnaryCall<any, any> =>
+      (fn: Handler): grpc.handleUnaryCall<Wire, Wire> =>
       (call, callback) => {
         try {
-          this.authorize(call.metadata);
+          requireBearer(call.metadata, this.options.token);
           Promise.resolve(fn(call.request, call)).then(
-            (value) => callback(null, value),
+            (value) => callback(null, value as Wire),
             (error) => callback(toServiceError(error)),
           );
         } catch (error) {
           callback(toServiceError(error));
         }
       };
-    this.server.addService(openShellServiceDefinition, {
-      Health: unary(() => ({ status: 'SERVICE_STATUS_HEALTHY', version: options.version })),
-      GetGatewayInfo: unary(() => ({ status: 'SERVICE_STATUS_HEALTHY', gateway_version: options.version, compute_drivers: [] })),
-      ListWorkspaces: unary(() => ({
-        workspaces: [{ metadata: { id: DEFAULT_WORKSPACE, name: DEFAULT_WORKSPACE }, status: { phase: 'WORKSPACE_PHASE_ACTIVE' } }],
+    /** A mutation: replayed, not re-applied, when retried with the same request_id (0.1.x). */
+    const mutation = (method: string, fn: Handler): grpc.handleUnaryCall<Wire, Wire> =>
+      unary((r, call) => (gen === 'current' ? this.requestIds.run(method, r, () => fn(r, call)) : fn(r, call)));
+    const sandboxOf = (r: Wire) => this.byName(sandboxNameOf(gen, r), workspaceOf(gen, r));
+
+    return {
+      Health: (call: grpc.ServerUnaryCall<Wire, Wire>, callback: grpc.sendUnaryData<Wire>) => {
+        // Upstream serves Health unauthenticated; it says nothing but the version.
+        const marker = new grpc.Metadata();
+        marker.set(API_GENERATION_HEADER, gen === 'legacy' ? '0.0' : '0.1');
+        call.sendMetadata(marker);
+        callback(null, { status: 'SERVICE_STATUS_HEALTHY', version: this.options.version });
+      },
+      ListWorkspaces: unary((r) => {
+        const page = pageOf(gen, 'ListWorkspaces', r, [DEFAULT_WORKSPACE]);
+        return {
+          workspaces: page.items.map((name) => ({ metadata: { id: name, name }, status: { phase: 'WORKSPACE_PHASE_ACTIVE' } })),
+          ...page.next,
+        };
+      }),
+      ListSandboxes: unary((r) => {
+        const page = pageOf(gen, 'ListSandboxes', r, this.inWorkspace(workspaceOf(gen, r, { allowAll: true })));
+        return { sandboxes: page.items.map((s) => this.sandboxMessage(s)), ...page.next };
+      }),
+      GetSandbox: unary((r) => ({ sandbox: this.sandboxMessage(this.byName(str(r, 'name'), workspaceOf(gen, r), 'name')) })),
+      ListProviders: unary(
+        (r) => (
+          this.inWorkspace(workspaceOf(gen, r, { allowAll: true })),
+          { providers: [], ...(gen === 'current' ? { next_page_token: '' } : {}) }
+        ),
+      ),
+      GetProvider: unary((r) => {
+        this.inWorkspace(workspaceOf(gen, r));
+        throw new GrpcStatusError(grpc.status.NOT_FOUND, `provider '${str(r, 'name')}' not found (the embedded core has no providers)`);
+      }),
+      GetSandboxConfig: unary((r) =>
+        this.sandboxConfig(
+          gen === 'current' ? this.byName(str(r, 'name'), workspaceOf(gen, r), 'name') : this.byId(str(r, 'sandbox_id'), 'sandbox_id'),
+        ),
+      ),
+      GetGatewayConfig: unary(() => ({
+        settings: Object.fromEntries(this.settings.list().map((e) => [e.key, e.value ? settingToWire(e.value) : {}])),
+        settings_revision: String(this.settings.revision()),
       })),
-      ListSandboxes: unary((r) => ({
-        sandboxes: page(this.inWorkspace(r.workspace), r.limit, r.offset, 100).map((s) => this.sandboxMessage(s)),
-      })),
-      GetSandbox: unary((r) => ({ sandbox: this.sandboxMessage(this.byName(r.name, r.workspace)) })),
-      ListProviders: unary((r) => (this.inWorkspace(r.workspace), { providers: [] })),
-      GetSandboxConfig: unary((r) => this.sandboxConfig(this.byId(r.sandbox_id, 'sandbox_id'))),
-      GetSandboxPolicyStatus: unary((r) => this.policyStatus(this.byName(r.name, r.workspace, r.global), r.version)),
+      GetSandboxPolicyStatus: unary((r) => this.policyStatus(this.scoped(r), num(r, 'version'))),
       ListSandboxPolicies: unary((r) => {
-        const s = this.byName(r.name, r.workspace, r.global);
+        const s = this.scoped(r);
         const newestFirst = s.core.revisions.list().slice().reverse();
-        return { revisions: page(newestFirst, r.limit, r.offset, 50).map((rev) => revisionMessage(rev, s.core.revision.number, false)) };
+        const page = pageOf(gen, 'ListSandboxPolicies', r, newestFirst);
+        return { revisions: page.items.map((rev) => this.revisionMessage(rev, s.core.revision.number, false)), ...page.next };
       }),
       GetSandboxLogs: unary((r) => {
-        const s = this.byId(r.sandbox_id, 'sandbox_id');
-        const lines = s.core.logs.since(0).slice(-(r.lines || 2000));
-        const since = Number(r.since_ms || 0);
+        const s = gen === 'current' ? sandboxOf(r) : this.byId(str(r, 'sandbox_id'), 'sandbox_id');
+        const lines = s.core.logs.since(0).slice(-(num(r, 'lines') || 2000));
+        const since = gen === 'current' ? timeOf(r, 'since_time') : num(r, 'since_ms');
         const keep = logFilter(r.sources, r.min_level);
-        return { logs: lines.filter((l) => l.time >= since && keep(l)).map((l) => logMessage(s, l)), buffer_total: lines.length };
+        return { logs: lines.filter((l) => l.time >= since && keep(l)).map((l) => this.logMessage(s, l)), buffer_total: lines.length };
       }),
-      WatchSandbox: (call: grpc.ServerWritableStream<any, any>) => this.watch(call),
+      WatchSandbox: (call: grpc.ServerWritableStream<Wire, Wire>) => this.watch(call),
       GetDraftPolicy: unary((r) => {
-        const s = this.byName(r.name, r.workspace);
+        const s = sandboxOf(r);
         const sha = s.core.revision.sha256;
         const chunks = s.core
           .listRequests()
           .filter((q) => !r.status_filter || chunkStatus(q) === r.status_filter)
           .sort((a, b) => b.firstSeen - a.firstSeen)
-          .map((q) => toPolicyChunk(q, sha));
-        return { chunks, rolling_summary: '', draft_version: String(this.draftVersions.get(s.id) ?? 0), last_analyzed_at_ms: '0' };
+          .map((q) => toPolicyChunk(q, sha, gen));
+        return {
+          chunks,
+          rolling_summary: '',
+          draft_version: String(this.runtimeOf(s).draftVersion),
+          ...timeField(gen, 'last_analyzed_at_ms', 'last_analyzed_time', 0),
+        };
       }),
-      ApproveDraftChunk: unary((r, call) => {
-        const s = this.byName(r.name, r.workspace);
-        const entry = this.chunk(s, r.chunk_id);
+      ApproveDraftChunk: mutation('ApproveDraftChunk', (r, call) => {
+        const s = sandboxOf(r);
+        const entry = this.chunk(s, str(r, 'chunk_id'));
         if (chunkStatus(entry) === 'approved')
           throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is 'approved', expected 'pending' or 'rejected'`);
-        requireToken(entry, s, r.review_token);
+        requireToken(entry, s, str(r, 'review_token'));
         s.core.approve(entry.id, { kind: 'session' }, actor(call));
         return { policy_version: s.core.revision.number, policy_hash: s.core.revision.sha256 };
       }),
-      RejectDraftChunk: unary((r, call) => {
-        const s = this.byName(r.name, r.workspace);
-        const entry = this.chunk(s, r.chunk_id);
+      RejectDraftChunk: mutation('RejectDraftChunk', (r, call) => {
+        const s = sandboxOf(r);
+        const entry = this.chunk(s, str(r, 'chunk_id'));
         if (chunkStatus(entry) === 'rejected')
           throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is 'rejected', expected 'pending' or 'approved'`);
         // Rejecting an approved chunk first takes its rule back out, as upstream does.
         if (entry.status === 'approved') s.core.undo(entry.id, actor(call));
-        s.core.reject(entry.id, r.reason || undefined, actor(call));
+        s.core.reject(entry.id, str(r, 'reason') || undefined, actor(call));
         return {};
       }),
-      ApproveAllDraftChunks: unary((r, call) => this.approveAll(this.byName(r.name, r.workspace), r, actor(call))),
-      UndoDraftChunk: unary((r, call) => {
-        const s = this.byName(r.name, r.workspace);
-        const entry = this.chunk(s, r.chunk_id);
+      ApproveAllDraftChunks: mutation('ApproveAllDraftChunks', (r, call) => this.approveAll(sandboxOf(r), r, actor(call))),
+      UndoDraftChunk: mutation('UndoDraftChunk', (r, call) => {
+        const s = sandboxOf(r);
+        const entry = this.chunk(s, str(r, 'chunk_id'));
         if (entry.status !== 'approved')
           throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `chunk status is '${chunkStatus(entry)}', expected 'approved'`);
         s.core.undo(entry.id, actor(call));
         return { policy_version: s.core.revision.number, policy_hash: s.core.revision.sha256 };
       }),
-      EditDraftChunk: unary((r) => {
-        const s = this.byName(r.name, r.workspace);
-        this.chunk(s, r.chunk_id);
+      EditDraftChunk: mutation('EditDraftChunk', (r) => {
+        const s = sandboxOf(r);
+        this.chunk(s, str(r, 'chunk_id'));
         // A chunk here is a live request decided by host, port and binary; a different rule is a merge.
         throw new GrpcStatusError(
           grpc.status.FAILED_PRECONDITION,
           'the embedded core proposes exactly the requested host, port and binary; to allow something else, approve and then UpdateConfig with merge_operations (or promote to a preset)',
         );
       }),
-      GetDraftHistory: unary((r) => ({ entries: draftHistory(this.byName(r.name, r.workspace).core.listRequests()) })),
-      UpdateConfig: unary(async (r, call) => {
-        if (r.global)
-          throw new GrpcStatusError(
-            grpc.status.FAILED_PRECONDITION,
-            'the embedded core has no global policy scope; update the sandbox by name',
-          );
-        const s = this.byName(r.name, r.workspace);
-        const ops = r.merge_operations ?? [];
-        const given = [r.policy ? 'policy' : '', r.setting_key ? 'setting_key' : '', ops.length ? 'merge_operations' : ''].filter(Boolean);
-        if (given.length > 1)
-          throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'policy, setting_key, and merge_operations are mutually exclusive');
-        if (given.length === 0)
-          throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'one of policy, setting_key, or merge_operations must be provided');
-        if (!ops.length)
-          throw new GrpcStatusError(
-            grpc.status.UNIMPLEMENTED,
-            'the embedded core takes merge_operations only (its baseline comes from --policy and presets)',
-          );
-        const expected = Number(r.expected_resource_version || 0);
-        if (expected !== 0 && expected !== s.core.revision.number) {
-          throw new GrpcStatusError(
-            grpc.status.ABORTED,
-            `update failed due to concurrent modification (current resource_version: ${s.core.revision.number})`,
-          );
-        }
-        const { revision } = await s.merges.apply(mergeOperationsFromProto(ops), actor(call));
-        return { version: revision.number, policy_hash: revision.sha256, settings_revision: '0', deleted: false, annotations: {} };
+      ClearDraftChunks: mutation('ClearDraftChunks', (r) => {
+        sandboxOf(r);
+        throw new GrpcStatusError(
+          grpc.status.FAILED_PRECONDITION,
+          "the embedded core's pending requests are live connections waiting for a decision: approve or reject them (they cannot be cleared)",
+        );
       }),
-    });
+      GetDraftHistory: unary((r) => ({ entries: draftHistory(sandboxOf(r).core.listRequests(), gen) })),
+      UpdateConfig: mutation('UpdateConfig', (r, call) => this.updateConfig(r, call)),
+    };
   }
 
   listen(host: string, port: number): Promise<{ address: string; port: number }> {
@@ -193,24 +244,25 @@ export class OpenShellServer {
     });
   }
 
-  private authorize(metadata: grpc.Metadata): void {
-    if (!this.options.token) return;
-    const header = String(metadata.get('authorization')[0] ?? '');
-    if (header !== `Bearer ${this.options.token}`)
-      throw new GrpcStatusError(grpc.status.UNAUTHENTICATED, "missing or wrong bearer token (see the core state dir's control.token)");
+  /** Drops every connection at once, as a crash would (tests of reconnects). */
+  forceShutdown(): void {
+    this.server.forceShutdown();
   }
 
-  private inWorkspace(workspace: string | undefined): ServedSandbox[] {
-    const name = workspace || DEFAULT_WORKSPACE;
-    if (name !== DEFAULT_WORKSPACE) throw new GrpcStatusError(grpc.status.NOT_FOUND, `workspace '${name}' not found`);
+  private runtimeOf(s: ServedSandbox): SandboxRuntime {
+    return this.runtime.get(s.id)!;
+  }
+
+  private inWorkspace(workspace: string): ServedSandbox[] {
+    if (workspace !== '*' && workspace !== DEFAULT_WORKSPACE)
+      throw new GrpcStatusError(grpc.status.NOT_FOUND, `workspace '${workspace}' not found`);
     return this.options.sandboxes;
   }
 
-  private byName(name: string, workspace?: string, global?: boolean): ServedSandbox {
-    if (global) throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'the embedded core has no global policy scope');
-    if (!name) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'name is required');
+  private byName(name: string, workspace: string, field = this.generation === 'current' ? 'sandbox' : 'name'): ServedSandbox {
+    if (!name) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, `${field} is required`);
     const found = this.inWorkspace(workspace).find((s) => s.name === name);
-    if (!found) throw new GrpcStatusError(grpc.status.NOT_FOUND, 'sandbox not found');
+    if (!found) throw new GrpcStatusError(grpc.status.NOT_FOUND, `sandbox '${name}' not found in workspace '${workspace}'`);
     return found;
   }
 
@@ -221,48 +273,158 @@ export class OpenShellServer {
     return found;
   }
 
+  /** A policy request's target: the embedded core has no gateway-global policy scope. */
+  private scoped(r: Wire): ServedSandbox {
+    if (r.global === true) throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'the embedded core has no global policy scope');
+    return this.byName(sandboxNameOf(this.generation, r), workspaceOf(this.generation, r));
+  }
+
   private chunk(s: ServedSandbox, id: string): PendingRequest {
     const entry = id ? s.core.getRequest(id) : undefined;
     if (!entry) throw new GrpcStatusError(grpc.status.NOT_FOUND, `chunk '${id}' not found`);
     return entry;
   }
 
-  private sandboxMessage(s: ServedSandbox) {
+  private sandboxMessage(s: ServedSandbox): Wire {
+    const gen = this.generation;
+    const revision = s.core.revision;
     return {
       metadata: {
         id: s.id,
         name: s.name,
         workspace: DEFAULT_WORKSPACE,
-        created_at_ms: String(s.createdAt),
-        resource_version: String(s.core.revision.number),
+        ...timeField(gen, 'created_at_ms', 'created_time', s.createdAt),
+        resource_version: String(revision.number),
       },
       spec: {},
-      status: { sandbox_name: s.name, phase: 'SANDBOX_PHASE_READY', current_policy_version: s.core.revision.number },
+      status: {
+        ...(gen === 'legacy' ? { sandbox_name: s.name } : {}),
+        phase: 'SANDBOX_PHASE_READY',
+        current_policy_version: revision.number,
+        ...(gen === 'current'
+          ? {
+              // The core enforces what it composes, at once: every revision it makes is admitted and loaded.
+              configuration_admission: {
+                instance_id: s.id,
+                state: 'CONFIGURATION_ADMISSION_STATE_ACCEPTED',
+                policy_version: revision.number,
+                policy_hash: revision.sha256,
+                config_revision: String(revision.number),
+              },
+              configuration_activated: true,
+              restart_count: 0,
+            }
+          : {}),
+      },
     };
   }
 
-  private sandboxConfig(s: ServedSandbox) {
+  private sandboxConfig(s: ServedSandbox): Wire {
     const revision = s.core.revision;
     return {
-      policy: policyToProto(s.core.effective.policy),
+      policy: policyToProto(s.core.effective.policy, this.generation),
       version: revision.number,
       policy_hash: revision.sha256,
+      settings: Object.fromEntries(
+        this.settings.list(s.name).map((e) => [
+          e.key,
+          {
+            value: e.value ? settingToWire(e.value) : {},
+            scope:
+              e.source === 'global'
+                ? 'SETTING_SCOPE_GLOBAL'
+                : e.source === 'sandbox'
+                  ? 'SETTING_SCOPE_SANDBOX'
+                  : 'SETTING_SCOPE_UNSPECIFIED',
+          },
+        ]),
+      ),
       config_revision: String(revision.number),
       policy_source: 'POLICY_SOURCE_SANDBOX',
       workspace: DEFAULT_WORKSPACE,
+      ...(this.generation === 'current' ? { configuration_admitted: true, configuration_instance_id: s.id } : {}),
     };
   }
 
-  private policyStatus(s: ServedSandbox, version: number) {
+  private policyStatus(s: ServedSandbox, version: number): Wire {
     const revision = version ? s.core.revisions.get(version) : s.core.revision;
     if (!revision) throw new GrpcStatusError(grpc.status.NOT_FOUND, `policy revision ${version} not found`);
-    return { revision: revisionMessage(revision, s.core.revision.number, true), active_version: s.core.revision.number };
+    return { revision: this.revisionMessage(revision, s.core.revision.number, true), active_version: s.core.revision.number };
   }
 
-  private approveAll(s: ServedSandbox, r: any, by: string) {
+  private revisionMessage(revision: Revision, current: number, withPolicy: boolean): Wire {
+    const gen = this.generation;
+    return {
+      version: revision.number,
+      policy_hash: revision.sha256,
+      // The core enforces a revision the moment it exists: the newest is loaded, the rest superseded.
+      status: revision.number === current ? 'POLICY_STATUS_LOADED' : 'POLICY_STATUS_SUPERSEDED',
+      ...timeField(gen, 'created_at_ms', 'created_time', revision.time),
+      ...timeField(gen, 'loaded_at_ms', 'loaded_time', revision.time),
+      provenance: { cause: revision.cause, detail: revision.detail },
+      ...(withPolicy ? { policy: policyToProto(parseYaml(revision.yaml), gen) } : {}),
+    };
+  }
+
+  private logMessage(s: ServedSandbox, line: LogLine): Wire {
+    return {
+      sandbox_id: s.id,
+      ...timeField(this.generation, 'timestamp_ms', 'event_time', line.time),
+      level: line.source === 'ocsf' ? 'OCSF' : line.level.toUpperCase(),
+      target: line.source,
+      message: line.message,
+      source: 'sandbox',
+      fields: {},
+    };
+  }
+
+  private async updateConfig(r: Wire, call: grpc.ServerUnaryCall<Wire, Wire>): Promise<Wire> {
+    const gen = this.generation;
+    const ops = list(r, 'merge_operations');
+    const key = str(r, 'setting_key');
+    const given = [isWire(r.policy) ? 'policy' : '', key ? 'setting_key' : '', ops.length ? 'merge_operations' : ''].filter(Boolean);
+    if (given.length > 1)
+      throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'policy, setting_key, and merge_operations are mutually exclusive');
+    if (given.length === 0)
+      throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'one of policy, setting_key, or merge_operations must be provided');
+    if (key) {
+      const sandbox = r.global === true ? undefined : this.byName(sandboxNameOf(gen, r), workspaceOf(gen, r)).name;
+      if (r.delete_setting === true) {
+        const { revision, deleted } = this.settings.delete(sandbox, key);
+        return { version: 0, policy_hash: '', settings_revision: String(revision), deleted, annotations: {} };
+      }
+      const value = settingFromWire(isWire(r.setting_value) ? r.setting_value : undefined);
+      if (value.kind === 'unset') throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, 'setting_value is required (or delete_setting)');
+      const revision = this.settings.set(sandbox, key, value);
+      return { version: 0, policy_hash: '', settings_revision: String(revision), deleted: false, annotations: {} };
+    }
+    if (r.global === true)
+      throw new GrpcStatusError(
+        grpc.status.FAILED_PRECONDITION,
+        'the embedded core has no global policy scope; update the sandbox by name',
+      );
+    const s = this.byName(sandboxNameOf(gen, r), workspaceOf(gen, r));
+    if (!ops.length)
+      throw new GrpcStatusError(
+        grpc.status.UNIMPLEMENTED,
+        'the embedded core takes merge_operations only (its baseline comes from --policy and presets)',
+      );
+    const expected = num(r, 'expected_resource_version');
+    if (expected !== 0 && expected !== s.core.revision.number)
+      throw new GrpcStatusError(
+        grpc.status.ABORTED,
+        `update failed due to concurrent modification (current resource_version: ${s.core.revision.number})`,
+      );
+    const decoded = mergeOperationsFromProto(ops, gen);
+    for (const target of decoded.targets) checkL7Target(s.core.effective.policy.network_policies, target);
+    const { revision } = await s.merges.apply(decoded.operations, actor(call));
+    return { version: revision.number, policy_hash: revision.sha256, settings_revision: '0', deleted: false, annotations: {} };
+  }
+
+  private approveAll(s: ServedSandbox, r: Wire, by: string): Wire {
     const pending = s.core.listRequests().filter((q) => chunkStatus(q) === 'pending');
     if (pending.length === 0) throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, 'no pending chunks to approve');
-    const approvals: Array<{ chunk_id: string; review_token: string }> = r.approvals ?? [];
+    const approvals = list(r, 'approvals').map((a) => ({ chunk_id: str(a, 'chunk_id'), review_token: str(a, 'review_token') }));
     // Without an explicit list every chunk is tried with an empty token, which never matches (upstream).
     const wanted = approvals.length > 0 ? approvals : pending.map((q) => ({ chunk_id: q.id, review_token: '' }));
     for (const a of wanted) {
@@ -275,7 +437,7 @@ export class OpenShellServer {
     let skipped = 0;
     for (const a of wanted) {
       const entry = s.core.getRequest(a.chunk_id)!;
-      const flagged = securityNotes(entry) !== '' && !r.include_security_flagged;
+      const flagged = securityNotes(entry) !== '' && r.include_security_flagged !== true;
       if (flagged || a.review_token !== reviewToken(entry, sha)) {
         skipped++;
         continue;
@@ -295,22 +457,33 @@ export class OpenShellServer {
     };
   }
 
-  /** Snapshot first, then the log tail, then live: logs, a snapshot per policy change, draft updates. */
-  private watch(call: grpc.ServerWritableStream<any, any>): void {
+  /** Snapshot first, then the log tail (or what follows the resume cursor), then live events. */
+  private watch(call: grpc.ServerWritableStream<Wire, Wire>): void {
+    const gen = this.generation;
+    const r = call.request;
     let s: ServedSandbox;
+    let resumeAfter: number | undefined;
+    const runtimeOf = (sb: ServedSandbox) => this.runtimeOf(sb);
     try {
-      this.authorize(call.metadata);
-      s = this.byId(call.request.id, 'id');
+      requireBearer(call.metadata, this.options.token);
+      s = gen === 'current' ? this.byName(sandboxNameOf(gen, r), workspaceOf(gen, r)) : this.byId(str(r, 'id'), 'id');
+      const cursor = str(r, 'resume_after_cursor');
+      if (gen === 'current' && cursor) {
+        const buffered = s.core.logs.since(0);
+        const newest = buffered.at(-1)?.seq ?? 0;
+        resumeAfter = runtimeOf(s).cursors.resumeAfter(cursor, buffered[0]?.seq ?? 0, newest);
+      }
     } catch (error) {
       // grpc-js sends a stream's status from its 'error' event (destroy would drop the call silently).
       call.emit('error', toServiceError(error));
       return;
     }
-    const r = call.request;
+    const cursors = runtimeOf(s).cursors;
     const keep = logFilter(r.log_sources, r.log_min_level);
+    const since = gen === 'current' ? timeOf(r, 'since_time') : num(r, 'log_since_ms');
     let backlog = 0;
     let closed = false;
-    const send = (event: object) => {
+    const send = (event: Wire) => {
       if (closed) return;
       if (call.writableLength > MAX_WATCH_BACKLOG * 1024 || backlog > MAX_WATCH_BACKLOG) {
         stop();
@@ -322,20 +495,22 @@ export class OpenShellServer {
       }
       if (!call.write(event)) backlog++;
     };
+    const sendLog = (line: LogLine) =>
+      send({ log: this.logMessage(s, line), ...(gen === 'current' ? { cursor: cursors.cursor(line.seq) } : {}) });
     call.on('drain', () => (backlog = 0));
     send({ sandbox: this.sandboxMessage(s) });
     if (r.follow_logs) {
-      const since = Number(r.log_since_ms || 0);
-      for (const line of s.core.logs.since(0).slice(-(r.log_tail_lines || 200)))
-        if (line.time >= since && keep(line)) send({ log: logMessage(s, line) });
+      const replay =
+        resumeAfter !== undefined ? s.core.logs.since(resumeAfter) : s.core.logs.since(0).slice(-(num(r, 'log_tail_lines') || 200));
+      for (const line of replay) if (line.time >= since && keep(line)) sendLog(line);
     }
-    const onLog = (line: LogLine) => r.follow_logs && keep(line) && send({ log: logMessage(s, line) });
+    const onLog = (line: LogLine) => r.follow_logs && keep(line) && sendLog(line);
     const onRevision = (_: Revision) => r.follow_status && send({ sandbox: this.sandboxMessage(s) });
     const onRequest = (q: PendingRequest) => {
       const pending = s.core.listRequests().filter((x) => chunkStatus(x) === 'pending').length;
       send({
         draft_policy_update: {
-          draft_version: String(this.draftVersions.get(s.id) ?? 0),
+          draft_version: String(runtimeOf(s).draftVersion),
           new_chunks: q.hits === 1 ? 1 : 0,
           total_pending: pending,
           summary: `${q.id} ${generatedRuleName(q.host, q.port)} ${chunkStatus(q)}`,
@@ -361,66 +536,41 @@ export class OpenShellServer {
   }
 }
 
+function timeOf(r: Wire, field: string): number {
+  const ts = obj(r, field);
+  return num(ts, 'seconds') * 1000 + Math.floor(num(ts, 'nanos') / 1e6);
+}
+
 function requireToken(entry: PendingRequest, s: ServedSandbox, supplied: string): void {
-  if (supplied !== reviewToken(entry, s.core.revision.sha256)) {
+  if (supplied !== reviewToken(entry, s.core.revision.sha256))
     throw new GrpcStatusError(
       grpc.status.FAILED_PRECONDITION,
       'review token does not match the fetched proposal; refetch and review again',
     );
-  }
 }
 
-function actor(call: grpc.ServerUnaryCall<any, any>): string {
+function actor(call: grpc.ServerUnaryCall<Wire, Wire>): string {
   return `grpc ${call.getPeer()}`;
 }
 
-function page<T>(items: T[], limit: number, offset: number, fallback: number): T[] {
-  const n = !limit ? fallback : Math.min(limit, 1000);
-  return items.slice(offset || 0, (offset || 0) + n);
-}
-
-function revisionMessage(revision: Revision, current: number, withPolicy: boolean) {
-  return {
-    version: revision.number,
-    policy_hash: revision.sha256,
-    // The core enforces a revision the moment it exists: the newest is loaded, the rest superseded.
-    status: revision.number === current ? 'POLICY_STATUS_LOADED' : 'POLICY_STATUS_SUPERSEDED',
-    created_at_ms: String(revision.time),
-    loaded_at_ms: String(revision.time),
-    provenance: { cause: revision.cause, detail: revision.detail },
-    ...(withPolicy ? { policy: policyToProto(parseYaml(revision.yaml)) } : {}),
-  };
-}
-
-function logMessage(s: ServedSandbox, line: LogLine) {
-  return {
-    sandbox_id: s.id,
-    timestamp_ms: String(line.time),
-    level: line.level.toUpperCase(),
-    target: line.source,
-    message: line.message,
-    source: 'sandbox',
-    fields: {},
-  };
-}
-
 /** Upstream's filters: sources ("gateway" | "sandbox"; ours are all sandbox lines) and a minimum level. */
-function logFilter(sources: string[] | undefined, minLevel: string | undefined): (line: LogLine) => boolean {
-  const min = minLevel ? (LEVEL_RANK[minLevel.toUpperCase()] ?? 5) : 5;
-  const sandboxWanted = !sources?.length || sources.includes('sandbox');
+function logFilter(sources: unknown, minLevel: unknown): (line: LogLine) => boolean {
+  const wanted = Array.isArray(sources) ? sources.filter((x): x is string => typeof x === 'string') : [];
+  const min = typeof minLevel === 'string' && minLevel ? (LEVEL_RANK[minLevel.toUpperCase()] ?? 5) : 5;
+  const sandboxWanted = wanted.length === 0 || wanted.includes('sandbox');
   return (line) => sandboxWanted && (LEVEL_RANK[line.level.toUpperCase()] ?? 5) <= min;
 }
 
-function draftHistory(requests: PendingRequest[]) {
+function draftHistory(requests: PendingRequest[], gen: ServedGeneration): Wire[] {
   const entries = requests.flatMap((q) => {
     const rule = generatedRuleName(q.host, q.port);
-    const proposed = { timestamp_ms: q.firstSeen, event_type: 'proposed', description: `Rule '${rule}' proposed`, chunk_id: q.id };
+    const proposed = { at: q.firstSeen, event_type: 'proposed', description: `Rule '${rule}' proposed`, chunk_id: q.id };
     const status = chunkStatus(q);
     return status !== 'pending' && q.decidedAt
-      ? [proposed, { timestamp_ms: q.decidedAt, event_type: status, description: `Rule '${rule}' ${status}`, chunk_id: q.id }]
+      ? [proposed, { at: q.decidedAt, event_type: status, description: `Rule '${rule}' ${status}`, chunk_id: q.id }]
       : [proposed];
   });
-  return entries.sort((a, b) => a.timestamp_ms - b.timestamp_ms).map((e) => ({ ...e, timestamp_ms: String(e.timestamp_ms) }));
+  return entries.sort((a, b) => a.at - b.at).map(({ at, ...e }) => ({ ...e, ...timeField(gen, 'timestamp_ms', 'event_time', at) }));
 }
 
 function toServiceError(error: unknown): Partial<grpc.ServiceError> {

@@ -1,45 +1,90 @@
-// Loads our wire-compatible subset of NVIDIA OpenShell's gRPC API (proto/*.proto)
-// and exposes the `openshell.v1.OpenShell` service for clients and servers.
+// Loads our wire-compatible subsets of NVIDIA OpenShell's gRPC API, one per protocol generation:
+//   v0    proto/v0/    openshell.v1.OpenShell as of 0.0.x (upstream 2f7fb655)
+//   v1    proto/v1/    openshell.v1.OpenShell as of 0.1.x
+//   ryno  proto/ryno/  ryno.v1.Ryno: the 0.1.x API under the newest upstream names
+// v0 and v1 share package names but not layouts, so each generation is its own package definition.
+// Loaded lazily: a generation nobody talks to costs nothing.
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROJECT_ROOT } from '../../project-root.js';
 
-/** Project-level proto/ directory. */
-export const PROTO_DIR = path.join(PROJECT_ROOT, 'proto');
+/** Response header our served core sets on Health: the API generation of that endpoint (0.0 or 0.1). */
+export const API_GENERATION_HEADER = 'openshell-term-api';
 
-/** Entry files; openshell.proto imports sandbox.proto and datamodel.proto. */
-export const PROTO_FILES = ['openshell.proto', 'sandbox.proto', 'datamodel.proto'] as const;
+export type ApiId = 'v0' | 'v1' | 'ryno';
+export type Generation = 'legacy' | 'current';
 
-/** Fully-qualified service name; gRPC paths are `/openshell.v1.OpenShell/<Method>`. */
-export const OPENSHELL_SERVICE = 'openshell.v1.OpenShell';
+export const PROTO_ROOT = path.join(PROJECT_ROOT, 'proto');
 
-export const LOADER_OPTIONS: protoLoader.Options = {
+export interface ApiDescription {
+  id: ApiId;
+  generation: Generation;
+  /** Fully-qualified service name: gRPC paths are `/<service>/<Method>`. */
+  service: string;
+  /** Package prefix of every message ("openshell" or "ryno"). */
+  prefix: 'openshell' | 'ryno';
+  dir: string;
+  files: readonly string[];
+  /** How the dashboard names it (`0.1.11 · openshell.v1`). */
+  label: string;
+}
+
+export const APIS: Record<ApiId, ApiDescription> = {
+  v0: {
+    id: 'v0',
+    generation: 'legacy',
+    service: 'openshell.v1.OpenShell',
+    prefix: 'openshell',
+    dir: path.join(PROTO_ROOT, 'v0'),
+    files: ['openshell.proto', 'sandbox.proto', 'datamodel.proto'],
+    label: 'openshell.v1 (0.0.x)',
+  },
+  v1: {
+    id: 'v1',
+    generation: 'current',
+    service: 'openshell.v1.OpenShell',
+    prefix: 'openshell',
+    dir: path.join(PROTO_ROOT, 'v1'),
+    files: ['openshell.proto', 'sandbox.proto', 'datamodel.proto'],
+    label: 'openshell.v1',
+  },
+  ryno: {
+    id: 'ryno',
+    generation: 'current',
+    service: 'ryno.v1.Ryno',
+    prefix: 'ryno',
+    dir: path.join(PROTO_ROOT, 'ryno'),
+    files: ['ryno.proto', 'sandbox.proto', 'datamodel.proto'],
+    label: 'ryno.v1',
+  },
+};
+
+export const loaderOptions = (dir: string): protoLoader.Options => ({
   keepCase: true,
   longs: String,
   enums: String,
   defaults: true,
   oneofs: true,
-  includeDirs: [PROTO_DIR],
-};
+  includeDirs: [dir],
+});
 
-export const packageDefinition: protoLoader.PackageDefinition = protoLoader.loadSync([...PROTO_FILES], LOADER_OPTIONS);
-
-export const grpcObject: grpc.GrpcObject = grpc.loadPackageDefinition(packageDefinition);
-
-function lookup(fqName: string): unknown {
-  let node: unknown = grpcObject;
-  for (const part of fqName.split('.')) {
-    node = (node as Record<string, unknown> | undefined)?.[part];
-  }
-  return node;
+export interface LoadedApi extends ApiDescription {
+  packageDefinition: protoLoader.PackageDefinition;
+  /** Every method: path, (de)serialisers, streaming flags. */
+  definition: grpc.ServiceDefinition;
 }
 
-/** Client constructor for `openshell.v1.OpenShell` (`new OpenShellClient(addr, creds)`). */
-export const OpenShellClient = lookup(OPENSHELL_SERVICE) as grpc.ServiceClientConstructor;
-if (typeof OpenShellClient !== 'function' || !OpenShellClient.service) {
-  throw new Error(`${OPENSHELL_SERVICE} not found in ${PROTO_DIR}`);
-}
+const loaded = new Map<ApiId, LoadedApi>();
 
-/** Service definition for `server.addService(openShellServiceDefinition, handlers)`. */
-export const openShellServiceDefinition: grpc.ServiceDefinition = OpenShellClient.service;
+export function loadApi(id: ApiId): LoadedApi {
+  const cached = loaded.get(id);
+  if (cached) return cached;
+  const description = APIS[id];
+  const packageDefinition = protoLoader.loadSync([...description.files], loaderOptions(description.dir));
+  const service = packageDefinition[description.service];
+  if (!service || !('Health' in service)) throw new Error(`${description.service} not found in ${description.dir}`);
+  const api: LoadedApi = { ...description, packageDefinition, definition: service as grpc.ServiceDefinition };
+  loaded.set(id, api);
+  return api;
+}

@@ -1,39 +1,34 @@
 // Policy changes on one sandbox of a gateway, as the OpenShell CLI makes them: UpdateConfig with merge
 // operations (never a replace), then — when asked — wait until the sandbox reports the new version
-// loaded, polling GetSandboxPolicyStatus every second like upstream's `--wait`.
+// loaded, polling GetSandboxPolicyStatus every second like upstream's `--wait`. Written against
+// GatewayProtocol, so the same code drives a 0.0.x and a 0.1.x gateway.
+import { randomUUID } from 'node:crypto';
 import type { MergeOperation } from '../../core/policy/merge-operations.js';
 import type { PresetDocument } from '../../core/policy/types.js';
-import { mergeOperationToProto } from './merge-codec.js';
-import type { OpenShellRpc } from './openshell-client.js';
+import { GatewayError } from './grpc-errors.js';
+import type { GatewayProtocol } from './protocol.js';
+import type { SandboxRef } from './remote-model.js';
 
-export interface SandboxRef {
-  name: string;
-  workspace?: string;
-}
-
-/** The sandbox to act on: the one named, else the only one the gateway has. */
-export async function pickSandbox(rpc: OpenShellRpc, name: string | undefined, workspace = ''): Promise<SandboxRef & { id: string }> {
-  if (name) {
-    const r = await rpc.call('GetSandbox', { name, workspace });
-    return { name, workspace, id: r.sandbox?.metadata?.id ?? '' };
-  }
-  const list = (await rpc.call('ListSandboxes', { limit: 100, workspace })).sandboxes ?? [];
+/** The sandbox to act on: the one named, else the only one the workspace has. */
+export async function pickSandbox(protocol: GatewayProtocol, name: string | undefined, workspace = 'default'): Promise<SandboxRef> {
+  if (name) return (await protocol.getSandbox(name, workspace)).ref;
+  const list = await protocol.listSandboxes({ workspace });
   if (list.length !== 1)
-    throw new Error(
+    throw new GatewayError(
+      list.length === 0 ? 'not-found' : 'invalid-argument',
       list.length === 0
-        ? 'the gateway has no sandboxes'
-        : `the gateway has ${list.length} sandboxes; name one with --sandbox (${list
+        ? `workspace '${workspace}' has no sandboxes`
+        : `workspace '${workspace}' has ${list.length} sandboxes; name one with --sandbox (${list
             .slice(0, 5)
-            .map((s: { metadata?: { name?: string } }) => s.metadata?.name)
+            .map((s) => s.ref.name)
             .join(', ')}${list.length > 5 ? ', …' : ''})`,
     );
-  return { name: list[0].metadata.name, workspace, id: list[0].metadata.id };
+  return list[0].ref;
 }
 
 /** The rule keys of the sandbox's live policy. */
-export async function livePolicyKeys(rpc: OpenShellRpc, sandboxId: string): Promise<Set<string>> {
-  const config = await rpc.call('GetSandboxConfig', { sandbox_id: sandboxId });
-  return new Set(Object.keys(config.policy?.network_policies ?? {}));
+export async function livePolicyKeys(protocol: GatewayProtocol, sandbox: SandboxRef): Promise<Set<string>> {
+  return new Set(Object.keys((await protocol.config(sandbox)).policy.network_policies));
 }
 
 /** On a gateway a preset is only its rules: applied when every one of them is in the live policy. */
@@ -49,24 +44,19 @@ export function removePresetOperations(doc: PresetDocument): MergeOperation[] {
   return Object.keys(doc.network_policies).map((rule_name) => ({ remove_rule: { rule_name } }));
 }
 
-export async function mergeIntoSandbox(
-  rpc: OpenShellRpc,
+export function mergeIntoSandbox(
+  protocol: GatewayProtocol,
   sandbox: SandboxRef,
   operations: MergeOperation[],
 ): Promise<{ version: number; hash: string }> {
-  const r = await rpc.call('UpdateConfig', {
-    name: sandbox.name,
-    workspace: sandbox.workspace ?? '',
-    merge_operations: operations.map(mergeOperationToProto),
-  });
-  return { version: r.version, hash: r.policy_hash };
+  return protocol.merge(sandbox, operations, randomUUID());
 }
 
 export type LoadOutcome = { outcome: 'loaded' | 'superseded' } | { outcome: 'failed'; error: string } | { outcome: 'timeout' };
 
 /** Polls until the sandbox has loaded `version` (or a newer one superseded it), it failed, or time ran out. */
 export async function waitForPolicyLoad(
-  rpc: OpenShellRpc,
+  protocol: GatewayProtocol,
   sandbox: SandboxRef,
   version: number,
   timeoutMs: number,
@@ -74,11 +64,10 @@ export async function waitForPolicyLoad(
 ): Promise<LoadOutcome> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await rpc.call('GetSandboxPolicyStatus', { name: sandbox.name, version, workspace: sandbox.workspace ?? '' });
-    const status = String(r.revision?.status ?? '');
-    if (status === 'POLICY_STATUS_LOADED') return { outcome: 'loaded' };
-    if (status === 'POLICY_STATUS_SUPERSEDED') return { outcome: 'superseded' };
-    if (status === 'POLICY_STATUS_FAILED') return { outcome: 'failed', error: r.revision?.load_error || 'no reason given' };
+    const { revision } = await protocol.policyStatus({ sandbox }, version);
+    if (revision.status === 'loaded') return { outcome: 'loaded' };
+    if (revision.status === 'superseded') return { outcome: 'superseded' };
+    if (revision.status === 'failed') return { outcome: 'failed', error: revision.loadError || 'no reason given' };
     if (Date.now() + pollMs > deadline) return { outcome: 'timeout' };
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
