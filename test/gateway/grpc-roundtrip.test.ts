@@ -44,8 +44,11 @@ describe.each(['current', 'legacy'] as Generation[])('gRPC client against the se
       identify: async () => ({ binary: '/usr/bin/curl' }),
     });
   const endpoint = () => `http://127.0.0.1:${generation === 'current' ? ports.grpc : ports.legacy}`;
-  /** A client as the CLI makes one: the token from the environment (the core's control token). */
-  const newRpc = () => new OpenShellRpc(connectionOf(resolveConnection({ endpoint: endpoint() }, { OPENSHELL_TOKEN: core!.token })));
+  /**
+   * A client as the CLI makes one against our own core: the token found through the core's state dir, so a
+   * restarted core (a new token per lifetime) is reconnected to with its new token.
+   */
+  const newRpc = () => new OpenShellRpc(connectionOf(resolveConnection({ endpoint: endpoint() }, {}, { stateDir: coreDir })));
   const curl = (host: string, path = '/') => curlVia(`http://127.0.0.1:${ports.proxy}`, `http://${host}:${upstream.port}${path}`);
 
   async function until<T>(what: string, check: () => T | undefined, timeoutMs = 8000): Promise<T> {

@@ -37,6 +37,7 @@ async function connect(args: ParsedArgs, io: CommandIO) {
   const rpc = new OpenShellRpc(connectionOf(target));
   const workspace = workspaceOf(args.flags.workspace as string | undefined, io.env);
   try {
+    await rpc.refresh();
     const { protocol } = await probeProtocol(rpc, target.endpoint);
     const sandbox = await pickSandbox(protocol, args.flags.sandbox as string | undefined, workspace);
     return { rpc, protocol, sandbox, gateway: target.name };

@@ -25,6 +25,8 @@ export interface RuntimeInfo {
   ws: string;
   /** The openshell.v1 endpoint, when the core serves one (http://H:P). */
   grpc?: string;
+  /** The legacy (0.0.x) gateway API endpoint, when served (--grpc-legacy-listen). */
+  grpcLegacy?: string;
   startedAt: number;
 }
 

@@ -188,6 +188,7 @@ async function startLocked(options: StandaloneOptions, lock: StateLock): Promise
     proxy: proxyAddress,
     ws: feedUrl,
     ...(grpcUrl ? { grpc: grpcUrl } : {}),
+    ...(grpc?.legacyUrl ? { grpcLegacy: grpc.legacyUrl } : {}),
     startedAt: Date.now(),
   });
   core.log('info', 'core', `proxy on ${proxyAddress}, feed on ${feedUrl}${grpcUrl ? `, gateway API on ${grpcUrl}` : ''}`);

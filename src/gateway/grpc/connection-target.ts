@@ -21,6 +21,7 @@ import { createSecureContext } from 'node:tls';
 import { inspect } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { isLoopbackHost, stripBrackets } from '../../core/net/host-port.js';
+import { listenerProblem } from '../../core/state/core-liveness.js';
 import { defaultStateDir, RUNTIME_FILE, TOKEN_FILE } from '../../core/state/state-dir.js';
 import {
   activeGatewayName,
@@ -60,6 +61,11 @@ export interface ConnectionTarget {
   key?: Buffer;
   /** Bearer token: redacted from JSON.stringify / util.inspect output. Never log it. */
   bearer?: string;
+  /**
+   * Set when the bearer is the control token of our own core in this state dir: tokens are new per core
+   * lifetime, so it is read again (after checking that core still owns the endpoint) before each connect.
+   */
+  localCore?: string;
   authMode: AuthMode;
 }
 
@@ -139,9 +145,10 @@ export function resolveConnection(opts: ResolveOptions, env: Env = process.env, 
     ...(tls ? { serverName: host, ...loadMtls(dirsToSearch) } : {}),
   };
 
-  const token =
-    resolveBearer(name, authMode, dirsToSearch, env, ctx.nowSeconds ?? Date.now() / 1000) ??
-    localCoreToken(url, ctx.stateDir ?? defaultStateDir(env));
+  const configured = resolveBearer(name, authMode, dirsToSearch, env, ctx.nowSeconds ?? Date.now() / 1000);
+  const stateDir = ctx.stateDir ?? defaultStateDir(env);
+  const local = configured ? undefined : localCoreToken(url, stateDir);
+  const token = configured ?? local;
   if (token) {
     if (!tls && !isLoopbackHost(host)) {
       throw new GatewayConfigError(
@@ -151,6 +158,7 @@ export function resolveConnection(opts: ResolveOptions, env: Env = process.env, 
       );
     }
     target.bearer = token.value;
+    if (local) target.localCore = stateDir;
   }
   return redactSecrets(target);
 }
@@ -164,11 +172,11 @@ export function resolveConnection(opts: ResolveOptions, env: Env = process.env, 
 export function grpcCredentials(target: ConnectionTarget): grpc.ChannelCredentials {
   if (!target.tls) return grpc.credentials.createInsecure();
   const channel = grpc.credentials.createSsl(target.ca ?? null, target.key ?? null, target.cert ?? null);
-  if (!target.bearer) return channel;
-  const bearer = target.bearer;
+  if (!target.bearer && !target.localCore) return channel;
+  // Read at each call: a local core's token is replaced when that core restarts (refreshLocalBearer).
   const call = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
     const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${bearer}`);
+    if (target.bearer) md.set('authorization', `Bearer ${target.bearer}`);
     callback(null, md);
   });
   return grpc.credentials.combineChannelCredentials(channel, call);
@@ -350,14 +358,40 @@ function redactSecrets(target: ConnectionTarget): ConnectionTarget {
  * The control token of our own core, when `url` is the gateway API that core says it serves and the
  * core is alive: never sent to an endpoint the state dir does not name, nor after that core is gone.
  */
+/**
+ * Before (re)connecting to our own core: the token is that core's only while it is alive and owns the
+ * endpoint core.json names (never sent to whoever took over the port of a core that died); a restarted
+ * core has a new token, read here. Without a verified core the bearer is dropped, not kept.
+ */
+export async function refreshLocalBearer(target: ConnectionTarget): Promise<void> {
+  const dir = target.localCore;
+  if (!dir) return;
+  target.bearer = undefined;
+  let runtime: LocalRuntime;
+  try {
+    runtime = JSON.parse(await fs.promises.readFile(path.join(dir, RUNTIME_FILE), 'utf8'));
+  } catch {
+    return;
+  }
+  const served = servedEndpoint(runtime, new URL(target.endpoint));
+  if (!served || typeof runtime.pid !== 'number') return;
+  if (await listenerProblem(dir, runtime.pid, served)) return;
+  const file = path.join(dir, TOKEN_FILE);
+  try {
+    target.bearer = checkedToken(await fs.promises.readFile(file, 'utf8'), file).value;
+  } catch {
+    // No readable token: calls go without one and the core says unauthenticated.
+  }
+}
+
 function localCoreToken(url: URL, stateDir: string): BearerToken | undefined {
-  let runtime: { pid?: unknown; grpc?: unknown };
+  let runtime: LocalRuntime;
   try {
     runtime = JSON.parse(fs.readFileSync(path.join(stateDir, RUNTIME_FILE), 'utf8'));
   } catch {
     return undefined;
   }
-  if (typeof runtime.grpc !== 'string' || !sameOrigin(runtime.grpc, url)) return undefined;
+  if (!servedEndpoint(runtime, url)) return undefined;
   if (typeof runtime.pid !== 'number' || !processAlive(runtime.pid)) return undefined;
   const file = path.join(stateDir, TOKEN_FILE);
   try {
@@ -365,6 +399,14 @@ function localCoreToken(url: URL, stateDir: string): BearerToken | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What core.json says of the gateway APIs a core serves (either generation). */
+type LocalRuntime = { pid?: unknown; grpc?: unknown; grpcLegacy?: unknown };
+
+/** The endpoint core.json names that is `url` (the current or the legacy API), if any. */
+function servedEndpoint(runtime: LocalRuntime, url: URL): string | undefined {
+  return [runtime.grpc, runtime.grpcLegacy].find((e): e is string => typeof e === 'string' && sameOrigin(e, url));
 }
 
 function sameOrigin(a: string, b: URL): boolean {

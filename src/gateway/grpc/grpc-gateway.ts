@@ -213,6 +213,7 @@ export class GrpcGateway implements Gateway {
     const generation = ++this.generation;
     this.setState({ status: 'connecting' });
     try {
+      await this.options.rpc.refresh();
       await this.options.rpc.ready();
       const { protocol, version } = await probeProtocol(this.options.rpc, this.info.endpoint);
       this.protocolImpl = protocol;

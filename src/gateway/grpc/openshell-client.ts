@@ -8,6 +8,7 @@ import {
   channelOptions,
   CONNECT_TIMEOUT_MS,
   grpcCredentials,
+  refreshLocalBearer,
   UNARY_TIMEOUT_MS,
   type ConnectionTarget,
 } from './connection-target.js';
@@ -25,6 +26,8 @@ export interface GrpcConnection {
   credentials: grpc.ChannelCredentials;
   /** Per-call metadata (authorization when a token is configured). */
   metadata(): grpc.Metadata;
+  /** Re-reads credentials that change over time (a local core's per-lifetime token); called before each connect. */
+  refresh?(): Promise<void>;
   channelOptions?: grpc.ChannelOptions;
 }
 
@@ -36,6 +39,7 @@ export function connectionOf(target: ConnectionTarget): GrpcConnection {
     address: target.address,
     credentials: grpcCredentials(target),
     metadata: () => callMetadata(target),
+    ...(target.localCore ? { refresh: () => refreshLocalBearer(target) } : {}),
     channelOptions: channelOptions(target),
   };
 }
@@ -57,6 +61,11 @@ export class OpenShellRpc {
   ) {
     this.client = new grpc.Client(connection.address, connection.credentials, connection.channelOptions ?? {});
     this.api = loadApi(api);
+  }
+
+  /** Fresh credentials before a (re)connect: see GrpcConnection.refresh. */
+  async refresh(): Promise<void> {
+    await this.connection.refresh?.();
   }
 
   use(api: ApiId): void {
