@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
 import { startStandalone } from '../../gateway/embedded/standalone.js';
 import { EmbeddedGateway } from '../../gateway/embedded/embedded-gateway.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../gateway/version.js';
 import { loadInteractive } from '../../console/load-interactive.js';
 import type { GatewayChoice } from '../../console/gateway-pool.js';
 import type { ConnectionTarget } from '../../gateway/grpc/connection-target.js';

@@ -1,5 +1,6 @@
-// `preset list|show|add|remove` and `promote`: through the running core when there is one (it applies the
-// change at once), otherwise straight on the state dir's preset store (applied at the next start).
+// `preset list|show|add|remove`: through the running core when there is one (it applies the change at
+// once), otherwise straight on the state dir's preset store (applied at the next start); with --gateway or
+// --endpoint, on a gateway's sandbox (remote-presets.ts). `promote` is a decision command.
 import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { STATE_DIR_FLAG, stateDirOf } from './core-flags.js';
@@ -7,7 +8,6 @@ import { JSON_FLAG, out, requireId, withFeed } from './feed-commands.js';
 import { readRuntimeInfo } from '../../core/state/state-dir.js';
 import { PresetStore, type AddResult, type PresetInfo } from '../../core/presets/preset-store.js';
 import { presetYaml } from '../../core/presets/promote.js';
-import type { PromoteResult } from '../../core/presets/preset-manager.js';
 import { isRemote, REMOTE_FLAGS } from './gateway-flags.js';
 import { formatPresetList } from './preset-list.js';
 
@@ -130,53 +130,6 @@ export const presetRemoveCommand: Command = {
     if (await coreRunning(args, io)) await withFeed(args, io, (c) => c.command({ type: 'preset.remove', name, dryRun }));
     else await (await PresetStore.open(stateDirOf(args, io.env))).remove(name, { dryRun });
     out(io, args, { name, dryRun }, dryRun ? `would remove preset '${name}'` : `removed preset '${name}'`);
-    return 0;
-  },
-};
-
-export const promoteCommand: Command = {
-  path: ['promote'],
-  usage:
-    'promote ID --preset NAME [--access read-only|read-write|full] [--any-binary] [--description TEXT] [--dry-run] [--state-dir DIR] [--json]',
-  summary: 'Turn a request into a persisted NemoClaw-format preset (this host and port, pinned to its binary) and apply it at once.',
-  flags: {
-    ...STATE_DIR_FLAG,
-    ...JSON_FLAG,
-    ...DRY_RUN,
-    preset: { type: 'string', value: 'NAME', description: 'Preset name (RFC 1123 label, not a built-in name)' },
-    access: {
-      type: 'string',
-      value: 'ACCESS',
-      description: 'read-only, read-write or full (default: read-only for GET/HEAD/OPTIONS or a tunnel, else read-write)',
-    },
-    'any-binary': { type: 'boolean', description: 'Allow every executable, not just the one that asked' },
-    description: { type: 'string', value: 'TEXT', description: 'Preset description' },
-  },
-  allowPositionals: true,
-  async run(args, io) {
-    const id = requireId(args);
-    const name = args.flags.preset as string | undefined;
-    if (!name) throw new UsageError('--preset NAME is required');
-    const access = args.flags.access as string | undefined;
-    if (access !== undefined && !['read-only', 'read-write', 'full'].includes(access))
-      throw new UsageError(`--access must be read-only, read-write or full, got '${access}'`);
-    const r = await withFeed(args, io, (c) =>
-      c.command<PromoteResult>({
-        type: 'promote',
-        id,
-        name,
-        access: access as never,
-        anyBinary: Boolean(args.flags['any-binary']),
-        description: args.flags.description as string | undefined,
-        dryRun: Boolean(args.flags['dry-run']),
-      }),
-    );
-    out(
-      io,
-      args,
-      r,
-      r.dryRun ? `would write ${r.file}:\n${r.yaml}` : `promoted ${id} to preset '${r.name}': wrote ${r.file} and applied it`,
-    );
     return 0;
   },
 };

@@ -28,6 +28,12 @@ const DNS_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_
 /** Methods the read-only access preset admits. */
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The narrowest access preset that admits a request made with `method` (none known, e.g. a tunnel: read-only). */
+export function defaultAccess(method: string | undefined): AccessPreset {
+  const m = method?.trim().toUpperCase();
+  return m === undefined || m === '' || READ_METHODS.has(m) ? 'read-only' : 'read-write';
+}
+
 /** A NemoClaw preset for this host:port, pinned to the binary unless anyBinary; checked with the policy loader. */
 export function presetFromRequest(input: PromoteInput): PresetDocument {
   const name = input.name.trim();
@@ -51,9 +57,7 @@ export function presetFromRequest(input: PromoteInput): PresetDocument {
       `cannot pin the preset to binary '${input.binary}': not an executable path (choose "any binary" to allow every executable)`,
     );
   }
-  const method = input.method?.trim().toUpperCase();
-  const access: AccessPreset =
-    input.access ?? (method === undefined || method === '' || READ_METHODS.has(method) ? 'read-only' : 'read-write');
+  const access: AccessPreset = input.access ?? defaultAccess(input.method);
   const key = name.replace(/-/g, '_');
   const endpoint: NetworkEndpoint = { host, port: input.port, protocol: 'rest', enforcement: 'enforce', access };
   const binary = input.anyBinary ? ANY_BINARY : input.binary;

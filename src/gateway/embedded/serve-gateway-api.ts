@@ -2,7 +2,7 @@
 // loopback every call needs the control token, unless client certificates are required (mTLS).
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { VERSION } from '../../cli/version.js';
+import { VERSION } from '../version.js';
 import { bracketHost, isLoopbackHost } from '../../core/net/host-port.js';
 import type { OpenShellServer, ServedSandbox } from '../grpc/openshell-server.js';
 

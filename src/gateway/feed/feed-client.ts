@@ -1,6 +1,7 @@
 // A client of the WebSocket feed: receives events, sends commands and awaits their results.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import { GatewayError } from '../errors.js';
 import type { FeedCommand, FeedEvent } from './protocol.js';
 
 type Distributive<T> = T extends unknown ? Omit<T, 'ref'> : never;
@@ -22,13 +23,13 @@ export class FeedClient extends EventEmitter<{ event: [FeedEvent]; close: [numbe
         const waiter = this.waiting.get(event.ref)!;
         this.waiting.delete(event.ref);
         if (event.ok) waiter.resolve(event.data);
-        else waiter.reject(new Error(event.error));
+        else waiter.reject(new GatewayError(event.code ?? 'internal', event.error));
         return;
       }
       this.emit('event', event);
     });
     ws.on('close', (code, reason) => {
-      for (const waiter of this.waiting.values()) waiter.reject(new Error('feed connection closed'));
+      for (const waiter of this.waiting.values()) waiter.reject(new GatewayError('unavailable', 'feed connection closed'));
       this.waiting.clear();
       this.emit('close', code, reason.toString());
     });
@@ -45,7 +46,14 @@ export class FeedClient extends EventEmitter<{ event: [FeedEvent]; close: [numbe
       const client = new FeedClient(ws);
       const fail = (error: Error) => reject(error);
       ws.once('error', fail);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`feed refused the connection: HTTP ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(
+          new GatewayError(
+            res.statusCode === 401 ? 'unauthenticated' : 'unavailable',
+            `feed refused the connection: HTTP ${res.statusCode}`,
+          ),
+        ),
+      );
       client.once('event', (event) => {
         ws.off('error', fail);
         ws.on('error', () => {});

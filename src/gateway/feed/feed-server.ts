@@ -9,6 +9,8 @@ import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import type { CoreEvents, EnforcementCore } from '../../core/engine/enforcement-core.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
 import type { PresetManager } from '../../core/presets/preset-manager.js';
+import { coreErrorCode } from '../core-errors.js';
+import { GatewayError } from '../errors.js';
 import { MAX_FRAME_BYTES, type FeedCommand, type FeedEvent, type Health, type RevisionSummary } from './protocol.js';
 
 export interface FeedServerOptions {
@@ -134,7 +136,7 @@ export class FeedServer {
           return { type: 'result', ref, ok: true, data: core.undo(String(command.id), 'feed') };
         case 'policy.get': {
           const revision = command.rev === undefined ? core.revision : core.revisions.get(Number(command.rev));
-          if (!revision) return { type: 'result', ref, ok: false, error: `no revision ${command.rev}` };
+          if (!revision) return { type: 'result', ref, ok: false, error: `no revision ${command.rev}`, code: 'not_found' };
           return { type: 'result', ref, ok: true, data: { ...summarizeRevision(revision), yaml: revision.yaml } };
         }
         case 'revisions':
@@ -144,7 +146,7 @@ export class FeedServer {
         case 'preset.show': {
           const yaml = requirePresets(presets).show(String(command.name));
           return yaml === undefined
-            ? { type: 'result', ref, ok: false, error: `no preset named '${command.name}'` }
+            ? { type: 'result', ref, ok: false, error: `no preset named '${command.name}'`, code: 'not_found' }
             : { type: 'result', ref, ok: true, data: yaml };
         }
         case 'preset.add':
@@ -179,10 +181,16 @@ export class FeedServer {
             ),
           };
         default:
-          return { type: 'result', ref, ok: false, error: `unknown command '${(command as { type: string }).type}'` };
+          return {
+            type: 'result',
+            ref,
+            ok: false,
+            error: `unknown command '${(command as { type: string }).type}'`,
+            code: 'unimplemented',
+          };
       }
     } catch (error) {
-      return { type: 'result', ref, ok: false, error: (error as Error).message };
+      return { type: 'result', ref, ok: false, error: (error as Error).message, code: coreErrorCode(error) };
     }
   }
 }
@@ -190,7 +198,7 @@ export class FeedServer {
 function lifetimeOf(text: string | undefined) {
   if (text === undefined) return undefined;
   const lifetime = parseLifetime(text);
-  if (!lifetime) throw new Error(`invalid lifetime '${text}'; use once, session, or N minutes like 10m`);
+  if (!lifetime) throw new GatewayError('invalid_argument', `invalid lifetime '${text}'; use once, session, or N minutes like 10m`);
   return lifetime;
 }
 

@@ -1,6 +1,7 @@
 // The WebSocket feed's wire format (JSON text frames), shared by server and client. Documented in the README.
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { LogLine } from '../../core/engine/log-buffer.js';
+import type { GatewayErrorCode } from '../errors.js';
 
 export interface RevisionSummary {
   number: number;
@@ -27,7 +28,7 @@ export type FeedEvent =
   | { type: 'policy.revision'; revision: RevisionSummary }
   | { type: 'log'; line: LogLine }
   | { type: 'result'; ref?: string; ok: true; data?: unknown }
-  | { type: 'result'; ref?: string; ok: false; error: string };
+  | { type: 'result'; ref?: string; ok: false; error: string; code?: GatewayErrorCode };
 
 /** Client → server. `ref` is echoed in the result. */
 export type FeedCommand =

@@ -16,6 +16,7 @@ import { presetsForTier } from '../../core/presets/tiers.js';
 import type {
   ConnectionState,
   Gateway,
+  GatewayCapabilities,
   GatewayEvent,
   GatewayInfo,
   InboxRequest,
@@ -65,6 +66,18 @@ const LEVELS: Record<string, LogLevel> = { ERROR: 'error', WARN: 'warn', INFO: '
 
 export class GrpcGateway implements Gateway {
   readonly info: GatewayInfo;
+  /** An approval here is a policy revision (no lifetimes); presets are local files merged into the sandbox. */
+  readonly capabilities: GatewayCapabilities = {
+    lifetimes: [],
+    promote: true,
+    promoteDryRun: false,
+    presets: true,
+    tiers: true,
+    providers: true,
+    workspaces: false,
+    settings: false,
+    draftHistory: false,
+  };
   private readonly listeners = new Set<(event: GatewayEvent) => void>();
   private readonly sandboxes = new Map<string, SandboxState>();
   private readonly backoff = new ReconnectBackoff();
