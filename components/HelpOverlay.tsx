@@ -1,15 +1,18 @@
-// Every key of the current screen, generated from the keymap, in two columns so it fits at 80×24.
+// Every key of the current screen and every `:` command, generated from the command registry, in two
+// columns so it fits at 80×24.
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { Theme } from './theme.js';
 
 function HelpOverlayView({
-  screen,
+  title,
   entries,
+  commands,
   theme,
 }: {
-  screen: string;
+  title: string;
   entries: Array<{ keys: string; description: string }>;
+  commands: string[];
   theme: Theme;
 }) {
   const half = Math.ceil(entries.length / 2);
@@ -26,12 +29,16 @@ function HelpOverlayView({
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.border} paddingX={1}>
       <Text bold color={theme.accent}>
-        Keys — {screen}
+        {title}
       </Text>
       <Box>
         {column(entries.slice(0, half))}
         {column(entries.slice(half))}
       </Box>
+      <Text wrap="wrap">
+        <Text color={theme.accent}>Commands </Text>
+        {commands.join('  ')}
+      </Text>
       <Text color={theme.muted}>? or Esc closes</Text>
     </Box>
   );

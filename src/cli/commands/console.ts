@@ -7,7 +7,7 @@ import { startStandalone } from '../../gateway/embedded/standalone.js';
 import { EmbeddedGateway } from '../../gateway/embedded/embedded-gateway.js';
 import { VERSION } from '../../gateway/version.js';
 import { loadInteractive } from '../../console/load-interactive.js';
-import type { GatewayChoice } from '../../console/gateway-pool.js';
+import type { GatewayChoice } from '../../store/gateway-pool.js';
 import type { ConnectionTarget } from '../../gateway/grpc/connection-target.js';
 import { PresetStore } from '../../core/presets/preset-store.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
@@ -40,7 +40,7 @@ export const consoleCommand: Command = {
       import('../../gateway/grpc/gateway-config.js'),
       import('../../gateway/grpc/grpc-gateway.js'),
       import('../../gateway/grpc/openshell-client.js'),
-      import('../../console/gateway-pool.js'),
+      import('../../store/gateway-pool.js'),
     ]);
     const workspace = (args.flags.workspace as string | undefined) ?? io.env.OPENSHELL_WORKSPACE;
     const remoteChoice = (name: string, endpoint: string, target: () => ConnectionTarget): GatewayChoice => ({
