@@ -16,11 +16,12 @@ function HelpOverlayView({
   theme: Theme;
 }) {
   const half = Math.ceil(entries.length / 2);
+  const keyWidth = Math.min(12, Math.max(...entries.map((e) => e.keys.length)) + 1);
   const column = (list: typeof entries) => (
     <Box flexDirection="column" width="50%" paddingRight={2}>
       {list.map((e) => (
         <Text key={e.keys + e.description} wrap="truncate">
-          <Text color={theme.accent}>{e.keys.padEnd(7)}</Text>
+          <Text color={theme.accent}>{e.keys.padEnd(keyWidth)}</Text>
           {e.description}
         </Text>
       ))}
@@ -39,7 +40,6 @@ function HelpOverlayView({
         <Text color={theme.accent}>Commands </Text>
         {commands.join('  ')}
       </Text>
-      <Text color={theme.muted}>? or Esc closes</Text>
     </Box>
   );
 }
