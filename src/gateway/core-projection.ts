@@ -8,17 +8,25 @@ import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { Revision } from '../core/revisions/revision-log.js';
 import type { GatewayEvent, InboxRequest, RevisionInfo } from './gateway.js';
 
+/** What happened to a request: it is new, it changed (hits, holds, an undo), or an operator decided it. */
+export type RequestChange = 'new' | 'updated' | 'decided';
+
 /** A change a client must show. Requests are copies taken when the event fired (the core mutates its own). */
 export type CoreChange =
-  | { type: 'request'; request: PendingRequest }
+  | { type: 'request'; request: PendingRequest; change: RequestChange }
   | { type: 'revision'; revision: RevisionInfo }
   | { type: 'log'; line: LogLine };
 
 /** What the projection needs of a core (structural, so tests and other cores can stand in). */
 export type CoreSource = Pick<EnforcementCore, 'on' | 'off' | 'listRequests' | 'revision' | 'logs'>;
 
-/** Every core event after which a request looks different. Any of them carries the whole request. */
-const REQUEST_EVENTS = ['request.pending', 'request.updated', 'request.decided'] as const satisfies ReadonlyArray<keyof CoreEvents>;
+/** Every core event after which a request looks different (each carries the whole request), and what it means. */
+const REQUEST_EVENTS = {
+  'request.pending': 'new',
+  'request.updated': 'updated',
+  'request.decided': 'decided',
+} as const satisfies Partial<Record<keyof CoreEvents, RequestChange>>;
+type RequestEvent = keyof typeof REQUEST_EVENTS;
 
 export const copyRequest = (r: PendingRequest): PendingRequest => ({ ...r, samples: [...r.samples] });
 
@@ -36,17 +44,23 @@ export const revisionInfo = (r: Revision | RevisionInfo): RevisionInfo => ({
  * (request changes carry the whole request, so applying one twice is harmless).
  */
 export function watchCore(core: CoreSource, listener: (change: CoreChange) => void): () => void {
-  const onRequest = (request: PendingRequest) => listener({ type: 'request', request: copyRequest(request) });
+  const onRequest = Object.fromEntries(
+    Object.entries(REQUEST_EVENTS).map(([name, change]) => [
+      name,
+      (request: PendingRequest) => listener({ type: 'request', request: copyRequest(request), change }),
+    ]),
+  ) as Record<RequestEvent, (request: PendingRequest) => void>;
+  const requestEvents = Object.keys(REQUEST_EVENTS) as RequestEvent[];
   const onRevision = (revision: Revision) => listener({ type: 'revision', revision: revisionInfo(revision) });
   const onLog = (line: LogLine) => listener({ type: 'log', line });
-  for (const name of REQUEST_EVENTS) core.on(name, onRequest);
+  for (const name of requestEvents) core.on(name, onRequest[name]);
   core.on('policy.revision', onRevision);
   core.on('log', onLog);
   let attached = true;
   return () => {
     if (!attached) return;
     attached = false;
-    for (const name of REQUEST_EVENTS) core.off(name, onRequest);
+    for (const name of requestEvents) core.off(name, onRequest[name]);
     core.off('policy.revision', onRevision);
     core.off('log', onLog);
   };

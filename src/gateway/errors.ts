@@ -80,6 +80,20 @@ export function codeFromGrpcStatus(status: number, context: 'decision' | 'other'
   }
 }
 
+/** codes → gRPC status numbers, for a server answering in the taxonomy (a stale review is FAILED_PRECONDITION, as upstream). */
+export const GRPC_STATUS_OF: Record<GatewayErrorCode, number> = {
+  not_found: 5,
+  stale_review: 9,
+  unauthenticated: 16,
+  permission_denied: 7,
+  unavailable: 14,
+  invalid_argument: 3,
+  unimplemented: 12,
+  failed_precondition: 9,
+  conflict: 6,
+  internal: 13,
+};
+
 /** String codes other layers use (the presets store, Node's errno) → codes. */
 const STRING_CODES: Record<string, GatewayErrorCode> = {
   'not-found': 'not_found',

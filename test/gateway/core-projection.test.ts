@@ -15,9 +15,10 @@ describe('core projection', () => {
     await c.evaluate({ host: 'pypi.org', port: 443, binary: '/usr/bin/pip' });
     c.approve('r1', { kind: 'session' }, 'test');
     stop();
-    const requests = changes.filter((x) => x.type === 'request').map((x) => (x.type === 'request' ? x.request.status : ''));
-    expect(requests[0]).toBe('pending');
-    expect(requests.at(-1)).toBe('approved');
+    const requests = changes.flatMap((x) => (x.type === 'request' ? [`${x.change}:${x.request.status}`] : []));
+    expect(requests[0]).toBe('new:pending');
+    expect(requests).toContain('decided:approved');
+    expect(requests.at(-1)).toMatch(/:approved$/);
     expect(changes.some((x) => x.type === 'revision' && x.revision.cause === 'approval')).toBe(true);
     expect(changes.some((x) => x.type === 'log' && x.line.message.includes('approved r1'))).toBe(true);
   });

@@ -59,3 +59,13 @@ describe('gateway errors', () => {
     for (const code of ERROR_CODES) expect(ERROR_MEANINGS[code].length).toBeGreaterThan(10);
   });
 });
+
+describe('gRPC round trip of codes', () => {
+  it('a server answering GRPC_STATUS_OF[code] is read back as the same code (a stale review via the decision context)', async () => {
+    const { GRPC_STATUS_OF } = await import('../../src/gateway/errors.js');
+    for (const code of ERROR_CODES) {
+      const back = codeFromGrpcStatus(GRPC_STATUS_OF[code], code === 'stale_review' ? 'decision' : 'other');
+      expect(back).toBe(code);
+    }
+  });
+});
