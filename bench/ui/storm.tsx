@@ -20,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,8 @@ class FakeKeyboard extends EventEmitter {
 }
 
 interface Result {
+  /** Share of one core this process used (user + system), whatever the machine's load. */
+  cpuPercent: number;
   framesPerSecond: number;
   keys: number;
   missed: number;
@@ -84,7 +86,8 @@ interface Result {
   requestsPerSecond: number;
 }
 
-async function storm(buffered: boolean, screen: 'inbox' | 'logs', seconds: number): Promise<Result> {
+/** `screen: 'none'` draws nothing: the core, the producer and the store alone (what the console adds is the difference). */
+async function storm(buffered: boolean, screen: 'inbox' | 'logs' | 'none', seconds: number): Promise<Result> {
   // Ink decides at import whether it runs "in CI" (then it draws nothing until exit): load it as the console does.
   const [{ render }, { ConsoleApp }, { ConsoleProvider }] = await loadInteractive(() =>
     Promise.all([import('ink'), import('../../components/ConsoleApp.js'), import('../../src/store/context.js')]),
@@ -124,25 +127,29 @@ async function storm(buffered: boolean, screen: 'inbox' | 'logs', seconds: numbe
       pending = undefined;
     }
   };
-  const app = render(
-    <ConsoleProvider store={store} gateway={gateway}>
-      <ConsoleApp onQuit={() => {}} theme="dark" />
-    </ConsoleProvider>,
-    {
-      stdout: terminal as unknown as NodeJS.WriteStream,
-      stdin: keyboard as unknown as NodeJS.ReadStream,
-      stderr: terminal as unknown as NodeJS.WriteStream,
-      maxFps: 30,
-      patchConsole: false,
-      exitOnCtrlC: false,
-    },
-  );
+  const app =
+    screen === 'none'
+      ? undefined
+      : render(
+          <ConsoleProvider store={store} gateway={gateway}>
+            <ConsoleApp onQuit={() => {}} theme="dark" />
+          </ConsoleProvider>,
+          {
+            stdout: terminal as unknown as NodeJS.WriteStream,
+            stdin: keyboard as unknown as NodeJS.ReadStream,
+            stderr: terminal as unknown as NodeJS.WriteStream,
+            maxFps: 30,
+            patchConsole: false,
+            exitOnCtrlC: false,
+          },
+        );
   await new Promise((r) => setTimeout(r, 300));
   if (screen === 'logs') keyboard.type('4');
   await new Promise((r) => setTimeout(r, 300));
 
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
+  const cpuBefore = process.cpuUsage();
   frames = 0;
   updates = 0;
   let lines = 0;
@@ -161,6 +168,7 @@ async function storm(buffered: boolean, screen: 'inbox' | 'logs', seconds: numbe
   // The operator: `?` on a fixed clock, toggling the help; a press whose frame has not come by the next is missed.
   const operator = setInterval(() => {
     rss = Math.max(rss, process.memoryUsage().rss);
+    if (!app) return;
     if (pending) missed++;
     helpOpen = !helpOpen;
     pending = { at: performance.now(), helpShown: helpOpen };
@@ -171,14 +179,16 @@ async function storm(buffered: boolean, screen: 'inbox' | 'logs', seconds: numbe
   clearInterval(operator);
   lag.disable();
   const elapsed = (performance.now() - started) / 1000;
-  app.unmount();
+  const cpu = process.cpuUsage(cpuBefore);
+  app?.unmount();
   buffer.stop();
   await gateway.stop();
-  if (!lastFrame) throw new Error('Ink drew nothing: is it running in CI mode?');
+  if (app && !lastFrame) throw new Error('Ink drew nothing: is it running in CI mode?');
   // A console that crashed draws nothing more: measuring it would say nothing about the console.
   if (errorFrame) throw new Error(`the console drew an error:\n${errorFrame}`);
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
+    cpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
     framesPerSecond: frames / elapsed,
     keys: latencies.length + missed,
     missed,
@@ -193,22 +203,25 @@ async function storm(buffered: boolean, screen: 'inbox' | 'logs', seconds: numbe
 }
 
 /** One configuration in a fresh process: its RSS is its own, and no timer or core of another run is left behind. */
-function stormInChild(buffered: boolean, screen: 'inbox' | 'logs', seconds: number): Promise<Result> {
+function stormInChild(buffered: boolean, screen: 'inbox' | 'logs' | 'none', seconds: number): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(import.meta.url), buffered ? 'buffered' : 'per-event', screen, String(seconds)],
       {
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
     let out = '';
+    let err = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    // Ink restores the terminal's cursor on exit; only a failure's output is worth showing.
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
     child.on('error', reject);
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (code === 0 && line) resolve(JSON.parse(line));
-      else reject(new Error(`bench/ui child exited ${code}`));
+      else reject(new Error(`bench/ui child exited ${code}: ${err}`));
     });
   });
 }
@@ -220,15 +233,17 @@ export async function benchUi(): Promise<string> {
     runs.push([`${screen}: buffered, 50 ms flush`, await stormInChild(true, screen, seconds)]);
     runs.push([`${screen}: one update per event (baseline)`, await stormInChild(false, screen, seconds)]);
   }
+  runs.push(['no console: core + store only (baseline)', await stormInChild(true, 'none', seconds)]);
   const row = (name: string, r: Result) => [
     name,
     `${r.linesPerSecond.toFixed(0)} + ${r.requestsPerSecond.toFixed(0)}`,
     r.updatesPerSecond.toFixed(0),
     r.framesPerSecond.toFixed(1),
-    `${r.keys - r.missed}/${r.keys}`,
-    r.keyP50.toFixed(1),
-    r.keyP99.toFixed(1),
+    r.keys ? `${r.keys - r.missed}/${r.keys}` : '—',
+    r.keys ? r.keyP50.toFixed(1) : '—',
+    r.keys ? r.keyP99.toFixed(1) : '—',
     r.lagP99.toFixed(1),
+    r.cpuPercent.toFixed(0),
     r.rssMiB.toFixed(0),
   ];
   const ratio = (screen: string) => {
@@ -237,7 +252,7 @@ export async function benchUi(): Promise<string> {
     return `${screen}: key→frame p99 ${b.keyP99.toFixed(1)} ms buffered vs ${n.keyP99.toFixed(1)} ms one update per event (${(n.keyP99 / Math.max(0.1, b.keyP99)).toFixed(1)}×)`;
   };
   return (
-    `Console under a storm for ${seconds} s per row, each in its own process (real core, Ink with maxFps 30 on a 120×36 TTY, React production build); '?' every ${KEY_EVERY_MS} ms, latency to the first frame showing its effect; a key whose frame has not come by the next press is missed. Targets (not asserted): key→frame p99 < 50 ms, RSS < 200 MiB.\n` +
+    `Console under a storm for ${seconds} s per row, each in its own process (real core, Ink with maxFps 30 on a 120×36 TTY, React production build); '?' every ${KEY_EVERY_MS} ms, latency to the first frame showing its effect; a key whose frame has not come by the next press is missed. Targets (not asserted): key→frame p99 < 50 ms, RSS < 200 MiB (RSS here includes the tsx loader the bench runs under, ~28 MiB).\n` +
     formatTable(
       [
         'store updates',
@@ -248,17 +263,21 @@ export async function benchUi(): Promise<string> {
         'key→frame p50 ms',
         'p99 ms',
         'loop lag p99 ms',
+        'CPU % of a core',
         'RSS MiB',
       ],
       runs.map(([name, r]) => row(name, r)),
     ) +
-    `${ratio('inbox')}\n${ratio('logs')}\n`
+    `${ratio('inbox')}\n${ratio('logs')}\n` +
+    `machine load average while measuring: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${availableParallelism()} cores (latency rows need an idle machine; CPU % is comparable anyway)\n`
   );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [mode, screen, seconds] = process.argv.slice(2);
-  const result = await storm(mode === 'buffered', screen === 'logs' ? 'logs' : 'inbox', Number(seconds) || 8);
+  const result = await storm(mode === 'buffered', screen === 'logs' || screen === 'none' ? screen : 'inbox', Number(seconds) || 8);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }
