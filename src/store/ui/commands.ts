@@ -83,8 +83,6 @@ export interface CommandSpec {
   when?: (state: ConsoleUiState) => boolean;
 }
 
-const TEXT_MODES = ['prompt'] as const;
-
 export const COMMANDS = {
   approve: {
     description: 'Approve the selected request (current lifetime)',
@@ -223,9 +221,6 @@ const SPECS: Record<CommandId, CommandSpec> = COMMANDS;
 export const COMMAND_IDS = Object.keys(COMMANDS) as CommandId[];
 
 export const specOf = (id: CommandId): CommandSpec => SPECS[id];
-
-/** Keys typed into a text field go to the field unless a binding of the mode claims them. */
-export const isTextMode = (mode: Mode) => (TEXT_MODES as readonly Mode[]).includes(mode);
 
 export function hasNeed(capabilities: GatewayCapabilities, need: Need | undefined): boolean {
   if (need === undefined) return true;

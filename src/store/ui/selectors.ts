@@ -3,7 +3,7 @@
 // needs. Pure functions of UI state and the world, shared by the reducer and the components.
 import type { LogLine } from '../../core/engine/log-buffer.js';
 import type { GatewayCapabilities, InboxRequest, Lifetime, RevisionInfo, SandboxInfo } from '../../gateway/gateway.js';
-import { builtinNamesOf, type PromotePreview, previewPromote } from '../../gateway/promote-draft.js';
+import { builtinNamesOf } from '../../gateway/promote-draft.js';
 import type { DirectoryEntry } from '../gateway-directory.js';
 import { type QuerySlots, type QueryWant, readSlot, want } from '../queries.js';
 import { COLON_NAMES, colonSpec, colonUsage } from './colon-commands.js';
@@ -156,14 +156,6 @@ export function selectBuiltinPresets(
   const q = want('presets', selectSandbox(state, world), 0);
   const slot = readSlot(world.queries, { ...q, kind: 'presets' });
   return { names: builtinNamesOf(slot.data ?? []), error: slot.error ? `cannot list presets: ${slot.error.message}` : undefined };
-}
-
-/** The promote form's live validation and YAML preview (empty when no form is open). */
-export function selectPromotePreview(state: ConsoleUiState, world: UiWorld): PromotePreview & { request?: InboxRequest } {
-  const p = state.promote;
-  const request = p ? world.requests[p.requestId] : undefined;
-  if (!p || !request) return {};
-  return { ...previewPromote(request, p.form, selectBuiltinPresets(state, world).names), request };
 }
 
 // ---- keys offered -----------------------------------------------------------------------------
