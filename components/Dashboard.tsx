@@ -13,8 +13,8 @@ export interface DashboardProps {
   active: string;
   /** Row under the cursor: gateways first, then sandboxes. */
   cursor: number;
-  /** The active gateway's providers; a string when fetching them failed; undefined while loading. */
-  providers: ProviderInfo[] | string | undefined;
+  /** The active gateway's providers; why there are none or they could not be listed; undefined while loading. */
+  providers: ProviderInfo[] | { none: string } | { error: string } | undefined;
   sandboxes: SandboxInfo[];
   pendingBySandbox: Record<string, number>;
   now: number;
@@ -29,7 +29,6 @@ function health(g: DirectoryEntry, now: number): string {
 }
 
 function DashboardView({ gateways, active, cursor, providers, sandboxes, pendingBySandbox, now, theme }: DashboardProps) {
-  const mode = gateways.find((g) => g.info.name === active)?.info.mode;
   const problem =
     gateways[cursor]?.problem ?? (gateways[cursor]?.connection.status === 'disconnected' ? gateways[cursor].connection.error : undefined);
   return (
@@ -59,13 +58,15 @@ function DashboardView({ gateways, active, cursor, providers, sandboxes, pending
       </Text>
       {providers === undefined ? (
         <Text color={theme.muted}> loading…</Text>
-      ) : typeof providers === 'string' ? (
+      ) : 'error' in providers ? (
         <Text color={theme.danger} wrap="truncate">
           {' '}
-          {safe(providers)}
+          {safe(providers.error)}
         </Text>
+      ) : 'none' in providers ? (
+        <Text color={theme.muted}> none ({safe(providers.none)})</Text>
       ) : providers.length === 0 ? (
-        <Text color={theme.muted}> none{mode === 'standalone' ? ' (the embedded core has no inference providers)' : ''}</Text>
+        <Text color={theme.muted}> none</Text>
       ) : (
         <Table
           padding={0}

@@ -1,23 +1,27 @@
-// Every key of the current screen, generated from the keymap, in two columns so it fits at 80×24.
+// Every key of the current screen and every `:` command, generated from the command registry, in two
+// columns so it fits at 80×24.
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { Theme } from './theme.js';
 
 function HelpOverlayView({
-  screen,
+  title,
   entries,
+  commands,
   theme,
 }: {
-  screen: string;
+  title: string;
   entries: Array<{ keys: string; description: string }>;
+  commands: string[];
   theme: Theme;
 }) {
   const half = Math.ceil(entries.length / 2);
+  const keyWidth = Math.min(12, Math.max(...entries.map((e) => e.keys.length)) + 1);
   const column = (list: typeof entries) => (
     <Box flexDirection="column" width="50%" paddingRight={2}>
       {list.map((e) => (
         <Text key={e.keys + e.description} wrap="truncate">
-          <Text color={theme.accent}>{e.keys.padEnd(7)}</Text>
+          <Text color={theme.accent}>{e.keys.padEnd(keyWidth)}</Text>
           {e.description}
         </Text>
       ))}
@@ -26,13 +30,16 @@ function HelpOverlayView({
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.border} paddingX={1}>
       <Text bold color={theme.accent}>
-        Keys — {screen}
+        {title}
       </Text>
       <Box>
         {column(entries.slice(0, half))}
         {column(entries.slice(half))}
       </Box>
-      <Text color={theme.muted}>? or Esc closes</Text>
+      <Text wrap="wrap">
+        <Text color={theme.accent}>Commands </Text>
+        {commands.join('  ')}
+      </Text>
     </Box>
   );
 }

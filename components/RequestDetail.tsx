@@ -3,20 +3,19 @@
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { stringify } from 'yaml';
-import { approvalKey, approvalRule } from '../src/core/approvals/session-approvals.js';
 import { sanitizeMultiline } from '../src/core/text/sanitize.js';
 import type { InboxRequest } from '../src/gateway/gateway.js';
 import { age, safe } from './format.js';
 import type { Theme } from './theme.js';
 
 /**
- * The policy entry approving adds, as YAML with lists in flow style to keep it short: a session
- * approval here, or the rule a gateway proposes (its draft chunk) there.
+ * The policy entry approving adds, as YAML with lists in flow style to keep it short: what the adapter
+ * says approving adds (a core's session approval, a gateway's proposed rule); the UI does not guess it.
  */
-export function approvalYaml(r: InboxRequest, now: number): string {
-  const key = r.proposal ? r.proposal.ruleName : approvalKey(r.id);
-  const rule =
-    r.proposal?.rule ?? approvalRule({ requestId: r.id, host: r.host, port: r.port, binary: r.binary, approvedAt: now, by: 'operator' });
+export function approvalYaml(r: InboxRequest): string {
+  if (!r.proposal) return '(the gateway does not say)';
+  const key = r.proposal.ruleName;
+  const rule = r.proposal.rule;
   const flow = (v: unknown) => stringify(v, { collectionStyle: 'flow' }).trim();
   return [
     'network_policies:',
@@ -27,7 +26,15 @@ export function approvalYaml(r: InboxRequest, now: number): string {
   ].join('\n');
 }
 
-function RequestDetailView({ request: r, now, theme }: { request: InboxRequest; now: number; theme: Theme }) {
+export interface RequestDetailProps {
+  request: InboxRequest;
+  now: number;
+  /** Approving makes a new policy revision on the gateway (else: a session approval on the core). */
+  revisionApproval: boolean;
+  theme: Theme;
+}
+
+function RequestDetailView({ request: r, now, revisionApproval, theme }: RequestDetailProps) {
   const field = (label: string, value: string) => (
     <Text wrap="truncate">
       <Text color={theme.muted}>{label.padEnd(12)}</Text>
@@ -40,7 +47,7 @@ function RequestDetailView({ request: r, now, theme }: { request: InboxRequest; 
         <Text bold color={theme.accent}>
           Request {r.id}
         </Text>
-        <Text color={theme.muted}> (Esc closes)</Text>
+        <Text color={theme.muted}> (Esc closes; a r u p act here too)</Text>
       </Text>
       {field('destination', `${r.host}:${r.port}  in sandbox ${r.sandbox}`)}
       {field('binary', r.binary + (r.pid ? ` (pid ${r.pid})` : ''))}
@@ -57,8 +64,8 @@ function RequestDetailView({ request: r, now, theme }: { request: InboxRequest; 
       {r.samples.length === 0 ? (
         <Text> (none: a tunnel, or not yet inspected)</Text>
       ) : (
-        r.samples.map((s, i) => (
-          <Text key={i} wrap="truncate">
+        r.samples.map((s) => (
+          <Text key={`${s.method} ${s.path}`} wrap="truncate">
             {' '}
             {safe(`${s.method} ${s.path}`)}
           </Text>
@@ -68,9 +75,9 @@ function RequestDetailView({ request: r, now, theme }: { request: InboxRequest; 
       {r.proposal?.validationResult ? field('validation', r.proposal.validationResult) : null}
       {r.proposal?.applicationError ? field('not applicable', r.proposal.applicationError) : null}
       <Text color={theme.muted}>
-        {r.proposal ? 'approving adds (a new policy revision on the gateway)' : 'approving adds (this session only)'}
+        {revisionApproval ? 'approving adds (a new policy revision on the gateway)' : 'approving adds (this session only)'}
       </Text>
-      <Text>{sanitizeMultiline(approvalYaml(r, now))}</Text>
+      <Text>{sanitizeMultiline(approvalYaml(r))}</Text>
     </Box>
   );
 }

@@ -7,8 +7,10 @@ import type { Theme } from './theme.js';
 
 export interface SandboxViewProps {
   policy?: PolicyView;
-  /** When comparing: revision N against the current one. */
+  /** When comparing: revision N against the current one (undefined while it loads). */
   comparison?: { from: number; to: number; lines: DiffLine[] };
+  /** The past revision being compared, while the comparison is asked for. */
+  comparing?: number;
   revisions: RevisionInfo[];
   height: number;
   scroll: number;
@@ -28,8 +30,15 @@ export function labelledPolicyLines(policy: PolicyView): string[] {
   });
 }
 
-function SandboxViewView({ policy, comparison, revisions, height, scroll, theme, error }: SandboxViewProps) {
+/** A window of a document's lines, each with its line number (its identity: lines repeat, numbers do not). */
+function numbered<T>(lines: T[], from: number, count: number): Array<{ line: T; number: number }> {
+  return lines.slice(from, from + count).map((line, offset) => ({ line, number: from + offset }));
+}
+
+function SandboxViewView({ policy, comparison, comparing, revisions, height, scroll, theme, error }: SandboxViewProps) {
   if (error) return <Text color={theme.danger}>{error}</Text>;
+  if (comparing !== undefined && !comparison)
+    return <Text color={theme.muted}>Comparing revision {comparing} with the current policy…</Text>;
   if (comparison) {
     const changed = comparison.lines.filter((l) => l.kind !== 'same').length;
     return (
@@ -37,8 +46,8 @@ function SandboxViewView({ policy, comparison, revisions, height, scroll, theme,
         <Text bold color={theme.accent}>
           Revision {comparison.from} → {comparison.to} <Text color={theme.muted}>({changed} changed lines; Esc returns)</Text>
         </Text>
-        {comparison.lines.slice(scroll, scroll + Math.max(3, height - 1)).map((l, i) => (
-          <Text key={i} wrap="truncate" color={l.kind === 'added' ? theme.ok : l.kind === 'removed' ? theme.danger : theme.muted}>
+        {numbered(comparison.lines, scroll, Math.max(3, height - 1)).map(({ line: l, number }) => (
+          <Text key={number} wrap="truncate" color={l.kind === 'added' ? theme.ok : l.kind === 'removed' ? theme.danger : theme.muted}>
             {l.kind === 'added' ? '+ ' : l.kind === 'removed' ? '- ' : '  '}
             {l.text}
           </Text>
@@ -54,9 +63,9 @@ function SandboxViewView({ policy, comparison, revisions, height, scroll, theme,
       <Text bold color={theme.accent}>
         Effective policy — revision {policy.revision.number} <Text color={theme.muted}>sha256:{policy.revision.sha256.slice(0, 12)}</Text>
       </Text>
-      {lines.slice(scroll, scroll + bodyHeight).map((l, i) => (
-        <Text key={i} wrap="truncate">
-          {l}
+      {numbered(lines, scroll, bodyHeight).map(({ line, number }) => (
+        <Text key={number} wrap="truncate">
+          {line}
         </Text>
       ))}
       <Text bold color={theme.accent}>

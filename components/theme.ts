@@ -1,5 +1,8 @@
 // Semantic colours: components ask for a role ("warn", "accent"), never for a colour name. NO_COLOR and
 // the light theme are handled here, once.
+import { useMemo } from 'react';
+import { useUi } from '../hooks/console-contexts.js';
+
 export type ThemeName = 'dark' | 'light';
 
 export interface Theme {
@@ -32,4 +35,10 @@ export function statusColor(theme: Theme, status: string, held: number): string 
   if (status === 'rejected') return theme.danger;
   if (status === 'expired') return theme.muted;
   return theme.accent;
+}
+
+/** The theme the console is in now (`:theme` changes it). */
+export function useTheme(): Theme {
+  const name = useUi((s) => s.theme);
+  return useMemo(() => resolveTheme(name), [name]);
 }

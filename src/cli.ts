@@ -6,26 +6,23 @@ import { policyExplain } from './cli/commands/policy-explain.js';
 import { coreCommand } from './cli/commands/core.js';
 import { runCommand } from './cli/commands/run.js';
 import { walkthroughCommand } from './cli/commands/walkthrough.js';
-import {
-  presetAddCommand,
-  presetListCommand,
-  presetRemoveCommand,
-  presetShowCommand,
-  promoteCommand,
-} from './cli/commands/preset-commands.js';
+import { presetAddCommand, presetListCommand, presetRemoveCommand, presetShowCommand } from './cli/commands/preset-commands.js';
 import {
   approveAllCommand,
   approveCommand,
   policyGetCommand,
   policyRevisionsCommand,
+  promoteCommand,
   rejectCommand,
   requestsCommand,
   undoCommand,
-} from './cli/commands/feed-commands.js';
+} from './cli/commands/decision-commands.js';
+import { EXIT_CODES, EXIT_FAILED } from './cli/exit-codes.js';
+import { GatewayError } from './gateway/errors.js';
 import { PolicyLoadError } from './core/policy/source.js';
 import { didYouMean } from './core/text/did-you-mean.js';
 import { consoleCommand } from './cli/commands/console.js';
-import { VERSION } from './cli/version.js';
+import { VERSION } from './gateway/version.js';
 
 export const COMMANDS: Command[] = [
   consoleCommand,
@@ -136,7 +133,8 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
       return 1;
     }
     io.stderr.write(`openshell-term: ${(error as Error).message}\n`);
-    return 1;
+    // Gateway errors keep their kind to the end: scripts branch on the exit code (README "Exit codes").
+    return error instanceof GatewayError ? EXIT_CODES[error.code] : EXIT_FAILED;
   }
 }
 

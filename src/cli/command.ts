@@ -33,8 +33,7 @@ export interface Command {
   run(args: ParsedArgs, io: CommandIO): Promise<number>;
 }
 
-/** Exit code for a command line we could not understand. */
-export const EXIT_USAGE = 2;
+export { EXIT_USAGE } from './exit-codes.js';
 
 export class UsageError extends Error {}
 

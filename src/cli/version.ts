@@ -1,2 +1,2 @@
-// The version shown by --version and the console's gateway list.
-export const VERSION = '0.1.0';
+// Kept for importers not yet moved: the version lives below the CLI, where the gateway API can read it.
+export { VERSION } from '../gateway/version.js';

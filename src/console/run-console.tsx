@@ -5,7 +5,7 @@ import { useStore } from 'zustand';
 import { ConsoleApp } from '../../components/ConsoleApp.js';
 import type { GatewayEvent } from '../gateway/gateway.js';
 import { ConsoleProvider } from '../store/context.js';
-import type { GatewayPool } from './gateway-pool.js';
+import type { GatewayPool } from '../store/gateway-pool.js';
 
 export interface RunConsoleOptions {
   theme?: string;
@@ -29,7 +29,7 @@ export async function runConsole(pool: GatewayPool, options: RunConsoleOptions =
   const quit = () => app?.unmount();
   app = render(<ConsoleRoot pool={pool} onQuit={quit} theme={options.theme} />, { maxFps: 30, patchConsole: false, exitOnCtrlC: true });
   await app.waitUntilExit();
-  await pool.stop();
+  for (const problem of await pool.stop()) process.stderr.write(`openshell-term: stopping ${problem}\n`);
 }
 
 /** Rings the terminal bell on each new pending request, whichever gateway it came from. */

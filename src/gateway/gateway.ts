@@ -1,8 +1,11 @@
-// The one interface the console consumes. Standalone (embedded core), a remote core over the feed, and
-// (later) OpenShell gateways over gRPC all implement it; components never see which.
+// The one interface the console and the CLI consume. The embedded core (in this process), a running core
+// over its feed, and OpenShell gateways over gRPC all implement it; nothing above an adapter knows which.
+// What a gateway can do is said by its capabilities, never guessed from its mode; failures are
+// GatewayErrors (./errors.ts) with a code from one small taxonomy.
 import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { NetworkPolicyRule } from '../core/policy/types.js';
+import type { GatewayErrorCode } from './errors.js';
 
 export type InboxRequest = PendingRequest & {
   /** The sandbox the request came from (standalone: the local one). */
@@ -33,6 +36,7 @@ export interface RevisionInfo {
 
 export interface GatewayInfo {
   name: string;
+  /** A label for people (title bar, dashboard); code asks `capabilities` instead. */
   mode: 'standalone' | 'remote';
   endpoint: string;
   version: string;
@@ -43,7 +47,7 @@ export interface GatewayInfo {
 export type ConnectionState =
   | { status: 'connecting' }
   | { status: 'connected' }
-  | { status: 'disconnected'; error: string; retryAt?: number };
+  | { status: 'disconnected'; error: string; code?: GatewayErrorCode; retryAt?: number };
 
 export interface SandboxInfo {
   name: string;
@@ -77,6 +81,17 @@ export interface PromoteRequest {
   description?: string;
   access: 'read-only' | 'read-write' | 'full';
   anyBinary: boolean;
+  /** Only with capabilities.promoteDryRun: say what would be written, write nothing. */
+  dryRun?: boolean;
+}
+
+export interface PromoteOutcome {
+  name: string;
+  /** Where the preset file went (or would go). */
+  file: string;
+  /** The preset as written (or as it would be), when the gateway says. */
+  yaml?: string;
+  dryRun?: boolean;
 }
 
 export interface PresetSummary {
@@ -93,8 +108,34 @@ export interface ProviderInfo {
   credentials: string[];
 }
 
+/**
+ * What a gateway can do. The console offers (and the CLI attempts) only what is here; adding a feature
+ * for some gateways is a new field, set by each adapter.
+ */
+export interface GatewayCapabilities {
+  /** Approval lifetimes it honours, the first the default. None: an approval is a policy revision (undo takes it back). */
+  lifetimes: readonly Lifetime[];
+  /** promote(): a request becomes a persisted preset. */
+  promote: boolean;
+  /** promote() with dryRun previews (the file, the YAML) without writing. */
+  promoteDryRun: boolean;
+  /** presets(), addPreset(), removePreset(). */
+  presets: boolean;
+  /** applyTier(). */
+  tiers: boolean;
+  /** providers() lists inference/credential providers. */
+  providers: boolean;
+  /** Several workspaces (OpenShell 0.1.x). */
+  workspaces: boolean;
+  /** Sandbox and global settings. */
+  settings: boolean;
+  /** A sandbox's draft history. */
+  draftHistory: boolean;
+}
+
 export interface Gateway {
   readonly info: GatewayInfo;
+  readonly capabilities: GatewayCapabilities;
   /** Events in order; the first after start() is a snapshot. Returns an unsubscribe function. */
   subscribe(listener: (event: GatewayEvent) => void): () => void;
   start(): Promise<void>;
@@ -110,7 +151,7 @@ export interface Gateway {
   providers(): Promise<ProviderInfo[]>;
   presets(sandbox?: string): Promise<PresetSummary[]>;
   /** Writes the request's preset (NemoClaw format) and applies it; resolves with where it went. */
-  promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }>;
+  promote(id: string, request: PromoteRequest): Promise<PromoteOutcome>;
   addPreset(name: string, sandbox?: string): Promise<void>;
   removePreset(name: string, sandbox?: string): Promise<void>;
   /** Applies a tier's presets (restricted, balanced, open); resolves with those newly applied. */

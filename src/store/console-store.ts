@@ -1,8 +1,11 @@
-// The console's one store: remote data only (requests, revision, logs, sandboxes, connection). Gateway
-// events are its only writer, applied in batches; components select narrowly from it.
+// The console's remote data, one store per gateway: what the gateway tells (requests, revision, logs,
+// sandboxes, connection), applied from its events in batches, and what the console asks it (policies,
+// revisions, providers, presets: queries.ts), written by the one query hook. UI state lives elsewhere
+// (ui/ui-state.ts); components select narrowly from both.
 import { createStore } from 'zustand/vanilla';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { ConnectionState, GatewayEvent, GatewayInfo, InboxRequest, RevisionInfo, SandboxInfo } from '../gateway/gateway.js';
+import type { QueryKind, QuerySlot, QuerySlots } from './queries.js';
 
 export const MAX_LOG_LINES = 5000;
 
@@ -17,10 +20,14 @@ export interface ConsoleData {
   sandboxes: SandboxInfo[];
   /** Bumped on every applied batch: lets views re-render countdowns without a timer of their own. */
   version: number;
+  /** Counts connections made: answers fetched on an earlier connection are asked again. */
+  epoch: number;
+  queries: QuerySlots;
 }
 
 export interface ConsoleStore extends ConsoleData {
   apply(events: GatewayEvent[]): void;
+  setQuery(kind: QueryKind, slot: QuerySlot<unknown>): void;
 }
 
 export function createConsoleStore(gateway: GatewayInfo) {
@@ -32,18 +39,25 @@ export function createConsoleStore(gateway: GatewayInfo) {
     logs: [],
     sandboxes: [],
     version: 0,
+    epoch: 0,
+    queries: {},
     apply(events) {
-      set((state) => reduce(state, events));
+      set((state) => applyEvents(state, events));
+    },
+    setQuery(kind, slot) {
+      set((state) => ({ queries: { ...state.queries, [kind]: slot } }));
     },
   }));
 }
 
+export type ConsoleStoreApi = ReturnType<typeof createConsoleStore>;
+
 /** Applies a batch of events in one update (one render), however many events arrived. */
-export function reduce(state: ConsoleData, events: GatewayEvent[]): Partial<ConsoleData> {
+export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial<ConsoleData> {
   let requests = state.requests;
   let order = state.order;
   let logs = state.logs;
-  let { revision, sandboxes, connection } = state;
+  let { revision, sandboxes, connection, epoch } = state;
   let newLogs: LogLine[] = [];
   for (const event of events) {
     switch (event.type) {
@@ -81,6 +95,7 @@ export function reduce(state: ConsoleData, events: GatewayEvent[]): Partial<Cons
         newLogs.push(event.line);
         break;
       case 'connection':
+        if (event.state.status === 'connected' && connection.status !== 'connected') epoch++;
         connection = event.state;
         break;
     }
@@ -89,5 +104,5 @@ export function reduce(state: ConsoleData, events: GatewayEvent[]): Partial<Cons
     logs = logs.concat(newLogs);
     if (logs.length > MAX_LOG_LINES) logs = logs.slice(logs.length - MAX_LOG_LINES);
   }
-  return { requests, order, logs, revision, sandboxes, connection, version: state.version + 1 };
+  return { requests, order, logs, revision, sandboxes, connection, epoch, version: state.version + 1 };
 }

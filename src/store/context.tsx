@@ -1,8 +1,9 @@
-// The store travels through React context, so every test renders with a fresh one.
-import { createContext, useContext, type ReactNode } from 'react';
+// The gateway's data travels through React context (its store, the gateway, the pool to switch with), so
+// every test renders with a fresh one. UI state and actions have contexts of their own (hooks/).
+import { createContext, type ReactNode, useContext, useMemo } from 'react';
 import { useStore } from 'zustand';
 import type { Gateway } from '../gateway/gateway.js';
-import type { GatewayPool } from '../console/gateway-pool.js';
+import type { GatewayPool } from './gateway-pool.js';
 import type { DirectoryEntry } from './gateway-directory.js';
 import type { createConsoleStore, ConsoleStore } from './console-store.js';
 
@@ -31,6 +32,11 @@ export function useConsoleStore<T>(selector: (state: ConsoleStore) => T): T {
   return useStore(useConsoleContext().store, selector);
 }
 
+/** The store itself, for reading at the moment of an action (not for rendering). */
+export function useConsoleStoreApi(): StoreApi {
+  return useConsoleContext().store;
+}
+
 export function useGateway(): Gateway {
   return useConsoleContext().gateway;
 }
@@ -43,6 +49,9 @@ export function useGatewayDirectory(): { entries: DirectoryEntry[]; active: stri
   const info = useStore(store, (s) => s.gateway);
   const connection = useStore(store, (s) => s.connection);
   const directory = useStore((pool?.directory ?? NO_POOL) as NonNullable<GatewayPool['directory']>);
-  if (!pool || !directory) return { entries: [{ info, connection }], active: info.name, switchTo: () => 'only one gateway is configured' };
-  return { entries: directory.entries, active: directory.active, switchTo: (name) => pool.activate(name) };
+  return useMemo(() => {
+    if (!pool || !directory)
+      return { entries: [{ info, connection }], active: info.name, switchTo: () => 'only one gateway is configured' };
+    return { entries: directory.entries, active: directory.active, switchTo: (name: string) => pool.activate(name) };
+  }, [pool, directory, info, connection]);
 }

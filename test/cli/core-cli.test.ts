@@ -69,10 +69,10 @@ describe('core from the command line', () => {
   it('reports clearly when no core runs, and on unknown ids', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'ost-none-'));
     const none = await runCli(['requests', '--state-dir', empty]);
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(10); // unavailable (README "Exit codes")
     expect(none.stderr).toContain('no core is running');
     const unknown = await runCli(['approve', 'r999', '--state-dir', stateDir]);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(3); // not found
     expect(unknown.stderr).toContain("no request with id 'r999'");
     const badLifetime = await runCli(['approve', 'r1', '--for', 'forever', '--state-dir', stateDir]);
     expect(badLifetime.stderr).toContain("invalid lifetime 'forever'");

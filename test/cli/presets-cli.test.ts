@@ -64,7 +64,7 @@ describe('promote', () => {
     try {
       await curlVia(core.proxy, `http://promo.test:${upstream.port}/`);
       const builtin = await runCli(['promote', 'r1', '--preset', 'pypi', '--state-dir', dir]);
-      expect(builtin.code).toBe(1);
+      expect(builtin.code).toBe(5); // conflict (README "Exit codes")
       expect(builtin.stderr).toMatch(/built-in/);
       const bad = await runCli(['promote', 'r1', '--preset', 'Bad_Name', '--state-dir', dir]);
       expect(bad.stderr).toContain('invalid preset name');

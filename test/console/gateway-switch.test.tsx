@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayPool } from '../../src/console/gateway-pool.js';
+import { GatewayPool } from '../../src/store/gateway-pool.js';
 import { ConsoleRoot } from '../../src/console/run-console.js';
 import { EmbeddedGateway } from '../../src/gateway/embedded/embedded-gateway.js';
 import type { GatewayEvent } from '../../src/gateway/gateway.js';

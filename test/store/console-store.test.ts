@@ -1,6 +1,6 @@
 // The console store's reducer: gateway events are its only writer, applied a batch at a time.
 import { describe, expect, it } from 'vitest';
-import { createConsoleStore, reduce } from '../../src/store/console-store.js';
+import { applyEvents as reduce, createConsoleStore } from '../../src/store/console-store.js';
 import type { GatewayEvent, InboxRequest, SandboxInfo } from '../../src/gateway/gateway.js';
 
 const req = (id: string, firstSeen: number, over: Partial<InboxRequest> = {}): InboxRequest => ({

@@ -5,9 +5,9 @@ import type { Command } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
 import { startStandalone } from '../../gateway/embedded/standalone.js';
 import { EmbeddedGateway } from '../../gateway/embedded/embedded-gateway.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../gateway/version.js';
 import { loadInteractive } from '../../console/load-interactive.js';
-import type { GatewayChoice } from '../../console/gateway-pool.js';
+import type { GatewayChoice } from '../../store/gateway-pool.js';
 import type { ConnectionTarget } from '../../gateway/grpc/connection-target.js';
 import { PresetStore } from '../../core/presets/preset-store.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
@@ -40,7 +40,7 @@ export const consoleCommand: Command = {
       import('../../gateway/grpc/gateway-config.js'),
       import('../../gateway/grpc/grpc-gateway.js'),
       import('../../gateway/grpc/openshell-client.js'),
-      import('../../console/gateway-pool.js'),
+      import('../../store/gateway-pool.js'),
     ]);
     const { workspaceOf } = await import('../../gateway/grpc/connection-target.js');
     const workspace = workspaceOf(args.flags.workspace as string | undefined, io.env);

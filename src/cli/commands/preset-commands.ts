@@ -1,13 +1,13 @@
-// `preset list|show|add|remove` and `promote`: through the running core when there is one (it applies the
-// change at once), otherwise straight on the state dir's preset store (applied at the next start).
+// `preset list|show|add|remove`: through the running core when there is one (it applies the change at
+// once), otherwise straight on the state dir's preset store (applied at the next start); with --gateway or
+// --endpoint, on a gateway's sandbox (remote-presets.ts). `promote` is a decision command.
 import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { STATE_DIR_FLAG, stateDirOf } from './core-flags.js';
 import { JSON_FLAG, out, requireId, withFeed } from './feed-commands.js';
-import { runningCore } from '../../core/state/core-liveness.js';
+import { readRuntimeInfo } from '../../core/state/state-dir.js';
 import { PresetStore, type AddResult, type PresetInfo } from '../../core/presets/preset-store.js';
 import { presetYaml } from '../../core/presets/promote.js';
-import type { PromoteResult } from '../../core/presets/preset-manager.js';
 import { isRemote, REMOTE_FLAGS } from './gateway-flags.js';
 import { formatPresetList } from './preset-list.js';
 
@@ -15,7 +15,14 @@ import { formatPresetList } from './preset-list.js';
 const remote = () => import('./remote-presets.js');
 
 async function coreRunning(args: ParsedArgs, io: CommandIO): Promise<boolean> {
-  return (await runningCore(stateDirOf(args, io.env))).running;
+  const info = await readRuntimeInfo(stateDirOf(args, io.env));
+  if (!info) return false;
+  try {
+    process.kill(info.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const DRY_RUN = { 'dry-run': { type: 'boolean' as const, description: 'Show what would change, write nothing' } };
@@ -126,80 +133,3 @@ export const presetRemoveCommand: Command = {
     return 0;
   },
 };
-
-export const promoteCommand: Command = {
-  path: ['promote'],
-  usage:
-    'promote ID --preset NAME [--access read-only|read-write|full] [--any-binary] [--description TEXT] [--if-exists merge|replace|refuse] [--tls inspect|skip] [--dry-run] [--state-dir DIR] [--json]',
-  summary:
-    'Turn a request into a persisted NemoClaw-format preset (this host and port, pinned to its binary), merged into the preset if it exists, and apply it at once.',
-  flags: {
-    ...STATE_DIR_FLAG,
-    ...JSON_FLAG,
-    'dry-run': { type: 'boolean', description: 'Print the diff against the preset as it is; write nothing' },
-    preset: { type: 'string', value: 'NAME', description: 'Preset name (RFC 1123 label, not a built-in name)' },
-    access: {
-      type: 'string',
-      value: 'ACCESS',
-      description: 'read-only, read-write or full (default: read-only for GET/HEAD/OPTIONS or a tunnel, else read-write)',
-    },
-    'any-binary': { type: 'boolean', description: 'Allow every executable, not just the one that asked' },
-    description: { type: 'string', value: 'TEXT', description: 'Preset description' },
-    'if-exists': {
-      type: 'string',
-      value: 'WHAT',
-      description: 'When the preset exists: merge (default: add this grant, keep everything else), replace, or refuse',
-    },
-    tls: {
-      type: 'string',
-      value: 'MODE',
-      description:
-        'For a tunnel (CONNECT): inspect (default, the safest: the access is enforced per request; clients must trust the CA) or skip (a blind tunnel: everything inside is allowed)',
-    },
-  },
-  allowPositionals: true,
-  async run(args, io) {
-    const id = requireId(args);
-    const name = args.flags.preset as string | undefined;
-    if (!name) throw new UsageError('--preset NAME is required');
-    const access = args.flags.access as string | undefined;
-    if (access !== undefined && !['read-only', 'read-write', 'full'].includes(access))
-      throw new UsageError(`--access must be read-only, read-write or full, got '${access}'`);
-    const ifExists = args.flags['if-exists'] as string | undefined;
-    if (ifExists !== undefined && !['merge', 'replace', 'refuse'].includes(ifExists))
-      throw new UsageError(`--if-exists must be merge, replace or refuse, got '${ifExists}'`);
-    const tls = args.flags.tls as string | undefined;
-    if (tls !== undefined && tls !== 'inspect' && tls !== 'skip') throw new UsageError(`--tls must be inspect or skip, got '${tls}'`);
-    const r = await withFeed(args, io, (c) =>
-      c.command<PromoteResult>({
-        type: 'promote',
-        id,
-        name,
-        access: access as never,
-        anyBinary: Boolean(args.flags['any-binary']),
-        description: args.flags.description as string | undefined,
-        dryRun: Boolean(args.flags['dry-run']),
-        ifExists: ifExists as never,
-        ...(tls ? { inspect: tls === 'inspect' } : {}),
-      }),
-    );
-    out(io, args, r, describePromote(id, r));
-    return 0;
-  },
-};
-
-/** The promote outcome for a person: what happened to which file, the tunnel's TLS, the diff, what was released. */
-function describePromote(id: string, r: PromoteResult): string {
-  const verb = { created: 'create', merged: 'merge into', replaced: 'replace', unchanged: 'leave unchanged' }[r.change];
-  const lines = r.dryRun
-    ? [`would ${verb} preset '${r.name}' (${r.file}): ${r.summary}`]
-    : [
-        r.change === 'unchanged'
-          ? `promoted ${id}: preset '${r.name}' already allowed it (${r.summary}); applied ${r.file}`
-          : `promoted ${id} to preset '${r.name}' (${r.change}: ${r.summary}): wrote ${r.file} and applied it`,
-      ];
-  if (r.tunnel) lines.push(r.tunnel.note);
-  if (r.diff) lines.push(r.diff.trimEnd());
-  if (r.released.length > 0) lines.push(`released: ${r.released.join(', ')}`);
-  return lines.join('\n');
-}

@@ -37,6 +37,12 @@ const DNS_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_
 /** Methods the read-only access preset admits. */
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The narrowest access preset that admits a request made with `method` (none known, e.g. a tunnel: read-only). */
+export function defaultAccess(method: string | undefined): AccessPreset {
+  const m = method?.trim().toUpperCase();
+  return m === undefined || m === '' || READ_METHODS.has(m) ? 'read-only' : 'read-write';
+}
+
 /** A NemoClaw preset for this host:port, pinned to the binary unless anyBinary; checked with the policy loader. */
 export function presetFromRequest(input: PromoteInput): PresetDocument {
   const name = input.name.trim();
@@ -74,8 +80,7 @@ export function presetFromRequest(input: PromoteInput): PresetDocument {
       `access '${input.access}' needs an inspected endpoint; a tunnel that is not inspected allows everything inside it`,
     );
   }
-  const access: AccessPreset =
-    input.access ?? (method === undefined || method === '' || READ_METHODS.has(method) ? 'read-only' : 'read-write');
+  const access: AccessPreset = input.access ?? defaultAccess(method);
   const key = name.replace(/-/g, '_');
   const endpoint: NetworkEndpoint = blind
     ? { host, port: input.port }

@@ -1,31 +1,32 @@
 // Standalone mode's Gateway: the embedded core in this process. Calls go straight to the core; its
-// events become gateway events. Nothing here blocks: the core's methods are synchronous and cheap.
+// changes come through the one core projection. Nothing here blocks: the core's methods are synchronous
+// and cheap. Every failure leaves as a GatewayError, classified here once.
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
-import type { PendingRequest } from '../../core/inbox/pending-request.js';
-import type { LogLine } from '../../core/engine/log-buffer.js';
 import { TIERS } from '../../core/presets/tiers.js';
-import type { Revision } from '../../core/revisions/revision-log.js';
+import { CORE_CAPABILITIES } from '../capabilities.js';
+import { coreErrorCode } from '../core-errors.js';
+import { gatewayEventOf, revisionInfo, snapshotCore, watchCore } from '../core-projection.js';
+import { GatewayError, mapErrors } from '../errors.js';
 import type {
   Gateway,
   GatewayEvent,
   GatewayInfo,
-  InboxRequest,
   Lifetime,
   PolicyView,
   PresetSummary,
+  PromoteOutcome,
   PromoteRequest,
   ProviderInfo,
   RevisionInfo,
 } from '../gateway.js';
+import { withSessionProposal } from '../session-proposal.js';
 import type { Standalone } from './standalone.js';
-
-const toInbox = (r: PendingRequest, sandbox: string): InboxRequest => ({ ...r, samples: [...r.samples], sandbox });
-const toRevision = (r: Revision): RevisionInfo => ({ number: r.number, sha256: r.sha256, time: r.time, cause: r.cause, detail: r.detail });
 
 export class EmbeddedGateway implements Gateway {
   readonly info: GatewayInfo;
+  readonly capabilities = CORE_CAPABILITIES;
   private readonly listeners = new Set<(event: GatewayEvent) => void>();
-  private detach: Array<() => void> = [];
+  private detach?: () => void;
   private readonly started = Date.now();
 
   constructor(
@@ -41,104 +42,116 @@ export class EmbeddedGateway implements Gateway {
   }
 
   async start(): Promise<void> {
-    const { core } = this.standalone;
+    const { core, sandbox } = this.standalone;
     const emit = (event: GatewayEvent) => this.listeners.forEach((l) => l(event));
-    const onRequest = (r: PendingRequest) => emit({ type: 'request', request: toInbox(r, this.standalone.sandbox) });
-    const onRevision = (r: Revision) => emit({ type: 'revision', revision: toRevision(r) });
-    const onLog = (line: LogLine) => emit({ type: 'log', line });
-    core.on('request.pending', onRequest);
-    core.on('request.updated', onRequest);
-    core.on('request.decided', onRequest);
-    core.on('policy.revision', onRevision);
-    core.on('log', onLog);
-    this.detach = [
-      () => core.off('request.pending', onRequest),
-      () => core.off('request.updated', onRequest),
-      () => core.off('request.decided', onRequest),
-      () => core.off('policy.revision', onRevision),
-      () => core.off('log', onLog),
-    ];
+    this.detach?.();
+    this.detach = watchCore(core, (change) => emit(gatewayEventOf(change, sandbox, withSessionProposal)));
+    const snapshot = snapshotCore(core);
     emit({ type: 'connection', state: { status: 'connected' } });
     emit({
       type: 'snapshot',
-      requests: core.listRequests().map((r) => toInbox(r, this.standalone.sandbox)),
-      revision: toRevision(core.revision),
-      logs: core.logs.since(0),
-      sandboxes: [
-        { name: this.standalone.sandbox, phase: 'Ready', policyRevision: core.revision.number, pending: 0, createdAt: this.started },
-      ],
+      requests: snapshot.requests.map((r) => withSessionProposal({ ...r, sandbox })),
+      revision: snapshot.revision,
+      logs: snapshot.logs,
+      sandboxes: [{ name: sandbox, phase: 'Ready', policyRevision: snapshot.revision.number, pending: 0, createdAt: this.started }],
     });
   }
 
   async stop(): Promise<void> {
-    this.detach.forEach((undo) => undo());
-    this.detach = [];
+    this.detach?.();
+    this.detach = undefined;
     await this.standalone.stop();
   }
 
-  async approve(id: string, lifetime: Lifetime): Promise<void> {
-    this.standalone.core.approve(id, lifetimeOf(lifetime), 'console');
+  approve(id: string, lifetime: Lifetime): Promise<void> {
+    return this.run(() => void this.standalone.core.approve(id, lifetimeOf(lifetime), 'console'));
   }
 
-  async reject(id: string, reason?: string): Promise<void> {
-    this.standalone.core.reject(id, reason, 'console');
+  reject(id: string, reason?: string): Promise<void> {
+    return this.run(() => void this.standalone.core.reject(id, reason, 'console'));
   }
 
-  async approveAll(ids: string[], lifetime: Lifetime): Promise<void> {
-    this.standalone.core.approveMany(ids, lifetimeOf(lifetime), 'console');
+  approveAll(ids: string[], lifetime: Lifetime): Promise<void> {
+    // One change for all of them: one revision, one audit write (entries of unknown binaries are skipped, said in the log).
+    return this.run(() => {
+      this.standalone.core.approveMany(ids, lifetimeOf(lifetime), 'console');
+    });
   }
 
-  async undo(id: string): Promise<void> {
-    this.standalone.core.undo(id, 'console');
+  undo(id: string): Promise<void> {
+    return this.run(() => void this.standalone.core.undo(id, 'console'));
   }
 
-  async policy(revision?: number): Promise<PolicyView> {
-    const { core } = this.standalone;
-    const r = revision === undefined ? core.revision : core.revisions.get(revision);
-    if (!r) throw new Error(`no revision ${revision}`);
-    const origins: Record<string, string> = {};
-    for (const [key, layer] of core.effective.origin) origins[key] = layer.kind === 'approval' ? 'session approval' : layer.name;
-    return { revision: toRevision(r), yaml: r.yaml, origins };
+  policy(revision?: number): Promise<PolicyView> {
+    return this.run(() => {
+      const { core } = this.standalone;
+      const r = revision === undefined ? core.revision : core.revisions.get(revision);
+      if (!r) throw new GatewayError('not_found', `no revision ${revision}`);
+      const origins: Record<string, string> = {};
+      for (const [key, layer] of core.effective.origin) origins[key] = layer.kind === 'approval' ? 'session approval' : layer.name;
+      return { revision: revisionInfo(r), yaml: r.yaml, origins };
+    });
   }
 
-  async presets(): Promise<PresetSummary[]> {
-    return this.standalone.presets.list().map((p) => ({ name: p.name, source: p.source, applied: p.applied, description: p.description }));
+  revisions(): Promise<RevisionInfo[]> {
+    return this.run(() => this.standalone.core.revisions.list().map(revisionInfo));
   }
 
-  async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
-    const r = await this.standalone.presets.promote(
-      id,
-      { name: request.name, description: request.description, access: request.access, anyBinary: request.anyBinary },
-      'console',
+  providers(): Promise<ProviderInfo[]> {
+    return Promise.resolve([]);
+  }
+
+  presets(): Promise<PresetSummary[]> {
+    return this.run(() =>
+      this.standalone.presets.list().map((p) => ({ name: p.name, source: p.source, applied: p.applied, description: p.description })),
     );
-    return { name: r.name, file: r.file };
   }
 
-  async addPreset(name: string): Promise<void> {
-    await this.standalone.presets.add({ name }, false, 'console');
+  promote(id: string, request: PromoteRequest): Promise<PromoteOutcome> {
+    return this.run(async () => {
+      this.requireRequest(id);
+      const r = await this.standalone.presets.promote(
+        id,
+        {
+          name: request.name,
+          description: request.description,
+          access: request.access,
+          anyBinary: request.anyBinary,
+          dryRun: request.dryRun,
+        },
+        'console',
+      );
+      return { name: r.name, file: r.file, yaml: r.yaml, dryRun: r.dryRun };
+    });
   }
 
-  async removePreset(name: string): Promise<void> {
-    await this.standalone.presets.remove(name, false, 'console');
+  addPreset(name: string): Promise<void> {
+    return this.run(async () => void (await this.standalone.presets.add({ name }, false, 'console')));
   }
 
-  async applyTier(tier: string): Promise<string[]> {
-    if (!TIERS.some((t) => t.name === tier))
-      throw new Error(`unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
-    return this.standalone.presets.applyTier(tier, 'console');
+  removePreset(name: string): Promise<void> {
+    return this.run(() => this.standalone.presets.remove(name, false, 'console'));
   }
 
-  async providers(): Promise<ProviderInfo[]> {
-    return [];
+  applyTier(tier: string): Promise<string[]> {
+    return this.run(() => {
+      if (!TIERS.some((t) => t.name === tier))
+        throw new GatewayError('invalid_argument', `unknown tier '${tier}'; expected one of: ${TIERS.map((t) => t.name).join(', ')}`);
+      return this.standalone.presets.applyTier(tier, 'console');
+    });
   }
 
-  async revisions(): Promise<RevisionInfo[]> {
-    return this.standalone.core.revisions.list().map(toRevision);
+  private run<T>(work: () => T | Promise<T>): Promise<T> {
+    return mapErrors(work, coreErrorCode);
+  }
+
+  private requireRequest(id: string): void {
+    if (!this.standalone.core.listRequests().some((r) => r.id === id)) throw new GatewayError('not_found', `no request with id '${id}'`);
   }
 }
 
 function lifetimeOf(text: Lifetime) {
   const lifetime = parseLifetime(text);
-  if (!lifetime) throw new Error(`invalid lifetime '${text}'`);
+  if (!lifetime) throw new GatewayError('invalid_argument', `invalid lifetime '${text}'; use once, session, or N minutes like 10m`);
   return lifetime;
 }

@@ -4,7 +4,7 @@
 // certificate. Off the loopback without TLS the token would cross the network in clear: said at start.
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { VERSION } from '../../cli/version.js';
+import { VERSION } from '../version.js';
 import type { EnforcementCore } from '../../core/engine/enforcement-core.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import { bracketHost, isLoopbackHost } from '../../core/net/host-port.js';

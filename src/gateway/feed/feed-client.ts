@@ -9,6 +9,7 @@ import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import { listenerProblem, runningCore } from '../../core/state/core-liveness.js';
 import { readToken } from '../../core/state/state-dir.js';
 import { MAX_PAGE, type FeedCommand, type FeedEvent, type RequestPage } from './protocol.js';
+import { GatewayError } from '../errors.js';
 
 type Distributive<T> = T extends unknown ? Omit<T, 'ref'> : never;
 type Hello = Extract<FeedEvent, { type: 'hello' }>;
@@ -42,13 +43,13 @@ export class FeedClient extends EventEmitter<{ event: [FeedEvent]; close: [numbe
         for (const warning of event.warnings ?? []) this.emit('warning', warning);
         if (event.ok) waiter.resolve(event.data);
         else if (event.applied) waiter.reject(new DecisionNotRecordedError(event.error, event.data));
-        else waiter.reject(new Error(event.error));
+        else waiter.reject(new GatewayError(event.code ?? 'internal', event.error));
         return;
       }
       this.emit('event', event);
     });
     ws.on('close', (code, reason) => {
-      for (const waiter of this.waiting.values()) waiter.reject(new Error('feed connection closed'));
+      for (const waiter of this.waiting.values()) waiter.reject(new GatewayError('unavailable', 'feed connection closed'));
       this.waiting.clear();
       this.emit('close', code, reason.toString());
     });
@@ -86,7 +87,14 @@ export class FeedClient extends EventEmitter<{ event: [FeedEvent]; close: [numbe
       const client = new FeedClient(ws);
       const fail = (error: Error) => reject(error);
       ws.once('error', fail);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`feed refused the connection: HTTP ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(
+          new GatewayError(
+            res.statusCode === 401 ? 'unauthenticated' : 'unavailable',
+            `feed refused the connection: HTTP ${res.statusCode}`,
+          ),
+        ),
+      );
       client.once('event', (event) => {
         ws.off('error', fail);
         ws.on('error', () => {});

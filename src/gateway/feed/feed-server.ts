@@ -25,6 +25,8 @@ import {
   type Health,
   type RevisionSummary,
 } from './protocol.js';
+import { coreErrorCode } from '../core-errors.js';
+import { GatewayError } from '../errors.js';
 
 export interface FeedServerOptions {
   core: EnforcementCore;
@@ -224,7 +226,7 @@ export class FeedServer {
           return decided(core.undo(String(command.id), 'feed'));
         case 'policy.get': {
           const revision = command.rev === undefined ? core.revision : core.revisions.get(Number(command.rev));
-          if (!revision) return { type: 'result', ref, ok: false, error: `no revision ${command.rev}` };
+          if (!revision) return { type: 'result', ref, ok: false, error: `no revision ${command.rev}`, code: 'not_found' };
           return ok({ ...summarizeRevision(revision), yaml: revision.yaml });
         }
         case 'revisions':
@@ -233,7 +235,9 @@ export class FeedServer {
           return ok(requirePresets(presets).list());
         case 'preset.show': {
           const yaml = requirePresets(presets).show(String(command.name));
-          return yaml === undefined ? { type: 'result', ref, ok: false, error: `no preset named '${command.name}'` } : ok(yaml);
+          return yaml === undefined
+            ? { type: 'result', ref, ok: false, error: `no preset named '${command.name}'`, code: 'not_found' }
+            : ok(yaml);
         }
         case 'preset.add': {
           const dryRun = Boolean(command.dryRun);
@@ -268,10 +272,16 @@ export class FeedServer {
           requireAgents(this.options.agents).register(Number(command.pid));
           return ok({ pid: Number(command.pid) });
         default:
-          return { type: 'result', ref, ok: false, error: `unknown command '${(command as { type: string }).type}'` };
+          return {
+            type: 'result',
+            ref,
+            ok: false,
+            error: `unknown command '${(command as { type: string }).type}'`,
+            code: 'unimplemented',
+          };
       }
     } catch (error) {
-      return { type: 'result', ref, ok: false, error: (error as Error).message };
+      return { type: 'result', ref, ok: false, error: (error as Error).message, code: coreErrorCode(error) };
     }
   }
 }
@@ -283,7 +293,7 @@ function digest(text: string): Buffer {
 function lifetimeOf(text: string | undefined) {
   if (text === undefined) return undefined;
   const lifetime = parseLifetime(String(text));
-  if (!lifetime) throw new Error(`invalid lifetime '${text}'; use once, session, or N minutes like 10m`);
+  if (!lifetime) throw new GatewayError('invalid_argument', `invalid lifetime '${text}'; use once, session, or N minutes like 10m`);
   return lifetime;
 }
 

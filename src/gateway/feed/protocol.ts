@@ -14,6 +14,7 @@ import type { LogLine } from '../../core/engine/log-buffer.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 
 export const FEED_PROTOCOL = 2;
+import type { GatewayErrorCode } from '../errors.js';
 
 export interface RevisionSummary {
   number: number;
@@ -62,8 +63,20 @@ export type FeedEvent =
   | { type: 'log'; line: LogLine }
   | { type: 'notice'; notice: CoreNotice }
   | { type: 'result'; ref?: string; ok: true; data?: unknown; warnings?: string[] }
-  /** `applied: true`: the change was made, but its audit record could not be written; `data` is the result. */
-  | { type: 'result'; ref?: string; ok: false; error: string; applied?: boolean; data?: unknown; warnings?: string[] };
+  /**
+   * `code`: the error's kind (errors.ts). `applied: true`: the change was made, but its audit record could
+   * not be written; `data` is the result.
+   */
+  | {
+      type: 'result';
+      ref?: string;
+      ok: false;
+      error: string;
+      code?: GatewayErrorCode;
+      applied?: boolean;
+      data?: unknown;
+      warnings?: string[];
+    };
 
 /** Client → server. `ref` is echoed in the result. */
 export type FeedCommand =

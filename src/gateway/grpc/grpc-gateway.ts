@@ -19,6 +19,7 @@ import { presetsForTier } from '../../core/presets/tiers.js';
 import type {
   ConnectionState,
   Gateway,
+  GatewayCapabilities,
   GatewayEvent,
   GatewayInfo,
   InboxRequest,
@@ -137,6 +138,18 @@ const POLICY_SOURCE_TTL_MS = 5_000;
 
 export class GrpcGateway implements Gateway {
   readonly info: GatewayInfo;
+  /** An approval here is a policy revision (no lifetimes); presets are local files merged into the sandbox. */
+  readonly capabilities: GatewayCapabilities = {
+    lifetimes: [],
+    promote: true,
+    promoteDryRun: false,
+    presets: true,
+    tiers: true,
+    providers: true,
+    workspaces: false,
+    settings: false,
+    draftHistory: false,
+  };
   private readonly listeners = new Set<(event: GatewayEvent) => void>();
   private readonly extraListeners = new Set<(event: GatewayExtraEvent) => void>();
   private readonly sandboxes = new Map<string, SandboxState>();

@@ -1,10 +1,11 @@
 // The gateways one console can show: each is opened the first time it is chosen, then kept running
 // with its own store (the embedded core must keep deciding for its agents while another is on screen).
 // Switching only changes which store the screen reads; nothing blocks on the network.
+import { messageOf } from '../gateway/errors.js';
 import type { Gateway, GatewayEvent, GatewayInfo } from '../gateway/gateway.js';
-import { createConsoleStore } from '../store/console-store.js';
-import { EventBuffer } from '../store/event-buffer.js';
-import { createGatewayDirectory, type DirectoryEntry, type GatewayDirectoryStore } from '../store/gateway-directory.js';
+import { createConsoleStore } from './console-store.js';
+import { EventBuffer } from './event-buffer.js';
+import { createGatewayDirectory, type DirectoryEntry, type GatewayDirectoryStore } from './gateway-directory.js';
 
 export interface GatewayChoice {
   info: GatewayInfo;
@@ -80,12 +81,15 @@ export class GatewayPool {
     this.directory.setState((s) => ({ entries: s.entries.map((e) => (e.info.name === name ? { ...e, ...change } : e)) }));
   }
 
-  async stop(): Promise<void> {
+  /** Stops every gateway opened; resolves with what failed to stop (the console is gone: the caller says it). */
+  async stop(): Promise<string[]> {
     for (const a of this.attached.values()) {
       a.unsubscribe();
       a.buffer.stop();
     }
-    await Promise.all([...this.attached.values()].map((a) => a.gateway.stop().catch(() => undefined)));
+    const names = [...this.attached.keys()];
+    const outcomes = await Promise.allSettled([...this.attached.values()].map((a) => a.gateway.stop()));
     this.attached.clear();
+    return outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${names[i]}: ${messageOf(o.reason)}`] : []));
   }
 }

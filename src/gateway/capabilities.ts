@@ -1,0 +1,15 @@
+// Capability sets shared by more than one adapter (a type-only leaf: nothing here does work).
+import type { GatewayCapabilities } from './gateway.js';
+
+/** An enforcement core, in this process or over its feed: session lifetimes, presets, promote; no providers. */
+export const CORE_CAPABILITIES: GatewayCapabilities = {
+  lifetimes: ['session', 'once', '10m'],
+  promote: true,
+  promoteDryRun: true,
+  presets: true,
+  tiers: true,
+  providers: false,
+  workspaces: false,
+  settings: false,
+  draftHistory: false,
+};

@@ -1,0 +1,89 @@
+// What the UI reducer asks the world to do, as data (it does no I/O itself), and how each gateway call's
+// outcome reads on the status line. The binding hook performs effects and feeds the outcomes back as
+// actions: the reducer stays a pure function, testable event by event.
+import { ERROR_MEANINGS, type ErrorInfo } from '../../gateway/errors.js';
+import type { Gateway, Lifetime, PromoteOutcome, PromoteRequest } from '../../gateway/gateway.js';
+
+export type GatewayCall =
+  /** `subject` names the request on the status line ("pypi.org:443"); `revision`: the gateway has no lifetimes. */
+  | { op: 'approve'; id: string; subject: string; lifetime: Lifetime; revision: boolean }
+  | { op: 'reject'; id: string; subject: string; reason?: string }
+  | { op: 'approveAll'; ids: string[]; lifetime: Lifetime; revision: boolean }
+  | { op: 'undo'; id: string }
+  | { op: 'promote'; id: string; request: PromoteRequest }
+  | { op: 'addPreset'; name: string; sandbox?: string }
+  | { op: 'removePreset'; name: string; sandbox?: string }
+  | { op: 'applyTier'; tier: string; sandbox?: string };
+
+export type Effect = { type: 'call'; call: GatewayCall } | { type: 'switchGateway'; name: string } | { type: 'quit' };
+
+/** Performs a call on the gateway; resolves with what the gateway answered. */
+export function performCall(gateway: Gateway, call: GatewayCall): Promise<unknown> {
+  switch (call.op) {
+    case 'approve':
+      return gateway.approve(call.id, call.lifetime);
+    case 'reject':
+      return gateway.reject(call.id, call.reason);
+    case 'approveAll':
+      return gateway.approveAll(call.ids, call.lifetime);
+    case 'undo':
+      return gateway.undo(call.id);
+    case 'promote':
+      return gateway.promote(call.id, call.request);
+    case 'addPreset':
+      return gateway.addPreset(call.name, call.sandbox);
+    case 'removePreset':
+      return gateway.removePreset(call.name, call.sandbox);
+    case 'applyTier':
+      return gateway.applyTier(call.tier, call.sandbox);
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The status line after a call succeeded. */
+export function describeDone(call: GatewayCall, result: unknown): string {
+  switch (call.op) {
+    case 'approve':
+      return `approved ${call.id} ${call.subject} (${call.revision ? 'a new policy revision' : call.lifetime})`;
+    case 'reject':
+      return `rejected ${call.id} ${call.subject}`;
+    case 'approveAll':
+      return `approved ${plural(call.ids.length, 'request')} (${call.revision ? 'as policy revisions' : call.lifetime})`;
+    case 'undo':
+      return `undid ${call.id}`;
+    case 'promote': {
+      const r = result as PromoteOutcome;
+      return `promoted ${call.id} to preset '${r.name}': wrote ${r.file} and applied it`;
+    }
+    case 'addPreset':
+      return `applied preset '${call.name}'`;
+    case 'removePreset':
+      return `removed preset '${call.name}'`;
+    case 'applyTier': {
+      const added = result as string[];
+      return added.length > 0 ? `tier ${call.tier}: applied ${added.join(', ')}` : `tier ${call.tier}: already applied`;
+    }
+  }
+}
+
+const VERBS: { [K in GatewayCall['op']]: (call: Extract<GatewayCall, { op: K }>) => string } = {
+  approve: (c) => `approve ${c.id}`,
+  reject: (c) => `reject ${c.id}`,
+  approveAll: (c) => `approve ${plural(c.ids.length, 'request')}`,
+  undo: (c) => `undo ${c.id}`,
+  promote: (c) => `promote ${c.id}`,
+  addPreset: (c) => `preset add ${c.name}`,
+  removePreset: (c) => `preset remove ${c.name}`,
+  applyTier: (c) => `tier ${c.tier}`,
+};
+
+/** The status line after a call failed: what was tried, why, and for some kinds what to do. */
+export function describeFailed(call: GatewayCall, error: ErrorInfo): string {
+  const verb = (VERBS[call.op] as (c: GatewayCall) => string)(call);
+  const hint =
+    error.code === 'stale_review' || error.code === 'unavailable' || error.code === 'unauthenticated'
+      ? ` (${ERROR_MEANINGS[error.code]})`
+      : '';
+  return `${verb} failed: ${error.message}${hint}`;
+}
