@@ -15,7 +15,6 @@ let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let core: CoreProcess;
 let tmux: TmuxSession;
 let coreDir: string;
-let consoleDir: string;
 let grpcPort: number;
 
 const startCore = () =>
@@ -43,11 +42,10 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     core = await startCore();
     expect(core.grpc).toBe(`http://127.0.0.1:${grpcPort}`);
     tmux = new TmuxSession();
-    consoleDir = mkdtempSync(join(tmpdir(), 'ost-remote-console-'));
-    // The gateway API authenticates every call: this console keeps its own state dir, so it is given the core's token.
-    await tmux.start(
-      `OPENSHELL_TOKEN=$(cat ${join(coreDir, 'control.token')}) ${process.execPath} ${BIN} --endpoint ${core.grpc} --state-dir ${consoleDir}`,
-    );
+    // The gateway API authenticates every call. This console runs as the core's operator would, on the core's
+    // state dir: it finds the core's token there (checked against the live core) and again after a restart,
+    // when the core's token is a new one. (A token given in OPENSHELL_TOKEN cannot follow a restart.)
+    await tmux.start(`${process.execPath} ${BIN} --endpoint ${core.grpc} --state-dir ${coreDir}`);
     await tmux.waitFor((s) => s.includes('● connected') && s.includes('remote'), 'the remote console', 25_000);
   }, 40_000); // two processes start here: generous on a loaded 2-core machine
 
@@ -94,8 +92,8 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     await tmux.press('Enter');
     expect((await pending).status).toBe(200);
     await tmux.waitFor((s) => s.includes("to preset 'mirror-test'"), 'the status line');
-    expect(existsSync(join(consoleDir, 'presets', 'mirror-test.yaml'))).toBe(true);
-    // Merged into the core's persisted layer, not into its presets: the console owns the file.
+    expect(existsSync(join(coreDir, 'presets', 'mirror-test.yaml'))).toBe(true);
+    // Merged into the core's persisted layer over gRPC, not applied as one of its presets: the file is the console's.
     expect(readFileSync(join(coreDir, 'merged-rules.yaml'), 'utf8')).toContain('mirror.test');
   }, 30_000);
 

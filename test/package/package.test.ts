@@ -66,7 +66,11 @@ describe('npm pack', () => {
       'native/sock-diag/binding.gyp',
       'native/sock-diag/sock_diag.c',
       'native/sock-diag/addon.h',
-      'proto/openshell.proto',
+      'proto/v0/openshell.proto',
+      'proto/v1/openshell.proto',
+      'proto/ryno/ryno.proto',
+      'native/agent-sandbox/binding.gyp',
+      'native/agent-sandbox/main.c',
       'package.json',
       'README.md',
     ])
