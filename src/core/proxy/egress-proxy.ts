@@ -18,6 +18,8 @@ import { UpstreamPool } from './http1/upstream-pool.js';
 export interface ClientIdentity {
   binary: string;
   pid?: number;
+  /** Why `binary` is 'unknown', for the operator (e.g. the socket is held by processes running different binaries). */
+  reason?: string;
   /** Called once when the client's connection ends (identity keeps hints about freed fds). */
   closed?: () => void;
 }

@@ -1,3 +1,5 @@
+// The identity lookup as it was before every holder was judged and binaries proven (commit 33521f5): the first
+// holder found wins. Kept unchanged as bench/identity's same-run baseline; nothing in src/ uses it.
 // Remembers who held recent sockets. Entries are hints, never answers: a recalled holder is confirmed
 // against /proc before use, so a stale entry costs one readlink, not a wrong binary.
 //  - by inode: a connection looked up again skips the fd scan entirely;
