@@ -144,6 +144,7 @@ export class EgressProxy {
   private createServer(handlers: {
     request: (exchange: Exchange) => void;
     connect: (head: MessageHead, socket: Socket, early: Buffer) => void;
+    accepted?: (socket: Socket) => void;
   }): Http1Server {
     const timeouts = this.options.timeouts;
     return new Http1Server(
@@ -163,6 +164,10 @@ export class EgressProxy {
     const server = this.createServer({
       request: (exchange) => void this.forward(exchange).catch((error) => exchange.badGateway(error)),
       connect: (head, socket, early) => void this.tunnel(head, socket, early).catch(() => socket.destroy()),
+      // Identity is read the moment a client connects, not when its request is complete: a process that
+      // connects, writes half a request and then execs an allowed binary (which writes the rest) is named
+      // for what it ran when it connected.
+      accepted: (socket) => void this.identify(socket),
     });
     const address = await server.listen(host, port);
     this.listeners.push(server);

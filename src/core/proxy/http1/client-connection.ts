@@ -19,6 +19,8 @@ export interface ConnectionHandlers {
   connect(head: MessageHead, socket: Socket, early: Buffer): void;
   /** A malformed or oversized request (already answered and closed). */
   clientError(code: string): void;
+  /** A connection the listener has just accepted, before any byte of it is read. */
+  accepted?(socket: Socket): void;
 }
 
 type Deadline = 'none' | 'headers' | 'request' | 'idle';
