@@ -109,7 +109,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     core,
     resolver: new Resolver(options.resolve ?? []),
     allowLoopback: options.allowLoopback,
-    identify: options.identify ?? socketIdentifier(() => agentPids),
+    identify: options.identify ?? socketIdentifier(() => agentPids, { warn: (message) => core.log('warn', 'identity', message) }),
     tls: ca,
   });
   const proxyInfo = await proxy.listen(proxyAt.host, proxyAt.port);
