@@ -92,18 +92,31 @@ export async function scanInJavaScript(inodes: Set<number>): Promise<HolderScan>
     }
     const found: Array<{ inode: number; fd: number }> = [];
     let reads = 0;
-    for (const table of tables) {
-      let fds: string[] | undefined;
+    reading: for (const table of tables) {
+      let fds: string[] = [];
       try {
         fds = readdirSync(table);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EACCES' && table === tables[0]) unreadable++;
+        if (table !== tables[0]) continue;
+        if ((error as NodeJS.ErrnoException).code === 'EACCES') unreadable++;
+        break; // gone, or closed to us: so are its threads' tables
       }
-      for (const fd of fds ?? []) {
-        const inode = links.get(tryProc(() => readlinkSync(`${table}/${fd}`)) ?? '');
+      reads += 1 + fds.length;
+      for (const fd of fds) {
+        let link: string;
+        try {
+          link = readlinkSync(`${table}/${fd}`);
+        } catch (error) {
+          // Access to a process's fd links is all or nothing (ptrace rights over it): one refused, all are.
+          if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+            unreadable++;
+            break reading;
+          }
+          continue;
+        }
+        const inode = links.get(link);
         if (inode !== undefined && !found.some((f) => f.inode === inode && f.fd === Number(fd))) found.push({ inode, fd: Number(fd) });
       }
-      reads += 1 + (fds?.length ?? 0);
     }
     if (found.length > 0) {
       const facts = readFacts(pid);

@@ -39,7 +39,7 @@ export interface OwnerLookupOptions {
 
 /** The client side of an accepted connection is the peer: remoteAddress/remotePort as seen by our server socket. */
 export async function identifySocket(peer: Endpoint, local: Endpoint, options: OwnerLookupOptions = {}): Promise<SocketVerdict> {
-  if (process.platform !== 'linux') return unknown('binary identity needs Linux (/proc)');
+  if (process.platform !== 'linux') return { binary: UNKNOWN, holders: [] }; // no /proc: nothing to tell the operator per connection
   const agentPids = options.agentPids ?? [];
   const client = await findClientSocket(peer, local, agentPids);
   if ('ambiguous' in client) return unknown(client.ambiguous);
