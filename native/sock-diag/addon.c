@@ -1,7 +1,6 @@
 // The native half of binary identity (Linux): the client socket's inode by its 4-tuple, in our own network
-// namespace or an agent's (sock_diag.c), and every process holding it, with the file each one runs
-// (holders.c). fd_search.c's single-process search is what lookups used before every holder was read; the
-// identity benchmark keeps it as its same-run baseline.
+// namespace or an agent's (sock_diag.c); the quick look at who holds it as the connection arrives, one process
+// at a time (fd_search.c); and every process holding it, with the file each one runs (holders.c).
 #include "addon.h"
 
 static void export(napi_env env, napi_value exports, const char *name, napi_callback fn) {

@@ -30,8 +30,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Python, given the proxy and the idle curl command in its environment. */
-function python(script: string, interpreter: string[] = [PYTHON!]) {
+/** Python, given the proxy and the idle curl command in its environment; `agent`: registered as an agent of
+ *  the core, as `run` registers what it starts. */
+function python(script: string, interpreter: string[] = [PYTHON!], agent = false) {
   const started = run([...interpreter, '-c', script], {
     env: {
       ...process.env,
@@ -43,6 +44,10 @@ function python(script: string, interpreter: string[] = [PYTHON!]) {
     },
   });
   cleanups.push(() => started.child.kill('SIGKILL'));
+  if (agent) {
+    proxy.agents.add(started.child.pid!);
+    cleanups.push(() => proxy.agents.delete(started.child.pid!));
+  }
   return started;
 }
 
@@ -181,6 +186,7 @@ s.sendall(b'GET http://allowed.test:' + os.environ['UPSTREAM'].encode() + b'/exe
 os.dup2(s.fileno(), 1)
 os.execv(os.environ['CURL'], ['curl', '-s', 'file://${payload}', '--noproxy', '*', os.environ['IDLE']])`),
         [LOADER!, PYTHON!],
+        true,
       );
       // Decided: the denial reaches the inbox, or (the hole) the upstream serves the request.
       await until(
@@ -189,7 +195,36 @@ os.execv(os.environ['CURL'], ['curl', '-s', 'file://${payload}', '--noproxy', '*
       );
       child.kill('SIGKILL');
       expect(proxy.served).not.toContain('/exec');
-      expect(proxy.seen[before]).toMatchObject({ binary: LOADER });
+      // Looked at as it arrived (the loader's python), and again when decided (curl): not one binary.
+      expect(proxy.seen[before]).toMatchObject({ binary: 'unknown' });
+      expect(proxy.seen[before].reason).toContain(`held the client socket as ${LOADER} when the connection arrived, and runs ${CURL} now`);
+    },
+  );
+
+  it.runIf(LOADER !== undefined)(
+    'a process that connects, hands the socket to a child that execs curl, and exits is still judged',
+    async () => {
+      // The child (curl) writes the whole request from a file; by then the process that connected is gone, so
+      // only the look taken as the connection arrived knows it.
+      const whole = join(dir, 'whole-request');
+      writeFileSync(whole, proxy.request('/handed-on'));
+      const before = proxy.seen.length;
+      const { output } = python(
+        withUpstream(`
+import socket, subprocess, time
+s = socket.socket()
+s.connect((os.environ['HOST'], int(os.environ['PORT'])))
+time.sleep(0.3)
+subprocess.Popen([os.environ['CURL'], '-s', 'file://${whole}', '--noproxy', '*', os.environ['IDLE']], stdout=s.fileno(), stderr=subprocess.DEVNULL, start_new_session=True)
+os._exit(0)`),
+        [LOADER!, PYTHON!],
+        true,
+      );
+      await output;
+      await until(() => proxy.seen.length > before, 'a decision');
+      expect(proxy.seen[before]).toMatchObject({ binary: 'unknown' });
+      expect(proxy.seen[before].reason).toContain('has let go of it since');
+      expect(proxy.served).not.toContain('/handed-on');
     },
   );
 });

@@ -96,11 +96,14 @@ export async function startIdentityProxy(allowedBinaries: string[], listenHost =
     core,
     resolver: new Resolver(['allowed.test:127.0.0.1']),
     allowLoopback: true,
-    identify: async (socket) => {
-      const who = await identify(socket);
-      seen.push(who);
-      return who;
-    },
+    identify: Object.assign(
+      async (socket: Socket) => {
+        const who = await identify(socket);
+        seen.push(who);
+        return who;
+      },
+      { arrived: identify.arrived },
+    ),
   });
   const { port } = await proxy.listen(listenHost, 0);
   return {

@@ -13,10 +13,18 @@ export interface NativeIdentity {
   lookupInNetns(pid: number, family: 4 | 6, src: Buffer, srcPort: number, dst: Buffer, dstPort: number): [number, number] | null | false;
   /** Every process but `skipPid` holding one of `inodes`, on a worker thread; and how many fd tables were closed to us. */
   scanHolders(inodes: Uint32Array, skipPid: number): Promise<[NativeHolderRow[], number]>;
-  /** The fd of `pid` holding socket `inode` and /proc/<pid>/exe's target; -1 when no fd of it does, -2 when the
-   *  process is gone, a kernel thread, or closed to us. The first-holder search lookups used before every holder
-   *  was read; only the identity benchmark's baseline calls it now. */
-  findHolder(pid: number, inode: number, hints?: Int32Array, scanFrom?: number): [number, string] | -1 | -2;
+  /** The fd of `pid` holding socket `inode` (hints tried first, then the table from scanFrom up, wrapping; at most
+   *  `budget` fds read when it is above 0) and
+   *  what the process runs: /proc/<pid>/exe's target, the device and inode stat() gives through it, and its user
+   *  namespace's inode, all read before the fds; -1 when no fd of it does, -2 when the process is gone, a kernel
+   *  thread, or closed to us. The quick look at a connection as it arrives (arrival.ts). */
+  findHolder(
+    pid: number,
+    inode: number,
+    hints?: Int32Array,
+    scanFrom?: number,
+    budget?: number,
+  ): [number, string, number, number, number] | -1 | -2;
 }
 
 export const nativeIdentity = loadNativeAddon<NativeIdentity>('sock-diag', 'sock_diag', 'OPENSHELL_TERM_NO_SOCK_DIAG');

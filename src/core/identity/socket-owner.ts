@@ -3,7 +3,8 @@
 //
 // Three steps: the connection's 4-tuple gives the client socket's inode (client-socket.ts, in whichever
 // network namespace it lives); the inode gives every process holding it (socket-holders.ts); each holder's
-// binary is proven or not (executable-proof.ts).
+// binary is proven or not (executable-proof.ts). Who held it when the connection arrived (arrival.ts) counts
+// as one more holder: a process that connected and then exec'd, or handed the socket on, is judged as it was.
 //
 // The answer names a binary only when every process holding the socket runs that binary, proven. A socket
 // held by processes running different binaries (inherited across fork and exec, passed with SCM_RIGHTS)
@@ -11,8 +12,10 @@
 // `binaries:` rule names. Nothing is lost by it: any agent can make its own connection unidentifiable at
 // will (another user namespace is enough), so whatever `unknown` is allowed, every agent already has; a
 // borrowed binary's rights, it does not.
-import { proveExecutable } from './executable-proof.js';
+import type { Arrival } from './arrival.js';
+import { proveExecutable, type ExecutableFacts } from './executable-proof.js';
 import { ownNamespaces } from './namespaces.js';
+import { rememberHolder } from './owner-cache.js';
 import { findClientSocket } from './client-socket.js';
 import { socketHolders } from './socket-holders.js';
 import type { Endpoint } from './tcp-address.js';
@@ -35,6 +38,8 @@ export interface SocketVerdict {
 export interface OwnerLookupOptions {
   /** The agents' processes: their network namespaces are searched first, and they are named first. */
   agentPids?: number[];
+  /** Who held the client socket when the connection arrived (lookAtArrival). */
+  arrival?: Arrival;
 }
 
 /** The client side of an accepted connection is the peer: remoteAddress/remotePort as seen by our server socket. */
@@ -49,23 +54,40 @@ export async function identifySocket(peer: Endpoint, local: Endpoint, options: O
     const closed = unreadable > 0 ? `; ${unreadable} processes' fd tables are closed to the core (it sees them all as root)` : '';
     return unknown(`no process holds the client end (it exited${closed})`);
   }
+  // The quick look at the next connection tries these processes, at these fds, first.
+  for (const holder of holders) rememberHolder(client.inode, holder.pid, String(holder.fd));
   const userNs = ownNamespaces().user;
   const byPid = new Map<number, { binary: string; why?: string }>();
-  for (const holder of holders) {
-    if (byPid.has(holder.pid)) continue; // one process, one binary, however many fds
-    const proof = proveExecutable(holder, userNs);
-    byPid.set(holder.pid, 'binary' in proof ? { binary: proof.binary } : { binary: UNKNOWN, why: proof.unknown });
-  }
+  const judge = (facts: ExecutableFacts, key: number) => {
+    const proof = proveExecutable(facts, userNs);
+    byPid.set(key, 'binary' in proof ? { binary: proof.binary } : { binary: UNKNOWN, why: proof.unknown });
+  };
+  for (const holder of holders) if (!byPid.has(holder.pid)) judge(holder, holder.pid); // one process, one binary, however many fds
   const listed = [...byPid].map(([pid, { binary }]) => ({ pid, binary }));
-  const pid = agentPids.find((p) => byPid.has(p)) ?? listed[0].pid;
-  const why = [...byPid.values()].flatMap((p) => (p.why ? [p.why] : []));
+  const arrival = options.arrival?.inode === client.inode ? options.arrival : undefined;
+  const reasons = [...byPid.values()].flatMap((p) => (p.why ? [p.why] : []));
   const binaries = new Set(listed.map((h) => h.binary));
-  if (why.length > 0) return { binary: UNKNOWN, pid, holders: listed, reason: why.join('; ') };
+  if (arrival) {
+    const now = holders.find((h) => h.pid === arrival.pid);
+    const same = now !== undefined && now.exeDev === arrival.exeDev && now.exeIno === arrival.exeIno && now.exe === arrival.exe;
+    if (!same) {
+      const proof = proveExecutable(arrival, userNs);
+      const then = 'binary' in proof ? proof.binary : UNKNOWN;
+      binaries.add(then);
+      if ('unknown' in proof) reasons.push(proof.unknown);
+      else if (binaries.size > 1) {
+        const since = now ? `runs ${byPid.get(now.pid)!.binary} now` : 'has let go of it since';
+        reasons.push(`pid ${arrival.pid} held the client socket as ${then} when the connection arrived, and ${since}`);
+      }
+    }
+  }
+  const pid = agentPids.find((p) => byPid.has(p)) ?? listed[0]?.pid ?? arrival?.pid;
+  if (reasons.length > 0) return { binary: UNKNOWN, pid, holders: listed, reason: reasons.join('; ') };
   if (binaries.size > 1) {
     const who = listed.map((h) => `${h.binary} (pid ${h.pid})`).join(', ');
     return { binary: UNKNOWN, pid, holders: listed, reason: `the client socket is held by processes running different binaries: ${who}` };
   }
-  return { binary: listed[0].binary, pid, holders: listed };
+  return { binary: [...binaries][0], pid, holders: listed };
 }
 
 function unknown(reason: string): SocketVerdict {

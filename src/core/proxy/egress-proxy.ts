@@ -27,8 +27,9 @@ export interface ClientIdentity {
 export interface ProxyOptions {
   core: EnforcementCore;
   resolver: Resolver;
-  /** Who owns the client socket (binary identity); 'unknown' when it cannot be told. */
-  identify?: (socket: Socket) => Promise<ClientIdentity>;
+  /** Who owns the client socket (binary identity); 'unknown' when it cannot be told. `arrived`, when given, is
+   *  called as each connection is accepted, before any byte of it is read. */
+  identify?: ((socket: Socket) => Promise<ClientIdentity>) & { arrived?: (socket: Socket) => void };
   /** Permit loopback upstreams (local services, tests). Off by default. */
   allowLoopback?: boolean;
   /** Issues leaf certificates for TLS termination on inspected endpoints. Without it, such CONNECTs are refused. */
@@ -164,10 +165,10 @@ export class EgressProxy {
     const server = this.createServer({
       request: (exchange) => void this.forward(exchange).catch((error) => exchange.badGateway(error)),
       connect: (head, socket, early) => void this.tunnel(head, socket, early).catch(() => socket.destroy()),
-      // Identity is read the moment a client connects, not when its request is complete: a process that
-      // connects, writes half a request and then execs an allowed binary (which writes the rest) is named
-      // for what it ran when it connected.
-      accepted: (socket) => void this.identify(socket),
+      // Identity takes a first, quick look the moment a client connects, not only when its request is
+      // complete: a process that connects, writes half a request and then execs an allowed binary (which
+      // writes the rest) is judged by what it ran when it connected too.
+      accepted: (socket) => this.options.identify?.arrived?.(socket),
     });
     const address = await server.listen(host, port);
     this.listeners.push(server);

@@ -1,0 +1,82 @@
+// The look at a connection the moment the proxy accepts it, before a byte of it is read: who held the client
+// socket as it arrived. Linux records neither when a process exec'd nor when a socket was made, so a
+// process that connects and then execs an allowed binary (which finishes the request, or just holds the
+// socket while the first process drives it) can only be caught by looking before the exec is done. This
+// look is quick and synchronous, in the accept callback; the full look (every holder, socket-owner.ts)
+// comes when the request is decided, and the answer must hold for both.
+//
+// Quick means bounded, on the event loop: the first holder found among the agents' processes and the
+// processes that held recent connections (the full look records them; fds are tried first where their last
+// connections were, owner-cache.ts): at most QUICK_PROCESSES of them, QUICK_READS fds each. Any other client
+// is left to the full look (a connection flood from other processes costs one sock_diag lookup each), so this
+// narrows the window for connect-then-exec; it cannot close it (a process outside those few, or whose new
+// socket is not among the fds tried, is not seen here). Native only: without the addon, the full look stands
+// alone.
+import { nativeIdentity } from './native-addon.js';
+import type { ExecutableFacts } from './executable-proof.js';
+import { namespaceOf, ownNamespaces } from './namespaces.js';
+import { fdSearchPlan, recallHolder, recentHolderPids, rememberHolder } from './owner-cache.js';
+import { isPid } from './proc.js';
+import { sockDiagInode, sockDiagInodeInNetns } from './sock-diag.js';
+import type { Endpoint } from './tcp-address.js';
+
+/** How many processes the quick look asks, and how many fds of each it reads, at most. */
+export const QUICK_PROCESSES = 12;
+export const QUICK_READS = 16;
+
+export interface Arrival extends ExecutableFacts {
+  /** The client socket, and the fd its holder had it at. */
+  inode: number;
+  fd: number;
+}
+
+/** Who held the client end of the connection from `peer` to `local` as it arrived; undefined when not found quickly. */
+export function lookAtArrival(peer: Endpoint, local: Endpoint, agentPids: number[]): Arrival | undefined {
+  const native = nativeIdentity;
+  // Nobody to look at: not even the socket's inode is worth a lookup (a flood of connections costs nothing here).
+  if (!native || (agentPids.length === 0 && recentHolderPids().length === 0)) return undefined;
+  const inode = clientInode(peer, local, agentPids);
+  if (inode === undefined) return undefined;
+  const ask = (pid: number): Arrival | undefined => {
+    const plan = fdSearchPlan(pid);
+    const found = native.findHolder(pid, inode, plan.hints, plan.scanFrom, QUICK_READS);
+    if (typeof found === 'number') return undefined;
+    const [fd, exe, exeDev, exeIno, userNs] = found;
+    rememberHolder(inode, pid, String(fd));
+    return { pid, fd, inode, exe, exeDev, exeIno, userNs };
+  };
+  const recalled = recallHolder(inode);
+  if (recalled) {
+    const again = ask(recalled.pid);
+    if (again) return again;
+  }
+  const asked = new Set<number>();
+  const tryEach = (pids: Iterable<number>): Arrival | undefined => {
+    for (const pid of pids) {
+      if (asked.size >= QUICK_PROCESSES) return undefined;
+      if (!isPid(pid) || asked.has(pid) || pid === process.pid) continue;
+      asked.add(pid);
+      const found = ask(pid);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return tryEach(agentPids) ?? tryEach(recentHolderPids());
+}
+
+/** The client socket's inode in our namespace or an agent's (sock_diag only: a table read is not quick). */
+function clientInode(peer: Endpoint, local: Endpoint, agentPids: number[]): number | undefined {
+  const own = sockDiagInode(peer, local);
+  if (typeof own === 'number') return own;
+  const ownNet = ownNamespaces().net;
+  const asked = new Set<number>();
+  for (const pid of agentPids) {
+    const netns = namespaceOf(pid, 'net');
+    if (netns === undefined || netns === ownNet || asked.has(netns)) continue;
+    asked.add(netns);
+    const inode = sockDiagInodeInNetns(pid, peer, local);
+    // Several agent namespaces could hold the pair (a decoy): the full look judges that; here, the first will do.
+    if (typeof inode === 'number') return inode;
+  }
+  return undefined;
+}
