@@ -1,8 +1,10 @@
 // bench/identity: what one binary-identity lookup costs on a live connection, before and after hardening, in
 // the same run. "Before" is the lookup as it was (bench/identity-before: the first holder found wins, steered
-// by hints); "after" is identifySocket: every process's fd table is read (every holder counts), each holder's
-// binary is proven (device and inode, user namespace). Measured on CONNECTIONS live connections from one
-// client process, first as the machine is, then with IDLE_PROCESSES more processes (a scan reads them all).
+// by hints); "after" is what the proxy now does per connection: the quick look at accept (lookAtArrival) and
+// the full look when the request is decided (identifySocket: every process's fd table is read, every holder
+// counts, each holder's binary is proven by device and inode and user namespace). Measured on CONNECTIONS
+// live connections from one client process, first as the machine is, then with IDLE_PROCESSES more processes
+// (a scan reads them all).
 // As root, also a client in a network namespace of its own (`run --isolate`): sock_diag made inside that
 // namespace vs reading /proc/<pid>/net/tcp, and the whole lookup with and without the agent registered.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +13,9 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { forgetHolders } from './identity-before/owner-cache.js';
 import { findSocketOwner as firstHolder } from './identity-before/socket-owner.js';
+import { lookAtArrival } from '../src/core/identity/arrival.js';
 import { forgetExecutables } from '../src/core/identity/executable-proof.js';
+import { forgetHolders as forgetRecentHolders } from '../src/core/identity/owner-cache.js';
 import { listPids } from '../src/core/identity/proc.js';
 import { processTree } from '../src/core/identity/process-tree.js';
 import { sockDiagAvailable, sockDiagInodeInNetns } from '../src/core/identity/sock-diag.js';
@@ -179,6 +183,24 @@ export async function benchIdentity(): Promise<string> {
         ),
         before,
       );
+      const arrived = (a: unknown) => isClient((a as { pid?: number } | undefined)?.pid);
+      // The quick look reads at most 16 fds a process: cold (no hints), it finds only sockets at low fds.
+      let hits = 0;
+      const quick = (s: Socket) => {
+        const found = lookAtArrival(...ends(s), agentPids);
+        if (arrived(found)) hits++;
+        return Promise.resolve(found);
+      };
+      const cold = await timeEach(
+        sockets,
+        (s) => (forgetRecentHolders(), quick(s)),
+        () => true,
+      );
+      row(`after: quick look at accept, cold (found ${hits} of ${sockets.length + 10})`, cold, before);
+      hits = 0;
+      const warm = await timeEach(sockets, quick, () => true);
+      row(`after: quick look at accept, with hints (found ${hits} of ${sockets.length + 10})`, warm, before);
+      forgetRecentHolders();
       row(
         'after: identifySocket (every holder, proven)',
         await timeEach(sockets, (s) => (forgetExecutables(), identifySocket(...ends(s), { agentPids })), newAnswer),

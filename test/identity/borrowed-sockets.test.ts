@@ -171,7 +171,7 @@ curl.kill()`),
   });
 
   it.runIf(LOADER !== undefined)(
-    'a process that connects, writes half a request, then execs curl (which writes the rest) is named for what connected',
+    'an agent that connects, writes half a request, then execs curl (which writes the rest) is judged as it connected too',
     async () => {
       const payload = join(dir, 'rest-of-head');
       writeFileSync(payload, '\r\n');
@@ -197,12 +197,45 @@ os.execv(os.environ['CURL'], ['curl', '-s', 'file://${payload}', '--noproxy', '*
       expect(proxy.served).not.toContain('/exec');
       // Looked at as it arrived (the loader's python), and again when decided (curl): not one binary.
       expect(proxy.seen[before]).toMatchObject({ binary: 'unknown' });
-      expect(proxy.seen[before].reason).toContain(`held the client socket as ${LOADER} when the connection arrived, and runs ${CURL} now`);
+      expect(proxy.seen[before].reason).toContain(`ran ${LOADER} when the connection arrived, and runs ${CURL} now`);
     },
   );
 
   it.runIf(LOADER !== undefined)(
-    'a process that connects, hands the socket to a child that execs curl, and exits is still judged',
+    'the same from a process with thousands of fds, where no fd search is quick: what it ran is what counts',
+    async () => {
+      const payload = join(dir, 'rest-of-head-2');
+      writeFileSync(payload, '\r\n');
+      const before = proxy.seen.length;
+      const { child } = python(
+        withUpstream(`
+import resource, socket, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+padding = [os.open('/dev/null', os.O_RDONLY) for _ in range(min(hard, 4096) - 64)]
+os.close(padding[len(padding) // 2])
+s = socket.socket()  # lands in the hole in the middle of the table
+s.connect((os.environ['HOST'], int(os.environ['PORT'])))
+time.sleep(0.3)
+s.sendall(b'GET http://allowed.test:' + os.environ['UPSTREAM'].encode() + b'/exec-big HTTP/1.1\\r\\nHost: allowed.test\\r\\nConnection: close\\r\\n')
+os.dup2(s.fileno(), 1)
+os.execv(os.environ['CURL'], ['curl', '-s', 'file://${payload}', '--noproxy', '*', os.environ['IDLE']])`),
+        [LOADER!, PYTHON!],
+        true,
+      );
+      await until(
+        () => proxy.served.includes('/exec-big') || proxy.core.listRequests().some((r) => r.samples.some((s) => s.path === '/exec-big')),
+        'a decision',
+      );
+      child.kill('SIGKILL');
+      expect(proxy.served).not.toContain('/exec-big');
+      expect(proxy.seen[before]).toMatchObject({ binary: 'unknown' });
+      expect(proxy.seen[before].reason).toContain(`ran ${LOADER} when the connection arrived, and runs ${CURL} now`);
+    },
+  );
+
+  it.runIf(LOADER !== undefined)(
+    'an agent that connects, hands the socket to a child that execs curl, and exits is still judged',
     async () => {
       // The child (curl) writes the whole request from a file; by then the process that connected is gone, so
       // only the look taken as the connection arrived knows it.
@@ -223,7 +256,7 @@ os._exit(0)`),
       await output;
       await until(() => proxy.seen.length > before, 'a decision');
       expect(proxy.seen[before]).toMatchObject({ binary: 'unknown' });
-      expect(proxy.seen[before].reason).toContain('has let go of it since');
+      expect(proxy.seen[before].reason).toContain('has let go of the socket since');
       expect(proxy.served).not.toContain('/handed-on');
     },
   );

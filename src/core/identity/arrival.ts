@@ -1,43 +1,63 @@
-// The look at a connection the moment the proxy accepts it, before a byte of it is read: who held the client
-// socket as it arrived. Linux records neither when a process exec'd nor when a socket was made, so a
-// process that connects and then execs an allowed binary (which finishes the request, or just holds the
-// socket while the first process drives it) can only be caught by looking before the exec is done. This
-// look is quick and synchronous, in the accept callback; the full look (every holder, socket-owner.ts)
-// comes when the request is decided, and the answer must hold for both.
-//
-// Quick means bounded, on the event loop: the first holder found among the agents' processes and the
-// processes that held recent connections (the full look records them; fds are tried first where their last
-// connections were, owner-cache.ts): at most QUICK_PROCESSES of them, QUICK_READS fds each. Any other client
-// is left to the full look (a connection flood from other processes costs one sock_diag lookup each), so this
-// narrows the window for connect-then-exec; it cannot close it (a process outside those few, or whose new
-// socket is not among the fds tried, is not seen here). Native only: without the addon, the full look stands
-// alone.
+// The look at a connection the moment the proxy accepts it, before a byte of it is read. Linux records
+// neither when a process exec'd nor when a socket was made, so a process that connects and then execs an
+// allowed binary (which finishes the request, or just holds the socket while others drive it) can only be
+// caught by looking before the exec is done. This look is quick and synchronous, in the accept callback;
+// the full look (every holder, socket-owner.ts) comes when the request is decided, and the answer must hold
+// for both. Two parts:
+//  - what every process of the agents `run` started runs right now (binary, device and inode: no fd is
+//    read, so it costs the same whatever their fd tables hold). A holder found by the full look whose binary
+//    is not what it ran at this moment has exec'd since the connection arrived;
+//  - who held the client socket: the first holder found among the agents' processes and the processes that
+//    held recent connections (the full look records them; fds are tried first where their last connections
+//    were, owner-cache.ts), at most QUICK_PROCESSES of them and QUICK_READS fds each (native only). A holder
+//    found here that has let go of the socket by the full look (handed it to a child that exec'd, then
+//    exited) still counts.
+// Any other client is left to the full look: a flood of connections from processes that are neither agents
+// nor recent holders costs nothing here. This narrows the window for connect-then-exec; it cannot close it
+// (an exec that completes before the accept callback runs is not seen).
 import { nativeIdentity } from './native-addon.js';
-import type { ExecutableFacts } from './executable-proof.js';
+import { readExecutableFacts, type ExecutableFacts } from './executable-proof.js';
 import { namespaceOf, ownNamespaces } from './namespaces.js';
 import { fdSearchPlan, recallHolder, recentHolderPids, rememberHolder } from './owner-cache.js';
 import { isPid } from './proc.js';
 import { sockDiagInode, sockDiagInodeInNetns } from './sock-diag.js';
 import type { Endpoint } from './tcp-address.js';
 
-/** How many processes the quick look asks, and how many fds of each it reads, at most. */
+/** How many processes the quick holder search asks, and how many fds of each it reads, at most. */
 export const QUICK_PROCESSES = 12;
 export const QUICK_READS = 16;
 
-export interface Arrival extends ExecutableFacts {
+export interface ArrivalHolder extends ExecutableFacts {
   /** The client socket, and the fd its holder had it at. */
   inode: number;
   fd: number;
 }
 
-/** Who held the client end of the connection from `peer` to `local` as it arrived; undefined when not found quickly. */
+export interface Arrival {
+  /** What each of the agents' processes ran when the connection arrived. */
+  ran: Map<number, ExecutableFacts>;
+  /** The first holder found, if the quick search found one. */
+  holder?: ArrivalHolder;
+}
+
+/** The quick look at the connection from `peer` to `local`; undefined when there is nobody to look at. */
 export function lookAtArrival(peer: Endpoint, local: Endpoint, agentPids: number[]): Arrival | undefined {
+  if (agentPids.length === 0 && recentHolderPids().length === 0) return undefined;
+  const ran = new Map<number, ExecutableFacts>();
+  for (const pid of agentPids) {
+    if (!isPid(pid) || ran.has(pid)) continue;
+    const facts = readExecutableFacts(pid);
+    if (facts.exe !== '') ran.set(pid, facts);
+  }
+  return { ran, holder: findHolderQuickly(peer, local, agentPids) };
+}
+
+function findHolderQuickly(peer: Endpoint, local: Endpoint, agentPids: number[]): ArrivalHolder | undefined {
   const native = nativeIdentity;
-  // Nobody to look at: not even the socket's inode is worth a lookup (a flood of connections costs nothing here).
-  if (!native || (agentPids.length === 0 && recentHolderPids().length === 0)) return undefined;
+  if (!native) return undefined;
   const inode = clientInode(peer, local, agentPids);
   if (inode === undefined) return undefined;
-  const ask = (pid: number): Arrival | undefined => {
+  const ask = (pid: number): ArrivalHolder | undefined => {
     const plan = fdSearchPlan(pid);
     const found = native.findHolder(pid, inode, plan.hints, plan.scanFrom, QUICK_READS);
     if (typeof found === 'number') return undefined;
@@ -51,7 +71,7 @@ export function lookAtArrival(peer: Endpoint, local: Endpoint, agentPids: number
     if (again) return again;
   }
   const asked = new Set<number>();
-  const tryEach = (pids: Iterable<number>): Arrival | undefined => {
+  const tryEach = (pids: Iterable<number>): ArrivalHolder | undefined => {
     for (const pid of pids) {
       if (asked.size >= QUICK_PROCESSES) return undefined;
       if (!isPid(pid) || asked.has(pid) || pid === process.pid) continue;

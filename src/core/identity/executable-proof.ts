@@ -11,7 +11,8 @@
 // test while running something else. What such a process runs cannot be proven from outside, so it is not
 // named. (A process with capabilities in the core's own user namespace can do the same, and far more: binary
 // identity holds against agents without privilege, which is what `run` makes them.)
-import { statSync } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
+import { namespaceOf } from './namespaces.js';
 import { tryProc } from './proc.js';
 
 /** What the holder scan read about one process. */
@@ -27,6 +28,18 @@ export interface ExecutableFacts {
 }
 
 export type ExecutableProof = { binary: string } | { unknown: string };
+
+/** What `pid` runs now, read from /proc (exe is '' when it cannot be read). */
+export function readExecutableFacts(pid: number): ExecutableFacts {
+  const exe = tryProc(() => readlinkSync(`/proc/${pid}/exe`)) ?? '';
+  const st = tryProc(() => statSync(`/proc/${pid}/exe`));
+  return { pid, exe: st ? exe : '', exeDev: st?.dev ?? 0, exeIno: st?.ino ?? 0, userNs: namespaceOf(pid, 'user') ?? 0 };
+}
+
+/** Whether two reads of a process's binary show the same file under the same name. */
+export function sameExecutable(a: ExecutableFacts, b: ExecutableFacts): boolean {
+  return a.exe === b.exe && a.exeDev === b.exeDev && a.exeIno === b.exeIno && a.userNs === b.userNs;
+}
 
 const DELETED = ' (deleted)';
 const TTL_MS = 1_000;

@@ -48,7 +48,7 @@ export function socketIdentifier(agents: () => Iterable<number> = () => [], opti
       pid: verdict.pid,
       ...(verdict.reason ? { reason: verdict.reason } : {}),
       // Its fd is probably free once the connection closes: the holder's next socket will likely land there.
-      ...(arrival ? { closed: () => noteFdFreed(arrival.pid, String(arrival.fd)) } : {}),
+      ...(arrival?.holder ? { closed: () => noteFdFreed(arrival.holder!.pid, String(arrival.holder!.fd)) } : {}),
     };
   };
   return Object.assign(identify, {

@@ -8,9 +8,8 @@
 // join the read under way: it may have passed their holders already.) The native scan runs on a worker
 // thread; without it the tables are read from JavaScript in slices, yielding to the event loop.
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import type { ExecutableFacts } from './executable-proof.js';
+import { readExecutableFacts, type ExecutableFacts } from './executable-proof.js';
 import { nativeIdentity } from './native-addon.js';
-import { namespaceOf } from './namespaces.js';
 import { listPids, slicer, tryProc } from './proc.js';
 
 export interface SocketHolder extends ExecutableFacts {
@@ -119,7 +118,7 @@ export async function scanInJavaScript(inodes: Set<number>): Promise<HolderScan>
       }
     }
     if (found.length > 0) {
-      const facts = readFacts(pid);
+      const facts = readExecutableFacts(pid);
       // Without a directory fd to read through, a pid reused between the reads could lend its binary: the
       // fds are read again after the binary, and only those still holding the socket count.
       for (const { inode, fd } of found) {
@@ -133,12 +132,6 @@ export async function scanInJavaScript(inodes: Set<number>): Promise<HolderScan>
     if (pause) await pause;
   }
   return { holders, unreadable };
-}
-
-function readFacts(pid: number): ExecutableFacts {
-  const exe = tryProc(() => readlinkSync(`/proc/${pid}/exe`)) ?? '';
-  const st = tryProc(() => statSync(`/proc/${pid}/exe`));
-  return { pid, exe: st ? exe : '', exeDev: st?.dev ?? 0, exeIno: st?.ino ?? 0, userNs: namespaceOf(pid, 'user') ?? 0 };
 }
 
 /** Reads fd tables from JavaScript even when the native addon is built (tests of the fallback). */

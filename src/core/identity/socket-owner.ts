@@ -13,7 +13,7 @@
 // will (another user namespace is enough), so whatever `unknown` is allowed, every agent already has; a
 // borrowed binary's rights, it does not.
 import type { Arrival } from './arrival.js';
-import { proveExecutable, type ExecutableFacts } from './executable-proof.js';
+import { proveExecutable, sameExecutable, type ExecutableFacts } from './executable-proof.js';
 import { ownNamespaces } from './namespaces.js';
 import { rememberHolder } from './owner-cache.js';
 import { findClientSocket } from './client-socket.js';
@@ -64,24 +64,32 @@ export async function identifySocket(peer: Endpoint, local: Endpoint, options: O
   };
   for (const holder of holders) if (!byPid.has(holder.pid)) judge(holder, holder.pid); // one process, one binary, however many fds
   const listed = [...byPid].map(([pid, { binary }]) => ({ pid, binary }));
-  const arrival = options.arrival?.inode === client.inode ? options.arrival : undefined;
   const reasons = [...byPid.values()].flatMap((p) => (p.why ? [p.why] : []));
   const binaries = new Set(listed.map((h) => h.binary));
-  if (arrival) {
-    const now = holders.find((h) => h.pid === arrival.pid);
-    const same = now !== undefined && now.exeDev === arrival.exeDev && now.exeIno === arrival.exeIno && now.exe === arrival.exe;
-    if (!same) {
-      const proof = proveExecutable(arrival, userNs);
-      const then = 'binary' in proof ? proof.binary : UNKNOWN;
-      binaries.add(then);
-      if ('unknown' in proof) reasons.push(proof.unknown);
-      else if (binaries.size > 1) {
-        const since = now ? `runs ${byPid.get(now.pid)!.binary} now` : 'has let go of it since';
-        reasons.push(`pid ${arrival.pid} held the client socket as ${then} when the connection arrived, and ${since}`);
-      }
+  // What the quick look saw as the connection arrived counts too: a holder that ran another binary then
+  // (it exec'd since), and a holder then that has let go of the socket since.
+  const then: Array<{ facts: ExecutableFacts; now?: ExecutableFacts }> = [];
+  for (const holder of holders) {
+    const ran = options.arrival?.ran.get(holder.pid);
+    if (ran && !sameExecutable(ran, holder)) then.push({ facts: ran, now: holder });
+  }
+  const early = options.arrival?.holder?.inode === client.inode ? options.arrival.holder : undefined;
+  if (early) {
+    const now = holders.find((h) => h.pid === early.pid);
+    if (!now) then.push({ facts: early });
+    else if (!sameExecutable(early, now) && !then.some((t) => t.facts.pid === early.pid)) then.push({ facts: early, now });
+  }
+  for (const { facts, now } of then) {
+    const proof = proveExecutable(facts, userNs);
+    const was = 'binary' in proof ? proof.binary : UNKNOWN;
+    binaries.add(was);
+    if ('unknown' in proof) reasons.push(proof.unknown);
+    else if (binaries.size > 1) {
+      const since = now ? `runs ${byPid.get(now.pid)!.binary} now` : 'has let go of the socket since';
+      reasons.push(`pid ${facts.pid} ran ${was} when the connection arrived, and ${since}`);
     }
   }
-  const pid = agentPids.find((p) => byPid.has(p)) ?? listed[0]?.pid ?? arrival?.pid;
+  const pid = agentPids.find((p) => byPid.has(p)) ?? listed[0]?.pid;
   if (reasons.length > 0) return { binary: UNKNOWN, pid, holders: listed, reason: reasons.join('; ') };
   if (binaries.size > 1) {
     const who = listed.map((h) => `${h.binary} (pid ${h.pid})`).join(', ');
