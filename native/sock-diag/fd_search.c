@@ -8,7 +8,7 @@
 // read from `scanFrom` up, wrapping around: a process that opens connections without closing any gets
 // ascending fds, so its next socket sits just above the last one found.
 //
-// findHolder(pid, inode, hints Int32Array | undefined, scanFrom = 0, budget = 0)
+// findHolder(pid, inode, hints Int32Array | undefined, scanFrom = 0, budget = 0); scanFrom < 0: from the top down
 //   -> [fd, exe, exeDev, exeIno, userNs]  the fd holding it; the binary the process runs (/proc/<pid>/exe),
 //                                         the device and inode stat() gives through that link, and the
 //                                         inode of its user namespace (0 when unreadable)
@@ -102,6 +102,11 @@ static struct process_dirs *dirs_of(int pid, int *fresh) {
   return slot;
 }
 
+static int descending(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x < y) - (x > y);
+}
+
 static int hinted(int fd, const int32_t *hints, size_t hint_count) {
   for (size_t i = 0; i < hint_count; i++)
     if (hints[i] == fd) return 1;
@@ -132,6 +137,33 @@ static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints,
   if (!listing) {
     close(dir);
     return -2;
+  }
+  // scan_from < 0: a process not seen before, whose new socket most likely took the highest fd (one that
+  // does not close much) - read the whole listing from the top down.
+  if (scan_from < 0) {
+    int found = -1, *all = NULL;
+    size_t count = 0, room = 0;
+    for (struct dirent *entry; (entry = readdir(listing));) {
+      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      int fd = atoi(entry->d_name);
+      if (hinted(fd, hints, hint_count)) continue;
+      if (count == room) {
+        room = room ? room * 2 : 64;
+        int *grown = realloc(all, room * sizeof *all);
+        if (!grown) break;
+        all = grown;
+      }
+      all[count++] = fd;
+    }
+    qsort(all, count, sizeof *all, descending);
+    for (size_t i = 0; found < 0 && i < count; i++) {
+      if (SPEND()) break;
+      snprintf(name, sizeof name, "%d", all[i]);
+      if (holds(p, dir, name, link, link_len)) found = all[i];
+    }
+    free(all);
+    closedir(listing);
+    return found;
   }
   // Fds below scan_from are only listed on the first pass, and read if the upper ones all miss.
   int found = -1;

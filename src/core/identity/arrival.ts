@@ -59,7 +59,8 @@ function findHolderQuickly(peer: Endpoint, local: Endpoint, agentPids: number[])
   if (inode === undefined) return undefined;
   const ask = (pid: number): ArrivalHolder | undefined => {
     const plan = fdSearchPlan(pid);
-    const found = native.findHolder(pid, inode, plan.hints, plan.scanFrom, QUICK_READS);
+    // A process not followed yet: its new socket most likely took its highest fd, so the top is read first.
+    const found = native.findHolder(pid, inode, plan.hints, plan.hints ? plan.scanFrom : -1, QUICK_READS);
     if (typeof found === 'number') return undefined;
     const [fd, exe, exeDev, exeIno, userNs] = found;
     rememberHolder(inode, pid, String(fd));
