@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sockDiagInodeInNetns } from '../../src/core/identity/sock-diag.js';
@@ -139,6 +140,62 @@ describe.runIf(usable)('an agent in a network namespace of its own', () => {
     expect(await findClientInodeInProc(peer, local)).toBeUndefined(); // not in ours
     expect(await identifySocket(peer, local, { agentPids: [child.pid!] })).toMatchObject({ binary: PYTHON, pid: child.pid });
     socket.destroy();
+  });
+});
+
+describe.runIf(usable)('a core that is not root', () => {
+  it('finds an agent in another namespace by reading /proc/<pid>/net/tcp (it cannot enter the namespace)', async () => {
+    // The core runs as nobody; so does the agent (inside the namespace root made), as `run --user` would.
+    const core = run(
+      [
+        'setpriv',
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'fixtures', 'identity-proxy.ts'),
+        ns.host,
+        CURL!,
+      ],
+      { cwd: join(import.meta.dirname, '..', '..') },
+    );
+    cleanups.push(() => core.child.kill('SIGKILL'));
+    const lines: string[] = [];
+    let buffered = '';
+    core.child.stdout!.on('data', (d) => {
+      buffered += d;
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      lines.push(...parts);
+    });
+    await until(() => lines.length > 0, 'the unprivileged core');
+    const { port, upstreamPort, uid } = JSON.parse(lines[0]) as { port: number; upstreamPort: number; uid: number };
+    expect(uid).not.toBe(0);
+    const agent = run([
+      'ip',
+      'netns',
+      'exec',
+      ns.name,
+      'setpriv',
+      '--reuid=nobody',
+      '--regid=nogroup',
+      '--clear-groups',
+      CURL!,
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-x',
+      `http://${ns.host}:${port}`,
+      `http://allowed.test:${upstreamPort}/as-nobody`,
+    ]);
+    const { stdout } = await agent.output;
+    await until(() => lines.length > 1, 'an identity');
+    expect(JSON.parse(lines[1])).toMatchObject({ binary: CURL, pid: agent.child.pid });
+    expect(stdout).toBe('200');
   });
 });
 
