@@ -13,8 +13,9 @@
 //    found here that has let go of the socket by the full look (handed it to a child that exec'd, then
 //    exited) still counts.
 // Any other client is left to the full look: a flood of connections from processes that are neither agents
-// nor recent holders costs nothing here. This narrows the window for connect-then-exec; it cannot close it
-// (an exec that completes before the accept callback runs is not seen).
+// nor recent holders costs nothing here. This narrows the window for connect-then-exec; it cannot close it:
+// an exec that completes before the accept callback runs is not seen, and an agent that execs at once
+// usually wins that race (18 of 20 times in a measurement here); one that waits a millisecond does not.
 import { nativeIdentity } from './native-addon.js';
 import { readExecutableFacts, type ExecutableFacts } from './executable-proof.js';
 import { namespaceOf, ownNamespaces } from './namespaces.js';
