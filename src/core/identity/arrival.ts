@@ -7,19 +7,17 @@
 //  - what every process of the agents `run` started runs right now (binary, device and inode: no fd is
 //    read, so it costs the same whatever their fd tables hold). A holder found by the full look whose binary
 //    is not what it ran at this moment has exec'd since the connection arrived;
-//  - who held the client socket: the first holder found among the agents' processes and the processes that
-//    held recent connections (the full look records them; fds are tried first where their last connections
-//    were, owner-cache.ts), at most QUICK_PROCESSES of them and QUICK_READS fds each (native only). A holder
-//    found here that has let go of the socket by the full look (handed it to a child that exec'd, then
-//    exited) still counts.
-// Any other client is left to the full look: a flood of connections from processes that are neither agents
-// nor recent holders costs nothing here. This narrows the window for connect-then-exec; it cannot close it:
+//  - who held the client socket: the first holder found among the agents' processes (fds tried first where
+//    their last connections were, owner-cache.ts, which the full look feeds too), at most QUICK_PROCESSES of
+//    them and QUICK_READS fds each (native only). A holder found here that has let go of the socket by the
+//    full look (handed it to a child that exec'd, then exited) still counts.
+// Clients that are not agents of this core are left to the full look: their connections cost nothing here. This narrows the window for connect-then-exec; it cannot close it:
 // an exec that completes before the accept callback runs is not seen, and an agent that execs at once
 // usually wins that race (18 of 20 times in a measurement here); one that waits a millisecond does not.
 import { nativeIdentity } from './native-addon.js';
 import { readExecutableFacts, type ExecutableFacts } from './executable-proof.js';
 import { namespaceOf, ownNamespaces } from './namespaces.js';
-import { fdSearchPlan, recallHolder, recentHolderPids, rememberHolder } from './owner-cache.js';
+import { fdSearchPlan, recallHolder, rememberHolder } from './owner-cache.js';
 import { isPid } from './proc.js';
 import { sockDiagInode, sockDiagInodeInNetns } from './sock-diag.js';
 import type { Endpoint } from './tcp-address.js';
@@ -43,7 +41,7 @@ export interface Arrival {
 
 /** The quick look at the connection from `peer` to `local`; undefined when there is nobody to look at. */
 export function lookAtArrival(peer: Endpoint, local: Endpoint, agentPids: number[]): Arrival | undefined {
-  if (agentPids.length === 0 && recentHolderPids().length === 0) return undefined;
+  if (agentPids.length === 0) return undefined;
   const ran = new Map<number, ExecutableFacts>();
   for (const pid of agentPids) {
     if (!isPid(pid) || ran.has(pid)) continue;
@@ -83,7 +81,7 @@ function findHolderQuickly(peer: Endpoint, local: Endpoint, agentPids: number[])
     }
     return undefined;
   };
-  return tryEach(agentPids) ?? tryEach(recentHolderPids());
+  return tryEach(agentPids);
 }
 
 /** The client socket's inode in our namespace or an agent's (sock_diag only: a table read is not quick). */
