@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "sock_diag",
-      "sources": ["addon.c", "sock_diag.c", "fd_search.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "sources": ["addon.c", "sock_diag.c", "holders.c", "fd_search.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-pthread"],
+      "ldflags": ["-pthread"],
       "conditions": [["OS!='linux'", { "type": "none", "sources": [] }]]
     }
   ]

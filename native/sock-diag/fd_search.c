@@ -8,12 +8,14 @@
 // read from `scanFrom` up, wrapping around: a process that opens connections without closing any gets
 // ascending fds, so its next socket sits just above the last one found.
 //
-// findHolder(pid, inode, hints Int32Array | undefined, scanFrom = 0)
-//   -> [fd, exe]  the fd holding it, and the binary the process runs (/proc/<pid>/exe)
-//    | -1         no fd of this process holds it
+// findHolder(pid, inode, hints Int32Array | undefined, scanFrom = 0, budget = 0); scanFrom < 0: from the top down
+//   -> [fd, exe, exeDev, exeIno, userNs]  the fd holding it; the binary the process runs (/proc/<pid>/exe),
+//                                         the device and inode stat() gives through that link, and the
+//                                         inode of its user namespace (0 when unreadable)
+//    | -1         no fd of this process holds it (or none of the first `budget` fds read, when budget > 0)
 //    | -2         no such process, a kernel thread, or not ours to read
-// exe is read before the fds, so a pid that exits and is reused between the two reads cannot lend the new
-// process's binary to the old one's socket: the new process would not hold that socket.
+// The binary is read before the fds, so a pid that exits and is reused between the two reads cannot lend the
+// new process's binary to the old one's socket: the new process would not hold that socket.
 //
 // The /proc/<pid> and /proc/<pid>/fd directories of the last few processes asked about stay open: every
 // read is then relative to them, not a fresh path walk through /proc (which, under load, cost more than
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CACHED_PROCESSES 16
@@ -99,21 +102,30 @@ static struct process_dirs *dirs_of(int pid, int *fresh) {
   return slot;
 }
 
+static int descending(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x < y) - (x > y);
+}
+
 static int hinted(int fd, const int32_t *hints, size_t hint_count) {
   for (size_t i = 0; i < hint_count; i++)
     if (hints[i] == fd) return 1;
   return 0;
 }
 
-static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints, size_t hint_count, int scan_from) {
+// `budget`: how many fds to read at most (0: all); -1 when it runs out first.
+static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints, size_t hint_count, int scan_from, int budget) {
   char link[32], name[16];
   int link_len = snprintf(link, sizeof link, "socket:[%u]", inode);
+  int reads = 0;
+#define SPEND() (budget > 0 && reads++ >= budget)
   int seen = seen_at(p, inode);
   if (seen >= 0) {
     snprintf(name, sizeof name, "%d", seen);
     if (holds(p, p->fd_dir, name, link, link_len)) return seen;
   }
   for (size_t i = 0; i < hint_count; i++) {
+    if (SPEND()) return -1;
     if (hints[i] < 0 || hints[i] == seen) continue;
     snprintf(name, sizeof name, "%d", hints[i]);
     if (holds(p, p->fd_dir, name, link, link_len)) return hints[i];
@@ -126,15 +138,44 @@ static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints,
     close(dir);
     return -2;
   }
+  // scan_from < 0: a process not seen before, whose new socket most likely took the highest fd (one that
+  // does not close much) - read the whole listing from the top down.
+  if (scan_from < 0) {
+    int found = -1, *all = NULL;
+    size_t count = 0, room = 0;
+    for (struct dirent *entry; (entry = readdir(listing));) {
+      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      int fd = atoi(entry->d_name);
+      if (hinted(fd, hints, hint_count)) continue;
+      if (count == room) {
+        room = room ? room * 2 : 64;
+        int *grown = realloc(all, room * sizeof *all);
+        if (!grown) break;
+        all = grown;
+      }
+      all[count++] = fd;
+    }
+    qsort(all, count, sizeof *all, descending);
+    for (size_t i = 0; found < 0 && i < count; i++) {
+      if (SPEND()) break;
+      snprintf(name, sizeof name, "%d", all[i]);
+      if (holds(p, dir, name, link, link_len)) found = all[i];
+    }
+    free(all);
+    closedir(listing);
+    return found;
+  }
   // Fds below scan_from are only listed on the first pass, and read if the upper ones all miss.
   int found = -1;
   size_t lower_count = 0, lower_room = 0;
   int *lower = NULL;
-  for (struct dirent *entry; found < 0 && (entry = readdir(listing));) {
+  bool spent = false;
+  for (struct dirent *entry; found < 0 && !spent && (entry = readdir(listing));) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
     int fd = atoi(entry->d_name);
     if (hinted(fd, hints, hint_count)) continue;
     if (fd >= scan_from) {
+      if ((spent = SPEND())) break;
       if (holds(p, dir, entry->d_name, link, link_len)) found = fd;
       continue;
     }
@@ -146,10 +187,12 @@ static int find_fd(struct process_dirs *p, unsigned inode, const int32_t *hints,
     }
     lower[lower_count++] = fd;
   }
-  for (size_t i = 0; found < 0 && i < lower_count; i++) {
+  for (size_t i = 0; found < 0 && !spent && i < lower_count; i++) {
+    if ((spent = SPEND())) break;
     snprintf(name, sizeof name, "%d", lower[i]);
     if (holds(p, dir, name, link, link_len)) found = lower[i];
   }
+#undef SPEND
   free(lower);
   closedir(listing);
   return found;
@@ -161,12 +204,13 @@ struct search {
   const int32_t *hints;
   size_t hint_count;
   int32_t scan_from;
+  int32_t budget;
 };
 
 // Reads (pid, inode, hints?) into `out`; false (with a JavaScript TypeError pending) when they are wrong.
 static bool read_arguments(napi_env env, napi_callback_info info, const char *usage, struct search *out) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   out->hints = NULL;
   out->hint_count = 0;
   out->scan_from = 0;
@@ -186,12 +230,14 @@ static bool read_arguments(napi_env env, napi_callback_info info, const char *us
     out->hints = data;
   }
   if (argc >= 4) napi_get_value_int32(env, argv[3], &out->scan_from);  // not a number: scan from 0
+  out->budget = 0;
+  if (argc >= 5) napi_get_value_int32(env, argv[4], &out->budget);  // not a number: no limit
   return true;
 }
 
 napi_value fd_search_find_holder(napi_env env, napi_callback_info info) {
   struct search s;
-  if (!read_arguments(env, info, "findHolder(pid, inode, hints?: Int32Array, scanFrom?: number)", &s)) return NULL;
+  if (!read_arguments(env, info, "findHolder(pid, inode, hints?: Int32Array, scanFrom?: number, budget?: number)", &s)) return NULL;
   char exe[4096];
   napi_value result;
   int fresh = 0;
@@ -207,16 +253,36 @@ napi_value fd_search_find_holder(napi_env env, napi_callback_info info) {
     napi_create_int32(env, -2, &result);
     return result;
   }
-  int fd = find_fd(p, s.inode, s.hints, s.hint_count, s.scan_from);
+  struct stat file;
+  if (fstatat(p->proc_dir, "exe", &file, 0) != 0) {  // exited since, or its binary is closed to us
+    forget(p);
+    napi_create_int32(env, -2, &result);
+    return result;
+  }
+  char ns[64];
+  ssize_t ns_len = readlinkat(p->proc_dir, "ns/user", ns, sizeof ns - 1);
+  double user_ns = 0;
+  if (ns_len > 6 && memcmp(ns, "user:[", 6) == 0) {
+    ns[ns_len] = 0;
+    user_ns = (double)strtoull(ns + 6, NULL, 10);
+  }
+  int fd = find_fd(p, s.inode, s.hints, s.hint_count, s.scan_from, s.budget);
   if (fd < 0) {
     napi_create_int32(env, fd, &result);
     return result;
   }
   napi_value v;
-  napi_create_array_with_length(env, 2, &result);
+  napi_create_array_with_length(env, 5, &result);
   napi_create_int32(env, fd, &v);
   napi_set_element(env, result, 0, v);
   napi_create_string_utf8(env, exe, exe_len, &v);
   napi_set_element(env, result, 1, v);
+  // Device and inode numbers fit a double exactly for every filesystem Linux has (below 2^53).
+  napi_create_double(env, (double)file.st_dev, &v);
+  napi_set_element(env, result, 2, v);
+  napi_create_double(env, (double)file.st_ino, &v);
+  napi_set_element(env, result, 3, v);
+  napi_create_double(env, user_ns, &v);
+  napi_set_element(env, result, 4, v);
   return result;
 }

@@ -1,15 +1,12 @@
-// findSocketOwner against real sockets held by real processes: a server in this process, clients in
+// identifySocket against real sockets held by real processes: a server in this process, clients in
 // children (and grandchildren) spawned from this Node binary.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, realpathSync, rmSync, unlinkSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findSocketOwner } from '../../src/core/identity/socket-owner.js';
+import { identifySocket, type Endpoint, type OwnerLookupOptions } from '../../src/core/identity/socket-owner.js';
 import { processTree } from '../../src/core/identity/process-tree.js';
-import { readExe } from '../../src/core/identity/socket-holder.js';
 
 const linux = process.platform === 'linux';
 const NODE = realpathSync(process.execPath);
@@ -17,6 +14,12 @@ const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const clean of cleanups.splice(0)) clean();
 });
+
+/** pid and binary, or undefined when the binary is unknown. */
+async function findSocketOwner(peer: Endpoint, local: Endpoint, options: OwnerLookupOptions = {}) {
+  const verdict = await identifySocket(peer, local, options);
+  return verdict.binary === 'unknown' ? undefined : { pid: verdict.pid, exe: verdict.binary };
+}
 
 interface Listening {
   port: number;
@@ -107,26 +110,26 @@ async function canListen(host: string): Promise<boolean> {
   });
 }
 
-describe.skipIf(!linux)('findSocketOwner', () => {
+describe.skipIf(!linux)('identifySocket', () => {
   it('names the child process and binary at the client end (whole-table scan)', async () => {
     const { child, socket } = await connectChild('127.0.0.1');
     const owner = await findSocketOwner(...endpoints(socket));
     expect(owner).toEqual({ pid: child.pid, exe: NODE });
   });
 
-  it('finds a grandchild among candidatePids from processTree', async () => {
+  it('names a grandchild of an agent, the agent tree first', async () => {
     const server = await listen('127.0.0.1');
     const child = node(SPAWN_CONNECTOR, { HOST: '127.0.0.1', PORT: String(server.port) });
     const grandchild = Number(await nextLine(child));
     const socket = await server.accepted;
-    const candidatePids = await processTree(child.pid!);
-    expect(candidatePids).toContain(grandchild);
-    expect(await findSocketOwner(...endpoints(socket), { candidatePids })).toEqual({ pid: grandchild, exe: NODE });
+    const agentPids = await processTree(child.pid!);
+    expect(agentPids).toContain(grandchild);
+    expect(await findSocketOwner(...endpoints(socket), { agentPids })).toEqual({ pid: grandchild, exe: NODE });
   });
 
-  it('falls back to the whole table when the candidates miss', async () => {
+  it('agent pids that do not hold the socket (or are no pids) change nothing: every process is read', async () => {
     const { child, socket } = await connectChild('127.0.0.1');
-    const owner = await findSocketOwner(...endpoints(socket), { candidatePids: [process.pid, -1, 0, Number.NaN] });
+    const owner = await findSocketOwner(...endpoints(socket), { agentPids: [process.pid, -1, 0, Number.NaN] });
     expect(owner).toEqual({ pid: child.pid, exe: NODE });
   });
 
@@ -174,7 +177,7 @@ setInterval(() => {}, 1 << 30);`;
     expect(owners).toEqual(Array(count).fill({ pid: child.pid, exe: NODE }));
   });
 
-  it('answers undefined, without throwing, once the client has exited (even after a cached lookup)', async () => {
+  it('is unknown, with the reason, once the client has exited', async () => {
     const { child, socket } = await connectChild('127.0.0.1');
     const [peer, local] = endpoints(socket);
     expect(await findSocketOwner(peer, local)).toEqual({ pid: child.pid, exe: NODE });
@@ -182,33 +185,33 @@ setInterval(() => {}, 1 << 30);`;
     child.kill('SIGKILL');
     await exited;
     expect(socket.destroyed).toBe(false); // our end is still open; theirs is closed or orphaned (inode 0)
-    expect(await findSocketOwner(peer, local)).toBeUndefined();
+    const verdict = await identifySocket(peer, local);
+    expect(verdict).toMatchObject({ binary: 'unknown', holders: [] });
+    expect(verdict.reason).toBeTruthy();
   });
 
-  it('answers undefined for addresses and ports that cannot be a connection', async () => {
+  it('names every holder: a forked child running the same binary makes no difference', async () => {
+    const server = await listen('127.0.0.1');
+    // The child's own child inherits the connected socket (spawned with it as fd 3): two holders, one binary.
+    const script = `
+const s = require('net').connect(Number(process.env.PORT), '127.0.0.1', () => {
+  const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: ['ignore', 'ignore', 'inherit', s] });
+  c.on('spawn', () => console.log(c.pid));
+});
+setInterval(() => {}, 1 << 30);`;
+    const child = node(script, { PORT: String(server.port) });
+    const grandchild = Number(await nextLine(child));
+    const verdict = await identifySocket(...endpoints(await server.accepted));
+    expect(verdict).toMatchObject({ binary: NODE });
+    expect(verdict.holders.map((h) => h.pid).sort()).toEqual([child.pid, grandchild].sort());
+  });
+
+  it('is unknown for addresses and ports that cannot be a connection', async () => {
     const local = { address: '127.0.0.1', port: 8080 };
     expect(await findSocketOwner({ address: 'not-an-ip', port: 1234 }, local)).toBeUndefined();
     expect(await findSocketOwner({ address: '127.0.0.1', port: 0 }, local)).toBeUndefined();
     expect(await findSocketOwner({ address: '127.0.0.1', port: 70_000 }, local)).toBeUndefined();
     expect(await findSocketOwner({ address: '::1', port: 1234 }, local)).toBeUndefined(); // mixed families
     expect(await findSocketOwner({ address: '127.0.0.1', port: 1 }, local)).toBeUndefined(); // no such connection
-  });
-});
-
-describe.skipIf(!linux)('readExe', () => {
-  it('strips the " (deleted)" the kernel appends when the binary was removed from disk', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ost-identity-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const copy = join(realpathSync(dir), 'sleep-copy');
-    copyFileSync('/bin/sleep', copy);
-    const child = spawn(copy, ['30'], { stdio: 'ignore' });
-    cleanups.push(() => child.kill('SIGKILL'));
-    await once(child, 'spawn');
-    unlinkSync(copy);
-    expect(readExe(child.pid!)).toBe(copy);
-  });
-
-  it('is undefined for a process that does not exist', () => {
-    expect(readExe(2 ** 31 - 1)).toBeUndefined();
   });
 });

@@ -1,8 +1,7 @@
 // Remembers who held recent sockets. Entries are hints, never answers: a recalled holder is confirmed
 // against /proc before use, so a stale entry costs one readlink, not a wrong binary.
 //  - by inode: a connection looked up again skips the fd scan entirely;
-//  - recent holder pids: an agent process that opened one connection usually opens the next, so these
-//    are scanned before the rest of /proc when the caller's candidates miss;
+//  - recent holder pids: the processes whose fds are followed (at most MAX_RECENT_PIDS of them);
 //  - fd hints per pid: the kernel gives a new socket the lowest free fd, which is very often one that a
 //    connection of the same process just closed. So fds whose connections have closed (lowest first) are
 //    read first, and the two fds just above the newest one found (a process that only opens connections
@@ -49,10 +48,6 @@ export function rememberHolder(inode: number, pid: number, fd: string): void {
   fds.delete(Number(fd)); // re-inserted last: the map stays ordered oldest first
   fds.set(Number(fd), { open: true });
   if (fds.size > MAX_FD_HINTS) fds.delete(fds.keys().next().value!);
-}
-
-export function recentHolderPids(): readonly number[] {
-  return recentPids;
 }
 
 /** A connection whose client end was `fd` of `pid` has closed: that fd is probably free again. */

@@ -1,4 +1,5 @@
-// Finds the socket inode of a connection's client end in /proc/net/tcp and /proc/net/tcp6.
+// Finds the socket inode of a connection's client end in /proc/net/tcp and /proc/net/tcp6 (our network
+// namespace), or in /proc/<pid>/net/tcp{,6} (the namespace of process <pid>).
 //
 // Each row reads "sl: LOCAL REM st tx:rx tr:when retrnsmt uid timeout inode ...". The client's own socket
 // is the row with LOCAL = the peer our server saw and REM = our server's address. An IPv4 client shows up
@@ -23,19 +24,25 @@ export interface TableSearch {
   key: string;
 }
 
-/** The files to search, in order, and the row key to look for in each. */
-export function tableSearches(peer: Endpoint, local: Endpoint): TableSearch[] {
+/** The files to search, in order, and the row key to look for in each. `netDir` is /proc/net (our network
+ *  namespace) or /proc/<pid>/net (that process's). */
+export function tableSearches(peer: Endpoint, local: Endpoint, netDir = '/proc/net'): TableSearch[] {
   const from = addressBytes(peer.address);
   const to = addressBytes(local.address);
   const portOk = (p: number) => Number.isInteger(p) && p > 0 && p <= 0xffff;
   if (!from || !to || from.length !== to.length || !portOk(peer.port) || !portOk(local.port)) return [];
   const key = (a: Uint8Array, b: Uint8Array) => `${procAddress(a, peer.port)} ${procAddress(b, local.port)}`;
-  if (from.length === 16) return [{ file: '/proc/net/tcp6', key: key(from, to) }];
+  if (from.length === 16) return [{ file: `${netDir}/tcp6`, key: key(from, to) }];
   return [
-    { file: '/proc/net/tcp', key: key(from, to) },
-    { file: '/proc/net/tcp6', key: key(toMapped(from), toMapped(to)) },
+    { file: `${netDir}/tcp`, key: key(from, to) },
+    { file: `${netDir}/tcp6`, key: key(toMapped(from), toMapped(to)) },
   ];
 }
+
+/** States (the st column, hex) a client end cannot be in once our server accepted it: SYN_SENT, SYN_RECV,
+ *  LISTEN, NEW_SYN_RECV. A half-open socket with a borrowed source address (IP_FREEBIND needs no privilege)
+ *  can carry the same tuple as a real client; it is never taken for one. */
+const BEFORE_HANDSHAKE = new Set(['02', '03', '0A', '0C']);
 
 /** The socket inode of the first row for `key` in `text` that has one (TIME_WAIT and orphaned rows show 0). */
 function inodeFor(text: string, end: number, key: string): number | undefined {
@@ -43,12 +50,12 @@ function inodeFor(text: string, end: number, key: string): number | undefined {
     if (text[at - 1] !== ' ' || text[at - 2] !== ':') continue; // must be the LOCAL REM columns after "sl:"
     const eol = text.indexOf('\n', at);
     // st, tx:rx, tr:when, retrnsmt, uid, timeout, inode
-    const inode = Number(
-      text
-        .slice(at + key.length, eol)
-        .trim()
-        .split(/\s+/)[6],
-    );
+    const fields = text
+      .slice(at + key.length, eol)
+      .trim()
+      .split(/\s+/);
+    if (BEFORE_HANDSHAKE.has(fields[0])) continue;
+    const inode = Number(fields[6]);
     if (Number.isSafeInteger(inode) && inode > 0) return inode;
   }
   return undefined;
@@ -127,9 +134,10 @@ export async function findClientInode(peer: Endpoint, local: Endpoint): Promise<
   return findClientInodeInProc(peer, local);
 }
 
-/** The same from /proc/net/tcp{,6} alone (batched reads shared by concurrent lookups). */
-export async function findClientInodeInProc(peer: Endpoint, local: Endpoint): Promise<number | undefined> {
-  for (const search of tableSearches(peer, local)) {
+/** The same from /proc/net/tcp{,6} alone (batched reads shared by concurrent lookups); with `netDir`
+ *  /proc/<pid>/net, in that process's network namespace. */
+export async function findClientInodeInProc(peer: Endpoint, local: Endpoint, netDir?: string): Promise<number | undefined> {
+  for (const search of tableSearches(peer, local, netDir)) {
     const inode = await searchTable(search);
     if (inode !== undefined) return inode;
   }

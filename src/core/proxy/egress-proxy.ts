@@ -23,6 +23,8 @@ import { clientGoneSignal, watchPausedClient } from '../net/client-gone.js';
 export interface ClientIdentity {
   binary: string;
   pid?: number;
+  /** Why `binary` is 'unknown', for the operator (e.g. the socket is held by processes running different binaries). */
+  reason?: string;
   /** Called once when the client's connection ends (identity keeps hints about freed fds). */
   closed?: () => void;
 }
@@ -30,8 +32,9 @@ export interface ClientIdentity {
 export interface ProxyOptions {
   core: EnforcementCore;
   resolver: Resolver;
-  /** Who owns the client socket (binary identity); 'unknown' when it cannot be told. */
-  identify?: (socket: Socket) => Promise<ClientIdentity>;
+  /** Who owns the client socket (binary identity); 'unknown' when it cannot be told. `arrived`, when given, is
+   *  called as each connection is accepted, before any byte of it is read. */
+  identify?: ((socket: Socket) => Promise<ClientIdentity>) & { arrived?: (socket: Socket) => void };
   /** Permit loopback upstreams (local services, tests). Off by default. */
   allowLoopback?: boolean;
   /** Issues leaf certificates for TLS termination on inspected endpoints. Without it, such CONNECTs are refused. */
@@ -124,6 +127,7 @@ export class EgressProxy {
   private createServer(handlers: {
     request: (exchange: Exchange) => void;
     connect: (head: MessageHead, socket: Socket, early: Buffer) => void;
+    accepted?: (socket: Socket) => void;
   }): Http1Server {
     const timeouts = this.options.timeouts;
     return new Http1Server(
@@ -150,6 +154,10 @@ export class EgressProxy {
     const server = this.createServer({
       request: (exchange) => void this.forward(exchange).catch((error) => exchange.badGateway(error)),
       connect: (head, socket, early) => void this.tunnel(head, socket, early).catch(() => socket.destroy()),
+      // Identity takes a first, quick look the moment a client connects, not only when its request is
+      // complete: a process that connects, writes half a request and then execs an allowed binary (which
+      // writes the rest) is judged by what it ran when it connected too.
+      accepted: (socket) => this.options.identify?.arrived?.(socket),
     });
     const address = await server.listen(host, port);
     this.listeners.push(server);

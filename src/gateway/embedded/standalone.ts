@@ -146,7 +146,7 @@ async function startLocked(options: StandaloneOptions, lock: StateLock): Promise
     core,
     resolver: new Resolver(options.resolve ?? []),
     allowLoopback: options.allowLoopback,
-    identify: options.identify ?? socketIdentifier(() => agentPids),
+    identify: options.identify ?? socketIdentifier(() => agentPids, { warn: (message) => core.log('warn', 'identity', message) }),
     tls: ca,
     // Agents started by `run` trust the CA (their bundle holds it): a refused CONNECT is explained inside TLS.
     explainDenialsInTls: (who) => who.pid !== undefined && descendsFrom(who.pid, agentPids),

@@ -23,6 +23,8 @@ export interface ConnectionHandlers {
   connect(head: MessageHead, socket: Socket, early: Buffer): void;
   /** A malformed, oversized or refused request (already answered, and the connection closes); `detail` says why. */
   clientError(code: string, detail?: string): void;
+  /** A connection the listener has just accepted, before any byte of it is read. */
+  accepted?(socket: Socket): void;
 }
 
 type Deadline = 'none' | 'headers' | 'request' | 'idle';

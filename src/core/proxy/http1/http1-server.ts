@@ -14,7 +14,10 @@ export class Http1Server {
     private readonly handlers: ConnectionHandlers,
   ) {
     // Half-open allowed: a client may finish sending and still wait for its answer.
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.handlers.accepted?.(socket);
+      this.accept(socket);
+    });
   }
 
   /** Serves HTTP on a connection that did not come from this server's listener (a terminated TLS tunnel). */

@@ -1,10 +1,12 @@
+// The identity lookup as it was before every holder was judged and binaries proven (commit 33521f5): the first
+// holder found wins. Kept unchanged as bench/identity's same-run baseline; nothing in src/ uses it.
 // Which process holds a socket: every open fd is a symlink /proc/<pid>/fd/<n>, reading "socket:[<inode>]"
 // for sockets. A socket inherited across fork is held by several processes; the first one scanned wins,
 // which is why callers pass the agent's own processes first.
 import { readdirSync, readlinkSync } from 'node:fs';
 import { fdSearchPlan } from './owner-cache.js';
-import { nativeIdentity } from './native-addon.js';
-import { tryProc, type Slicer } from './proc.js';
+import { nativeIdentity } from '../../src/core/identity/native-addon.js';
+import { tryProc, type Slicer } from '../../src/core/identity/proc.js';
 
 export interface SocketHolder {
   pid: number;
