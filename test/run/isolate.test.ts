@@ -178,13 +178,10 @@ describe.skipIf(!enforcing)('run --isolate with the core in another process', ()
   });
 });
 
-// Binary identity inside the agent's namespace is the identity helper's work (socketIdentifier finding
-// sockets in the network namespaces of registered agent pids). This end-to-end test is what that work
-// must make true; on this branch alone a request from the namespace is `unknown`, so it is marked as
-// failing (`it.fails`): once both branches are merged it passes, vitest reports the .fails, and the
-// marker comes off.
+// Inside the agent's namespace, identity looks up the socket in the network namespaces of registered agent
+// pids (src/core/identity/namespaces.ts): the request is the agent's own binary, not a bridge's.
 describe.skipIf(!enforcing)('run --isolate: requests are attributed to the agent itself', () => {
-  it.fails('the audit names the real curl and its pid, with the core in-process and in another process', async () => {
+  it('the audit names the real curl and its pid, with the core in-process and in another process', async () => {
     const curl = execFileSync('sh', ['-c', 'readlink -f "$(command -v curl)"'], { encoding: 'utf8' }).trim();
     const flags = ['--resolve', 'who.test:127.0.0.1', '--allow-loopback', '--hold-timeout', '0'];
     for (const external of [false, true]) {
