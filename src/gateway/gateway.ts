@@ -77,7 +77,7 @@ export interface UndraftableDenial {
 }
 
 /** Why approve-all leaves a request out. */
-export type SkipReason = 'security-flagged' | 'stale' | 'awaiting-proposal' | 'not-pending' | 'unknown-binary';
+export type SkipReason = 'security-flagged' | 'stale' | 'awaiting-proposal' | 'not-pending' | 'unknown-binary' | 'global-policy';
 
 /** What approve-all would do with the requests asked for: those it approves, and those it skips and why. */
 export interface ApprovePreview {

@@ -701,6 +701,7 @@ export class GrpcGateway implements Gateway {
       const { s: sandbox, chunk } = this.locate(id);
       const request = toInboxRequest(sandbox.key, chunk, sandbox.aliases.get(chunk.id));
       if (chunk.status !== 'pending') preview.skip.push({ request, why: 'not-pending' });
+      else if (sandbox.policySource?.source === 'global') preview.skip.push({ request, why: 'global-policy' });
       else if (chunk.securityNotes && !includeSecurityFlagged) preview.skip.push({ request, why: 'security-flagged' });
       else if (chunk.applicationError || !chunk.reviewToken) preview.skip.push({ request, why: 'stale' });
       else preview.approve.push(request);
@@ -715,6 +716,9 @@ export class GrpcGateway implements Gateway {
       const { s, chunk } = this.locate(r.id);
       bySandbox.set(s, [...(bySandbox.get(s) ?? []), chunk]);
     }
+    // Nothing left because a global policy is in force: say it in upstream's words.
+    const global = preview.skip.find((k) => k.why === 'global-policy');
+    if (global && bySandbox.size === 0) await this.requireSandboxPolicy(this.locate(global.request.id).s, 'approve');
     const skipped = preview.skip.filter((k) => k.why !== 'not-pending').map((k) => `${k.request.id} (${k.why})`);
     for (const [s, chunks] of bySandbox) {
       await this.requireSandboxPolicy(s, 'approve');
