@@ -72,7 +72,7 @@ export function describeDone(call: GatewayCall, result: unknown): string {
     case 'reapprove':
       return `re-approved ${call.id} ${call.subject} (${call.revision ? 'a new policy revision' : call.lifetime})`;
     case 'editApprove':
-      return `narrowed ${call.id} ${call.subject} to ${describeNarrowing(call.change)} and approved it`;
+      return `approved ${call.id} ${call.subject} narrowed to ${describeNarrowing(call.change)}`;
     case 'clearDrafts':
       return `cleared ${plural(result as number, 'pending proposal')} of ${call.sandbox}`;
     case 'undo':
