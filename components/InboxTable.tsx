@@ -4,6 +4,7 @@ import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from 'ink-table';
 import type { InboxRequest } from '../src/gateway/gateway.js';
+import { badgesOf } from './badges.js';
 import { age, safe, shortBinary, truncate } from './format.js';
 import type { Theme } from './theme.js';
 
@@ -20,8 +21,15 @@ export interface InboxTableProps {
 }
 
 function statusText(r: InboxRequest, now: number): string {
+  const badges = badgesOf(r);
+  return badges ? `${baseStatus(r, now)} ${badges}` : baseStatus(r, now);
+}
+
+function baseStatus(r: InboxRequest, now: number): string {
   if (r.held > 0 && r.holdDeadline) return `held ${Math.max(0, Math.ceil((r.holdDeadline - now) / 1000))}s`;
   if (r.status === 'approved' && r.expiresAt) return `approved ${age(now, r.expiresAt)}`;
+  // A denial seen on the watch stream before the gateway drafted its proposal (upgraded in place).
+  if (r.awaitingProposal) return 'awaiting proposal';
   return r.status;
 }
 

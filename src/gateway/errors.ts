@@ -100,6 +100,11 @@ const STRING_CODES: Record<string, GatewayErrorCode> = {
   invalid: 'invalid_argument',
   conflict: 'conflict',
   'not-applied': 'failed_precondition',
+  // The gRPC adapter's own spellings (grpc/grpc-errors.ts), so its errors keep their kind at every edge.
+  stale: 'stale_review',
+  'permission-denied': 'permission_denied',
+  'invalid-argument': 'invalid_argument',
+  'failed-precondition': 'failed_precondition',
   io: 'internal',
   ENOENT: 'not_found',
   EACCES: 'permission_denied',

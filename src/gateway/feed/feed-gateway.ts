@@ -3,10 +3,13 @@
 // become gateway events; commands carry the core's error codes back as GatewayErrors.
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { PresetInfo } from '../../core/presets/preset-store.js';
+import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
+  ApprovePreview,
+  ChunkNarrowing,
   Gateway,
   GatewayCapabilities,
   GatewayEvent,
@@ -111,6 +114,37 @@ export class FeedGateway implements Gateway {
   /** One approve per id: the feed's own approve-all takes every pending request, not a chosen few. */
   async approveAll(ids: string[], lifetime: Lifetime): Promise<void> {
     for (const id of ids) await this.command({ type: 'approve', id, lifetime });
+  }
+
+  /** From the core's own list (asked fresh): what approveAll would approve, and what the core would skip. */
+  async approveAllPreview(ids: string[]): Promise<ApprovePreview> {
+    const requests = await this.command<PendingRequest[]>({ type: 'requests' });
+    return previewCoreApproveAll(
+      requests.map((r) => this.inbox(r)),
+      ids,
+    );
+  }
+
+  async reapprove(id: string, lifetime: Lifetime): Promise<void> {
+    const requests = await this.command<PendingRequest[]>({ type: 'requests' });
+    const entry = requests.find((r) => r.id === id);
+    if (!entry) throw new GatewayError('not_found', `no request with id '${id}'`);
+    if (entry.status !== 'rejected') throw new GatewayError('failed_precondition', `${id} is ${entry.status}, not rejected`);
+    await this.command({ type: 'approve', id, lifetime });
+  }
+
+  async editChunk(_id: string, _change: ChunkNarrowing): Promise<void> {
+    throw new GatewayError(
+      'unimplemented',
+      'the core decides exactly the requested host, port and binary: promote to a preset to allow something else',
+    );
+  }
+
+  async clearDrafts(): Promise<number> {
+    throw new GatewayError(
+      'unimplemented',
+      "the core's pending requests are live connections waiting for a decision: approve or reject them",
+    );
   }
 
   async undo(id: string): Promise<void> {
