@@ -488,6 +488,7 @@ export class EgressProxy {
       cause: `${failure.cause} (${failure.code})`,
       policy: verdict.decision.policy,
       requestId: verdict.request?.id,
+      status: failure.status,
     });
     return failure;
   }
@@ -495,11 +496,10 @@ export class EgressProxy {
   /** An agent gave up on our TLS handshake: almost always because it does not trust our CA. Says so, with the fix. */
   private handshakeFailed(target: InterceptTarget, why: string): void {
     const ca = this.options.caCertPath ?? "the core's ca.crt (in its state directory)";
-    this.options.core.log(
-      'warn',
-      'proxy',
-      `TLS handshake with the agent failed for ${target.host}:${target.port}${target.requestId ? ` (request ${target.requestId})` : ''}` +
-        ` (${target.binary}): ${why}. The agent most likely does not trust the core's CA: start it with \`openshell-term run\`, or trust ${ca}.`,
+    this.options.core.tlsHandshakeFailed(
+      target,
+      why,
+      `The agent most likely does not trust the core's CA: start it with \`openshell-term run\`, or trust ${ca}.`,
     );
   }
 
