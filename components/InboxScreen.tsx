@@ -5,14 +5,18 @@ import { useUi } from '../hooks/console-contexts.js';
 import { useNow } from '../hooks/useNow.js';
 import { useConsoleStore, useGateway } from '../src/store/context.js';
 import { selectSelected, selectVisibleRequests } from '../src/store/ui/selectors.js';
+import { defaultStateDir } from '../src/core/state/state-dir.js';
+import { onboardingFor } from '../src/store/ui/onboarding.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
+import { EmptyInbox } from './EmptyInbox.js';
 import { InboxTable } from './InboxTable.js';
 import { useTheme } from './theme.js';
 
 export function InboxScreen({ height, width }: { height: number; width: number }) {
   const theme = useTheme();
   const now = useNow();
-  const { capabilities } = useGateway();
+  const { capabilities, info } = useGateway();
+  const onboarding = useMemo(() => onboardingFor(info, defaultStateDir()), [info]);
   const requests = useConsoleStore((s) => s.requests);
   const order = useConsoleStore((s) => s.order);
   const filter = useUi((s) => s.inboxFilter);
@@ -20,8 +24,8 @@ export function InboxScreen({ height, width }: { height: number; width: number }
   const confirm = useUi((s) => s.confirm);
   const visible = useMemo(() => selectVisibleRequests(requests, order, filter), [requests, order, filter]);
   const selected = selectSelected(selectedId, visible).request;
-  // A table row per request plus its border lines and the position line.
-  const tableRows = Math.max(1, Math.floor((height - 4) / 2));
+  // One line per request, plus the header and the position line (and the question, while it is asked).
+  const tableRows = Math.max(1, height - 2 - (confirm ? 4 : 0));
   return (
     <Box flexDirection="column">
       <InboxTable
@@ -33,6 +37,7 @@ export function InboxScreen({ height, width }: { height: number; width: number }
         filter={filter}
         total={order.length}
         theme={theme}
+        empty={<EmptyInbox onboarding={onboarding} theme={theme} />}
       />
       {confirm && (
         <ConfirmDialog
