@@ -42,6 +42,11 @@ export interface GatewayInfo {
   version: string;
   /** The wire protocol a gateway speaks (`openshell.v1`, `ryno.v1`, `openshell.v1 (0.0.x)`); absent for the embedded core. */
   protocol?: string;
+  /**
+   * How a local agent reaches this gateway, when it is a core on this machine: its HTTP proxy (host:port)
+   * and its state dir (what `openshell-term run` finds it by). Absent for gateways whose sandboxes run elsewhere.
+   */
+  agents?: { proxy: string; stateDir: string };
 }
 
 export type ConnectionState =

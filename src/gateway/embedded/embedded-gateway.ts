@@ -36,7 +36,13 @@ export class EmbeddedGateway implements Gateway {
     private readonly standalone: Standalone,
     version: string,
   ) {
-    this.info = { name: 'embedded', mode: 'standalone', endpoint: `proxy ${standalone.proxyAddress}`, version };
+    this.info = {
+      name: 'embedded',
+      mode: 'standalone',
+      endpoint: `proxy ${standalone.proxyAddress}`,
+      version,
+      agents: { proxy: standalone.proxyAddress, stateDir: standalone.stateDir },
+    };
   }
 
   subscribe(listener: (event: GatewayEvent) => void): () => void {

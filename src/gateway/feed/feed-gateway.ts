@@ -35,6 +35,8 @@ export interface FeedGatewayOptions {
   /** The sandbox the core stands for (the feed does not say; default "local"). */
   sandbox?: string;
   connectTimeoutMs?: number;
+  /** How agents reach this core (from its core.json), for the console's first screen. */
+  agents?: GatewayInfo['agents'];
 }
 
 export class FeedGateway implements Gateway {
@@ -48,7 +50,13 @@ export class FeedGateway implements Gateway {
 
   constructor(private readonly options: FeedGatewayOptions) {
     this.sandbox = options.sandbox ?? 'local';
-    this.info = { name: options.name ?? 'core', mode: 'standalone', endpoint: options.url, version: '' };
+    this.info = {
+      name: options.name ?? 'core',
+      mode: 'standalone',
+      endpoint: options.url,
+      version: '',
+      ...(options.agents ? { agents: options.agents } : {}),
+    };
   }
 
   subscribe(listener: (event: GatewayEvent) => void): () => void {
