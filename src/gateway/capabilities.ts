@@ -12,4 +12,5 @@ export const CORE_CAPABILITIES: GatewayCapabilities = {
   workspaces: false,
   settings: false,
   draftHistory: false,
+  sandboxMetadata: false,
 };

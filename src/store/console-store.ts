@@ -18,6 +18,8 @@ export interface ConsoleData {
   revision?: RevisionInfo;
   logs: LogLine[];
   sandboxes: SandboxInfo[];
+  /** The workspace on screen (ALL_WORKSPACES: every one), as the gateway's last snapshot said; unset without workspaces. */
+  workspace?: string;
   /** Bumped on every applied batch: lets views re-render countdowns without a timer of their own. */
   version: number;
   /** Counts connections made: answers fetched on an earlier connection are asked again. */
@@ -57,7 +59,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
   let requests = state.requests;
   let order = state.order;
   let logs = state.logs;
-  let { revision, sandboxes, connection, epoch } = state;
+  let { revision, sandboxes, connection, epoch, workspace } = state;
   let newLogs: LogLine[] = [];
   for (const event of events) {
     switch (event.type) {
@@ -68,6 +70,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
         logs = event.logs.slice(-MAX_LOG_LINES);
         newLogs = [];
         sandboxes = event.sandboxes;
+        workspace = event.workspace ?? workspace;
         break;
       case 'request':
         if (requests === state.requests) requests = { ...requests };
@@ -104,5 +107,5 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
     logs = logs.concat(newLogs);
     if (logs.length > MAX_LOG_LINES) logs = logs.slice(logs.length - MAX_LOG_LINES);
   }
-  return { requests, order, logs, revision, sandboxes, connection, epoch, version: state.version + 1 };
+  return { requests, order, logs, revision, sandboxes, connection, epoch, workspace, version: state.version + 1 };
 }

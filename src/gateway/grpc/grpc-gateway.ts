@@ -31,6 +31,7 @@ import type {
   RevisionInfo,
   SandboxInfo,
 } from '../gateway.js';
+import type { SandboxMetadata, SettingRow } from '../operator-views.js';
 import { type ChunkNarrowing, narrowRule } from './chunk-edits.js';
 import { parseDenial, sameProcess, type StreamDenial } from './denial-lines.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
@@ -55,7 +56,7 @@ import type {
   WorkspaceScope,
 } from './remote-model.js';
 import { addPresetOperations, presetApplied, removePresetOperations } from './remote-policy.js';
-import { parseSetting } from './setting-values.js';
+import { parseSetting, settingSchema } from './setting-values.js';
 import { logLevel } from './wire-decode.js';
 
 /** Draft fetches in flight at once across a gateway's sandboxes. */
@@ -99,31 +100,9 @@ interface SandboxState {
   policySource?: { source: RemoteConfig['policySource']; globalVersion: number; at: number };
 }
 
-export interface SandboxMetadata {
-  name: string;
-  workspace: string;
-  phase: string;
-  image: string;
-  providers: string[];
-  conditions: RemoteSandbox['conditions'];
-  admission: { state: string; error: string };
-  restartCount: number;
-  policyVersion: number;
-  policyStatus: string;
-  policyLoadError: string;
-  policySource: string;
-}
-
 export interface ApprovePreview {
   approve: InboxRequest[];
   skip: Array<{ request: InboxRequest; why: 'security-flagged' | 'stale' | 'awaiting-proposal' | 'not-pending' }>;
-}
-
-export interface SettingRow {
-  key: string;
-  value: string;
-  kind: string;
-  source: EffectiveSetting['source'] | 'global';
 }
 
 const MAX_RECENT_LOGS = 5000;
@@ -146,9 +125,10 @@ export class GrpcGateway implements Gateway {
     presets: true,
     tiers: true,
     providers: true,
-    workspaces: false,
-    settings: false,
-    draftHistory: false,
+    workspaces: true,
+    settings: true,
+    draftHistory: true,
+    sandboxMetadata: true,
   };
   private readonly listeners = new Set<(event: GatewayEvent) => void>();
   private readonly extraListeners = new Set<(event: GatewayExtraEvent) => void>();
@@ -254,7 +234,14 @@ export class GrpcGateway implements Gateway {
         detail: '',
       };
       this.setState({ status: 'connected' });
-      this.emit({ type: 'snapshot', requests, revision, logs: [...this.recentLogs], sandboxes: this.sandboxInfos() });
+      this.emit({
+        type: 'snapshot',
+        requests,
+        revision,
+        logs: [...this.recentLogs],
+        sandboxes: this.sandboxInfos(),
+        workspace: this.workspace,
+      });
       this.backoff.reset();
       for (const s of this.sandboxes.values()) this.watch(s, generation);
       clearInterval(this.pollTimer);
@@ -783,12 +770,19 @@ export class GrpcGateway implements Gateway {
           value: value.kind === 'unset' ? '' : String(value.value),
           kind: value.kind,
           source: value.kind === 'unset' ? 'unset' : 'global',
+          ...settingSchema(key, value),
         }));
     }
     const config = await this.config(this.sandbox(scope.sandbox));
     return Object.entries(config.settings)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, e]) => ({ key, value: e.value.kind === 'unset' ? '' : String(e.value.value), kind: e.value.kind, source: e.source }));
+      .map(([key, e]) => ({
+        key,
+        value: e.value.kind === 'unset' ? '' : String(e.value.value),
+        kind: e.value.kind,
+        source: e.source,
+        ...settingSchema(key, e.value),
+      }));
   }
 
   /** Sets a setting from what an operator typed, validated against its kind first; `null` deletes it. */
