@@ -1,5 +1,6 @@
 // Small display helpers. Everything an agent controls passes through `safe` before it reaches the screen.
 import { sanitizeForTerminal } from '../src/core/text/sanitize.js';
+import { ALL_WORKSPACES } from '../src/gateway/operator-views.js';
 
 export const safe = sanitizeForTerminal;
 
@@ -20,3 +21,13 @@ export function age(fromMs: number, nowMs: number): string {
   if (s < 86400) return `${Math.floor(s / 3600)}h`;
   return `${Math.floor(s / 86400)}d`;
 }
+
+/** The protocol a gateway speaks, as the title bar says it: `0.1.11 · openshell.v1`, `0.0.9 · legacy 0.0.x`. */
+export function protocolBadge(version: string, protocol: string | undefined): string | undefined {
+  if (!protocol) return undefined;
+  const legacy = /^(\S+) \(0\.0\.x\)$/.exec(protocol);
+  return `${version || '?'} · ${legacy ? 'legacy 0.0.x' : protocol}`;
+}
+
+/** How a workspace is named in the title bar. */
+export const workspaceTitle = (name: string) => (name === ALL_WORKSPACES ? 'all workspaces' : `workspace ${name}`);
