@@ -5,6 +5,7 @@ import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { PresetInfo } from '../../core/presets/preset-store.js';
 import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
+import { notOffered } from '../not-offered.js';
 import { revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
@@ -196,6 +197,35 @@ export class FeedGateway implements Gateway {
       'unimplemented',
       `a running core takes tiers at start (openshell-term core --tier ${tier}); its feed cannot apply one`,
     );
+  }
+
+  // No workspaces, sandbox metadata, settings, provider detail or draft history on an enforcement core.
+  workspaces(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  selectWorkspace(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  sandboxMetadata(): Promise<never> {
+    return notOffered(this.info.name, 'sandbox metadata');
+  }
+
+  settings(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  setSetting(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  providerDetail(): Promise<never> {
+    return notOffered(this.info.name, 'providers');
+  }
+
+  draftHistory(): Promise<never> {
+    return notOffered(this.info.name, 'draft history');
   }
 
   private emit(event: GatewayEvent): void {
