@@ -5,8 +5,9 @@
 import type { CoreEvents, EnforcementCore } from '../core/engine/enforcement-core.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { PendingRequest } from '../core/inbox/pending-request.js';
+import type { PromoteResult } from '../core/presets/preset-manager.js';
 import type { Revision } from '../core/revisions/revision-log.js';
-import type { GatewayEvent, InboxRequest, RevisionInfo } from './gateway.js';
+import type { GatewayEvent, InboxRequest, PromoteOutcome, RevisionInfo } from './gateway.js';
 
 /** What happened to a request: it is new, it changed (hits, holds, an undo), or an operator decided it. */
 export type RequestChange = 'new' | 'updated' | 'decided';
@@ -92,4 +93,19 @@ export function gatewayEventOf(change: CoreChange, sandbox: string, decorate: (r
     case 'log':
       return { type: 'log', line: change.line };
   }
+}
+
+/** A core's promote result as a gateway outcome: what happened to the file, its diff, the tunnel, what was released. */
+export function promoteOutcomeOf(r: PromoteResult): PromoteOutcome {
+  return {
+    name: r.name,
+    file: r.file,
+    yaml: r.yaml,
+    dryRun: r.dryRun,
+    change: r.change,
+    summary: r.summary,
+    diff: r.diff,
+    ...(r.tunnel ? { tunnel: r.tunnel } : {}),
+    released: r.released,
+  };
 }

@@ -452,7 +452,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   /** Approves one entry (session, once, or for a while). Held connections proceed at once. */
   approve(id: string, lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator', options: ApproveOptions = {}): PendingRequest {
     const entry = this.requireRequest(id);
-    if (entry.binary === UNKNOWN_BINARY && !options.allowUnknownBinary) throw new CoreError(unknownRefusal(entry));
+    if (entry.binary === UNKNOWN_BINARY && !options.allowUnknownBinary) throw new CoreError(unknownRefusal(entry), 'refused');
     return this.approveEntries([entry], lifetime, by, false)[0];
   }
 
@@ -612,6 +612,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     if (options.widens && this.options.auditRequired) {
       throw new CoreError(
         `refused: the audit log cannot be written (${describeError(result.error)}); with --audit-required nothing that widens access is applied until it can be`,
+        'refused',
       );
     }
   }
@@ -767,7 +768,19 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   }
 }
 
-export class CoreError extends Error {}
+/**
+ * What the core refuses. `not-found`: no such request. `refused`: the request exists but the core will
+ * not do that now (an unidentified binary without allowUnknownBinary, an audit log that cannot be
+ * written under --audit-required): the operator can change that, a retry as it is cannot.
+ */
+export class CoreError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'not-found' | 'refused' = 'not-found',
+  ) {
+    super(message);
+  }
+}
 
 /** How the policy names a session approval's rule (followed by the request id). */
 const APPROVAL_PREFIX = approvalKey('');

@@ -20,6 +20,7 @@ import {
   MAX_CLIENT_BACKLOG,
   MAX_FRAME_BYTES,
   MAX_PAGE,
+  type ApproveManyReply,
   type FeedCommand,
   type FeedEvent,
   type Health,
@@ -221,6 +222,17 @@ export class FeedServer {
             result.approved,
             result.skipped.map((s) => `skipped ${s.request.id} ${s.request.host}:${s.request.port}: binary unknown (${s.reason})`),
           );
+        }
+        case 'approve-many': {
+          if (!Array.isArray(command.ids)) throw new GatewayError('invalid_argument', 'approve-many needs ids: an array of request ids');
+          const result = core.approveMany(command.ids.map(String), lifetimeOf(command.lifetime), 'feed', {
+            allowUnknownBinary: command.allowUnknownBinary === true,
+          });
+          const reply: ApproveManyReply = {
+            approved: result.approved,
+            skipped: result.skipped.map((s) => ({ id: s.request.id, host: s.request.host, port: s.request.port, reason: s.reason })),
+          };
+          return decided(reply);
         }
         case 'undo':
           return decided(core.undo(String(command.id), 'feed'));
