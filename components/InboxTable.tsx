@@ -3,6 +3,7 @@
 import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from 'ink-table';
+import { shortOperation } from '../src/core/inbox/pending-request.js';
 import type { InboxRequest } from '../src/gateway/gateway.js';
 import { age, safe, shortBinary, truncate } from './format.js';
 import type { Theme } from './theme.js';
@@ -79,7 +80,11 @@ function InboxTableView({ rows, selectedId, height, width, now, filter, total, t
       ' ': all[i][' '],
       id: all[i].id,
       destination: truncate(safe(`${r.host}:${r.port}`), destWidth),
-      request: truncate(safe(r.samples[0] ? `${r.samples[0].method} ${r.samples[0].path}` : 'CONNECT'), reqWidth),
+      // An L7 operation entry shows what waits (the tool, method or GraphQL operation), not just POST /mcp.
+      request: truncate(
+        safe(r.operation ? shortOperation(r.operation) : r.samples[0] ? `${r.samples[0].method} ${r.samples[0].path}` : 'CONNECT'),
+        reqWidth,
+      ),
     };
     for (const k of ['binary', 'hits', 'age', 'sandbox', 'status'] as const) if (keys.includes(k)) row[k] = all[i][k];
     return row;
