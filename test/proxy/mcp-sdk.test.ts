@@ -24,6 +24,10 @@ let port: number;
 /** Tools the server actually ran, in order: what reached it, whatever the client was told. */
 const ran: string[] = [];
 const transports = new Map<string, StreamableHTTPServerTransport>();
+let sawProgress!: () => void;
+const progressSeen = new Promise<void>((resolve) => {
+  sawProgress = resolve;
+});
 
 function mcpServer(): McpServer {
   const server = new McpServer({ name: 'test-server', version: '1.0.0' });
@@ -33,6 +37,15 @@ function mcpServer(): McpServer {
       return { content: [{ type: 'text', text: `${name} done` }] };
     });
   }
+  // Sends a progress notification on the call's SSE stream, then answers only once the test has seen it:
+  // if anything on the way held the stream back until it ended, the call would never finish.
+  server.registerTool('read_slowly', { description: 'progress first, result later' }, async (extra) => {
+    const token = extra._meta?.progressToken;
+    if (token !== undefined)
+      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 1 } });
+    await progressSeen;
+    return { content: [{ type: 'text', text: 'read_slowly done' }] };
+  });
   return server;
 }
 
@@ -117,7 +130,19 @@ describe('MCP through the core with the official SDK', () => {
 
   it('tools/list is allowed and answered (as an SSE stream, through the proxy)', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['delete_repo', 'read_status', 'write_file']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['delete_repo', 'read_slowly', 'read_status', 'write_file']);
+  });
+
+  it('an SSE answer streams through: a progress notification arrives before the result it precedes', async () => {
+    const progress: number[] = [];
+    const result = await client.callTool({ name: 'read_slowly', arguments: {} }, undefined, {
+      onprogress: (p) => {
+        progress.push(p.progress);
+        sawProgress();
+      },
+    });
+    expect(progress).toEqual([1]);
+    expect(result.content).toEqual([{ type: 'text', text: 'read_slowly done' }]);
   });
 
   it('an allowed tool is called and answered', async () => {
