@@ -235,6 +235,16 @@ export class Exchange implements ResponseSink {
     this.upstream = upstream;
     this.sent = 0;
     upstream.begin(this);
+    if (this.collected !== undefined && this.requestFraming === 'length') {
+      // A body read whole for the decision goes out with its head in one write: two small writes would let
+      // Nagle hold the body back for the upstream's delayed ACK (~40 ms a request over TLS).
+      upstream.write(Buffer.concat([Buffer.from(this.requestHead), this.collected]));
+      this.sent = this.collected.length;
+      this.buffered = null;
+      this.endRequestBody();
+      this.connection.pauseReading('held-body', false);
+      return;
+    }
     upstream.write(this.requestHead);
     const buffered = this.buffered ?? [];
     this.buffered = null;
