@@ -228,7 +228,20 @@ export class Exchange implements ResponseSink {
     this.pool = pool;
     this.target = target;
     this.failed = failed;
-    this.attach(pool.acquire(target.address, target.port, target.tls));
+    this.connectUpstream(false);
+  }
+
+  /** Takes an upstream connection (a fresh one for a retry) and sends the request on it; the pool may refuse (over the descriptor budget). */
+  private connectUpstream(fresh: boolean): void {
+    const target = this.target!;
+    let upstream: UpstreamLink;
+    try {
+      upstream = this.pool!.acquire(target.address, target.port, target.tls, fresh);
+    } catch (error) {
+      if (this.failed) return this.failed(error as NodeJS.ErrnoException);
+      return this.badGateway(error);
+    }
+    this.attach(upstream);
   }
 
   private attach(upstream: UpstreamLink): void {
@@ -379,7 +392,7 @@ export class Exchange implements ResponseSink {
       reused && !this.responseStarted && !this.retried && this.requestFraming === 'none' && SAFE_METHODS.has(this.head.method);
     if (retryable && this.pool && this.target) {
       this.retried = true;
-      this.attach(this.pool.acquire(this.target.address, this.target.port, this.target.tls, true));
+      this.connectUpstream(true);
       return;
     }
     if (this.failed) return this.failed(error);
