@@ -156,12 +156,11 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'reapprove': {
       const req = r();
       if (!req) return nothing();
+      const blocked = refused(state, world, req, 'approve');
+      if (blocked) return blocked;
       if (req.status !== 'rejected') return say(state, `${req.id} is ${req.status}; only a rejected request is re-approved`, 'error');
       const lifetime = selectLifetime(state, world.capabilities);
-      return (
-        refused(state, world, req, 'approve') ??
-        call(state, { op: 'reapprove', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) })
-      );
+      return call(state, { op: 'reapprove', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) });
     }
     case 'editChunk': {
       const req = r();
