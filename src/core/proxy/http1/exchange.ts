@@ -56,6 +56,12 @@ export class Exchange implements ResponseSink {
   private bufferedBytes = 0;
   private heldLimit = HELD_BODY_LIMIT;
   private bodyWaiter?: { limit: number; done: (body: Buffer | undefined) => void };
+  /** The whole body as read for the decision (collectBody): exactly these bytes go upstream, framed by their length. */
+  private collected?: Buffer;
+  /** A 100 Continue was sent to the client (once per request). */
+  private continued = false;
+  /** The body length the forwarded head declares (Content-Length framing). */
+  private declared = 0;
   private upstream?: UpstreamLink;
   private pool?: UpstreamSource;
   private target?: UpstreamTarget;
@@ -116,7 +122,8 @@ export class Exchange implements ResponseSink {
    * of the usual 64 KiB, and streaming for every other request is unchanged. Call before forward().
    */
   collectBody(limit: number): Promise<Buffer | undefined> {
-    if (this.requestComplete) return Promise.resolve(this.bufferedBytes > limit ? undefined : Buffer.concat(this.buffered ?? []));
+    if (this.requestComplete)
+      return Promise.resolve(this.bufferedBytes > limit ? undefined : this.keep(Buffer.concat(this.buffered ?? [])));
     if (this.bufferedBytes > limit) return Promise.resolve(undefined);
     this.heldLimit = Math.max(HELD_BODY_LIMIT, limit);
     this.connection.pauseReading('held-body', false);
@@ -125,12 +132,29 @@ export class Exchange implements ResponseSink {
     });
   }
 
+  private keep(body: Buffer): Buffer {
+    this.collected = body;
+    this.buffered = [body];
+    return body;
+  }
+
   private finishWaiting(body: Buffer | undefined): void {
     const waiter = this.bodyWaiter!;
     this.bodyWaiter = undefined;
     this.heldLimit = HELD_BODY_LIMIT;
     if (this.bufferedBytes > this.heldLimit) this.connection.pauseReading('held-body', true);
-    waiter.done(body);
+    waiter.done(body === undefined ? undefined : this.keep(body));
+  }
+
+  /**
+   * Tells a client that announced `Expect: 100-continue` to send its body: only when the proxy is about to
+   * read it for the decision (never before a decision that needs no body, so a client never streams a body
+   * past a refusal). Once per request; a no-op when the body is already here or the answer has begun.
+   */
+  continueBody(): void {
+    if (this.continued || this.requestComplete || this.responseStarted || !this.request.expectContinue) return;
+    this.continued = true;
+    this.connection.write('HTTP/1.1 100 Continue\r\n\r\n');
   }
 
   // — the decision —
@@ -171,9 +195,19 @@ export class Exchange implements ResponseSink {
   forward(pool: UpstreamSource, target: UpstreamTarget, failed?: UpstreamFailureHandler): void {
     if (this.abandoned || this.connection.socket.destroyed) return; // the client gave up while the core decided
     const request = this.request;
-    this.requestFraming = request.chunked ? 'chunked' : request.length !== undefined ? 'length' : 'none';
+    const collected = this.collected;
+    if (collected !== undefined && (request.chunked || request.length !== undefined)) {
+      // The body the decision read goes upstream as it was read, framed by its length (a chunked body too).
+      this.requestFraming = 'length';
+      this.declared = collected.length;
+    } else {
+      this.requestFraming = request.chunked ? 'chunked' : request.length !== undefined ? 'length' : 'none';
+      this.declared = request.length ?? 0;
+    }
     let head = `${this.head.method} ${target.path} HTTP/1.1\r\nHost: ${target.authority}\r\n${request.lines}`;
-    if (this.requestFraming === 'length') head += `Content-Length: ${request.length}\r\n`;
+    // The proxy answered a 100 itself when it read the body first; otherwise the upstream decides when to.
+    if (request.expectLines && collected === undefined) head += request.expectLines;
+    if (this.requestFraming === 'length') head += `Content-Length: ${this.declared}\r\n`;
     else if (this.requestFraming === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
     if (this.websocket) head += 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
     this.requestHead = `${head}\r\n`;
@@ -206,7 +240,7 @@ export class Exchange implements ResponseSink {
       upstream.write(`${chunk.length.toString(16)}\r\n`);
       upstream.write(chunk);
       more = upstream.write('\r\n');
-    } else if (this.requestFraming === 'length' && this.sent + chunk.length <= this.request.length!) {
+    } else if (this.requestFraming === 'length' && this.sent + chunk.length <= this.declared) {
       more = upstream.write(chunk);
     } else return this.framingBroken('request body bytes beyond what the forwarded head declares');
     this.sent += chunk.length;
@@ -222,7 +256,7 @@ export class Exchange implements ResponseSink {
 
   private endRequestBody(): void {
     if (this.requestFraming === 'chunked') this.upstream!.write(LAST_CHUNK);
-    else if (this.requestFraming === 'length' && this.sent !== this.request.length)
+    else if (this.requestFraming === 'length' && this.sent !== this.declared)
       this.framingBroken('request body shorter than what the forwarded head declares');
   }
 
