@@ -11,6 +11,7 @@ import type { GatewaySession } from '../../gateway/gateway-session.js';
 import { builtinNamesOf, previewPromote, promoteDefaults } from '../../gateway/promote-draft.js';
 import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import { stateDirOf } from './core-flags.js';
 import { JSON_FLAG, out, requireId } from './feed-commands.js';
 import { sandboxFlag, TARGET_FLAGS, TARGET_USAGE, withSession } from './gateway-target.js';
@@ -147,10 +148,19 @@ export const approveAllCommand: Command = {
         .list()
         .filter((r) => r.status === 'pending' && (!sandbox || r.sandbox === sandbox))
         .map((r) => r.id);
-      if (ids.length > 0) await s.gateway.approveAll(ids, lifetime);
-      const approved = ids.map((id) => s.find(id));
-      out(io, args, approved, `approved ${approved.length} request${approved.length === 1 ? '' : 's'}`);
-      return 0;
+      // What the gateway would approve and skip (the console's dialog lists the same): only those it approves
+      // are sent, and each skip is said with why, instead of failing half-way through.
+      const preview = ids.length > 0 ? await s.gateway.approveAllPreview(ids) : { approve: [], skip: [] };
+      const chosen = preview.approve.map((r) => r.id);
+      if (chosen.length > 0) await s.gateway.approveAll(chosen, lifetime);
+      const approved = chosen.map((id) => s.find(id));
+      const skipped = preview.skip.filter((k) => k.why !== 'not-pending');
+      const said = skipped.length
+        ? `; skipped ${skipped.map((k) => `${k.request.id} ${k.request.host}:${k.request.port} (${k.why})`).join(', ')}`
+        : '';
+      out(io, args, approved, `approved ${approved.length} request${approved.length === 1 ? '' : 's'}${said}`);
+      // Nothing approved because everything was skipped: the state forbids it now (failed_precondition).
+      return skipped.length > 0 && approved.length === 0 ? EXIT_CODES.failed_precondition : 0;
     });
   },
 };
