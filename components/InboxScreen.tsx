@@ -8,10 +8,13 @@ import { useNow } from '../hooks/useNow.js';
 import { useConsoleStore, useGateway } from '../src/store/context.js';
 import { GLOBAL_POLICY_APPROVE, sandboxesUnderGlobalPolicy } from '../src/store/ui/decision-guards.js';
 import { checkEdit } from '../src/store/ui/edit-form.js';
+import { defaultStateDir } from '../src/core/state/state-dir.js';
+import { onboardingFor } from '../src/store/ui/onboarding.js';
 import { selectSelected, selectVisibleRequests } from '../src/store/ui/selectors.js';
 import { ApproveAllDialog } from './ApproveAllDialog.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { EditChunkDialog } from './EditChunkDialog.js';
+import { EmptyInbox } from './EmptyInbox.js';
 import { safe } from './format.js';
 import { InboxTable } from './InboxTable.js';
 import { useTheme } from './theme.js';
@@ -20,7 +23,8 @@ import { UndraftablePanel } from './UndraftablePanel.js';
 export function InboxScreen({ height, width }: { height: number; width: number }) {
   const theme = useTheme();
   const now = useNow();
-  const { capabilities } = useGateway();
+  const { capabilities, info } = useGateway();
+  const onboarding = useMemo(() => onboardingFor(info, defaultStateDir()), [info]);
   const requests = useConsoleStore((s) => s.requests);
   const order = useConsoleStore((s) => s.order);
   const sandboxes = useConsoleStore((s) => s.sandboxes);
@@ -48,11 +52,11 @@ export function InboxScreen({ height, width }: { height: number; width: number }
       />
     );
   }
-  // Lines the banner and the never-drafted list take, then a table row per request plus its border lines
-  // and the position line.
+  // Lines the banner and the never-drafted list take, then one line per request, plus the header and the
+  // position line (and the question, while it is asked).
   const bannerLines = global.length > 0 ? 1 : 0;
   const panelLines = undraftable.length > 0 ? Math.min(undraftable.length + 1, 4) : 0;
-  const tableRows = Math.max(1, Math.floor((height - 4 - bannerLines - panelLines) / 2));
+  const tableRows = Math.max(1, height - 2 - bannerLines - panelLines - (confirm ? 4 : 0));
   return (
     <Box flexDirection="column">
       {global.length > 0 && (
@@ -69,6 +73,7 @@ export function InboxScreen({ height, width }: { height: number; width: number }
         filter={filter}
         total={order.length}
         theme={theme}
+        empty={<EmptyInbox onboarding={onboarding} theme={theme} />}
       />
       <UndraftablePanel denials={undraftable} height={panelLines} width={width} theme={theme} />
       {confirm?.kind === 'clearDrafts' && (

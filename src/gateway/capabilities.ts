@@ -17,4 +17,5 @@ export const CORE_CAPABILITIES: GatewayCapabilities = {
   reapprove: true,
   editChunk: false,
   clearDrafts: false,
+  sandboxMetadata: false,
 };

@@ -6,6 +6,7 @@ import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { NetworkPolicyRule } from '../core/policy/types.js';
 import type { GatewayErrorCode } from './errors.js';
+import type { DraftHistoryEntry, ProviderDetail, SandboxMetadata, SettingRow, SettingScope, WorkspaceInfo } from './operator-views.js';
 
 export type InboxRequest = PendingRequest & {
   /** The sandbox the request came from (standalone: the local one). */
@@ -42,6 +43,11 @@ export interface GatewayInfo {
   version: string;
   /** The wire protocol a gateway speaks (`openshell.v1`, `ryno.v1`, `openshell.v1 (0.0.x)`); absent for the embedded core. */
   protocol?: string;
+  /**
+   * How a local agent reaches this gateway, when it is a core on this machine: its HTTP proxy (host:port)
+   * and its state dir (what `openshell-term run` finds it by). Absent for gateways whose sandboxes run elsewhere.
+   */
+  agents?: { proxy: string; stateDir: string };
 }
 
 export type ConnectionState =
@@ -98,7 +104,15 @@ export interface ChunkNarrowing {
 }
 
 export type GatewayEvent =
-  | { type: 'snapshot'; requests: InboxRequest[]; revision: RevisionInfo; logs: LogLine[]; sandboxes: SandboxInfo[] }
+  | {
+      type: 'snapshot';
+      requests: InboxRequest[];
+      revision: RevisionInfo;
+      logs: LogLine[];
+      sandboxes: SandboxInfo[];
+      /** The workspace shown (ALL_WORKSPACES for every one), on gateways with the `workspaces` capability. */
+      workspace?: string;
+    }
   | { type: 'request'; request: InboxRequest }
   | { type: 'revision'; revision: RevisionInfo; sandbox?: string }
   | { type: 'sandboxes'; sandboxes: SandboxInfo[] }
@@ -179,6 +193,8 @@ export interface GatewayCapabilities {
   editChunk: boolean;
   /** clearDrafts(): a sandbox's pending proposals can be dropped at once. */
   clearDrafts: boolean;
+  /** A sandbox's metadata (image, providers, conditions, admission, restarts, policy load status). */
+  sandboxMetadata: boolean;
 }
 
 export interface Gateway {
@@ -212,4 +228,20 @@ export interface Gateway {
   removePreset(name: string, sandbox?: string): Promise<void>;
   /** Applies a tier's presets (restricted, balanced, open); resolves with those newly applied. */
   applyTier(tier: string, sandbox?: string): Promise<string[]>;
+
+  // Operator views (operator-views.ts), each behind its capability; without it they reject with `unimplemented`.
+  /** `workspaces`: the workspaces the caller may see. */
+  workspaces(): Promise<WorkspaceInfo[]>;
+  /** `workspaces`: show one workspace, or every one (ALL_WORKSPACES); resyncs (a new snapshot says which). */
+  selectWorkspace(name: string): Promise<void>;
+  /** `sandboxMetadata`. */
+  sandboxMetadata(sandbox?: string): Promise<SandboxMetadata>;
+  /** `settings`: with where each value comes from. */
+  settings(scope: SettingScope): Promise<SettingRow[]>;
+  /** `settings`: sets a key from what an operator typed (validated by its kind first); `null` deletes it. */
+  setSetting(scope: SettingScope, key: string, raw: string | null): Promise<void>;
+  /** `providers`: one provider's type and credential names with their expiry (never values). */
+  providerDetail(name: string): Promise<ProviderDetail>;
+  /** `draftHistory`: what happened to a sandbox's draft chunks, oldest first. */
+  draftHistory(sandbox?: string): Promise<DraftHistoryEntry[]>;
 }

@@ -33,6 +33,8 @@ export interface ConsoleData {
    * entry per sandbox, destination, process and kind, counted, so a retrying agent does not flood it.
    */
   undraftable: UndraftableDenial[];
+  /** The workspace on screen (ALL_WORKSPACES: every one), as the gateway's last snapshot said; unset without workspaces. */
+  workspace?: string;
   /** Bumped on every applied batch: lets views re-render countdowns without a timer of their own. */
   version: number;
   /** Counts connections made: answers fetched on an earlier connection are asked again. */
@@ -73,7 +75,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
   let requests = state.requests;
   let order = state.order;
   let logs = state.logs;
-  let { revision, sandboxes, connection, epoch, undraftable } = state;
+  let { revision, sandboxes, connection, epoch, undraftable, workspace } = state;
   let newLogs: LogLine[] = [];
   for (const event of events) {
     switch (event.type) {
@@ -86,6 +88,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
         sandboxes = event.sandboxes;
         // A resync starts the list over: the log tail it replays says again what still applies.
         undraftable = [];
+        workspace = event.workspace ?? workspace;
         break;
       case 'request':
         if (requests === state.requests) requests = { ...requests };
@@ -125,7 +128,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
     logs = logs.concat(newLogs);
     if (logs.length > MAX_LOG_LINES) logs = logs.slice(logs.length - MAX_LOG_LINES);
   }
-  return { requests, order, logs, revision, sandboxes, connection, epoch, undraftable, version: state.version + 1 };
+  return { requests, order, logs, revision, sandboxes, connection, epoch, undraftable, workspace, version: state.version + 1 };
 }
 
 const sameDenial = (a: UndraftableDenial, b: UndraftableDenial) =>

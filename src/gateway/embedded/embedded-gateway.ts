@@ -5,6 +5,7 @@ import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import { TIERS } from '../../core/presets/tiers.js';
 import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
+import { notOffered } from '../not-offered.js';
 import { coreErrorCode } from '../core-errors.js';
 import { gatewayEventOf, revisionInfo, snapshotCore, watchCore } from '../core-projection.js';
 import { GatewayError, mapErrors } from '../errors.js';
@@ -36,7 +37,13 @@ export class EmbeddedGateway implements Gateway {
     private readonly standalone: Standalone,
     version: string,
   ) {
-    this.info = { name: 'embedded', mode: 'standalone', endpoint: `proxy ${standalone.proxyAddress}`, version };
+    this.info = {
+      name: 'embedded',
+      mode: 'standalone',
+      endpoint: `proxy ${standalone.proxyAddress}`,
+      version,
+      agents: { proxy: standalone.proxyAddress, stateDir: standalone.stateDir },
+    };
   }
 
   subscribe(listener: (event: GatewayEvent) => void): () => void {
@@ -168,6 +175,35 @@ export class EmbeddedGateway implements Gateway {
 
   removePreset(name: string): Promise<void> {
     return this.run(() => this.standalone.presets.remove(name, false, 'console'));
+  }
+
+  // No workspaces, sandbox metadata, settings, provider detail or draft history on an enforcement core.
+  workspaces(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  selectWorkspace(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  sandboxMetadata(): Promise<never> {
+    return notOffered(this.info.name, 'sandbox metadata');
+  }
+
+  settings(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  setSetting(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  providerDetail(): Promise<never> {
+    return notOffered(this.info.name, 'providers');
+  }
+
+  draftHistory(): Promise<never> {
+    return notOffered(this.info.name, 'draft history');
   }
 
   applyTier(tier: string): Promise<string[]> {

@@ -5,6 +5,7 @@ import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { PresetInfo } from '../../core/presets/preset-store.js';
 import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
+import { notOffered } from '../not-offered.js';
 import { revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
@@ -35,6 +36,8 @@ export interface FeedGatewayOptions {
   /** The sandbox the core stands for (the feed does not say; default "local"). */
   sandbox?: string;
   connectTimeoutMs?: number;
+  /** How agents reach this core (from its core.json), for the console's first screen. */
+  agents?: GatewayInfo['agents'];
 }
 
 export class FeedGateway implements Gateway {
@@ -48,7 +51,13 @@ export class FeedGateway implements Gateway {
 
   constructor(private readonly options: FeedGatewayOptions) {
     this.sandbox = options.sandbox ?? 'local';
-    this.info = { name: options.name ?? 'core', mode: 'standalone', endpoint: options.url, version: '' };
+    this.info = {
+      name: options.name ?? 'core',
+      mode: 'standalone',
+      endpoint: options.url,
+      version: '',
+      ...(options.agents ? { agents: options.agents } : {}),
+    };
   }
 
   subscribe(listener: (event: GatewayEvent) => void): () => void {
@@ -188,6 +197,35 @@ export class FeedGateway implements Gateway {
       'unimplemented',
       `a running core takes tiers at start (openshell-term core --tier ${tier}); its feed cannot apply one`,
     );
+  }
+
+  // No workspaces, sandbox metadata, settings, provider detail or draft history on an enforcement core.
+  workspaces(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  selectWorkspace(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  sandboxMetadata(): Promise<never> {
+    return notOffered(this.info.name, 'sandbox metadata');
+  }
+
+  settings(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  setSetting(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  providerDetail(): Promise<never> {
+    return notOffered(this.info.name, 'providers');
+  }
+
+  draftHistory(): Promise<never> {
+    return notOffered(this.info.name, 'draft history');
   }
 
   private emit(event: GatewayEvent): void {

@@ -32,6 +32,7 @@ import type {
   RevisionInfo,
   SandboxInfo,
 } from '../gateway.js';
+import type { SandboxMetadata, SettingRow } from '../operator-views.js';
 import { type ChunkNarrowing, narrowRule } from './chunk-edits.js';
 import { parseDenial, sameProcess, type StreamDenial } from './denial-lines.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
@@ -43,7 +44,6 @@ import type { GatewayProtocol, WatchHandle } from './protocol.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 import type {
   DraftHistoryEntry,
-  EffectiveSetting,
   PolicyScope,
   RemoteChunk,
   RemoteConfig,
@@ -56,7 +56,7 @@ import type {
   WorkspaceScope,
 } from './remote-model.js';
 import { addPresetOperations, presetApplied, removePresetOperations } from './remote-policy.js';
-import { parseSetting } from './setting-values.js';
+import { parseSetting, settingSchema } from './setting-values.js';
 import { logLevel } from './wire-decode.js';
 
 /** Draft fetches in flight at once across a gateway's sandboxes. */
@@ -98,28 +98,6 @@ interface SandboxState {
   policySource?: { source: RemoteConfig['policySource']; globalVersion: number; at: number };
 }
 
-export interface SandboxMetadata {
-  name: string;
-  workspace: string;
-  phase: string;
-  image: string;
-  providers: string[];
-  conditions: RemoteSandbox['conditions'];
-  admission: { state: string; error: string };
-  restartCount: number;
-  policyVersion: number;
-  policyStatus: string;
-  policyLoadError: string;
-  policySource: string;
-}
-
-export interface SettingRow {
-  key: string;
-  value: string;
-  kind: string;
-  source: EffectiveSetting['source'] | 'global';
-}
-
 const MAX_RECENT_LOGS = 5000;
 const WATCH_TAIL = 200;
 const OUT_OF_RANGE = 11;
@@ -142,9 +120,10 @@ export class GrpcGateway implements Gateway {
     presets: true,
     tiers: true,
     providers: true,
-    workspaces: false,
-    settings: false,
-    draftHistory: false,
+    workspaces: true,
+    settings: true,
+    draftHistory: true,
+    sandboxMetadata: true,
     reapprove: true,
     editChunk: true,
     clearDrafts: true,
@@ -253,7 +232,14 @@ export class GrpcGateway implements Gateway {
         detail: '',
       };
       this.setState({ status: 'connected' });
-      this.emit({ type: 'snapshot', requests, revision, logs: [...this.recentLogs], sandboxes: this.sandboxInfos() });
+      this.emit({
+        type: 'snapshot',
+        requests,
+        revision,
+        logs: [...this.recentLogs],
+        sandboxes: this.sandboxInfos(),
+        workspace: this.workspace,
+      });
       this.backoff.reset();
       for (const s of this.sandboxes.values()) this.watch(s, generation);
       void this.readPolicySources(generation);
@@ -816,12 +802,19 @@ export class GrpcGateway implements Gateway {
           value: value.kind === 'unset' ? '' : String(value.value),
           kind: value.kind,
           source: value.kind === 'unset' ? 'unset' : 'global',
+          ...settingSchema(key, value),
         }));
     }
     const config = await this.config(this.sandbox(scope.sandbox));
     return Object.entries(config.settings)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, e]) => ({ key, value: e.value.kind === 'unset' ? '' : String(e.value.value), kind: e.value.kind, source: e.source }));
+      .map(([key, e]) => ({
+        key,
+        value: e.value.kind === 'unset' ? '' : String(e.value.value),
+        kind: e.value.kind,
+        source: e.source,
+        ...settingSchema(key, e.value),
+      }));
   }
 
   /** Sets a setting from what an operator typed, validated against its kind first; `null` deletes it. */

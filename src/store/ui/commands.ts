@@ -22,6 +22,14 @@ export type CommandId =
   | 'detail'
   | 'filter'
   | 'follow'
+  | 'copyLine'
+  | 'copyView'
+  | 'sandboxMetadata'
+  | 'sandboxSettings'
+  | 'draftHistory'
+  | 'editSetting'
+  | 'deleteSetting'
+  | 'cycleWorkspace'
   // move
   | 'down'
   | 'up'
@@ -184,6 +192,74 @@ export const COMMANDS = {
     keys: { normal: ['f'] },
     screens: ['logs'],
     hint: 'follow',
+  },
+  copyLine: {
+    description: 'Copy the log line at the cursor to the clipboard (OSC 52)',
+    category: 'look',
+    keys: { normal: ['y'], detail: ['y'] },
+    screens: ['logs'],
+    hint: 'copy',
+  },
+  copyView: {
+    description: 'Copy the log lines in view to the clipboard (OSC 52)',
+    category: 'look',
+    keys: { normal: ['Y'] },
+    screens: ['logs'],
+  },
+  sandboxMetadata: {
+    description: 'Sandbox: its metadata (phase, image, providers, conditions, admission, restarts, policy load); again: the policy',
+    category: 'look',
+    keys: { normal: ['i'] },
+    screens: ['sandbox'],
+    hint: 'info',
+    needs: 'sandboxMetadata',
+    unavailable: 'this gateway reports no sandbox metadata (the embedded core has one local sandbox)',
+  },
+  sandboxSettings: {
+    description: 'Sandbox: its settings and the gateway-global ones, with their source; again: the policy',
+    category: 'look',
+    keys: { normal: ['s'] },
+    screens: ['sandbox'],
+    hint: 'settings',
+    needs: 'settings',
+    unavailable: 'this gateway has no runtime settings',
+  },
+  draftHistory: {
+    description: 'Sandbox: its draft history (what was proposed, approved, rejected, when); again: the policy',
+    category: 'look',
+    keys: { normal: ['H'] },
+    screens: ['sandbox'],
+    hint: 'history',
+    needs: 'draftHistory',
+    unavailable: 'this gateway keeps no draft history (decisions are in the audit log)',
+  },
+  editSetting: {
+    description: 'Settings: set the selected setting (typed, checked, then confirmed)',
+    category: 'decide',
+    keys: { normal: ['e'] },
+    screens: ['sandbox'],
+    hint: 'set',
+    needs: 'settings',
+    unavailable: 'this gateway has no runtime settings',
+    when: (s) => s.sandboxTab === 'settings',
+  },
+  deleteSetting: {
+    description: 'Settings: delete the selected setting (confirmed first)',
+    category: 'decide',
+    keys: { normal: ['d'] },
+    screens: ['sandbox'],
+    hint: 'delete',
+    needs: 'settings',
+    unavailable: 'this gateway has no runtime settings',
+    when: (s) => s.sandboxTab === 'settings',
+  },
+  cycleWorkspace: {
+    description: 'Next workspace, then all workspaces at once',
+    category: 'screens',
+    keys: { normal: ['w'] },
+    hint: 'workspace',
+    needs: 'workspaces',
+    unavailable: 'this gateway has no workspaces (one enforcement core, one local sandbox)',
   },
   down: { description: 'Move down', category: 'move', keys: { normal: ['j', 'down'], detail: ['j', 'down'] } },
   up: { description: 'Move up', category: 'move', keys: { normal: ['k', 'up'], detail: ['k', 'up'] } },

@@ -4,6 +4,7 @@
 import { ERROR_MEANINGS, type ErrorInfo } from '../../gateway/errors.js';
 import type { ApprovePreview, ChunkNarrowing, Gateway, Lifetime, PromoteOutcome, PromoteRequest } from '../../gateway/gateway.js';
 import { describeNarrowing } from './edit-form.js';
+import { ALL_WORKSPACES } from '../../gateway/operator-views.js';
 
 export type GatewayCall =
   /** `subject` names the request on the status line ("pypi.org:443"); `revision`: the gateway has no lifetimes. */
@@ -20,9 +21,17 @@ export type GatewayCall =
   | { op: 'promote'; id: string; request: PromoteRequest }
   | { op: 'addPreset'; name: string; sandbox?: string }
   | { op: 'removePreset'; name: string; sandbox?: string }
-  | { op: 'applyTier'; tier: string; sandbox?: string };
+  | { op: 'applyTier'; tier: string; sandbox?: string }
+  | { op: 'selectWorkspace'; name: string }
+  /** `raw` as typed (already checked against the setting's type); null deletes the key. */
+  | { op: 'setSetting'; scope: 'global' | 'sandbox'; sandbox?: string; key: string; raw: string | null };
 
-export type Effect = { type: 'call'; call: GatewayCall } | { type: 'switchGateway'; name: string } | { type: 'quit' };
+export type Effect =
+  | { type: 'call'; call: GatewayCall }
+  | { type: 'switchGateway'; name: string }
+  /** Put text on the terminal's clipboard (OSC 52). */
+  | { type: 'copy'; text: string }
+  | { type: 'quit' };
 
 /** Performs a call on the gateway; resolves with what the gateway answered. */
 export function performCall(gateway: Gateway, call: GatewayCall): Promise<unknown> {
@@ -51,8 +60,19 @@ export function performCall(gateway: Gateway, call: GatewayCall): Promise<unknow
       return gateway.removePreset(call.name, call.sandbox);
     case 'applyTier':
       return gateway.applyTier(call.tier, call.sandbox);
+    case 'selectWorkspace':
+      return gateway.selectWorkspace(call.name);
+    case 'setSetting':
+      return gateway.setSetting(call.scope === 'global' ? 'global' : { sandbox: call.sandbox }, call.key, call.raw);
   }
 }
+
+/** How a workspace is named on screen. */
+export const workspaceLabel = (name: string) => (name === ALL_WORKSPACES ? 'all workspaces' : `workspace ${name}`);
+
+/** Where a setting lives, as a dialog or the status line says it. */
+export const settingPlace = (call: { scope: 'global' | 'sandbox'; sandbox?: string }) =>
+  call.scope === 'global' ? 'gateway-global' : `sandbox ${call.sandbox ?? ''}`.trim();
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -89,6 +109,10 @@ export function describeDone(call: GatewayCall, result: unknown): string {
       const added = result as string[];
       return added.length > 0 ? `tier ${call.tier}: applied ${added.join(', ')}` : `tier ${call.tier}: already applied`;
     }
+    case 'selectWorkspace':
+      return `showing ${workspaceLabel(call.name)}`;
+    case 'setSetting':
+      return call.raw === null ? `deleted ${call.key} (${settingPlace(call)})` : `set ${call.key} = ${call.raw} (${settingPlace(call)})`;
   }
 }
 
@@ -105,6 +129,8 @@ const VERBS: { [K in GatewayCall['op']]: (call: Extract<GatewayCall, { op: K }>)
   addPreset: (c) => `preset add ${c.name}`,
   removePreset: (c) => `preset remove ${c.name}`,
   applyTier: (c) => `tier ${c.tier}`,
+  selectWorkspace: (c) => `switch to ${workspaceLabel(c.name)}`,
+  setSetting: (c) => `${c.raw === null ? 'delete' : 'set'} ${c.key} (${settingPlace(c)})`,
 };
 
 /** The status line after a call failed: what was tried, why, and for some kinds what to do. */

@@ -11,6 +11,7 @@ import { globalPolicyRefusal } from './decision-guards.js';
 import { checkEdit, EDIT_FIELDS, openEdit } from './edit-form.js';
 import { describeDone, describeFailed, type Effect, type GatewayCall } from './effects.js';
 import { type KeyPress, textOf } from './keys.js';
+import { moveInTab, runOperator, submitSetting } from './operator-reducer.js';
 import {
   pendingOf,
   selectBuiltinPresets,
@@ -62,9 +63,12 @@ export function reduce(state: ConsoleUiState, action: UiAction, world: UiWorld):
         : stay({ ...state, rows: action.rows, columns: action.columns });
     case 'data.changed':
       return onData(state, world);
-    case 'call.done':
+    case 'call.done': {
       if (action.call.op === 'previewApproveAll') return openApproveAll(state, action.call, action.result as ApprovePreview, world);
-      return say(state, describeDone(action.call, action.result));
+      // A changed setting is fetched again (the settings view asks with the new settingsRev).
+      const next = action.call.op === 'setSetting' ? { ...state, settingsRev: state.settingsRev + 1 } : state;
+      return say(next, describeDone(action.call, action.result));
+    }
     case 'call.failed':
       return say(state, describeFailed(action.call, action.error), 'error', action.error.code);
     case 'status':
@@ -190,6 +194,15 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
       return stay({ ...state, prompt: { kind: 'filter', value: state.screen === 'logs' ? state.logsFilter : state.inboxFilter } });
     case 'follow':
       return stay({ ...state, following: true });
+    case 'cycleWorkspace':
+    case 'sandboxMetadata':
+    case 'sandboxSettings':
+    case 'draftHistory':
+    case 'editSetting':
+    case 'deleteSetting':
+    case 'copyLine':
+    case 'copyView':
+      return runOperator(state, id, world);
     case 'down':
       return move(state, 1, world);
     case 'up':
@@ -220,6 +233,8 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'help':
       return stay({ ...state, overlay: state.overlay === 'help' ? 'none' : 'help' });
     case 'back':
+      if (state.screen === 'sandbox' && state.sandboxTab !== 'policy') return stay({ ...state, sandboxTab: 'policy', policyScroll: 0 });
+      if (state.screen === 'dashboard' && state.providerDetail) return stay({ ...state, providerDetail: undefined });
       if (state.screen === 'sandbox' && state.compareRev !== undefined) return stay({ ...state, compareRev: undefined, policyScroll: 0 });
       if (state.screen === 'inbox' && state.inboxFilter) return stay({ ...state, inboxFilter: '' });
       if (state.screen === 'logs' && state.logsFilter) return stay({ ...state, logsFilter: '' });
@@ -233,11 +248,12 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
       return stay(
         state.prompt
           ? { ...state, prompt: undefined }
-          : { ...state, overlay: 'none', promote: undefined, confirm: undefined, edit: undefined },
+          : { ...state, overlay: 'none', promote: undefined, confirm: undefined, edit: undefined, pendingCall: undefined },
       );
     case 'confirm': {
       const c = state.confirm;
-      const closed = { ...state, overlay: 'none' as const, confirm: undefined };
+      const closed = { ...state, overlay: 'none' as const, confirm: undefined, pendingCall: undefined };
+      if (state.pendingCall) return call(closed, state.pendingCall.call);
       if (!c) return stay(closed);
       if (c.kind === 'clearDrafts') return call(closed, { op: 'clearDrafts', sandbox: c.sandbox });
       return call(closed, { op: 'approveAll', ids: c.ids, lifetime: c.lifetime, revision: noLifetimes(world) });
@@ -285,7 +301,10 @@ function move(state: ConsoleUiState, delta: number, world: UiWorld): Transition 
       return stay({ ...state, following: false, pausedCursor: clamp(selectLogCursor(state, count) + delta, count - 1) });
     }
     case 'sandbox':
-      return stay({ ...state, policyScroll: clamp(state.policyScroll + delta, selectSandboxView(state, world).lines - 1) });
+      return (
+        moveInTab(state, delta, world) ??
+        stay({ ...state, policyScroll: clamp(state.policyScroll + delta, selectSandboxView(state, world).lines - 1) })
+      );
     case 'dashboard': {
       const rows = world.gateways.length + world.sandboxes.length;
       return stay({ ...state, dashCursor: clamp(selectDashIndex(state, world) + delta, rows - 1) });
@@ -332,6 +351,7 @@ function complete(state: ConsoleUiState, world: UiWorld): Transition {
     requests: pendingOf(visible(state, world)).map((r) => r.id),
     presets,
     sources: ['all', ...selectSourceNames(world.logs)],
+    providers: world.queries.providers?.data?.map((p) => p.name) ?? [],
   });
   const next = { ...state, prompt: { ...state.prompt, value: done.value } };
   return done.candidates ? say(next, done.candidates.join('  ')) : stay(next);
@@ -348,6 +368,8 @@ function submitPrompt(state: ConsoleUiState, prompt: NonNullable<ConsoleUiState[
     }
     case 'command':
       return runColon(state, prompt.value, world);
+    case 'setting':
+      return submitSetting(state, prompt, world);
   }
 }
 
@@ -494,6 +516,8 @@ function runColon(state: ConsoleUiState, line: string, world: UiWorld): Transiti
       return say({ ...state, theme: args[0] }, `theme ${args[0]}`);
     case 'help':
       return stay({ ...state, overlay: 'help' });
+    case 'creds':
+      return args[0] ? stay({ ...state, screen: 'dashboard', providerDetail: args[0] }) : usage();
     default:
       return unhandled(name);
   }

@@ -3,6 +3,7 @@
 import type { GatewayErrorCode } from '../../gateway/errors.js';
 import type { Lifetime, PromoteRequest, SkipReason } from '../../gateway/gateway.js';
 import type { EditState } from './edit-form.js';
+import type { GatewayCall } from './effects.js';
 
 export type Screen = 'inbox' | 'dashboard' | 'sandbox' | 'logs';
 export const SCREENS: readonly Screen[] = ['inbox', 'dashboard', 'sandbox', 'logs'];
@@ -14,7 +15,7 @@ export type Overlay = 'none' | 'help' | 'detail' | 'confirm' | 'promote' | 'edit
 export type Mode = 'normal' | 'prompt' | 'confirm' | 'promote' | 'edit' | 'detail' | 'help';
 export const MODES: readonly Mode[] = ['normal', 'prompt', 'confirm', 'promote', 'edit', 'detail', 'help'];
 
-export type PromptKind = 'filter' | 'command' | 'reason';
+export type PromptKind = 'filter' | 'command' | 'reason' | 'setting';
 export type LogLevelFilter = 'all' | 'info' | 'warn' | 'error';
 
 export interface Status {
@@ -29,6 +30,23 @@ export interface PromptState {
   value: string;
   /** A reason prompt rejects this request (fixed when the prompt opened). */
   target?: string;
+  /** A setting prompt sets this key in this scope (fixed when the prompt opened). */
+  setting?: SettingTarget;
+}
+
+/** A setting as the settings view lists it: which scope it is in, and its key. */
+export interface SettingTarget {
+  scope: 'global' | 'sandbox';
+  key: string;
+}
+
+/** The sandbox screen's views: its effective policy, its metadata, its settings, its draft history. */
+export type SandboxTab = 'policy' | 'metadata' | 'settings' | 'history';
+
+/** A single gateway call that asks first (a setting set or deleted): exactly what the dialog said. */
+export interface PendingCall {
+  question: string;
+  call: GatewayCall;
 }
 
 /** The promote form: 0 name, 1 description (text), 2 access, 3 binary scope (choices). */
@@ -87,6 +105,15 @@ export interface ConsoleUiState {
   confirm?: ConfirmState;
   /** The edit form (narrowing a proposal before approving it). */
   edit?: EditState;
+  /** The confirm overlay asks about this call (rather than approve-all). */
+  pendingCall?: PendingCall;
+  sandboxTab: SandboxTab;
+  /** Settings view: the row under the cursor (sandbox settings first, then global ones). */
+  settingsCursor: number;
+  /** Bumped after a setting changed: settings are fetched again. */
+  settingsRev: number;
+  /** Dashboard: the provider whose detail is shown. */
+  providerDetail?: string;
   /** dark, light or auto; unset: $OPENSHELL_TERM_THEME, else auto. */
   theme?: string;
   rows: number;
@@ -105,6 +132,9 @@ export function initialUiState(options: { rows?: number; columns?: number; theme
     following: true,
     pausedCursor: 0,
     policyScroll: 0,
+    sandboxTab: 'policy',
+    settingsCursor: 0,
+    settingsRev: 0,
     theme: options.theme,
     rows: options.rows ?? 24,
     columns: options.columns ?? 80,

@@ -37,6 +37,20 @@ type Framing = 'none' | 'length' | 'chunked' | 'close';
 const LAST_CHUNK = '0\r\n\r\n';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
+/**
+ * A forwarded head as bytes. llhttp hands header values and reason phrases over one character per byte
+ * (latin1), so they go out the same way, byte for byte, as node:http writes heads; as UTF-8 every byte
+ * above 0x7F became two. Every other part of a forwarded head is ASCII. A character above U+00FF cannot
+ * come from a parsed head; should one ever get in, it becomes "?" (latin1 would keep its low byte, and
+ * U+010A would be a line feed).
+ */
+function headBytes(head: string): Buffer {
+  return Buffer.from(BEYOND_LATIN1.test(head) ? head.replace(BEYOND_LATIN1_ALL, '?') : head, 'latin1');
+}
+
+const BEYOND_LATIN1 = /[^\x00-\xff]/;
+const BEYOND_LATIN1_ALL = /[^\x00-\xff]/g;
+
 function framingError(message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code: 'EPROTO' });
 }
@@ -69,7 +83,7 @@ export class Exchange implements ResponseSink {
   private requestFraming: Framing = 'none';
   /** Body bytes written upstream, counted against what the forwarded head declares. */
   private sent = 0;
-  private requestHead = '';
+  private requestHead: Buffer = Buffer.alloc(0);
   private responseFraming: Framing = 'none';
   private retried = false;
   private waitingForUpstream = false;
@@ -210,7 +224,7 @@ export class Exchange implements ResponseSink {
     if (this.requestFraming === 'length') head += `Content-Length: ${this.declared}\r\n`;
     else if (this.requestFraming === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
     if (this.websocket) head += 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
-    this.requestHead = `${head}\r\n`;
+    this.requestHead = headBytes(`${head}\r\n`);
     this.pool = pool;
     this.target = target;
     this.failed = failed;
@@ -300,7 +314,7 @@ export class Exchange implements ResponseSink {
     } else this.responseFraming = 'close'; // an HTTP/1.0 client learns the end of the body from the close
     if (!informational) out += this.connectionHeader();
     this.responseStarted = true;
-    this.connection.write(`${out}\r\n`);
+    this.connection.write(headBytes(`${out}\r\n`));
     if (bodiless) return 'no-body';
     return this.responseFraming === 'length' && response.length! > 0 ? response.length : undefined;
   }
@@ -331,7 +345,7 @@ export class Exchange implements ResponseSink {
     this.responseStarted = true;
     this.responseComplete = true;
     const client = this.connection.handOver(this);
-    client.socket.write(out);
+    client.socket.write(headBytes(out));
     if (overflow.length > 0) client.socket.write(overflow);
     if (client.early.length > 0) socket.write(client.early);
     relayUpgraded(client.socket, socket);
