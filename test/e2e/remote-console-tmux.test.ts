@@ -29,6 +29,10 @@ const startCore = () =>
     'tracker.test:127.0.0.1',
     '--resolve',
     'mirror.test:127.0.0.1',
+    '--resolve',
+    'bulk-one.test:127.0.0.1',
+    '--resolve',
+    'bulk-two.test:127.0.0.1',
     '--allow-loopback',
     '--hold-timeout',
     '20',
@@ -95,6 +99,24 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     expect(existsSync(join(coreDir, 'presets', 'mirror-test.yaml'))).toBe(true);
     // Merged into the core's persisted layer over gRPC, not applied as one of its presets: the file is the console's.
     expect(readFileSync(join(coreDir, 'merged-rules.yaml'), 'utf8')).toContain('mirror.test');
+  }, 30_000);
+
+  it('A lists what approve-all will approve; y approves them and every agent gets through', async () => {
+    const pending = [
+      curlVia(core.proxy, `http://bulk-one.test:${upstream.port}/one`),
+      curlVia(core.proxy, `http://bulk-two.test:${upstream.port}/two`),
+    ];
+    await tmux.waitFor((s) => s.includes('GET /one') && s.includes('GET /two'), 'both proposals');
+    await tmux.press('A');
+    // The gateway's own preview, listed: exactly these two, as one policy revision each; nothing skipped.
+    const dialog = await tmux.waitFor((s) => s.includes('Approve all 2 visible pending requests'), 'the approve-all dialog');
+    expect(dialog).toContain('(one policy revision)?');
+    expect(dialog).toMatch(/✓ bulk-one\.test:\d+ +local/);
+    expect(dialog).toMatch(/✓ bulk-two\.test:\d+ +local/);
+    expect(dialog).not.toContain('Skipped:');
+    await tmux.press('y');
+    for (const r of await Promise.all(pending)) expect(r).toEqual({ status: 200, body: 'hello through a remote console' });
+    await tmux.waitFor((s) => s.includes('approved 2 requests (as policy revisions)'), 'the status line');
   }, 30_000);
 
   it('reconnects after the core is killed and restarted, and keeps working', async () => {

@@ -9,6 +9,8 @@ import type { ApproveOptions, Gateway, InboxRequest, Lifetime } from '../../gate
 import type { GatewaySession } from '../../gateway/gateway-session.js';
 import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { stateDirOf } from './core-flags.js';
 import { JSON_FLAG, out, requireId } from './feed-commands.js';
 import { sandboxFlag, TARGET_FLAGS, TARGET_USAGE, withSession } from './gateway-target.js';
 
@@ -158,15 +160,31 @@ export const approveAllCommand: Command = {
         .list()
         .filter((r) => r.status === 'pending' && (!sandbox || r.sandbox === sandbox))
         .map((r) => r.id);
-      const { skipped } = ids.length > 0 ? await s.gateway.approveAll(ids, lifetime, approveOptions(args)) : { skipped: [] };
-      const left = new Set(skipped.map((k) => k.id));
+      // What the gateway would approve and skip (the console's dialog lists the same): only those it approves
+      // are sent (with --allow-unknown-binary, the unidentified and security-flagged ones too), and each skip
+      // is said with why on stderr, instead of failing half-way through.
+      const options = approveOptions(args);
+      const preview = ids.length > 0 ? await s.gateway.approveAllPreview(ids) : { approve: [], skip: [] };
+      const liftable = new Set(['unknown-binary', 'security-flagged']);
+      const chosen = [
+        ...preview.approve.map((r) => r.id),
+        ...(options.allowUnknownBinary ? preview.skip.filter((k) => liftable.has(k.why)).map((k) => k.request.id) : []),
+      ];
+      const { skipped: refused } = chosen.length > 0 ? await s.gateway.approveAll(chosen, lifetime, options) : { skipped: [] };
+      const notSent = preview.skip.filter((k) => k.why !== 'not-pending' && !chosen.includes(k.request.id));
+      const skipped = [
+        ...notSent.map((k) => ({ id: k.request.id, reason: k.why })),
+        ...refused.map((k) => ({ id: k.id, reason: k.reason })),
+      ];
       for (const k of skipped) {
         const r = s.find(k.id);
         io.stderr.write(`openshell-term: warning: ${sanitizeForTerminal(`skipped ${r.id} ${r.host}:${r.port}: ${k.reason}`)}\n`);
       }
-      const approved = ids.filter((id) => !left.has(id)).map((id) => s.find(id));
+      const left = new Set(refused.map((k) => k.id));
+      const approved = chosen.filter((id) => !left.has(id)).map((id) => s.find(id));
       out(io, args, approved, `approved ${approved.length} request${approved.length === 1 ? '' : 's'}`);
-      return 0;
+      // Nothing approved because everything was skipped: the state forbids it now (failed_precondition).
+      return skipped.length > 0 && approved.length === 0 ? EXIT_CODES.failed_precondition : 0;
     });
   },
 };

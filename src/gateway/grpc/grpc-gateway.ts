@@ -637,6 +637,8 @@ export class GrpcGateway implements Gateway {
     } catch (error) {
       const e = toGatewayError(error);
       if (e.code === 'stale' || e.code === 'failed-precondition' || e.code === 'unavailable') await this.refresh(s).catch(() => undefined);
+      // Refused for a precondition: perhaps a global policy was set since we last looked (the inbox says so).
+      if (e.code === 'failed-precondition') await this.config(s).catch(() => undefined);
       throw e;
     }
     await this.refresh(s).catch(() => undefined);
