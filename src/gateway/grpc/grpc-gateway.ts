@@ -43,7 +43,6 @@ import type { GatewayProtocol, WatchHandle } from './protocol.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 import type {
   DraftHistoryEntry,
-  EffectiveSetting,
   PolicyScope,
   RemoteChunk,
   RemoteConfig,
