@@ -1,28 +1,26 @@
-// Pending requests as a table: ink-table lays out the columns; only the visible window of rows is given
-// to it, so a long inbox costs nothing extra to draw.
-import { memo } from 'react';
+// The inbox as a table of one line per request: status by symbol and colour, the method coloured by what
+// it does, an L7 badge where the entry has one, and the selection as a full-width highlighted row. Only
+// the visible window of rows is drawn, so a long inbox costs nothing extra.
+import { memo, type ReactNode } from 'react';
 import { Box, Text } from 'ink';
-import { Table } from 'ink-table';
 import type { InboxRequest } from '../src/gateway/gateway.js';
-import { age, safe, shortBinary, truncate } from './format.js';
-import type { Theme } from './theme.js';
+import { rowStatus } from '../src/store/ui/request-status.js';
+import { destination, padTo, safe, truncate } from './format.js';
+import { type Column, fixedCells, layoutInbox, requestCell } from './inbox-columns.js';
+import { methodColor, STATUS_LOOK, statusColor, type Theme } from './theme.js';
 
 export interface InboxTableProps {
   rows: InboxRequest[];
   selectedId?: string;
-  /** Rows that fit (table chrome excluded). */
+  /** Rows that fit (header and position line excluded). */
   height: number;
   width: number;
   now: number;
   filter?: string;
   total: number;
   theme: Theme;
-}
-
-function statusText(r: InboxRequest, now: number): string {
-  if (r.held > 0 && r.holdDeadline) return `held ${Math.max(0, Math.ceil((r.holdDeadline - now) / 1000))}s`;
-  if (r.status === 'approved' && r.expiresAt) return `approved ${age(now, r.expiresAt)}`;
-  return r.status;
+  /** Shown instead of the table while the inbox is empty (how to send the first request). */
+  empty?: ReactNode;
 }
 
 /** The rows to draw: a window of `height` that keeps the selected row in view. */
@@ -32,8 +30,105 @@ export function visibleWindow<T>(rows: T[], selected: number, height: number): {
   return { start, rows: rows.slice(start, start + h) };
 }
 
-function InboxTableView({ rows, selectedId, height, width, now, filter, total, theme }: InboxTableProps) {
+const TITLES: Record<Column['key'], string> = {
+  status: 'status',
+  id: 'id',
+  destination: 'destination',
+  request: 'request',
+  binary: 'binary',
+  hits: 'hits',
+  age: 'age',
+  sandbox: 'sandbox',
+};
+
+function Row({
+  r,
+  columns,
+  gap,
+  now,
+  width,
+  selected,
+  theme,
+}: {
+  r: InboxRequest;
+  columns: Column[];
+  gap: number;
+  now: number;
+  width: number;
+  selected: boolean;
+  theme: Theme;
+}) {
+  const fixed = fixedCells(r, now, width < 100);
+  const status = rowStatus(r);
+  const look = STATUS_LOOK[status];
+  const sep = ' '.repeat(gap);
+  // On the selection background, coloured text keeps only the status colour (a blue method on a blue bar would vanish).
+  const plain = selected && theme.selection ? theme.selectionText : undefined;
+  const cells = columns.map((c, i) => {
+    const lead = i === 0 ? '' : sep;
+    switch (c.key) {
+      case 'status':
+        return (
+          <Text key={c.key} color={statusColor(theme, status)} bold={look.bold || selected}>
+            {padTo(fixed.status, c.width)}
+          </Text>
+        );
+      case 'destination':
+        return (
+          <Text key={c.key} bold={status === 'pending' || status === 'held'}>
+            {lead}
+            {padTo(destination(safe(r.host), r.port, c.width), c.width)}
+          </Text>
+        );
+      case 'request': {
+        const cell = requestCell(r);
+        const method = truncate(cell.method, c.width);
+        const room = Math.max(0, c.width - method.length - 1);
+        const badge = cell.badge && cell.badge.length + 8 <= room ? `[${cell.badge}] ` : '';
+        const pathRoom = room - badge.length;
+        return (
+          <Text key={c.key}>
+            {lead}
+            <Text color={plain ?? methodColor(theme, cell.method)} bold>
+              {method}
+            </Text>
+            {c.width > method.length ? ' ' : ''}
+            {badge ? <Text color={plain ?? theme.accent}>{badge}</Text> : null}
+            {padTo(truncate(cell.path, pathRoom), pathRoom)}
+          </Text>
+        );
+      }
+      default:
+        return (
+          <Text key={c.key} color={plain ?? (c.key === 'id' ? undefined : theme.muted)}>
+            {lead}
+            {padTo(fixed[c.key], c.width)}
+          </Text>
+        );
+    }
+  });
+  const used = 1 + columns.reduce((sum, c) => sum + c.width, 0) + gap * (columns.length - 1);
+  const pad = ' '.repeat(Math.max(0, width - 1 - used));
+  if (!selected)
+    return (
+      <Text wrap="truncate">
+        {' '}
+        {cells}
+        {pad}
+      </Text>
+    );
+  return (
+    <Text wrap="truncate" backgroundColor={theme.selection} color={theme.selectionText} inverse={!theme.selection}>
+      <Text color={statusColor(theme, status)}>▌</Text>
+      {cells}
+      {pad}
+    </Text>
+  );
+}
+
+function InboxTableView({ rows, selectedId, height, width, now, filter, total, theme, empty }: InboxTableProps) {
   if (rows.length === 0) {
+    if (total === 0 && empty) return <>{empty}</>;
     return (
       <Box flexDirection="column" paddingY={1}>
         <Text color={theme.muted}>
@@ -49,46 +144,20 @@ function InboxTableView({ rows, selectedId, height, width, now, filter, total, t
     rows.findIndex((r) => r.id === selectedId),
   );
   const view = visibleWindow(rows, selected, height);
-  // The narrow columns take what their content needs (capped); destination and request share the rest
-  // of the terminal width, so a row never wraps or gets clipped, whatever the ids look like. When even
-  // that is too wide, the least needed columns go first: sandbox, age, hits, then binary.
-  const narrow = width < 100;
-  const all = view.rows.map((r) => ({
-    ' ': r.id === selectedId ? '›' : ' ',
-    id: truncate(safe(r.id), narrow ? 12 : 16),
-    binary: truncate(safe(shortBinary(r.binary)), narrow ? 8 : 12),
-    hits: String(r.hits),
-    age: age(r.firstSeen, now),
-    sandbox: truncate(safe(r.sandbox), 10),
-    status: statusText(r, now),
-  }));
-  type Narrow = keyof (typeof all)[number];
-  let keys = Object.keys(all[0]) as Narrow[];
-  // ink-table pads every cell by one space each side and draws a border before each column and at the end.
-  const room = (ks: Narrow[]) =>
-    width - 1 - ((ks.length + 2) * 3 + 1) - ks.reduce((sum, k) => sum + Math.max(k.length, ...all.map((c) => c[k].length)), 0);
-  for (const drop of ['sandbox', 'age', 'hits', 'binary'] as const) if (room(keys) < 24) keys = keys.filter((k) => k !== drop);
-  const flexible = Math.max(10, room(keys));
-  // The destination is what the operator decides on: it gets what it needs, up to the larger share;
-  // the request sample takes the rest.
-  const longestDest = Math.max(11, ...view.rows.map((r) => `${r.host}:${r.port}`.length));
-  const destWidth = Math.min(longestDest, Math.floor(flexible * 0.65));
-  const reqWidth = flexible - destWidth;
-  const data = view.rows.map((r, i) => {
-    const row: Record<string, string> = {
-      ' ': all[i][' '],
-      id: all[i].id,
-      destination: truncate(safe(`${r.host}:${r.port}`), destWidth),
-      request: truncate(safe(r.samples[0] ? `${r.samples[0].method} ${r.samples[0].path}` : 'CONNECT'), reqWidth),
-    };
-    for (const k of ['binary', 'hits', 'age', 'sandbox', 'status'] as const) if (keys.includes(k)) row[k] = all[i][k];
-    return row;
-  });
+  const { columns, gap } = layoutInbox(view.rows, width, now);
+  const header = columns.map((c) => padTo(TITLES[c.key], c.width)).join(' '.repeat(gap));
+  const pending = rows.filter((r) => r.status === 'pending').length;
   return (
     <Box flexDirection="column">
-      <Table data={data} padding={0} />
-      <Text color={theme.muted}>
-        [{selected + 1}/{rows.length}]{filter ? ` filter: ${safe(filter)}` : ''}
+      <Text wrap="truncate" color={theme.muted} bold>
+        {' '}
+        {header}
+      </Text>
+      {view.rows.map((r) => (
+        <Row key={r.id} r={r} columns={columns} gap={gap} now={now} width={width} selected={r.id === selectedId} theme={theme} />
+      ))}
+      <Text color={theme.muted} wrap="truncate">
+        [{selected + 1}/{rows.length}] {pending} pending{filter ? `  filter: ${safe(filter)}` : ''}
       </Text>
     </Box>
   );

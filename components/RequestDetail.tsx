@@ -5,6 +5,7 @@ import { Box, Text } from 'ink';
 import { stringify } from 'yaml';
 import { sanitizeMultiline } from '../src/core/text/sanitize.js';
 import type { InboxRequest } from '../src/gateway/gateway.js';
+import { failureSummary, rowStatus } from '../src/store/ui/request-status.js';
 import { age, safe } from './format.js';
 import type { Theme } from './theme.js';
 
@@ -35,6 +36,7 @@ export interface RequestDetailProps {
 }
 
 function RequestDetailView({ request: r, now, revisionApproval, theme }: RequestDetailProps) {
+  const failure = failureSummary(r);
   const field = (label: string, value: string) => (
     <Text wrap="truncate">
       <Text color={theme.muted}>{label.padEnd(12)}</Text>
@@ -53,13 +55,27 @@ function RequestDetailView({ request: r, now, revisionApproval, theme }: Request
       {field('binary', r.binary + (r.pid ? ` (pid ${r.pid})` : ''))}
       {field(
         'status',
-        r.status +
+        (rowStatus(r) === 'timedout' ? 'pending (a held connection timed out)' : r.status) +
           (r.decidedBy ? ` by ${r.decidedBy}` : '') +
           (r.decisionNote ? ` (${r.decisionNote})` : '') +
           (r.held > 0 ? `, ${r.held} held` : ''),
       )}
       {field('hits', `${r.hits} (first ${age(r.firstSeen, now)} ago, last ${age(r.lastSeen, now)} ago)`)}
       {field('why', r.reason)}
+      {failure ? (
+        <>
+          <Text wrap="wrap" color={theme.danger}>
+            <Text color={theme.muted}>{'error'.padEnd(12)}</Text>
+            {safe(failure.what)}
+          </Text>
+          {failure.fix ? (
+            <Text wrap="wrap">
+              <Text color={theme.muted}>{'fix'.padEnd(12)}</Text>
+              {safe(failure.fix)}
+            </Text>
+          ) : null}
+        </>
+      ) : null}
       <Text color={theme.muted}>L7 samples</Text>
       {r.samples.length === 0 ? (
         <Text> (none: a tunnel, or not yet inspected)</Text>
@@ -71,6 +87,9 @@ function RequestDetailView({ request: r, now, revisionApproval, theme }: Request
           </Text>
         ))
       )}
+      {r.awaitingProposal ? field('proposal', 'awaiting: the gateway has not drafted one yet (upgraded here when it does)') : null}
+      {r.proposal?.annotation ? field(r.proposal.annotation.label, r.proposal.annotation.detail) : null}
+      {r.proposal?.guidance ? field('guidance', r.proposal.guidance) : null}
       {r.proposal?.securityNotes ? field('security', r.proposal.securityNotes) : null}
       {r.proposal?.validationResult ? field('validation', r.proposal.validationResult) : null}
       {r.proposal?.applicationError ? field('not applicable', r.proposal.applicationError) : null}

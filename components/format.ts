@@ -22,6 +22,29 @@ export function age(fromMs: number, nowMs: number): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
+/** Cuts the middle out of text longer than width ("very-long-…cluster.local"): both ends of a host name say most. */
+export function middleEllipsis(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  if (width <= 1) return chars.slice(0, Math.max(0, width)).join('');
+  const tail = Math.floor((width - 1) / 2);
+  const head = width - 1 - tail;
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - tail).join('')}`;
+}
+
+/** host:port in width: the port always whole, the host cut in the middle when it must be ([v6] kept bracketed). */
+export function destination(host: string, port: number, width: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  const p = `:${port}`;
+  if (h.length + p.length <= width) return h + p;
+  return middleEllipsis(h, Math.max(1, width - p.length)) + p;
+}
+
+/** Pads (or cuts) to exactly width characters. */
+export function padTo(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length >= width ? chars.slice(0, width).join('') : text + ' '.repeat(width - chars.length);
+}
 /** The protocol a gateway speaks, as the title bar says it: `0.1.11 · openshell.v1`, `0.0.9 · legacy 0.0.x`. */
 export function protocolBadge(version: string, protocol: string | undefined): string | undefined {
   if (!protocol) return undefined;

@@ -35,7 +35,7 @@ async function openLocal(target: GatewayTarget): Promise<Gateway> {
       'unavailable',
       `no core is running for state dir ${dir} (start one with: openshell-term core --state-dir ${dir})`,
     );
-  return new FeedGateway({ url: info.ws, token, name: 'core', sandbox: target.sandbox });
+  return new FeedGateway({ url: info.ws, token, name: 'core', sandbox: target.sandbox, agents: { proxy: info.proxy, stateDir: dir } });
 }
 
 async function openRemote(target: GatewayTarget): Promise<Gateway> {

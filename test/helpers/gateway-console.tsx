@@ -1,5 +1,5 @@
-// Renders the real console on any Gateway (a GrpcGateway against a served core or a gateway double, over
-// real gRPC), with keys sent one write at a time as a person types them.
+// Renders the real console (ink-testing-library) on any Gateway — a GrpcGateway on a served core or on the
+// gateway double, over real sockets — with keys sent one write at a time, as a person types them.
 import { render } from 'ink-testing-library';
 import { ConsoleApp } from '../../components/ConsoleApp.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
@@ -7,14 +7,16 @@ import { createConsoleStore } from '../../src/store/console-store.js';
 import { ConsoleProvider } from '../../src/store/context.js';
 import { EventBuffer } from '../../src/store/event-buffer.js';
 
-export async function renderGatewayConsole(gateway: Gateway) {
+export const KEYS = { enter: '\r', escape: '\u001b', down: '\u001b[B', up: '\u001b[A', tab: '\t', backspace: '\u007f', ctrlU: '\u0015' };
+
+export async function startGatewayConsole(gateway: Gateway) {
   const store = createConsoleStore(gateway.info);
   const buffer = new EventBuffer((events) => store.getState().apply(events), 10);
   const unsubscribe = gateway.subscribe((e) => buffer.push(e));
   await gateway.start();
   const ink = render(
     <ConsoleProvider store={store} gateway={gateway}>
-      <ConsoleApp onQuit={() => {}} theme="dark" />
+      <ConsoleApp onQuit={() => undefined} theme="dark" />
     </ConsoleProvider>,
   );
   const frame = () => ink.lastFrame() ?? '';
@@ -34,8 +36,8 @@ export async function renderGatewayConsole(gateway: Gateway) {
     async type(text: string) {
       for (const ch of text) await this.press(ch);
     },
-    async waitForFrame(check: (frame: string) => boolean, what = 'frame') {
-      for (let i = 0; i < 250; i++) {
+    async waitForFrame(check: (frame: string) => boolean, what = 'frame', tries = 250) {
+      for (let i = 0; i < tries; i++) {
         if (check(frame())) return frame();
         await settle();
       }
@@ -49,3 +51,6 @@ export async function renderGatewayConsole(gateway: Gateway) {
     },
   };
 }
+
+/** The same, under the name the operator-view tests use. */
+export const renderGatewayConsole = startGatewayConsole;

@@ -20,7 +20,8 @@ import {
 } from '../approvals/session-approvals.js';
 import type { AuditLog, AuditState, ConfigEvent } from '../audit/audit-log.js';
 import { Inbox, type HoldOutcome } from '../inbox/inbox.js';
-import { MAX_HOST, requestKey, UNKNOWN_BINARY, type L7Sample, type PendingRequest } from '../inbox/pending-request.js';
+import { MAX_HOST, requestKey, UNKNOWN_BINARY, type L7Sample, type PendingRequest, type RequestFailure } from '../inbox/pending-request.js';
+import { bodyNeeds, type BodyNeeds } from '../policy/body-needs.js';
 import { decide } from '../policy/decide.js';
 import { policyWarnings } from '../policy/effective-warnings.js';
 import { composeLayers, type ComposedPolicy, type PolicyLayer } from '../policy/layers.js';
@@ -28,7 +29,7 @@ import { compilePolicy, type CompiledPolicy } from '../policy/matcher.js';
 import type { Decision, DecisionRequest, SandboxPolicy } from '../policy/types.js';
 import { RevisionLog, type Revision, type RevisionCause } from '../revisions/revision-log.js';
 import type { CoreEvents, CoreHealth, CoreNotice } from './core-events.js';
-import { LogBuffer, type LogLevel } from './log-buffer.js';
+import { LogBuffer, type LogKind, type LogLevel } from './log-buffer.js';
 
 export type { CoreEvents, CoreHealth, CoreNotice } from './core-events.js';
 
@@ -123,7 +124,11 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     this.#inbox = new Inbox({
       maxHeld: this.#maxHeld,
       maxPending: this.#maxPending,
-      onRelease: (entry) => this.emit('request.updated', entry),
+      onRelease: (entry, outcome) => {
+        if (outcome === 'timeout')
+          this.log('info', 'inbox', `${entry.id} ${entry.host}:${entry.port}: a held connection timed out without a decision`, 'timeout');
+        this.emit('request.updated', entry);
+      },
     });
     const planned = this.plan(this.#approvals, 'baseline', 'start');
     this.#composed = planned.composed;
@@ -142,17 +147,66 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     return this.revisions.current()!;
   }
 
-  log(level: LogLevel, source: string, message: string): void {
-    this.emit('log', this.logs.push(level, source, message));
+  log(level: LogLevel, source: string, message: string, kind?: LogKind): void {
+    this.emit('log', this.logs.push(level, source, message, kind));
+  }
+
+  /** The inbox entry traffic belongs to: by its id, by the session approval that let it through, or by destination and binary. */
+  private entryOf(
+    input: { host: string; port: number; binary: string },
+    requestId?: string,
+    policy?: string | null,
+  ): PendingRequest | undefined {
+    const approved = policy?.startsWith(APPROVAL_PREFIX) ? policy.slice(APPROVAL_PREFIX.length) : undefined;
+    return (
+      (requestId ? this.#inbox.get(requestId) : undefined) ??
+      (approved ? this.#inbox.get(approved) : undefined) ??
+      this.#inbox.find(input.host, input.port, input.binary)
+    );
+  }
+
+  /** Puts a failure on the entry its traffic belongs to (if any) and tells every client. */
+  private markFailure(entry: PendingRequest | undefined, failure: RequestFailure): void {
+    if (!entry) return;
+    entry.failure = failure;
+    this.emit('request.updated', entry);
+  }
+
+  /**
+   * An agent gave up on the TLS handshake of an inspected tunnel: almost always because it does not trust
+   * the core's CA. Logged (kind tls) and shown on the request's entry with `fix`.
+   */
+  tlsHandshakeFailed(target: { host: string; port: number; binary: string; requestId?: string }, why: string, fix: string): void {
+    const entry = this.entryOf(target, target.requestId);
+    this.log(
+      'warn',
+      'proxy',
+      `TLS handshake with the agent failed for ${target.host}:${target.port}${entry ? ` (request ${entry.id})` : ''} (${target.binary}): ${why}. ${fix}`,
+      'tls',
+    );
+    this.markFailure(entry, { kind: 'tls', time: Date.now(), cause: why, fix });
   }
 
   /**
    * An allowed request whose upstream could not be reached or failed (refused, reset, DNS, timeout, a bad
    * certificate): logged and audited as failed, so it never reads as a denial or as a success.
    */
-  upstreamFailed(input: EvaluateInput, failure: { cause: string; policy?: string | null; requestId?: string }): void {
+  upstreamFailed(input: EvaluateInput, failure: { cause: string; policy?: string | null; requestId?: string; status?: number }): void {
     const what = input.method ? ` ${input.method} ${input.path ?? ''}` : '';
-    this.log('warn', 'proxy', `upstream failed for ${input.host}:${input.port}${what} (${input.binary}): ${failure.cause}`);
+    const status = failure.status ? `${failure.status} ` : '';
+    this.log(
+      'warn',
+      'proxy',
+      `upstream failed for ${input.host}:${input.port}${what} (${input.binary}): ${status}${failure.cause}`,
+      'upstream',
+    );
+    this.markFailure(this.entryOf(input, failure.requestId, failure.policy), {
+      kind: 'upstream',
+      time: Date.now(),
+      cause: failure.cause,
+      status: failure.status,
+      fix: 'the policy allowed it; the destination failed (check the host, its port and the network from the core)',
+    });
     this.options.audit?.network({
       action: 'failed',
       host: input.host,
@@ -211,6 +265,34 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     };
   }
 
+  /**
+   * What deciding a request on host:port (and this path) needs to read first: for an endpoint decided on
+   * the body (json-rpc, mcp, graphql), the protocol and how many body bytes to hold; undefined otherwise.
+   */
+  inspectionNeeds(host: string, port: number, binary: string, path: string): BodyNeeds | undefined {
+    return bodyNeeds(this.#compiled, host, port, binary, path);
+  }
+
+  /**
+   * A request refused before it could be decided, because what the decision must read could not be read
+   * (a body over the inspection limit): logged and audited as denied, so no refusal goes unrecorded.
+   */
+  refusedUnread(input: EvaluateInput, reason: string): void {
+    this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${reason}`);
+    this.options.audit?.network({
+      action: 'denied',
+      host: input.host,
+      port: input.port,
+      binary: input.binary,
+      pid: input.pid,
+      method: input.method,
+      path: input.path,
+      policy: null,
+      stage: 'l7',
+      reason,
+    });
+  }
+
   /** Decides a request; one no rule allows waits in the inbox for the operator, up to the hold timeout. */
   evaluate(input: EvaluateInput, sample?: L7Sample): Promise<Verdict> {
     const running = this.evaluateAndRecord(input, sample);
@@ -246,7 +328,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       return { allowed: true, decision, withAddresses: (ips) => decide(compiled, { ...input, resolved_ips: ips }) };
     if (decision.stage !== 'no_match') {
       // Explicit denials (L7 rules, address guard) are logged, not escalated.
-      this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${decision.reason}`);
+      this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}) at ${decision.stage}: ${decision.reason}`, 'denial');
       return { allowed: false, decision };
     }
     if (this.#stopping) return { allowed: false, decision: { ...decision, reason: 'the core is shutting down' } };
@@ -275,6 +357,10 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       };
     }
     const { entry, created } = recorded;
+    if (created) {
+      const what = sample ? ` ${sample.method} ${sample.path}` : '';
+      this.log('info', 'inbox', `new request ${entry.id} ${entry.host}:${entry.port}${what} (${entry.binary})`, 'request');
+    }
     const announce = () => this.emit(created ? 'request.pending' : 'request.updated', entry);
     if (this.#rejections.has(requestKey(input.host, input.port, input.binary))) {
       announce();
@@ -394,6 +480,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
         'warn',
         'decision',
         `${by} approved ${approved.length}; skipped ${ids}: binary unknown (approving would let any unidentified program through)`,
+        'decision',
       );
     }
     return { approved, skipped };
@@ -457,6 +544,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       entries.length === 1
         ? `${by} approved ${entries[0].id} ${entries[0].host}:${entries[0].port} (${entries[0].binary}) for ${described}`
         : `${by} approved ${entries.length} requests for ${described}`,
+      'decision',
     );
     this.afterDecisions();
     return entries;
@@ -486,7 +574,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     this.clearExpiry(entry.id);
     this.#inbox.decide(entry, 'rejected', by, reason);
     entry.expiresAt = undefined;
-    this.log('info', 'decision', `${by} rejected ${entry.id} ${entry.host}:${entry.port}${reason ? `: ${reason}` : ''}`);
+    this.log('info', 'decision', `${by} rejected ${entry.id} ${entry.host}:${entry.port}${reason ? `: ${reason}` : ''}`, 'decision');
     this.emit('request.decided', entry);
     this.afterDecisions();
     return entry;
@@ -508,7 +596,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       this.install(planned);
     }
     this.#inbox.reopen(entry);
-    this.log('info', 'decision', `${by} undid the decision on ${entry.id} ${entry.host}:${entry.port}`);
+    this.log('info', 'decision', `${by} undid the decision on ${entry.id} ${entry.host}:${entry.port}`, 'decision');
     this.emit('request.updated', entry);
     return entry;
   }
@@ -595,7 +683,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     const revision = this.revisions.commit(planned.revision);
     if (revision.number !== before) {
       this.emit('policy.revision', revision);
-      this.log('info', 'policy', `revision ${revision.number} (${revision.cause}: ${revision.detail})`);
+      this.log('info', 'policy', `revision ${revision.number} (${revision.cause}: ${revision.detail})`, 'policy');
     }
   }
 
@@ -604,12 +692,12 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     const now = policyWarnings(this.#composed.policy);
     const before = new Set(this.policyWarnings);
     this.policyWarnings = now;
-    for (const warning of now) if (!before.has(warning)) this.log('warn', 'policy', warning);
+    for (const warning of now) if (!before.has(warning)) this.log('warn', 'policy', warning, 'policy');
   }
 
   private inboxFull(): void {
     const message = `the inbox is full: ${this.#maxPending} requests wait for a decision (--max-pending); requests for new destinations are refused at once until some are decided`;
-    this.log('warn', 'inbox', message);
+    this.log('warn', 'inbox', message, 'notice');
     this.notice({ kind: 'inbox-full', time: Date.now(), limit: this.#maxPending, message });
   }
 
@@ -618,7 +706,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     const refused = this.#inbox.takeEndedBout();
     if (refused === undefined) return;
     const message = `the inbox has room again; ${refused} request${refused === 1 ? ' was' : 's were'} refused while it was full`;
-    this.log('info', 'inbox', message);
+    this.log('info', 'inbox', message, 'notice');
     this.notice({ kind: 'inbox-open', time: Date.now(), refused, message });
   }
 
@@ -626,11 +714,11 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     if (!state.writable) {
       const error = describeError(state.error);
       const message = `the audit log cannot be written (${error}): decisions are not being recorded${this.options.auditRequired ? '; approvals are refused until it can be (--audit-required)' : ''}`;
-      this.log('error', 'audit', message);
+      this.log('error', 'audit', message, 'notice');
       this.notice({ kind: 'audit-failing', time: Date.now(), error, message });
     } else {
       const message = `the audit log is written again (${state.lost} record${state.lost === 1 ? '' : 's'} lost since start)`;
-      this.log('warn', 'audit', message);
+      this.log('warn', 'audit', message, 'notice');
       this.notice({ kind: 'audit-recovered', time: Date.now(), lost: state.lost, message });
     }
   }
@@ -680,6 +768,9 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
 }
 
 export class CoreError extends Error {}
+
+/** How the policy names a session approval's rule (followed by the request id). */
+const APPROVAL_PREFIX = approvalKey('');
 
 function targetOf(entry: PendingRequest): string {
   return `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`;

@@ -24,7 +24,7 @@ export interface InboxOptions {
   maxHeld: number;
   maxPending: number;
   /** A held connection left on its own (timeout, client gone): the entry's held count changed. */
-  onRelease(entry: PendingRequest): void;
+  onRelease(entry: PendingRequest, outcome: 'timeout' | 'gone'): void;
 }
 
 export interface Attempt {
@@ -110,6 +110,11 @@ export class Inbox {
     return { entry, created: false };
   }
 
+  /** The entry for a destination and binary, if one was recorded. */
+  find(host: string, port: number, binary: string): PendingRequest | undefined {
+    return this.byKey.get(requestKey(host, port, binary));
+  }
+
   get(id: string): PendingRequest | undefined {
     const n = indexOf(id);
     return n === undefined ? undefined : this.entries[n];
@@ -165,8 +170,9 @@ export class Inbox {
           this.heldTotal--;
           entry.held--;
           entry.holdDeadline = set.size > 0 ? Math.min(...[...set].map((w) => w.deadline)) : undefined;
+          if (outcome === 'timeout') entry.timedOutAt = Date.now();
           resolve(outcome);
-          if (outcome === 'timeout' || outcome === 'gone') this.options.onRelease(entry);
+          if (outcome === 'timeout' || outcome === 'gone') this.options.onRelease(entry, outcome);
         },
         timer: setTimeout(() => waiter.resolve('timeout'), timeoutMs),
       };

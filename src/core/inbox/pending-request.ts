@@ -7,6 +7,24 @@ export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 export interface L7Sample {
   method: string;
   path: string;
+  /** What the request is at L7 when more than a method and path (an MCP tool, a JSON-RPC method, a GraphQL operation, a WebSocket), when known. */
+  badge?: string;
+}
+
+/**
+ * Something went wrong with this entry's traffic after the policy let it through (or while the agent
+ * set up TLS): shown on the entry until the next decision on it.
+ */
+export interface RequestFailure {
+  /** tls: the agent gave up on our TLS handshake (it does not trust the CA); upstream: 502/504 from the destination. */
+  kind: 'tls' | 'upstream';
+  time: number;
+  /** What happened, as the proxy saw it. */
+  cause: string;
+  /** What the operator can do about it. */
+  fix?: string;
+  /** The HTTP status the agent got (502, 504), for upstream failures. */
+  status?: number;
 }
 
 export interface PendingRequest {
@@ -35,6 +53,10 @@ export interface PendingRequest {
   decisionNote?: string;
   /** For approvals with a lifetime: when it lapses (ms epoch). */
   expiresAt?: number;
+  /** When a held connection last gave up waiting for a decision (ms epoch). */
+  timedOutAt?: number;
+  /** The last TLS or upstream failure of its traffic. */
+  failure?: RequestFailure;
 }
 
 export const MAX_SAMPLES = 5;

@@ -66,6 +66,8 @@ export interface Standalone {
   proxy: EgressProxy;
   feed: FeedServer;
   proxyAddress: string;
+  /** The state dir this core holds (what `run --state-dir` must name to reach it). */
+  stateDir: string;
   feedUrl: string;
   /** http://H:P of the openshell.v1 API, when served. */
   grpcUrl?: string;
@@ -201,6 +203,7 @@ async function startLocked(options: StandaloneOptions, lock: StateLock): Promise
     proxy,
     feed,
     proxyAddress,
+    stateDir: options.stateDir,
     feedUrl,
     grpcUrl,
     ...(grpc?.legacyUrl ? { grpcLegacyUrl: grpc.legacyUrl } : {}),

@@ -3,11 +3,14 @@
 // become gateway events; commands carry the core's error codes back as GatewayErrors.
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { PresetInfo } from '../../core/presets/preset-store.js';
+import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
 import { revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
+  ApprovePreview,
+  ChunkNarrowing,
   Gateway,
   GatewayCapabilities,
   GatewayEvent,
@@ -33,6 +36,8 @@ export interface FeedGatewayOptions {
   /** The sandbox the core stands for (the feed does not say; default "local"). */
   sandbox?: string;
   connectTimeoutMs?: number;
+  /** How agents reach this core (from its core.json), for the console's first screen. */
+  agents?: GatewayInfo['agents'];
 }
 
 export class FeedGateway implements Gateway {
@@ -46,7 +51,13 @@ export class FeedGateway implements Gateway {
 
   constructor(private readonly options: FeedGatewayOptions) {
     this.sandbox = options.sandbox ?? 'local';
-    this.info = { name: options.name ?? 'core', mode: 'standalone', endpoint: options.url, version: '' };
+    this.info = {
+      name: options.name ?? 'core',
+      mode: 'standalone',
+      endpoint: options.url,
+      version: '',
+      ...(options.agents ? { agents: options.agents } : {}),
+    };
   }
 
   subscribe(listener: (event: GatewayEvent) => void): () => void {
@@ -112,6 +123,37 @@ export class FeedGateway implements Gateway {
   /** One approve per id: the feed's own approve-all takes every pending request, not a chosen few. */
   async approveAll(ids: string[], lifetime: Lifetime): Promise<void> {
     for (const id of ids) await this.command({ type: 'approve', id, lifetime });
+  }
+
+  /** From the core's own list (asked fresh): what approveAll would approve, and what the core would skip. */
+  async approveAllPreview(ids: string[]): Promise<ApprovePreview> {
+    const requests = await this.command<PendingRequest[]>({ type: 'requests' });
+    return previewCoreApproveAll(
+      requests.map((r) => this.inbox(r)),
+      ids,
+    );
+  }
+
+  async reapprove(id: string, lifetime: Lifetime): Promise<void> {
+    const requests = await this.command<PendingRequest[]>({ type: 'requests' });
+    const entry = requests.find((r) => r.id === id);
+    if (!entry) throw new GatewayError('not_found', `no request with id '${id}'`);
+    if (entry.status !== 'rejected') throw new GatewayError('failed_precondition', `${id} is ${entry.status}, not rejected`);
+    await this.command({ type: 'approve', id, lifetime });
+  }
+
+  async editChunk(_id: string, _change: ChunkNarrowing): Promise<void> {
+    throw new GatewayError(
+      'unimplemented',
+      'the core decides exactly the requested host, port and binary: promote to a preset to allow something else',
+    );
+  }
+
+  async clearDrafts(): Promise<number> {
+    throw new GatewayError(
+      'unimplemented',
+      "the core's pending requests are live connections waiting for a decision: approve or reject them",
+    );
   }
 
   async undo(id: string): Promise<void> {

@@ -12,6 +12,9 @@ export type CommandId =
   | 'reject'
   | 'rejectWithReason'
   | 'approveAll'
+  | 'reapprove'
+  | 'editChunk'
+  | 'clearDrafts'
   | 'undo'
   | 'promote'
   | 'cycleLifetime'
@@ -118,6 +121,31 @@ export const COMMANDS = {
     keys: { normal: ['A'] },
     screens: ['inbox'],
     hint: 'all',
+  },
+  reapprove: {
+    description: 'Re-approve the selected rejected request',
+    category: 'decide',
+    keys: { normal: ['v'], detail: ['v'] },
+    screens: ['inbox'],
+    needs: 'reapprove',
+    unavailable: 'this gateway cannot approve a rejected request',
+  },
+  editChunk: {
+    description: 'Narrow the selected proposal (ports, binaries, paths, allowed_ips), then approve it',
+    category: 'decide',
+    keys: { normal: ['e'], detail: ['e'] },
+    screens: ['inbox'],
+    hint: 'edit',
+    needs: 'editChunk',
+    unavailable: 'this gateway decides requests as asked: there is no proposal to narrow',
+  },
+  clearDrafts: {
+    description: "Clear the sandbox's pending proposals (asks first)",
+    category: 'decide',
+    keys: { normal: ['C'] },
+    screens: ['inbox'],
+    needs: 'clearDrafts',
+    unavailable: 'pending requests here are live connections: approve or reject them',
   },
   undo: {
     description: 'Undo the decision on the selected request',
@@ -250,15 +278,22 @@ export const COMMANDS = {
   back: { description: 'Clear the filter first, then go back', category: 'general', keys: { normal: ['esc'] } },
   quit: { description: 'Back, or quit from the inbox', category: 'general', keys: { normal: ['q'] }, hint: 'quit' },
   submit: {
-    description: 'Apply the filter, run the command, send the reason; write and apply the preset',
+    description: 'Apply the filter, run the command, send the reason; write and apply the preset; narrow and approve',
     category: 'dialogs',
-    keys: { prompt: ['enter'], promote: ['enter'] },
+    keys: { prompt: ['enter'], promote: ['enter'], edit: ['enter'] },
     hint: 'ok',
   },
   cancel: {
     description: 'Close without acting (a prompt, a dialog, the detail, the help)',
     category: 'dialogs',
-    keys: { prompt: ['esc'], confirm: ['n', 'esc'], promote: ['esc'], detail: ['esc', 'q', 'enter'], help: ['esc', 'q'] },
+    keys: {
+      prompt: ['esc'],
+      confirm: ['n', 'esc'],
+      promote: ['esc'],
+      edit: ['esc'],
+      detail: ['esc', 'q', 'enter'],
+      help: ['esc', 'q'],
+    },
     hint: 'close',
   },
   confirm: { description: 'Yes: do what the dialog asks', category: 'dialogs', keys: { confirm: ['y'] }, hint: 'yes' },
@@ -272,12 +307,21 @@ export const COMMANDS = {
   deleteBack: {
     description: 'Delete the character before the cursor',
     category: 'dialogs',
-    keys: { prompt: ['backspace'], promote: ['backspace'] },
+    keys: { prompt: ['backspace'], promote: ['backspace'], edit: ['backspace'] },
   },
-  deleteWord: { description: 'Delete the word before the cursor', category: 'dialogs', keys: { prompt: ['C-w'], promote: ['C-w'] } },
-  clearField: { description: 'Clear the field', category: 'dialogs', keys: { prompt: ['C-u'], promote: ['C-u'] } },
-  nextField: { description: 'Next field', category: 'dialogs', keys: { promote: ['tab', 'down'] }, hint: 'next field' },
-  prevField: { description: 'Previous field', category: 'dialogs', keys: { promote: ['S-tab', 'up'] } },
+  deleteWord: {
+    description: 'Delete the word before the cursor',
+    category: 'dialogs',
+    keys: { prompt: ['C-w'], promote: ['C-w'], edit: ['C-w'] },
+  },
+  clearField: { description: 'Clear the field', category: 'dialogs', keys: { prompt: ['C-u'], promote: ['C-u'], edit: ['C-u'] } },
+  nextField: {
+    description: 'Next field',
+    category: 'dialogs',
+    keys: { promote: ['tab', 'down'], edit: ['tab', 'down'] },
+    hint: 'next field',
+  },
+  prevField: { description: 'Previous field', category: 'dialogs', keys: { promote: ['S-tab', 'up'], edit: ['S-tab', 'up'] } },
   nextChoice: {
     description: 'Next choice (access, binary scope)',
     category: 'dialogs',

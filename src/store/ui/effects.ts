@@ -2,7 +2,8 @@
 // outcome reads on the status line. The binding hook performs effects and feeds the outcomes back as
 // actions: the reducer stays a pure function, testable event by event.
 import { ERROR_MEANINGS, type ErrorInfo } from '../../gateway/errors.js';
-import type { Gateway, Lifetime, PromoteOutcome, PromoteRequest } from '../../gateway/gateway.js';
+import type { ApprovePreview, ChunkNarrowing, Gateway, Lifetime, PromoteOutcome, PromoteRequest } from '../../gateway/gateway.js';
+import { describeNarrowing } from './edit-form.js';
 import { ALL_WORKSPACES } from '../../gateway/operator-views.js';
 
 export type GatewayCall =
@@ -10,6 +11,12 @@ export type GatewayCall =
   | { op: 'approve'; id: string; subject: string; lifetime: Lifetime; revision: boolean }
   | { op: 'reject'; id: string; subject: string; reason?: string }
   | { op: 'approveAll'; ids: string[]; lifetime: Lifetime; revision: boolean }
+  /** What approve-all would do (the answer opens the confirm dialog). */
+  | { op: 'previewApproveAll'; ids: string[]; lifetime: Lifetime }
+  | { op: 'reapprove'; id: string; subject: string; lifetime: Lifetime; revision: boolean }
+  /** Narrow the proposal, then approve what is left. */
+  | { op: 'editApprove'; id: string; subject: string; change: ChunkNarrowing; lifetime: Lifetime; revision: boolean }
+  | { op: 'clearDrafts'; sandbox: string }
   | { op: 'undo'; id: string }
   | { op: 'promote'; id: string; request: PromoteRequest }
   | { op: 'addPreset'; name: string; sandbox?: string }
@@ -35,6 +42,14 @@ export function performCall(gateway: Gateway, call: GatewayCall): Promise<unknow
       return gateway.reject(call.id, call.reason);
     case 'approveAll':
       return gateway.approveAll(call.ids, call.lifetime);
+    case 'previewApproveAll':
+      return gateway.approveAllPreview(call.ids);
+    case 'reapprove':
+      return gateway.reapprove(call.id, call.lifetime);
+    case 'editApprove':
+      return gateway.editChunk(call.id, call.change).then(() => gateway.approve(call.id, call.lifetime));
+    case 'clearDrafts':
+      return gateway.clearDrafts(call.sandbox);
     case 'undo':
       return gateway.undo(call.id);
     case 'promote':
@@ -70,6 +85,16 @@ export function describeDone(call: GatewayCall, result: unknown): string {
       return `rejected ${call.id} ${call.subject}`;
     case 'approveAll':
       return `approved ${plural(call.ids.length, 'request')} (${call.revision ? 'as policy revisions' : call.lifetime})`;
+    case 'previewApproveAll': {
+      const p = result as ApprovePreview;
+      return `approve-all: ${p.approve.length} to approve, ${p.skip.length} skipped`;
+    }
+    case 'reapprove':
+      return `re-approved ${call.id} ${call.subject} (${call.revision ? 'a new policy revision' : call.lifetime})`;
+    case 'editApprove':
+      return `approved ${call.id} ${call.subject} narrowed to ${describeNarrowing(call.change)}`;
+    case 'clearDrafts':
+      return `cleared ${plural(result as number, 'pending proposal')} of ${call.sandbox}`;
     case 'undo':
       return `undid ${call.id}`;
     case 'promote': {
@@ -95,6 +120,10 @@ const VERBS: { [K in GatewayCall['op']]: (call: Extract<GatewayCall, { op: K }>)
   approve: (c) => `approve ${c.id}`,
   reject: (c) => `reject ${c.id}`,
   approveAll: (c) => `approve ${plural(c.ids.length, 'request')}`,
+  previewApproveAll: () => 'approve-all',
+  reapprove: (c) => `re-approve ${c.id}`,
+  editApprove: (c) => `edit and approve ${c.id}`,
+  clearDrafts: (c) => `clear the pending proposals of ${c.sandbox}`,
   undo: (c) => `undo ${c.id}`,
   promote: (c) => `promote ${c.id}`,
   addPreset: (c) => `preset add ${c.name}`,

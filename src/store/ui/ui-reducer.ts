@@ -3,10 +3,12 @@
 // as effects and their outcomes come back as actions. No I/O, no timers, no React: tested action by action.
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import type { ErrorInfo } from '../../gateway/errors.js';
-import type { InboxRequest } from '../../gateway/gateway.js';
+import type { ApprovePreview, InboxRequest } from '../../gateway/gateway.js';
 import { promoteDefaults, previewPromote } from '../../gateway/promote-draft.js';
 import { colonByWord, colonSpec, colonUsage, completeColon, unknownColon } from './colon-commands.js';
 import { type CommandId, commandFor, hasNeed, specOf } from './commands.js';
+import { globalPolicyRefusal } from './decision-guards.js';
+import { checkEdit, EDIT_FIELDS, openEdit } from './edit-form.js';
 import { describeDone, describeFailed, type Effect, type GatewayCall } from './effects.js';
 import { type KeyPress, textOf } from './keys.js';
 import { moveInTab, runOperator, submitSetting } from './operator-reducer.js';
@@ -62,6 +64,7 @@ export function reduce(state: ConsoleUiState, action: UiAction, world: UiWorld):
     case 'data.changed':
       return onData(state, world);
     case 'call.done': {
+      if (action.call.op === 'previewApproveAll') return openApproveAll(state, action.call, action.result as ApprovePreview, world);
       // A changed setting is fetched again (the settings view asks with the new settingsRev).
       const next = action.call.op === 'setSetting' ? { ...state, settingsRev: state.settingsRev + 1 } : state;
       return say(next, describeDone(action.call, action.result));
@@ -92,6 +95,13 @@ function onData(state: ConsoleUiState, world: UiWorld): Transition {
       `request ${state.promote.requestId} went away; nothing was promoted`,
       'error',
     );
+  const editing = state.edit ? world.requests[state.edit.requestId] : undefined;
+  if (state.edit && editing?.status !== 'pending')
+    return say(
+      { ...next, overlay: 'none', edit: undefined },
+      `request ${state.edit.requestId} ${editing ? `is ${editing.status} now` : 'went away'}; nothing was edited`,
+      'error',
+    );
   return stay(next);
 }
 
@@ -106,6 +116,12 @@ function selected(state: ConsoleUiState, world: UiWorld): InboxRequest | undefin
 const subject = (r: InboxRequest) => `${r.host}:${r.port}`;
 const noLifetimes = (world: UiWorld) => world.capabilities.lifetimes.length === 0;
 
+/** Refuses (on the status line, nothing sent) a decision on a sandbox a gateway-global policy overrides. */
+function refused(state: ConsoleUiState, world: UiWorld, r: InboxRequest, verb: 'approve' | 'modify'): Transition | undefined {
+  const why = globalPolicyRefusal(world.sandboxes, r.sandbox, verb);
+  return why ? say(state, why, 'error', 'failed_precondition') : undefined;
+}
+
 /** One command, in the state's mode. Every CommandId is handled (the `never` below fails to compile otherwise). */
 function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
   const spec = specOf(id);
@@ -117,21 +133,51 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
       const req = r();
       if (!req) return nothing();
       const lifetime = selectLifetime(state, world.capabilities);
-      return call(state, { op: 'approve', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) });
+      return (
+        refused(state, world, req, 'approve') ??
+        call(state, { op: 'approve', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) })
+      );
     }
     case 'reject': {
       const req = r();
-      return req ? call(state, { op: 'reject', id: req.id, subject: subject(req) }) : nothing();
+      if (!req) return nothing();
+      return refused(state, world, req, 'modify') ?? call(state, { op: 'reject', id: req.id, subject: subject(req) });
     }
     case 'rejectWithReason': {
       const req = r();
-      return req ? stay({ ...state, prompt: { kind: 'reason', value: '', target: req.id } }) : nothing();
+      if (!req) return nothing();
+      return refused(state, world, req, 'modify') ?? stay({ ...state, prompt: { kind: 'reason', value: '', target: req.id } });
     }
     case 'approveAll': {
-      const ids = pendingOf(visible(state, world)).map((x) => x.id);
-      if (ids.length === 0) return say(state, 'no pending requests to approve');
-      return stay({ ...state, overlay: 'confirm', confirm: { ids, lifetime: selectLifetime(state, world.capabilities) } });
+      const pending = pendingOf(visible(state, world));
+      if (pending.length === 0) return say(state, 'no pending requests to approve');
+      const open = pending.filter((x) => !globalPolicyRefusal(world.sandboxes, x.sandbox, 'approve'));
+      if (open.length === 0) return refused(state, world, pending[0], 'approve')!;
+      // The gateway says what it would approve and skip; its answer opens the dialog (openApproveAll).
+      const lifetime = selectLifetime(state, world.capabilities);
+      return call(state, { op: 'previewApproveAll', ids: pending.map((x) => x.id), lifetime });
     }
+    case 'reapprove': {
+      const req = r();
+      if (!req) return nothing();
+      if (req.status !== 'rejected') return say(state, `${req.id} is ${req.status}; only a rejected request is re-approved`, 'error');
+      const lifetime = selectLifetime(state, world.capabilities);
+      return (
+        refused(state, world, req, 'approve') ??
+        call(state, { op: 'reapprove', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) })
+      );
+    }
+    case 'editChunk': {
+      const req = r();
+      if (!req) return nothing();
+      const blocked = refused(state, world, req, 'modify');
+      if (blocked) return blocked;
+      const opened = openEdit(req);
+      if ('error' in opened) return say(state, opened.error, 'error', 'failed_precondition');
+      return stay({ ...state, overlay: 'edit', edit: opened.edit });
+    }
+    case 'clearDrafts':
+      return askClearDrafts(state, world);
     case 'undo': {
       const req = r();
       return req ? call(state, { op: 'undo', id: req.id }) : nothing();
@@ -197,18 +243,21 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'quit':
       return state.screen === 'inbox' ? go(state, { type: 'quit' }) : stay({ ...state, screen: 'inbox' });
     case 'submit':
-      return state.prompt ? submitPrompt({ ...state, prompt: undefined }, state.prompt, world) : submitPromote(state, world);
+      if (state.prompt) return submitPrompt({ ...state, prompt: undefined }, state.prompt, world);
+      return state.overlay === 'edit' ? submitEdit(state, world) : submitPromote(state, world);
     case 'cancel':
       return stay(
         state.prompt
           ? { ...state, prompt: undefined }
-          : { ...state, overlay: 'none', promote: undefined, confirm: undefined, pendingCall: undefined },
+          : { ...state, overlay: 'none', promote: undefined, confirm: undefined, edit: undefined, pendingCall: undefined },
       );
     case 'confirm': {
       const c = state.confirm;
       const closed = { ...state, overlay: 'none' as const, confirm: undefined, pendingCall: undefined };
       if (state.pendingCall) return call(closed, state.pendingCall.call);
-      return c ? call(closed, { op: 'approveAll', ids: c.ids, lifetime: c.lifetime, revision: noLifetimes(world) }) : stay(closed);
+      if (!c) return stay(closed);
+      if (c.kind === 'clearDrafts') return call(closed, { op: 'clearDrafts', sandbox: c.sandbox });
+      return call(closed, { op: 'approveAll', ids: c.ids, lifetime: c.lifetime, revision: noLifetimes(world) });
     }
     case 'complete':
       return complete(state, world);
@@ -219,9 +268,9 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'clearField':
       return editText(state, () => '');
     case 'nextField':
-      return focusPromote(state, 1);
+      return state.overlay === 'edit' ? focusEdit(state, 1) : focusPromote(state, 1);
     case 'prevField':
-      return focusPromote(state, 3);
+      return state.overlay === 'edit' ? focusEdit(state, EDIT_FIELDS.length - 1) : focusPromote(state, 3);
     case 'nextChoice':
       return cycleChoice(state, 1);
     case 'prevChoice':
@@ -284,6 +333,11 @@ const printable = (v: string) => v.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 
 function editText(state: ConsoleUiState, edit: (value: string) => string): Transition {
   if (state.prompt) return stay({ ...state, prompt: { ...state.prompt, value: printable(edit(state.prompt.value)) } });
+  if (state.overlay === 'edit' && state.edit) {
+    const field = EDIT_FIELDS[state.edit.focus];
+    const values = { ...state.edit.values, [field]: printable(edit(state.edit.values[field])) };
+    return stay({ ...state, edit: { ...state.edit, values } });
+  }
   const p = state.promote;
   if (state.overlay !== 'promote' || !p || p.focus >= 2) return stay(state);
   const field = p.focus === 0 ? 'name' : 'description';
@@ -343,6 +397,65 @@ function submitPromote(state: ConsoleUiState, world: UiWorld): Transition {
   if (preview.error) return say(state, preview.error, 'error', 'invalid_argument');
   const form = { ...p.form, description: p.form.description || undefined };
   return call({ ...state, overlay: 'none', promote: undefined }, { op: 'promote', id: request.id, request: form });
+}
+
+// ---- approve-all, clear, edit -------------------------------------------------------------------
+
+/** The gateway's preview came back: the dialog lists what approve-all approves and what it skips, and why. */
+function openApproveAll(
+  state: ConsoleUiState,
+  c: Extract<GatewayCall, { op: 'previewApproveAll' }>,
+  preview: ApprovePreview,
+  world: UiWorld,
+): Transition {
+  if (state.overlay !== 'none' || state.prompt) return stay(state); // the operator moved on meanwhile
+  const row = (r: InboxRequest) => ({ id: r.id, subject: subject(r), sandbox: r.sandbox });
+  // A sandbox a global policy overrides is skipped here too (the gateway would refuse it).
+  const blocked = preview.approve.filter((r) => globalPolicyRefusal(world.sandboxes, r.sandbox, 'approve'));
+  const approve = preview.approve.filter((r) => !blocked.includes(r)).map(row);
+  const skip = [
+    ...blocked.map((r) => ({ ...row(r), why: 'global-policy' as const })),
+    ...preview.skip.filter((k) => k.why !== 'not-pending').map((k) => ({ ...row(k.request), why: k.why })),
+  ];
+  if (approve.length === 0)
+    return say(
+      state,
+      `approve-all: nothing it can approve; skipped ${skip.map((k) => `${k.subject} (${k.why})`).join(', ') || 'none'}`,
+      'error',
+      'failed_precondition',
+    );
+  const confirm = { kind: 'approveAll' as const, ids: approve.map((r) => r.id), lifetime: c.lifetime, approve, skip };
+  return stay({ ...state, overlay: 'confirm', confirm });
+}
+
+function askClearDrafts(state: ConsoleUiState, world: UiWorld): Transition {
+  const sandbox = selected(state, world)?.sandbox ?? state.currentSandbox ?? world.sandboxes[0]?.name;
+  if (!sandbox) return say(state, 'no sandbox to clear', 'error');
+  const why = globalPolicyRefusal(world.sandboxes, sandbox, 'modify');
+  if (why) return say(state, why, 'error', 'failed_precondition');
+  const count = Object.values(world.requests).filter((r) => r.sandbox === sandbox && r.status === 'pending' && !r.awaitingProposal).length;
+  if (count === 0) return say(state, `${sandbox} has no pending proposals to clear`);
+  return stay({ ...state, overlay: 'confirm', confirm: { kind: 'clearDrafts', sandbox, count } });
+}
+
+function focusEdit(state: ConsoleUiState, step: number): Transition {
+  const e = state.edit;
+  return e ? stay({ ...state, edit: { ...e, focus: (e.focus + step) % EDIT_FIELDS.length } }) : stay(state);
+}
+
+function submitEdit(state: ConsoleUiState, world: UiWorld): Transition {
+  const e = state.edit;
+  const request = e ? world.requests[e.requestId] : undefined;
+  if (!e || !request?.proposal) return stay({ ...state, overlay: 'none', edit: undefined });
+  const checked = checkEdit(e, request.proposal.rule);
+  if ('error' in checked) return say(state, checked.error, 'error', 'invalid_argument');
+  const blocked = refused(state, world, request, 'modify');
+  if (blocked) return blocked;
+  const lifetime = selectLifetime(state, world.capabilities);
+  return call(
+    { ...state, overlay: 'none', edit: undefined },
+    { op: 'editApprove', id: request.id, subject: subject(request), change: checked.change, lifetime, revision: noLifetimes(world) },
+  );
 }
 
 // ---- `:` commands -------------------------------------------------------------------------------

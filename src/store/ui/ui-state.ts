@@ -1,18 +1,19 @@
 // The console's UI state: which screen, which overlay, what is typed, where the cursors are. Plain data,
 // changed only by the UI reducer (ui-reducer.ts); remote data lives in the console store, not here.
 import type { GatewayErrorCode } from '../../gateway/errors.js';
-import type { Lifetime, PromoteRequest } from '../../gateway/gateway.js';
+import type { Lifetime, PromoteRequest, SkipReason } from '../../gateway/gateway.js';
+import type { EditState } from './edit-form.js';
 import type { GatewayCall } from './effects.js';
 
 export type Screen = 'inbox' | 'dashboard' | 'sandbox' | 'logs';
 export const SCREENS: readonly Screen[] = ['inbox', 'dashboard', 'sandbox', 'logs'];
 
-/** What covers the screen: help, the detail of the selection (a request, a log line), a confirmation, the promote form. */
-export type Overlay = 'none' | 'help' | 'detail' | 'confirm' | 'promote';
+/** What covers the screen: help, the detail of the selection (a request, a log line), a confirmation, the promote or edit form. */
+export type Overlay = 'none' | 'help' | 'detail' | 'confirm' | 'promote' | 'edit';
 
 /** Which keys are live: each overlay and the prompt own theirs while open. */
-export type Mode = 'normal' | 'prompt' | 'confirm' | 'promote' | 'detail' | 'help';
-export const MODES: readonly Mode[] = ['normal', 'prompt', 'confirm', 'promote', 'detail', 'help'];
+export type Mode = 'normal' | 'prompt' | 'confirm' | 'promote' | 'edit' | 'detail' | 'help';
+export const MODES: readonly Mode[] = ['normal', 'prompt', 'confirm', 'promote', 'edit', 'detail', 'help'];
 
 export type PromptKind = 'filter' | 'command' | 'reason' | 'setting';
 export type LogLevelFilter = 'all' | 'info' | 'warn' | 'error';
@@ -57,11 +58,25 @@ export interface PromoteState {
   focus: PromoteFocus;
 }
 
-export interface ConfirmState {
-  /** Exactly what the dialog said it would approve. */
-  ids: string[];
-  lifetime: Lifetime;
+/** A request as a dialog lists it. */
+export interface ConfirmRow {
+  id: string;
+  /** host:port */
+  subject: string;
+  sandbox: string;
 }
+
+/** What a confirmation asks: approve-all lists exactly what it approves and what it skips (and why). */
+export type ConfirmState =
+  | {
+      kind: 'approveAll';
+      /** Exactly what the dialog said it would approve. */
+      ids: string[];
+      lifetime: Lifetime;
+      approve: ConfirmRow[];
+      skip: Array<ConfirmRow & { why: SkipReason }>;
+    }
+  | { kind: 'clearDrafts'; sandbox: string; count: number };
 
 export interface ConsoleUiState {
   screen: Screen;
@@ -88,6 +103,8 @@ export interface ConsoleUiState {
   currentSandbox?: string;
   promote?: PromoteState;
   confirm?: ConfirmState;
+  /** The edit form (narrowing a proposal before approving it). */
+  edit?: EditState;
   /** The confirm overlay asks about this call (rather than approve-all). */
   pendingCall?: PendingCall;
   sandboxTab: SandboxTab;
@@ -134,10 +151,13 @@ export function modeOf(state: ConsoleUiState): Mode {
     case 'detail':
     case 'confirm':
     case 'promote':
+    case 'edit':
       return state.overlay;
   }
 }
 
 /** Whether a text field has focus (printable keys type into it instead of running commands). */
 export const textFocused = (state: ConsoleUiState) =>
-  state.prompt !== undefined || (state.overlay === 'promote' && state.promote !== undefined && state.promote.focus < 2);
+  state.prompt !== undefined ||
+  (state.overlay === 'promote' && state.promote !== undefined && state.promote.focus < 2) ||
+  (state.overlay === 'edit' && state.edit !== undefined);
