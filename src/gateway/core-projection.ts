@@ -2,7 +2,7 @@
 // and what each becomes. The embedded Gateway maps these changes to gateway events; the feed server and
 // the gRPC server can map them to their wire formats the same way, so no adapter subscribes to core
 // event names of its own (and every one gets the same unsubscribe to call on stop).
-import type { CoreEvents, EnforcementCore } from '../core/engine/enforcement-core.js';
+import type { CoreEvents, CoreNotice, EnforcementCore } from '../core/engine/enforcement-core.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { PromoteResult } from '../core/presets/preset-manager.js';
@@ -64,6 +64,17 @@ export function watchCore(core: CoreSource, listener: (change: CoreChange) => vo
     for (const name of requestEvents) core.off(name, onRequest[name]);
     core.off('policy.revision', onRevision);
     core.off('log', onLog);
+  };
+}
+
+/** The core's notices (the feed forwards them as they are), through the same door as every other subscription. */
+export function watchCoreNotices(core: Pick<EnforcementCore, 'on' | 'off'>, listener: (notice: CoreNotice) => void): () => void {
+  core.on('notice', listener);
+  let attached = true;
+  return () => {
+    if (!attached) return;
+    attached = false;
+    core.off('notice', listener);
   };
 }
 

@@ -38,6 +38,17 @@ const startCore = () =>
     '20',
   ]);
 
+/** Presses w until the title bar names `title` (the first press may come before the workspace list). */
+async function waitForSwitch(title: string): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await tmux.press('w');
+    const screen = await tmux.waitFor((s) => s.split('\n')[0].includes(title) || s.includes('still loading'), `w → ${title}`);
+    if (screen.split('\n')[0].includes(title)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`w never switched to ${title}`);
+}
+
 describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
   beforeAll(async () => {
     upstream = await startUpstream('hello through a remote console');
@@ -117,6 +128,21 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     await tmux.press('y');
     for (const r of await Promise.all(pending)) expect(r).toEqual({ status: 200, body: 'hello through a remote console' });
     await tmux.waitFor((s) => s.includes('approved 2 requests (as policy revisions)'), 'the status line');
+  }, 30_000);
+
+  it('the title bar names the protocol and the workspace; w switches to all workspaces and back', async () => {
+    const screen = await tmux.waitFor((s) => s.includes('workspace default'), 'the workspace in the title bar');
+    expect(screen).toMatch(/\d+\.\d+\.\d+ · (openshell|ryno)\.v1/);
+    // The workspace list arrives once per connection; until then w says so (and does nothing): press until it switches.
+    await waitForSwitch('all workspaces');
+    const all = await tmux.screen();
+    // Every sandbox of every workspace: the local one is still listed, now named with its workspace.
+    expect(all).toContain('showing all workspaces');
+    await waitForSwitch('workspace default');
+    // Each switch resyncs; the streams resume where they were rather than replaying their tail, so the
+    // denials of requests decided earlier do not come back as entries awaiting a proposal.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await tmux.screen()).not.toMatch(/local\/~d\d/);
   }, 30_000);
 
   it('reconnects after the core is killed and restarted, and keeps working', async () => {

@@ -147,6 +147,8 @@ export class GrpcGateway implements Gateway {
   private logSeq = 0;
   private denialSeq = 0;
   private readonly recentLogs: LogLine[] = [];
+  /** Stream positions of sandboxes listed before a workspace switch, by workspace and name. */
+  private readonly positions = new Map<string, { cursor: string; lastLogTime: number }>();
 
   constructor(private readonly options: GrpcGatewayOptions) {
     const { connection } = options.rpc;
@@ -277,6 +279,7 @@ export class GrpcGateway implements Gateway {
     return (await this.protocol.listSandboxes(this.scope)).map((remote) => {
       const key = this.sandboxKey(remote.ref);
       const known = this.sandboxes.get(key);
+      const carried = known ? undefined : this.positions.get(refKey(remote.ref));
       return {
         key,
         ref: remote.ref,
@@ -285,8 +288,8 @@ export class GrpcGateway implements Gateway {
         chunks: known?.chunks ?? new Map(),
         aliases: known?.aliases ?? new Map(),
         awaiting: known?.awaiting ?? new Map(),
-        cursor: known?.cursor ?? '',
-        lastLogTime: known?.lastLogTime ?? 0,
+        cursor: known?.cursor ?? carried?.cursor ?? '',
+        lastLogTime: known?.lastLogTime ?? carried?.lastLogTime ?? 0,
         watch: known?.watch,
       };
     });
@@ -781,7 +784,12 @@ export class GrpcGateway implements Gateway {
     const next = scopeOf(name);
     if (JSON.stringify(next) === JSON.stringify(this.scope)) return;
     this.scope = next;
-    for (const s of this.sandboxes.values()) s.watch?.cancel();
+    // A sandbox's stream is the same whichever scope lists it: keep its position, so the new watch resumes
+    // instead of replaying its tail (replayed denials would come back as entries awaiting a proposal).
+    for (const s of this.sandboxes.values()) {
+      s.watch?.cancel();
+      this.positions.set(refKey(s.ref), { cursor: s.cursor, lastLogTime: s.lastLogTime });
+    }
     this.sandboxes.clear();
     clearInterval(this.pollTimer);
     if (this.running) await this.connect();
@@ -1066,3 +1074,5 @@ export function toInboxRequest(sandbox: string, chunk: RemoteChunk, alias?: stri
     },
   };
 }
+
+const refKey = (ref: SandboxRef) => `${ref.workspace}\u0000${ref.name}`;
