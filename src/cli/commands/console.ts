@@ -12,6 +12,7 @@ import type { ConnectionTarget } from '../../gateway/grpc/connection-target.js';
 import { PresetStore } from '../../core/presets/preset-store.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
 import { GATEWAY_FLAGS } from './gateway-flags.js';
+import { attachToRunningCore } from './attach-core.js';
 
 export const consoleCommand: Command = {
   path: [],
@@ -53,7 +54,14 @@ export const consoleCommand: Command = {
     // (so a promote on a gateway is listed there too), else the state dir's.
     let presets: PresetStore;
     const choices: GatewayChoice[] = [];
-    if (remoteOnly) {
+    let status: string | undefined;
+    const attached = remoteOnly ? undefined : await attachToRunningCore(stateDirOf(args, io.env));
+    if (attached) {
+      // A core already runs for this state dir: be a second console on it, not a second core.
+      presets = await PresetStore.open(stateDirOf(args, io.env));
+      choices.push({ info: attached.gateway.info, open: () => attached.gateway });
+      status = attached.status;
+    } else if (remoteOnly) {
       const stateDir = stateDirOf(args, io.env);
       await ensureStateDir(stateDir);
       presets = await PresetStore.open(stateDir);
@@ -69,8 +77,11 @@ export const consoleCommand: Command = {
       presets = standalone.presetStore;
       const embedded = new EmbeddedGateway(standalone, VERSION);
       choices.push({ info: embedded.info, open: () => embedded });
+    }
+    // Beside the local core (embedded or attached): every gateway in the OpenShell CLI's config.
+    if (!remoteOnly) {
       for (const entry of listGateways(io.env)) {
-        if (entry.name === embedded.info.name) continue;
+        if (entry.name === choices[0].info.name) continue;
         choices.push({
           ...remoteChoice(entry.name, entry.endpoint, () => resolveConnection({ gateway: entry.name }, io.env, local)),
           problem: entry.problem,
@@ -80,7 +91,7 @@ export const consoleCommand: Command = {
     const { runConsole, bellOnNewRequests } = await loadInteractive(() => import('../../console/run-console.js'));
     const initial = io.env.OPENSHELL_GATEWAY ?? choices[0].info.name;
     const pool = new GatewayPool(choices, initial, bellOnNewRequests(Boolean(args.flags.bell)));
-    await runConsole(pool, { theme: args.flags.theme as string | undefined });
+    await runConsole(pool, { theme: args.flags.theme as string | undefined, status });
     return 0;
   },
 };
