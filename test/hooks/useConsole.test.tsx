@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 const hold = (c: Console, host: string) => c.core.evaluate({ host, port: 443, binary: '/usr/bin/curl' });
-const selectedRow = (frame: string) => frame.split('\n').find((l) => l.includes('›'));
+const selectedRow = (frame: string) => frame.split('\n').find((l) => l.startsWith('▌'));
 
 describe('keys through Ink', () => {
   it('"jj" in one write moves two rows; a burst of Backspace in the filter is all applied', async () => {

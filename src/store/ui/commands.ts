@@ -19,6 +19,7 @@ export type CommandId =
   | 'detail'
   | 'filter'
   | 'follow'
+  | 'cycleLogKind'
   // move
   | 'down'
   | 'up'
@@ -156,6 +157,13 @@ export const COMMANDS = {
     keys: { normal: ['f'] },
     screens: ['logs'],
     hint: 'follow',
+  },
+  cycleLogKind: {
+    description: 'Logs: one kind of event at a time (request, timeout, decision, denial, tls, upstream, policy, notice, other, all)',
+    category: 'look',
+    keys: { normal: ['K'] },
+    screens: ['logs'],
+    hint: 'kind',
   },
   down: { description: 'Move down', category: 'move', keys: { normal: ['j', 'down'], detail: ['j', 'down'] } },
   up: { description: 'Move up', category: 'move', keys: { normal: ['k', 'up'], detail: ['k', 'up'] } },
