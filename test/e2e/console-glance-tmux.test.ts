@@ -128,7 +128,10 @@ describe.runIf(haveTmux())('the console at a glance (tmux, 80×24 then 200×60)'
     await tmux.waitFor((s) => s.includes('new.test'), 'the whole inbox again');
 
     await exec('tmux', ['resize-window', '-t', tmux.name, '-x', '200', '-y', '60']);
-    const wide = await tmux.waitFor((s) => s.includes('sandbox') && s.includes('/v1/things/42'), 'the wide layout');
+    const wide = await tmux.waitFor(
+      (s) => s.split('\n').some((l) => [...l].length > 100) && / sandbox\s*$/m.test(s) && s.includes('/v1/things/42'),
+      'the wide layout',
+    );
     for (const line of wide.split('\n')) expect([...line].length).toBeLessThanOrEqual(200);
     captures.inbox200x60 = wide;
     captures.inbox200x60Sgr = await coloured(tmux);
