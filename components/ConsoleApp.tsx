@@ -7,6 +7,7 @@ import { UiProvider, useUi } from '../hooks/console-contexts.js';
 import { useConsole } from '../hooks/useConsole.js';
 import { DashboardScreen } from './DashboardScreen.js';
 import { Footer } from './Footer.js';
+import { PendingCallDialog } from './PendingCallDialog.js';
 import { Header } from './Header.js';
 import { HelpScreen } from './HelpScreen.js';
 import { InboxScreen } from './InboxScreen.js';
@@ -54,6 +55,7 @@ function Layout() {
           {body}
         </Box>
       </Box>
+      <PendingCallDialog />
       <Footer />
     </Box>
   );

@@ -54,7 +54,7 @@ function DashboardView({ gateways, active, cursor, providers, sandboxes, pending
         </Text>
       )}
       <Text bold color={theme.accent}>
-        Providers
+        Providers <Text color={theme.muted}>(:creds NAME shows one)</Text>
       </Text>
       {providers === undefined ? (
         <Text color={theme.muted}> loading…</Text>

@@ -87,6 +87,9 @@ function RequestDetailView({ request: r, now, revisionApproval, theme }: Request
           </Text>
         ))
       )}
+      {r.awaitingProposal ? field('proposal', 'awaiting: the gateway has not drafted one yet (upgraded here when it does)') : null}
+      {r.proposal?.annotation ? field(r.proposal.annotation.label, r.proposal.annotation.detail) : null}
+      {r.proposal?.guidance ? field('guidance', r.proposal.guidance) : null}
       {r.proposal?.securityNotes ? field('security', r.proposal.securityNotes) : null}
       {r.proposal?.validationResult ? field('validation', r.proposal.validationResult) : null}
       {r.proposal?.applicationError ? field('not applicable', r.proposal.applicationError) : null}

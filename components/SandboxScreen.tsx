@@ -4,10 +4,16 @@ import { useMemo } from 'react';
 import { useUi } from '../hooks/console-contexts.js';
 import { useConsoleStore } from '../src/store/context.js';
 import { selectSandboxView } from '../src/store/ui/selectors.js';
+import { SandboxTabScreen } from './SandboxTabScreen.js';
 import { SandboxView } from './SandboxView.js';
 import { useTheme } from './theme.js';
 
 export function SandboxScreen({ height }: { height: number }) {
+  const tab = useUi((s) => s.sandboxTab);
+  return tab === 'policy' ? <PolicyScreen height={height} /> : <SandboxTabScreen height={height} />;
+}
+
+function PolicyScreen({ height }: { height: number }) {
   const theme = useTheme();
   const queries = useConsoleStore((s) => s.queries);
   const sandboxes = useConsoleStore((s) => s.sandboxes);

@@ -3,20 +3,24 @@
 import { memo } from 'react';
 import { Text } from 'ink';
 import type { ConnectionState, GatewayInfo } from '../src/gateway/gateway.js';
-import { safe } from './format.js';
+import { safe, workspaceTitle } from './format.js';
 import type { Theme } from './theme.js';
 
 export interface TitleBarProps {
   gateway: GatewayInfo;
   connection: ConnectionState;
   sandbox: string;
+  /** `0.1.11 · openshell.v1`, for gateways that speak a wire protocol. */
+  protocol?: string;
+  /** The workspace on screen, on gateways with workspaces. */
+  workspace?: string;
   pending: number;
   revision?: number;
   now: number;
   theme: Theme;
 }
 
-function TitleBarView({ gateway, connection, sandbox, pending, revision, now, theme }: TitleBarProps) {
+function TitleBarView({ gateway, connection, sandbox, protocol, workspace, pending, revision, now, theme }: TitleBarProps) {
   const health =
     connection.status === 'connected' ? (
       <Text color={theme.ok}>● connected</Text>
@@ -33,7 +37,13 @@ function TitleBarView({ gateway, connection, sandbox, pending, revision, now, th
         openshell-term
       </Text>
       <Text color={theme.muted}> │ </Text>
-      {safe(gateway.name)} ({gateway.mode}) {health}
+      {safe(gateway.name)} ({gateway.mode}){protocol && <Text color={theme.muted}> {safe(protocol)}</Text>} {health}
+      {workspace !== undefined && (
+        <>
+          <Text color={theme.muted}> │ </Text>
+          <Text color={theme.accent}>{safe(workspaceTitle(workspace))}</Text>
+        </>
+      )}
       <Text color={theme.muted}> │ </Text>
       sandbox {safe(sandbox)}
       <Text color={theme.muted}> │ </Text>

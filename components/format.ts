@@ -1,5 +1,6 @@
 // Small display helpers. Everything an agent controls passes through `safe` before it reaches the screen.
 import { sanitizeForTerminal } from '../src/core/text/sanitize.js';
+import { ALL_WORKSPACES } from '../src/gateway/operator-views.js';
 
 export const safe = sanitizeForTerminal;
 
@@ -44,3 +45,12 @@ export function padTo(text: string, width: number): string {
   const chars = [...text];
   return chars.length >= width ? chars.slice(0, width).join('') : text + ' '.repeat(width - chars.length);
 }
+/** The protocol a gateway speaks, as the title bar says it: `0.1.11 · openshell.v1`, `0.0.9 · legacy 0.0.x`. */
+export function protocolBadge(version: string, protocol: string | undefined): string | undefined {
+  if (!protocol) return undefined;
+  const legacy = /^(\S+) \(0\.0\.x\)$/.exec(protocol);
+  return `${version || '?'} · ${legacy ? 'legacy 0.0.x' : protocol}`;
+}
+
+/** How a workspace is named in the title bar. */
+export const workspaceTitle = (name: string) => (name === ALL_WORKSPACES ? 'all workspaces' : `workspace ${name}`);

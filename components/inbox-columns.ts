@@ -3,10 +3,10 @@
 // its port); the request path gives way first; on narrow terminals the least needed columns go
 // (sandbox, age, hits, then binary) rather than a row wrapping.
 import type { InboxRequest } from '../src/gateway/gateway.js';
-import { rowStatusText } from '../src/store/ui/request-status.js';
+import { rowStatus, rowStatusText } from '../src/store/ui/request-status.js';
+import { badgesOf } from './badges.js';
 import { age, destination, safe, shortBinary, truncate } from './format.js';
 import { STATUS_LOOK } from './theme.js';
-import { rowStatus } from '../src/store/ui/request-status.js';
 
 export type ColumnKey = 'status' | 'id' | 'destination' | 'request' | 'binary' | 'hits' | 'age' | 'sandbox';
 
@@ -36,10 +36,12 @@ export function requestCell(r: InboxRequest): RequestCell {
 
 const requestLength = (c: RequestCell) => c.method.length + 1 + (c.badge ? c.badge.length + 3 : 0) + [...c.path].length;
 
+const withBadges = (status: string, badges: string) => (badges ? `${status} ${badges}` : status);
+
 /** The plain text of every fixed-width cell of a row (the status with its symbol). */
 export function fixedCells(r: InboxRequest, now: number, narrow: boolean): Record<Exclude<ColumnKey, 'destination' | 'request'>, string> {
   return {
-    status: `${STATUS_LOOK[rowStatus(r)].symbol} ${rowStatusText(r, now)}`,
+    status: withBadges(`${STATUS_LOOK[rowStatus(r)].symbol} ${rowStatusText(r, now)}`, badgesOf(r)),
     id: truncate(safe(r.id), narrow ? 12 : 16),
     binary: truncate(safe(shortBinary(r.binary)), narrow ? 8 : 12),
     hits: String(r.hits),

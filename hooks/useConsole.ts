@@ -1,12 +1,13 @@
 // Binds the console together: terminal keys → the UI reducer → effects (gateway calls, quit, switching
 // gateways) → their outcomes back into the reducer. What the console does lives in the reducer
 // (src/store/ui/ui-reducer.ts); this is only dispatch and effects, and nothing here waits on the network.
-import { useInput } from 'ink';
+import { useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { errorInfo } from '../src/gateway/errors.js';
 import { useConsoleStoreApi, useGateway, useGatewayDirectory } from '../src/store/context.js';
 import { type Effect, performCall } from '../src/store/ui/effects.js';
 import { keysOf } from '../src/store/ui/keys.js';
+import { osc52 } from '../src/store/ui/osc52.js';
 import { reduce, type UiAction } from '../src/store/ui/ui-reducer.js';
 import { createUiStore, type UiStore } from '../src/store/ui/ui-store.js';
 import { worldOf } from '../src/store/ui/world.js';
@@ -27,6 +28,7 @@ export function useConsole({ onQuit, theme, status }: ConsoleOptions): { ui: UiS
   const gateway = useGateway();
   const directory = useGatewayDirectory();
   const { rows, columns } = useTerminalSize();
+  const { stdout } = useStdout();
   const [ui] = useState(() =>
     createUiStore({ rows, columns, theme, ...(status ? { status: { text: status, kind: 'info' as const } } : {}) }),
   );
@@ -40,6 +42,10 @@ export function useConsole({ onQuit, theme, status }: ConsoleOptions): { ui: UiS
       switch (effect.type) {
         case 'quit':
           return latest.current.onQuit();
+        case 'copy':
+          // Invisible and moves no cursor: written between frames, it leaves Ink's drawing as it was.
+          stdout.write(osc52(effect.text));
+          return;
         case 'switchGateway': {
           const problem = latest.current.directory.switchTo(effect.name);
           if (problem) dispatch({ type: 'status', status: { text: `cannot switch to ${effect.name}: ${problem}`, kind: 'error' } });
@@ -59,7 +65,7 @@ export function useConsole({ onQuit, theme, status }: ConsoleOptions): { ui: UiS
       for (const effect of effects) perform(effect);
     };
     return dispatch;
-  }, [store, gateway, ui]);
+  }, [store, gateway, ui, stdout]);
 
   // Everything that arrived together is every key that was pressed, in order ("jj" moves two rows).
   useInput(useCallback((input, key) => keysOf(input, key).forEach((k) => dispatch({ type: 'key', key: k })), [dispatch]));

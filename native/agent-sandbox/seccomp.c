@@ -5,6 +5,12 @@
 //   - socket(AF_UNIX, …): pathname UNIX sockets are outside Landlock's reach, and an agent running as the
 //     operator's user could drive the operator's tmux (where the console may run), ssh-agent or D-Bus.
 //     socketpair(2) stays allowed (libuv's child-process pipes and Python's subprocess use it).
+//   - internet sockets other than plain TCP and UDP: Landlock's TCP rules cover IPPROTO_TCP only (since
+//     Linux 6.14 MPTCP, SCTP and SMC are explicitly left out), and MPTCP falls back to plain TCP against
+//     any server, so socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP) connected anywhere. EPROTONOSUPPORT: the
+//     answer on which clients that try MPTCP first (Go, curl --mptcp) fall back to TCP, which Landlock sees.
+//   - every address family but UNIX, INET, INET6 and NETLINK (getaddrinfo and getifaddrs need it):
+//     EAFNOSUPPORT. AF_SMC falls back to TCP too, AF_VSOCK reaches the VM host, the rest no agent needs.
 //   - io_uring_setup: io_uring makes sockets without the socket(2) system call (ENOSYS: callers fall back).
 //   - x32 system calls, and on x86-64 the 32-bit socketcall(2) (its arguments sit behind a pointer): ENOSYS.
 #define _GNU_SOURCE
@@ -12,6 +18,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -35,7 +42,22 @@
 #endif
 #define NR_IO_URING_SETUP 425 // the same number on every architecture (unified table)
 
-enum label { L_NATIVE, L_I386, L_IOCTL, L_SOCKET, L_ALLOW, L_EPERM, L_EACCES, L_ENOSYS, L_COUNT };
+enum label {
+  L_NATIVE,
+  L_I386,
+  L_IOCTL,
+  L_SOCKET,
+  L_UNIX,
+  L_INET,
+  L_INET_PROTOCOL,
+  L_ALLOW,
+  L_EPERM,
+  L_EACCES,
+  L_ENOSYS,
+  L_EAFNOSUPPORT,
+  L_EPROTONOSUPPORT,
+  L_COUNT
+};
 #define NEXT (-1)
 
 // A tiny assembler: jumps name labels, resolved once every instruction is in place.
@@ -54,6 +76,7 @@ static void emit(struct program *p, struct sock_filter ins) { p->code[p->n++] = 
 static void here(struct program *p, enum label l) { p->label_at[l] = p->n; }
 static void load(struct program *p, uint32_t offset) { emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset)); }
 static void ret(struct program *p, uint32_t value) { emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, value)); }
+static void and(struct program *p, uint32_t mask) { emit(p, (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask)); }
 static void jump(struct program *p, uint16_t op, uint32_t value, int on_true, int on_false) {
   p->jumps[p->jump_count].at = p->n;
   p->jumps[p->jump_count].on_true = on_true;
@@ -112,12 +135,25 @@ bool install_seccomp(bool allow_unix_sockets) {
   jeq(&p, TIOCLINUX, L_EPERM, L_ALLOW);
 
   here(&p, L_SOCKET);
-  if (allow_unix_sockets) {
-    ret(&p, SECCOMP_RET_ALLOW);
-  } else {
-    load(&p, ARG_LOW(0));
-    jeq(&p, AF_UNIX, L_EACCES, L_ALLOW);
-  }
+  load(&p, ARG_LOW(0)); // family
+  jeq(&p, AF_UNIX, L_UNIX, NEXT);
+  jeq(&p, AF_INET, L_INET, NEXT);
+  jeq(&p, AF_INET6, L_INET, NEXT);
+  jeq(&p, AF_NETLINK, L_ALLOW, L_EAFNOSUPPORT);
+
+  here(&p, L_UNIX);
+  ret(&p, allow_unix_sockets ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | EACCES);
+
+  here(&p, L_INET);
+  load(&p, ARG_LOW(1)); // type, with SOCK_NONBLOCK and SOCK_CLOEXEC or'ed in
+  and(&p, 0xf);         // SOCK_TYPE_MASK
+  jeq(&p, SOCK_STREAM, L_INET_PROTOCOL, NEXT);
+  jeq(&p, SOCK_DGRAM, L_INET_PROTOCOL, L_EPROTONOSUPPORT);
+  here(&p, L_INET_PROTOCOL);
+  load(&p, ARG_LOW(2)); // protocol: the default for the type, TCP or UDP; never MPTCP, SCTP, UDP-Lite, ICMP
+  jeq(&p, 0, L_ALLOW, NEXT);
+  jeq(&p, IPPROTO_TCP, L_ALLOW, NEXT);
+  jeq(&p, IPPROTO_UDP, L_ALLOW, L_EPROTONOSUPPORT);
 
   here(&p, L_ALLOW);
   ret(&p, SECCOMP_RET_ALLOW);
@@ -127,6 +163,10 @@ bool install_seccomp(bool allow_unix_sockets) {
   ret(&p, SECCOMP_RET_ERRNO | EACCES);
   here(&p, L_ENOSYS);
   ret(&p, SECCOMP_RET_ERRNO | ENOSYS);
+  here(&p, L_EAFNOSUPPORT);
+  ret(&p, SECCOMP_RET_ERRNO | EAFNOSUPPORT);
+  here(&p, L_EPROTONOSUPPORT);
+  ret(&p, SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
   resolve(&p);
 
   struct sock_fprog prog = {.len = (unsigned short)p.n, .filter = p.code};

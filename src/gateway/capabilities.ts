@@ -12,4 +12,10 @@ export const CORE_CAPABILITIES: GatewayCapabilities = {
   workspaces: false,
   settings: false,
   draftHistory: false,
+  // A rejected request is approved like a pending one; requests are live connections, decided as asked
+  // for (nothing to narrow, nothing to clear).
+  reapprove: true,
+  editChunk: false,
+  clearDrafts: false,
+  sandboxMetadata: false,
 };

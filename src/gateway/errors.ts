@@ -98,6 +98,11 @@ export const GRPC_STATUS_OF: Record<GatewayErrorCode, number> = {
 const STRING_CODES: Record<string, GatewayErrorCode> = {
   'not-found': 'not_found',
   invalid: 'invalid_argument',
+  // The gRPC adapter's own codes (grpc/grpc-errors.ts), so its failures keep their kind at the status line.
+  stale: 'stale_review',
+  'permission-denied': 'permission_denied',
+  'invalid-argument': 'invalid_argument',
+  'failed-precondition': 'failed_precondition',
   conflict: 'conflict',
   'not-applied': 'failed_precondition',
   io: 'internal',

@@ -6,6 +6,7 @@ import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { NetworkPolicyRule } from '../core/policy/types.js';
 import type { GatewayErrorCode } from './errors.js';
+import type { DraftHistoryEntry, ProviderDetail, SandboxMetadata, SettingRow, SettingScope, WorkspaceInfo } from './operator-views.js';
 
 export type InboxRequest = PendingRequest & {
   /** The sandbox the request came from (standalone: the local one). */
@@ -60,16 +61,66 @@ export interface SandboxInfo {
   policyRevision: number;
   pending: number;
   createdAt: number;
+  /**
+   * Set while a gateway-global policy overrides the sandbox's own: its version. Upstream refuses every
+   * draft decision then ("Cannot approve rules while a global policy is active"), and so does the console.
+   */
+  globalPolicy?: number;
+}
+
+/** A denial that can never become a draft chunk, and why (listed beside the inbox instead of never appearing). */
+export interface UndraftableDenial {
+  sandbox: string;
+  host: string;
+  port: number;
+  /** The process the gateway named (e.g. "curl"). */
+  process: string;
+  kind: 'destination-guard' | 'allowed-ips-drift';
+  why: string;
+  /** When it was last seen, and how often. */
+  at: number;
+  count: number;
+}
+
+/** Why approve-all leaves a request out. */
+export type SkipReason = 'security-flagged' | 'stale' | 'awaiting-proposal' | 'not-pending' | 'unknown-binary' | 'global-policy';
+
+/** What approve-all would do with the requests asked for: those it approves, and those it skips and why. */
+export interface ApprovePreview {
+  approve: InboxRequest[];
+  skip: Array<{ request: InboxRequest; why: SkipReason }>;
+}
+
+/** Narrowing a proposal before approving it: each list keeps a subset of what was proposed (never widens). */
+export interface ChunkNarrowing {
+  /** Keep only these ports (each must be one the proposal has). */
+  ports?: number[];
+  /** Keep only these binaries (literal paths the proposal has). */
+  binaries?: string[];
+  /** Allow only these L7 paths (within the proposed ones); the endpoint becomes REST-inspected. */
+  paths?: string[];
+  /** Pin the resolved addresses (IPs or CIDRs) the endpoint may reach. */
+  allowedIps?: string[];
 }
 
 export type GatewayEvent =
-  | { type: 'snapshot'; requests: InboxRequest[]; revision: RevisionInfo; logs: LogLine[]; sandboxes: SandboxInfo[] }
+  | {
+      type: 'snapshot';
+      requests: InboxRequest[];
+      revision: RevisionInfo;
+      logs: LogLine[];
+      sandboxes: SandboxInfo[];
+      /** The workspace shown (ALL_WORKSPACES for every one), on gateways with the `workspaces` capability. */
+      workspace?: string;
+    }
   | { type: 'request'; request: InboxRequest }
   | { type: 'revision'; revision: RevisionInfo; sandbox?: string }
   | { type: 'sandboxes'; sandboxes: SandboxInfo[] }
   /** Requests that no longer exist (a gateway cleared its drafts, a sandbox went away). */
   | { type: 'removed'; ids: string[] }
   | { type: 'log'; line: LogLine }
+  /** A denial that will never be drafted (the store lists it beside the inbox, with why). */
+  | { type: 'undraftable'; denial: UndraftableDenial }
   | { type: 'connection'; state: ConnectionState };
 
 export type Lifetime = 'once' | 'session' | `${number}m`;
@@ -136,6 +187,14 @@ export interface GatewayCapabilities {
   settings: boolean;
   /** A sandbox's draft history. */
   draftHistory: boolean;
+  /** reapprove(): a rejected request can be approved after all. */
+  reapprove: boolean;
+  /** editChunk(): a proposal can be narrowed before it is approved. */
+  editChunk: boolean;
+  /** clearDrafts(): a sandbox's pending proposals can be dropped at once. */
+  clearDrafts: boolean;
+  /** A sandbox's metadata (image, providers, conditions, admission, restarts, policy load status). */
+  sandboxMetadata: boolean;
 }
 
 export interface Gateway {
@@ -148,6 +207,14 @@ export interface Gateway {
   approve(id: string, lifetime: Lifetime): Promise<void>;
   reject(id: string, reason?: string): Promise<void>;
   approveAll(ids: string[], lifetime: Lifetime): Promise<void>;
+  /** What approveAll(ids) would approve and what it would skip, and why: the confirm dialog lists it. */
+  approveAllPreview(ids: string[]): Promise<ApprovePreview>;
+  /** Only with capabilities.reapprove: approves a request that was rejected. */
+  reapprove(id: string, lifetime: Lifetime): Promise<void>;
+  /** Only with capabilities.editChunk: narrows the request's proposal (it stays pending). */
+  editChunk(id: string, change: ChunkNarrowing): Promise<void>;
+  /** Only with capabilities.clearDrafts: drops every pending proposal of the sandbox; resolves with how many. */
+  clearDrafts(sandbox?: string): Promise<number>;
   undo(id: string): Promise<void>;
   /** Calls that name a sandbox default to the first (standalone: the only) one. */
   policy(revision?: number, sandbox?: string): Promise<PolicyView>;
@@ -161,4 +228,20 @@ export interface Gateway {
   removePreset(name: string, sandbox?: string): Promise<void>;
   /** Applies a tier's presets (restricted, balanced, open); resolves with those newly applied. */
   applyTier(tier: string, sandbox?: string): Promise<string[]>;
+
+  // Operator views (operator-views.ts), each behind its capability; without it they reject with `unimplemented`.
+  /** `workspaces`: the workspaces the caller may see. */
+  workspaces(): Promise<WorkspaceInfo[]>;
+  /** `workspaces`: show one workspace, or every one (ALL_WORKSPACES); resyncs (a new snapshot says which). */
+  selectWorkspace(name: string): Promise<void>;
+  /** `sandboxMetadata`. */
+  sandboxMetadata(sandbox?: string): Promise<SandboxMetadata>;
+  /** `settings`: with where each value comes from. */
+  settings(scope: SettingScope): Promise<SettingRow[]>;
+  /** `settings`: sets a key from what an operator typed (validated by its kind first); `null` deletes it. */
+  setSetting(scope: SettingScope, key: string, raw: string | null): Promise<void>;
+  /** `providers`: one provider's type and credential names with their expiry (never values). */
+  providerDetail(name: string): Promise<ProviderDetail>;
+  /** `draftHistory`: what happened to a sandbox's draft chunks, oldest first. */
+  draftHistory(sandbox?: string): Promise<DraftHistoryEntry[]>;
 }

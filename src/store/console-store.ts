@@ -4,10 +4,20 @@
 // (ui/ui-state.ts); components select narrowly from both.
 import { createStore } from 'zustand/vanilla';
 import type { LogLine } from '../core/engine/log-buffer.js';
-import type { ConnectionState, GatewayEvent, GatewayInfo, InboxRequest, RevisionInfo, SandboxInfo } from '../gateway/gateway.js';
+import type {
+  ConnectionState,
+  GatewayEvent,
+  GatewayInfo,
+  InboxRequest,
+  RevisionInfo,
+  SandboxInfo,
+  UndraftableDenial,
+} from '../gateway/gateway.js';
 import type { QueryKind, QuerySlot, QuerySlots } from './queries.js';
 
 export const MAX_LOG_LINES = 5000;
+/** Distinct undraftable denials kept (the oldest go first). */
+export const MAX_UNDRAFTABLE = 50;
 
 export interface ConsoleData {
   gateway: GatewayInfo;
@@ -18,6 +28,13 @@ export interface ConsoleData {
   revision?: RevisionInfo;
   logs: LogLine[];
   sandboxes: SandboxInfo[];
+  /**
+   * Denials that can never become a draft (destination guard, allowed_ips drift), newest first: one
+   * entry per sandbox, destination, process and kind, counted, so a retrying agent does not flood it.
+   */
+  undraftable: UndraftableDenial[];
+  /** The workspace on screen (ALL_WORKSPACES: every one), as the gateway's last snapshot said; unset without workspaces. */
+  workspace?: string;
   /** Bumped on every applied batch: lets views re-render countdowns without a timer of their own. */
   version: number;
   /** Counts connections made: answers fetched on an earlier connection are asked again. */
@@ -38,6 +55,7 @@ export function createConsoleStore(gateway: GatewayInfo) {
     order: [],
     logs: [],
     sandboxes: [],
+    undraftable: [],
     version: 0,
     epoch: 0,
     queries: {},
@@ -57,7 +75,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
   let requests = state.requests;
   let order = state.order;
   let logs = state.logs;
-  let { revision, sandboxes, connection, epoch } = state;
+  let { revision, sandboxes, connection, epoch, undraftable, workspace } = state;
   let newLogs: LogLine[] = [];
   for (const event of events) {
     switch (event.type) {
@@ -68,6 +86,9 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
         logs = event.logs.slice(-MAX_LOG_LINES);
         newLogs = [];
         sandboxes = event.sandboxes;
+        // A resync starts the list over: the log tail it replays says again what still applies.
+        undraftable = [];
+        workspace = event.workspace ?? workspace;
         break;
       case 'request':
         if (requests === state.requests) requests = { ...requests };
@@ -94,6 +115,9 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
       case 'log':
         newLogs.push(event.line);
         break;
+      case 'undraftable':
+        undraftable = withUndraftable(undraftable, event.denial);
+        break;
       case 'connection':
         if (event.state.status === 'connected' && connection.status !== 'connected') epoch++;
         connection = event.state;
@@ -104,5 +128,15 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
     logs = logs.concat(newLogs);
     if (logs.length > MAX_LOG_LINES) logs = logs.slice(logs.length - MAX_LOG_LINES);
   }
-  return { requests, order, logs, revision, sandboxes, connection, epoch, version: state.version + 1 };
+  return { requests, order, logs, revision, sandboxes, connection, epoch, undraftable, workspace, version: state.version + 1 };
+}
+
+const sameDenial = (a: UndraftableDenial, b: UndraftableDenial) =>
+  a.sandbox === b.sandbox && a.host === b.host && a.port === b.port && a.process === b.process && a.kind === b.kind;
+
+/** The list with this denial first: a repeat of one listed counts up and moves to the top. */
+function withUndraftable(list: UndraftableDenial[], denial: UndraftableDenial): UndraftableDenial[] {
+  const known = list.find((d) => sameDenial(d, denial));
+  const entry = known ? { ...denial, count: known.count + denial.count } : denial;
+  return [entry, ...list.filter((d) => d !== known)].slice(0, MAX_UNDRAFTABLE);
 }

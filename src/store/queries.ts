@@ -5,6 +5,7 @@
 import { diffRevisions, type DiffLine } from '../core/revisions/revision-diff.js';
 import { errorInfo, type ErrorInfo } from '../gateway/errors.js';
 import type { Gateway, PolicyView, PresetSummary, ProviderInfo, RevisionInfo } from '../gateway/gateway.js';
+import type { DraftHistoryEntry, ProviderDetail, SandboxMetadata, SettingRow, WorkspaceInfo } from '../gateway/operator-views.js';
 
 export interface RevisionComparison {
   from: number;
@@ -18,6 +19,13 @@ export interface QueryData {
   comparison: RevisionComparison;
   providers: ProviderInfo[];
   presets: PresetSummary[];
+  workspaces: WorkspaceInfo[];
+  sandboxMetadata: SandboxMetadata;
+  /** A sandbox's effective settings. */
+  settings: SettingRow[];
+  globalSettings: SettingRow[];
+  providerDetail: ProviderDetail;
+  draftHistory: DraftHistoryEntry[];
 }
 
 export type QueryKind = keyof QueryData;
@@ -31,6 +39,8 @@ export interface QueryWant {
   sandbox?: string;
   /** comparison: the past revision. */
   revision?: number;
+  /** providerDetail: the provider. */
+  subject?: string;
 }
 
 export interface QuerySlot<T> {
@@ -48,6 +58,12 @@ export function want(kind: QueryKind, sandbox: string | undefined, at: string | 
   return { kind, family, key: `${family}@${at}`, sandbox, ...(revision === undefined ? {} : { revision }) };
 }
 
+/** A question about something named (a provider), not a sandbox. */
+export function wantNamed(kind: QueryKind, subject: string, at: string | number): QueryWant {
+  const family = `${kind}|@${subject}`;
+  return { kind, family, key: `${family}@${at}`, subject };
+}
+
 /** Asks the gateway. */
 export async function fetchQuery(gateway: Gateway, q: QueryWant): Promise<QueryData[QueryKind]> {
   switch (q.kind) {
@@ -63,6 +79,18 @@ export async function fetchQuery(gateway: Gateway, q: QueryWant): Promise<QueryD
       return gateway.providers();
     case 'presets':
       return gateway.presets(q.sandbox);
+    case 'workspaces':
+      return gateway.workspaces();
+    case 'sandboxMetadata':
+      return gateway.sandboxMetadata(q.sandbox);
+    case 'settings':
+      return gateway.settings({ sandbox: q.sandbox });
+    case 'globalSettings':
+      return gateway.settings('global');
+    case 'providerDetail':
+      return gateway.providerDetail(q.subject ?? '');
+    case 'draftHistory':
+      return gateway.draftHistory(q.sandbox);
   }
 }
 

@@ -160,7 +160,7 @@ describe('a gateway that only speaks ryno.v1.Ryno', () => {
 
   it('approve-all previews what it approves and what it skips (security-flagged, stale), then does just that', async () => {
     const ids = [...inbox.values()].map((r) => r.id);
-    const preview = gateway.approveAllPreview(ids);
+    const preview = await gateway.approveAllPreview(ids);
     expect(preview.approve.map((r) => r.host)).toEqual(['api.clean.test']);
     expect(Object.fromEntries(preview.skip.map((k) => [k.request.host, k.why]))).toEqual({
       '10.0.0.5': 'security-flagged',

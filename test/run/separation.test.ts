@@ -124,6 +124,42 @@ describe.skipIf(!enforcing)('an agent under run (root, Landlock ≥ 6) cannot re
     expect(direct.code).not.toBe(0);
   });
 
+  it('cannot go around the TCP rule with a protocol Landlock does not count as TCP (MPTCP, SCTP) or another address family', async () => {
+    // Landlock's TCP rules cover IPPROTO_TCP sockets only (kernel ≥ 6.14 leaves MPTCP, SCTP and SMC out), and
+    // MPTCP falls back to plain TCP against any server: without the seccomp filter this reached the upstream.
+    const script = [
+      'import socket, sys',
+      `port = ${upstream.port}`,
+      'def attempt(name, make, addr):',
+      '  try:',
+      '    s = make()',
+      '  except OSError as e:',
+      "    return print(name, 'no socket', e.errno)",
+      '  try:',
+      '    s.settimeout(3); s.connect(addr)',
+      "    s.sendall(b'GET /mptcp HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')",
+      "    print(name, 'OPEN', s.recv(4096).decode('latin1').replace('\\r\\n', ' '))",
+      '  except OSError as e:',
+      "    print(name, 'connect failed', e.errno)",
+      "attempt('mptcp', lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262), ('127.0.0.1', port))",
+      "attempt('mptcp6', lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM, 262), ('::ffff:127.0.0.1', port))",
+      "attempt('sctp', lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132), ('127.0.0.1', port))",
+      "attempt('seqpacket', lambda: socket.socket(socket.AF_INET, socket.SOCK_SEQPACKET, 0), ('127.0.0.1', port))",
+      "attempt('vsock', lambda: socket.socket(40, socket.SOCK_STREAM, 0), (2, port))",
+      "attempt('smc', lambda: socket.socket(43, socket.SOCK_STREAM, 0), ('127.0.0.1', port))",
+    ].join('\n');
+    const r = await run([PYTHON, '-c', script]);
+    expect(r.stdout).not.toContain('upstream body');
+    expect(r.stdout).not.toContain('OPEN');
+    // Refused when the socket is made, with the errno a client falls back to plain TCP on (EPROTONOSUPPORT)
+    // or that says the family is not there (EAFNOSUPPORT): nothing of theirs ever reaches a connect().
+    for (const name of ['mptcp', 'mptcp6', 'sctp', 'seqpacket']) expect(r.stdout).toMatch(new RegExp(`^${name} no socket 93$`, 'm'));
+    for (const name of ['vsock', 'smc']) expect(r.stdout).toMatch(new RegExp(`^${name} no socket 97$`, 'm'));
+    // The proxy still works for the same agent.
+    const proxied = await run(['curl', '-s', '-m', '10', `http://victim.test:${upstream.port}/through-the-proxy`]);
+    expect(proxied.stdout).toMatch(/egress_denied|upstream body/);
+  });
+
   it('cannot signal the core, ptrace it or read its memory and environment', async () => {
     const pid = core.pid;
     const r = await hostile(`kill:${pid}:0`, `kill:${pid}:SIGTERM`, `mem:${pid}`, `environ:${pid}`);

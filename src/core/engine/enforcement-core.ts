@@ -21,6 +21,7 @@ import {
 import type { AuditLog, AuditState, ConfigEvent } from '../audit/audit-log.js';
 import { Inbox, type HoldOutcome } from '../inbox/inbox.js';
 import { MAX_HOST, requestKey, UNKNOWN_BINARY, type L7Sample, type PendingRequest, type RequestFailure } from '../inbox/pending-request.js';
+import { bodyNeeds, type BodyNeeds } from '../policy/body-needs.js';
 import { decide } from '../policy/decide.js';
 import { policyWarnings } from '../policy/effective-warnings.js';
 import { composeLayers, type ComposedPolicy, type PolicyLayer } from '../policy/layers.js';
@@ -262,6 +263,34 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
         required: Boolean(this.options.auditRequired),
       },
     };
+  }
+
+  /**
+   * What deciding a request on host:port (and this path) needs to read first: for an endpoint decided on
+   * the body (json-rpc, mcp, graphql), the protocol and how many body bytes to hold; undefined otherwise.
+   */
+  inspectionNeeds(host: string, port: number, binary: string, path: string): BodyNeeds | undefined {
+    return bodyNeeds(this.#compiled, host, port, binary, path);
+  }
+
+  /**
+   * A request refused before it could be decided, because what the decision must read could not be read
+   * (a body over the inspection limit): logged and audited as denied, so no refusal goes unrecorded.
+   */
+  refusedUnread(input: EvaluateInput, reason: string): void {
+    this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${reason}`);
+    this.options.audit?.network({
+      action: 'denied',
+      host: input.host,
+      port: input.port,
+      binary: input.binary,
+      pid: input.pid,
+      method: input.method,
+      path: input.path,
+      policy: null,
+      stage: 'l7',
+      reason,
+    });
   }
 
   /** Decides a request; one no rule allows waits in the inbox for the operator, up to the hold timeout. */

@@ -58,11 +58,18 @@ export function describeSandbox(status: SandboxStatus, spec: SandboxSpec, contex
   if (abi > 0) enforced.push('no ptrace of processes outside the sandbox');
   else gaps.push('ptrace is not confined by Landlock: only the core being non-dumpable keeps the agent out of its memory');
 
+  // The seccomp filter also keeps internet sockets to plain TCP and UDP: MPTCP, SCTP and SMC would fall
+  // outside Landlock's TCP rule (native/agent-sandbox/seccomp.c).
   if (status.seccomp)
     enforced.push(
-      spec.allowUnixSockets ? 'no TIOCSTI into the terminal' : 'no UNIX sockets (tmux, ssh-agent, D-Bus) and no TIOCSTI into the terminal',
+      spec.allowUnixSockets
+        ? 'no TIOCSTI into the terminal; no internet sockets but TCP and UDP (MPTCP would bypass the TCP rule)'
+        : 'no UNIX sockets (tmux, ssh-agent, D-Bus), no internet sockets but TCP and UDP (MPTCP would bypass the TCP rule), and no TIOCSTI into the terminal',
     );
-  else gaps.push('no seccomp filter on this architecture: the agent can push keystrokes into the terminal (TIOCSTI) and use UNIX sockets');
+  else
+    gaps.push(
+      "no seccomp filter on this architecture: the agent can push keystrokes into the terminal (TIOCSTI), use UNIX sockets, and connect anywhere over MPTCP (outside Landlock's TCP rule)",
+    );
   if (spec.allowUnixSockets) gaps.push('--allow-unix-sockets: the agent can reach pathname UNIX sockets (your tmux, ssh-agent, D-Bus)');
 
   if (status.no_new_privs) enforced.push('no_new_privs (setuid and file capabilities do nothing)');

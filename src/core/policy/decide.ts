@@ -111,7 +111,7 @@ function admission(target: string, policy: string, config: CompiledEndpoint, mat
 }
 
 /** Upstream's route rank: the characters of an endpoint path that are not "*". */
-function specificity(ep: CompiledEndpoint): number {
+export function specificity(ep: CompiledEndpoint): number {
   const path = ep.endpoint.path ?? '';
   let n = 0;
   for (const ch of path) if (ch !== '*') n++;

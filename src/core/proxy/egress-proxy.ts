@@ -19,6 +19,9 @@ import { absoluteTarget, originTarget, type ProxyTarget } from './request-target
 import { classifyFailure, failureStatusText, rawUpstreamFailure, upstreamFailureBody, type UpstreamFailure } from './upstream-failure.js';
 import { upstreamError } from './http1/upstream-connection.js';
 import { clientGoneSignal, watchPausedClient } from '../net/client-gone.js';
+import type { BodyNeeds } from '../policy/body-needs.js';
+import { headerRecord } from './http1/header-record.js';
+import { jsonRpcDenialBody } from './jsonrpc-denial.js';
 
 export interface ClientIdentity {
   binary: string;
@@ -212,12 +215,25 @@ export class EgressProxy {
     return { address: ips[0] };
   }
 
-  /** Decides one HTTP request on its method and path; a refused one is answered 403 here (undefined). */
+  /**
+   * Decides one HTTP request; a refused one is answered here (undefined). On an endpoint decided on the
+   * body (json-rpc, mcp, graphql) the body is read first, up to the endpoint's limit, and the decision
+   * gets the headers and that body; exactly those bytes are what forward() then sends.
+   */
   private async decide(exchange: Exchange, target: ProxyTarget, who: Requester): Promise<Verdict | undefined> {
     const method = exchange.head.method;
     // The engine refuses requests whose method it cannot name before they get here; never decide one anyway.
     if (!method)
       return void exchange.respond(501, 'Not Implemented', { 'Content-Type': 'application/json' }, badRequestBody('unnamed method'), true);
+    const needs = this.options.core.inspectionNeeds(target.host, target.port, who.binary, target.decidedPath);
+    let body: Buffer | undefined;
+    let headers: Record<string, string | string[]> | undefined;
+    if (needs) {
+      const read = await this.readBody(exchange, target, who, needs);
+      if (read === null) return undefined;
+      body = read;
+      headers = headerRecord(exchange.head.headers);
+    }
     const verdict = await this.options.core.evaluate(
       {
         host: target.host,
@@ -227,20 +243,57 @@ export class EgressProxy {
         method,
         path: target.decidedPath,
         query: target.query,
+        headers,
+        body,
         // A held request gives its slot back the moment its client goes away.
         signal: clientGoneSignal(exchange.connection.socket as Socket),
       },
       { method, path: target.decidedPath },
     );
     if (verdict.allowed) return verdict;
-    this.deny(exchange, {
+    const denial: DenialInfo = {
       host: target.host,
       port: target.port,
       stage: verdict.decision.stage,
       reason: verdict.decision.reason,
       requestId: verdict.request?.id,
-    });
+    };
+    const rpc = needs?.protocol === 'json-rpc' || needs?.protocol === 'mcp';
+    this.deny(exchange, denial, rpc ? jsonRpcDenialBody(denial, body) : undefined);
     return undefined;
+  }
+
+  /**
+   * The whole body of a request the decision reads, or undefined when it has none. null when it was refused
+   * here (a body over the endpoint's inspection limit: 413, audited, and nothing reaches the upstream) or the
+   * client went away. A client waiting on `Expect: 100-continue` is told to send only when the body will be
+   * read: a declared length over the limit is refused at once, before any of it is sent.
+   */
+  private async readBody(exchange: Exchange, target: ProxyTarget, who: Requester, needs: BodyNeeds): Promise<Buffer | undefined | null> {
+    const framing = exchange.request;
+    if (!framing.chunked && framing.length === undefined) return undefined;
+    if (framing.length === undefined || framing.length <= needs.bodyLimit) {
+      exchange.continueBody();
+      const body = await exchange.collectBody(needs.bodyLimit);
+      if (body) return body;
+      if (exchange.connection.socket.destroyed) return null;
+    }
+    const size = framing.length === undefined ? 'a chunked body' : `a body of ${framing.length} bytes`;
+    const reason = `${exchange.head.method} ${target.decidedPath}: ${size} exceeds the ${needs.bodyLimit} byte inspection limit of this ${needs.protocol} endpoint; refused unread`;
+    this.stats.denied++;
+    this.options.core.refusedUnread(
+      { host: target.host, port: target.port, binary: who.binary, pid: who.pid, method: exchange.head.method, path: target.decidedPath },
+      reason,
+    );
+    const denial: DenialInfo = { host: target.host, port: target.port, stage: 'l7', reason };
+    exchange.respond(
+      413,
+      'Content Too Large',
+      { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(reason) },
+      denialBody(denial),
+      true,
+    );
+    return null;
   }
 
   /** A request-target this proxy cannot serve, or cannot forward as it was decided: 400, and the connection closes. */
@@ -450,13 +503,14 @@ export class EgressProxy {
     );
   }
 
-  private deny(exchange: Exchange, denial: DenialInfo): void {
+  /** A refused request: 403 with the reason (JSON, or the JSON-RPC error `body` a JSON-RPC client reads). */
+  private deny(exchange: Exchange, denial: DenialInfo, body = denialBody(denial)): void {
     this.stats.denied++;
     exchange.respond(
       403,
       denialReasonPhrase(denial),
       { 'Content-Type': 'application/json', 'X-OpenShell-Deny-Reason': denialReasonHeader(denial.reason) },
-      denialBody(denial),
+      body,
     );
   }
 }

@@ -7,6 +7,10 @@
 // - double encoding, %25 followed by two hex digits (a second decoding layer reads what the first hid);
 // - decoded bytes that are not UTF-8 (overlong %C0%AE is "." to lenient decoders), and characters NFKC
 //   folds into "." "/" "\" ";" "%" "?" "#" (fullwidth dots and slashes);
+// - characters that fold into ASCII at all, by NFKC (fullwidth letters, ligatures, the Kelvin sign, long
+//   s, a no-break space) or by simple case mapping (dotless ı upper-cases to I, dotted İ lower-cases to i
+//   in Java and .NET): a normalising or case-insensitive server reads /adm%C4%B1n as /admin, a path no
+//   deny rule written for /admin would see;
 // - dot segments spelled with %2e (servers disagree on whether they are dot segments);
 // - ";" path parameters, raw or %3B (the policy decides each segment without them, as upstream OpenShell
 //   does, but only some servers strip them);
@@ -20,6 +24,14 @@ export type ForwardablePath = { path: string; query?: string } | { refused: stri
 const PLAIN = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9\-._~!$&'()*+,=:@]+)*\/?$/;
 
 const STRUCTURAL = /[./\\;%?#]/;
+
+const ASCII = /[\x00-\x7f]/;
+
+/** The characters outside ASCII whose simple case mapping is ASCII (NFKC leaves them be). */
+const CASE_MAPS_TO_ASCII = new Map([
+  ['\u0131', 'I'], // dotless ı: upper case I
+  ['\u0130', 'i'], // dotted İ: simple lower case i
+]);
 
 function refused(why: string): ForwardablePath {
   return { refused: why };
@@ -51,8 +63,10 @@ function ambiguousText(bytes: number[]): string | undefined {
   }
   for (const char of text) {
     if (char.charCodeAt(0) < 0x80) continue;
-    if (STRUCTURAL.test(char.normalize('NFKC')))
-      return `the path holds ${JSON.stringify(char)}, which Unicode normalisation turns into path syntax`;
+    const nfkc = char.normalize('NFKC');
+    if (STRUCTURAL.test(nfkc)) return `the path holds ${JSON.stringify(char)}, which Unicode normalisation turns into path syntax`;
+    if (ASCII.test(nfkc) || CASE_MAPS_TO_ASCII.has(char))
+      return `the path holds ${JSON.stringify(char)}, which normalising or case-insensitive servers read as ASCII ${JSON.stringify(CASE_MAPS_TO_ASCII.get(char) ?? nfkc)}`;
   }
   return undefined;
 }

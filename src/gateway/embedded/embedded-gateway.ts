@@ -3,11 +3,15 @@
 // and cheap. Every failure leaves as a GatewayError, classified here once.
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import { TIERS } from '../../core/presets/tiers.js';
+import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
+import { notOffered } from '../not-offered.js';
 import { coreErrorCode } from '../core-errors.js';
 import { gatewayEventOf, revisionInfo, snapshotCore, watchCore } from '../core-projection.js';
 import { GatewayError, mapErrors } from '../errors.js';
 import type {
+  ApprovePreview,
+  ChunkNarrowing,
   Gateway,
   GatewayEvent,
   GatewayInfo,
@@ -84,6 +88,40 @@ export class EmbeddedGateway implements Gateway {
     });
   }
 
+  approveAllPreview(ids: string[]): Promise<ApprovePreview> {
+    return this.run(() => {
+      const { core, sandbox } = this.standalone;
+      return previewCoreApproveAll(
+        core.listRequests().map((r) => ({ ...r, sandbox })),
+        ids,
+      );
+    });
+  }
+
+  reapprove(id: string, lifetime: Lifetime): Promise<void> {
+    return this.run(() => {
+      const entry = this.standalone.core.getRequest(id);
+      if (!entry) throw new GatewayError('not_found', `no request with id '${id}'`);
+      if (entry.status !== 'rejected') throw new GatewayError('failed_precondition', `${id} is ${entry.status}, not rejected`);
+      this.standalone.core.approve(id, lifetimeOf(lifetime), 'console');
+    });
+  }
+
+  editChunk(_id: string, _change: ChunkNarrowing): Promise<void> {
+    return Promise.reject(
+      new GatewayError(
+        'unimplemented',
+        'the core decides exactly the requested host, port and binary: promote to a preset to allow something else',
+      ),
+    );
+  }
+
+  clearDrafts(): Promise<number> {
+    return Promise.reject(
+      new GatewayError('unimplemented', "the core's pending requests are live connections waiting for a decision: approve or reject them"),
+    );
+  }
+
   undo(id: string): Promise<void> {
     return this.run(() => void this.standalone.core.undo(id, 'console'));
   }
@@ -137,6 +175,35 @@ export class EmbeddedGateway implements Gateway {
 
   removePreset(name: string): Promise<void> {
     return this.run(() => this.standalone.presets.remove(name, false, 'console'));
+  }
+
+  // No workspaces, sandbox metadata, settings, provider detail or draft history on an enforcement core.
+  workspaces(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  selectWorkspace(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  sandboxMetadata(): Promise<never> {
+    return notOffered(this.info.name, 'sandbox metadata');
+  }
+
+  settings(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  setSetting(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  providerDetail(): Promise<never> {
+    return notOffered(this.info.name, 'providers');
+  }
+
+  draftHistory(): Promise<never> {
+    return notOffered(this.info.name, 'draft history');
   }
 
   applyTier(tier: string): Promise<string[]> {

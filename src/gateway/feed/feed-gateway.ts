@@ -3,10 +3,14 @@
 // become gateway events; commands carry the core's error codes back as GatewayErrors.
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { PresetInfo } from '../../core/presets/preset-store.js';
+import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
+import { notOffered } from '../not-offered.js';
 import { revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
+  ApprovePreview,
+  ChunkNarrowing,
   Gateway,
   GatewayCapabilities,
   GatewayEvent,
@@ -121,6 +125,37 @@ export class FeedGateway implements Gateway {
     for (const id of ids) await this.command({ type: 'approve', id, lifetime });
   }
 
+  /** From the core's own list (asked fresh): what approveAll would approve, and what the core would skip. */
+  async approveAllPreview(ids: string[]): Promise<ApprovePreview> {
+    const requests = await this.command<PendingRequest[]>({ type: 'requests' });
+    return previewCoreApproveAll(
+      requests.map((r) => this.inbox(r)),
+      ids,
+    );
+  }
+
+  async reapprove(id: string, lifetime: Lifetime): Promise<void> {
+    const requests = await this.command<PendingRequest[]>({ type: 'requests' });
+    const entry = requests.find((r) => r.id === id);
+    if (!entry) throw new GatewayError('not_found', `no request with id '${id}'`);
+    if (entry.status !== 'rejected') throw new GatewayError('failed_precondition', `${id} is ${entry.status}, not rejected`);
+    await this.command({ type: 'approve', id, lifetime });
+  }
+
+  async editChunk(_id: string, _change: ChunkNarrowing): Promise<void> {
+    throw new GatewayError(
+      'unimplemented',
+      'the core decides exactly the requested host, port and binary: promote to a preset to allow something else',
+    );
+  }
+
+  async clearDrafts(): Promise<number> {
+    throw new GatewayError(
+      'unimplemented',
+      "the core's pending requests are live connections waiting for a decision: approve or reject them",
+    );
+  }
+
   async undo(id: string): Promise<void> {
     await this.command({ type: 'undo', id });
   }
@@ -162,6 +197,35 @@ export class FeedGateway implements Gateway {
       'unimplemented',
       `a running core takes tiers at start (openshell-term core --tier ${tier}); its feed cannot apply one`,
     );
+  }
+
+  // No workspaces, sandbox metadata, settings, provider detail or draft history on an enforcement core.
+  workspaces(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  selectWorkspace(): Promise<never> {
+    return notOffered(this.info.name, 'workspaces');
+  }
+
+  sandboxMetadata(): Promise<never> {
+    return notOffered(this.info.name, 'sandbox metadata');
+  }
+
+  settings(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  setSetting(): Promise<never> {
+    return notOffered(this.info.name, 'settings');
+  }
+
+  providerDetail(): Promise<never> {
+    return notOffered(this.info.name, 'providers');
+  }
+
+  draftHistory(): Promise<never> {
+    return notOffered(this.info.name, 'draft history');
   }
 
   private emit(event: GatewayEvent): void {

@@ -3,18 +3,10 @@
 // reaches further than the proposal is refused here, so an edit can never widen what the agent asked for.
 import type { NetworkEndpoint, NetworkPolicyRule } from '../../core/policy/types.js';
 import { allowedIpProblem } from '../../core/policy/ip.js';
+import type { ChunkNarrowing } from '../gateway.js';
 import { GatewayError } from './grpc-errors.js';
 
-export interface ChunkNarrowing {
-  /** Keep only these ports (each must be one the proposal has). */
-  ports?: number[];
-  /** Keep only these binaries (each must be one the proposal has). */
-  binaries?: string[];
-  /** Allow only these L7 paths (method taken from the proposal, GET when it has none); the endpoint becomes REST-inspected. */
-  paths?: string[];
-  /** Pin the resolved addresses (IPs or CIDRs) the endpoint may reach. */
-  allowedIps?: string[];
-}
+export type { ChunkNarrowing };
 
 const portsOf = (e: NetworkEndpoint): number[] => [...new Set([...(e.ports ?? []), ...(e.port ? [e.port] : [])])];
 
@@ -34,9 +26,16 @@ function pathWithin(path: string, pattern: string): boolean {
   return re.test(path);
 }
 
+/** An absolute path with no glob characters. */
+export const literalPath = (path: string) => path.startsWith('/') && !/[*?[\]{}]/.test(path);
+
 export function narrowRule(proposed: NetworkPolicyRule, change: ChunkNarrowing): NetworkPolicyRule {
   const rule: NetworkPolicyRule = structuredClone(proposed);
   if (change.binaries) {
+    // A binary is matched by its exact path: a pattern would be a widening nobody reviewed.
+    const patterns = change.binaries.filter((b) => !literalPath(b));
+    if (patterns.length)
+      throw new GatewayError('invalid-argument', `binaries must be literal absolute paths (no globs): ${patterns.join(', ')}`);
     const have = new Set(rule.binaries.map((b) => b.path));
     const extra = change.binaries.filter((b) => !have.has(b));
     // A proposal with no binaries allows any; naming some narrows it.

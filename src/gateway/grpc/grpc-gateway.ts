@@ -17,6 +17,7 @@ import { presetFromRequest } from '../../core/presets/promote.js';
 import type { PresetStore } from '../../core/presets/preset-store.js';
 import { presetsForTier } from '../../core/presets/tiers.js';
 import type {
+  ApprovePreview,
   ConnectionState,
   Gateway,
   GatewayCapabilities,
@@ -31,6 +32,7 @@ import type {
   RevisionInfo,
   SandboxInfo,
 } from '../gateway.js';
+import type { SandboxMetadata, SettingRow } from '../operator-views.js';
 import { type ChunkNarrowing, narrowRule } from './chunk-edits.js';
 import { parseDenial, sameProcess, type StreamDenial } from './denial-lines.js';
 import { SEEN_PREFIX } from './draft-chunk.js';
@@ -42,7 +44,6 @@ import type { GatewayProtocol, WatchHandle } from './protocol.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 import type {
   DraftHistoryEntry,
-  EffectiveSetting,
   PolicyScope,
   RemoteChunk,
   RemoteConfig,
@@ -55,7 +56,7 @@ import type {
   WorkspaceScope,
 } from './remote-model.js';
 import { addPresetOperations, presetApplied, removePresetOperations } from './remote-policy.js';
-import { parseSetting } from './setting-values.js';
+import { parseSetting, settingSchema } from './setting-values.js';
 import { logLevel } from './wire-decode.js';
 
 /** Draft fetches in flight at once across a gateway's sandboxes. */
@@ -73,10 +74,8 @@ export interface GrpcGatewayOptions {
   concurrency?: number;
 }
 
-/** Events the console does not consume yet (the Gateway interface will grow them). */
-export type GatewayExtraEvent =
-  | { type: 'undraftable-denial'; sandbox: string; denial: StreamDenial; at: number }
-  | { type: 'stream-gap'; sandbox: string; message: string; at: number };
+/** Events the console does not consume as such (a gap is also said as a log line). */
+export type GatewayExtraEvent = { type: 'stream-gap'; sandbox: string; message: string; at: number };
 
 interface SandboxState {
   key: string;
@@ -99,33 +98,6 @@ interface SandboxState {
   policySource?: { source: RemoteConfig['policySource']; globalVersion: number; at: number };
 }
 
-export interface SandboxMetadata {
-  name: string;
-  workspace: string;
-  phase: string;
-  image: string;
-  providers: string[];
-  conditions: RemoteSandbox['conditions'];
-  admission: { state: string; error: string };
-  restartCount: number;
-  policyVersion: number;
-  policyStatus: string;
-  policyLoadError: string;
-  policySource: string;
-}
-
-export interface ApprovePreview {
-  approve: InboxRequest[];
-  skip: Array<{ request: InboxRequest; why: 'security-flagged' | 'stale' | 'awaiting-proposal' | 'not-pending' }>;
-}
-
-export interface SettingRow {
-  key: string;
-  value: string;
-  kind: string;
-  source: EffectiveSetting['source'] | 'global';
-}
-
 const MAX_RECENT_LOGS = 5000;
 const WATCH_TAIL = 200;
 const OUT_OF_RANGE = 11;
@@ -135,6 +107,8 @@ const MAX_DECISION_ATTEMPTS = 4;
 const PROPOSAL_WAIT_MS = 10_000;
 /** How long a read of the sandbox's policy source stands in for a fresh one before a decision. */
 const POLICY_SOURCE_TTL_MS = 5_000;
+/** How often the poll re-reads whose policy is in force for sandboxes with something to decide. */
+const POLICY_SOURCE_POLL_MS = 10_000;
 
 export class GrpcGateway implements Gateway {
   readonly info: GatewayInfo;
@@ -146,9 +120,13 @@ export class GrpcGateway implements Gateway {
     presets: true,
     tiers: true,
     providers: true,
-    workspaces: false,
-    settings: false,
-    draftHistory: false,
+    workspaces: true,
+    settings: true,
+    draftHistory: true,
+    sandboxMetadata: true,
+    reapprove: true,
+    editChunk: true,
+    clearDrafts: true,
   };
   private readonly listeners = new Set<(event: GatewayEvent) => void>();
   private readonly extraListeners = new Set<(event: GatewayExtraEvent) => void>();
@@ -254,9 +232,17 @@ export class GrpcGateway implements Gateway {
         detail: '',
       };
       this.setState({ status: 'connected' });
-      this.emit({ type: 'snapshot', requests, revision, logs: [...this.recentLogs], sandboxes: this.sandboxInfos() });
+      this.emit({
+        type: 'snapshot',
+        requests,
+        revision,
+        logs: [...this.recentLogs],
+        sandboxes: this.sandboxInfos(),
+        workspace: this.workspace,
+      });
       this.backoff.reset();
       for (const s of this.sandboxes.values()) this.watch(s, generation);
+      void this.readPolicySources(generation);
       clearInterval(this.pollTimer);
       this.pollTimer = setInterval(() => void this.poll(generation), this.options.pollMs ?? 2000);
       this.pollTimer.unref();
@@ -305,7 +291,24 @@ export class GrpcGateway implements Gateway {
     return [...this.sandboxes.values()].map((s) => ({
       ...s.info,
       pending: [...s.chunks.values()].filter((c) => c.status === 'pending').length + s.awaiting.size,
+      ...(s.policySource?.source === 'global' ? { globalPolicy: s.policySource.globalVersion } : {}),
     }));
+  }
+
+  /**
+   * Whose policy is in force matters only where there is something to decide: those sandboxes' configs
+   * are read in the background (after a resync, then at most every POLICY_SOURCE_POLL_MS), so the inbox
+   * says a global policy blocks approvals before anyone presses a key, as upstream's console does.
+   */
+  private async readPolicySources(generation: number): Promise<void> {
+    const due = [...this.sandboxes.values()].filter(
+      (s) =>
+        (s.awaiting.size > 0 || [...s.chunks.values()].some((c) => c.status === 'pending')) &&
+        (!s.policySource || Date.now() - s.policySource.at >= POLICY_SOURCE_POLL_MS),
+    );
+    await forEachLimited(due, this.concurrency, async (s) => {
+      if (generation === this.generation) await this.config(s).catch(() => undefined);
+    });
   }
 
   /** Snapshot, then the log tail (or exactly what follows our cursor), then live events. */
@@ -411,7 +414,8 @@ export class GrpcGateway implements Gateway {
 
   private onDenial(s: SandboxState, denial: StreamDenial, at: number): void {
     if (denial.undraftable) {
-      this.emitExtra({ type: 'undraftable-denial', sandbox: s.key, denial, at });
+      const { host, port, process } = denial;
+      this.emit({ type: 'undraftable', denial: { sandbox: s.key, host, port, process, ...denial.undraftable, at, count: 1 } });
       return;
     }
     const covered = [...s.chunks.values()].some(
@@ -490,6 +494,7 @@ export class GrpcGateway implements Gateway {
       }
       if (added.length || removed.length) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
       await forEachLimited([...this.sandboxes.values()], this.concurrency, (s) => this.refresh(s));
+      void this.readPolicySources(generation);
     } catch (error) {
       this.fail(generation, error);
     }
@@ -619,10 +624,14 @@ export class GrpcGateway implements Gateway {
     return result;
   }
 
-  /** GetSandboxConfig, remembering whose policy is in force (decisions check it). */
+  /** GetSandboxConfig, remembering whose policy is in force (decisions check it; the inbox says it). */
   private async config(s: SandboxState): Promise<RemoteConfig> {
     const config = await this.protocol.config(s.ref);
+    const before = s.policySource;
     s.policySource = { source: config.policySource, globalVersion: config.globalPolicyVersion, at: Date.now() };
+    const wasGlobal = before?.source === 'global' ? before.globalVersion : undefined;
+    const isGlobal = config.policySource === 'global' ? config.globalPolicyVersion : undefined;
+    if (wasGlobal !== isGlobal && this.sandboxes.get(s.key) === s) this.emit({ type: 'sandboxes', sandboxes: this.sandboxInfos() });
     return config;
   }
 
@@ -647,7 +656,7 @@ export class GrpcGateway implements Gateway {
   }
 
   /** Approves a chunk the operator rejected earlier (upstream allows rejected → approved). */
-  async reapprove(id: string): Promise<void> {
+  async reapprove(id: string, _lifetime: Lifetime = 'session'): Promise<void> {
     const { chunk } = this.locate(id);
     if (chunk.status !== 'rejected') throw new GatewayError('failed-precondition', `${id} is ${chunk.status}, not rejected`);
     await this.approve(id, 'session');
@@ -661,7 +670,11 @@ export class GrpcGateway implements Gateway {
   }
 
   /** What approve-all would do with these requests: those it approves, and those it skips and why. */
-  approveAllPreview(ids: string[], includeSecurityFlagged = false): ApprovePreview {
+  async approveAllPreview(ids: string[]): Promise<ApprovePreview> {
+    return this.previewOf(ids, false);
+  }
+
+  private previewOf(ids: string[], includeSecurityFlagged: boolean): ApprovePreview {
     const preview: ApprovePreview = { approve: [], skip: [] };
     for (const id of ids) {
       const slash = id.lastIndexOf('/');
@@ -674,6 +687,7 @@ export class GrpcGateway implements Gateway {
       const { s: sandbox, chunk } = this.locate(id);
       const request = toInboxRequest(sandbox.key, chunk, sandbox.aliases.get(chunk.id));
       if (chunk.status !== 'pending') preview.skip.push({ request, why: 'not-pending' });
+      else if (sandbox.policySource?.source === 'global') preview.skip.push({ request, why: 'global-policy' });
       else if (chunk.securityNotes && !includeSecurityFlagged) preview.skip.push({ request, why: 'security-flagged' });
       else if (chunk.applicationError || !chunk.reviewToken) preview.skip.push({ request, why: 'stale' });
       else preview.approve.push(request);
@@ -682,12 +696,15 @@ export class GrpcGateway implements Gateway {
   }
 
   async approveAll(ids: string[], _lifetime: Lifetime): Promise<void> {
-    const preview = this.approveAllPreview(ids);
+    const preview = this.previewOf(ids, false);
     const bySandbox = new Map<SandboxState, RemoteChunk[]>();
     for (const r of preview.approve) {
       const { s, chunk } = this.locate(r.id);
       bySandbox.set(s, [...(bySandbox.get(s) ?? []), chunk]);
     }
+    // Nothing left because a global policy is in force: say it in upstream's words.
+    const global = preview.skip.find((k) => k.why === 'global-policy');
+    if (global && bySandbox.size === 0) await this.requireSandboxPolicy(this.locate(global.request.id).s, 'approve');
     const skipped = preview.skip.filter((k) => k.why !== 'not-pending').map((k) => `${k.request.id} (${k.why})`);
     for (const [s, chunks] of bySandbox) {
       await this.requireSandboxPolicy(s, 'approve');
@@ -783,12 +800,19 @@ export class GrpcGateway implements Gateway {
           value: value.kind === 'unset' ? '' : String(value.value),
           kind: value.kind,
           source: value.kind === 'unset' ? 'unset' : 'global',
+          ...settingSchema(key, value),
         }));
     }
     const config = await this.config(this.sandbox(scope.sandbox));
     return Object.entries(config.settings)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, e]) => ({ key, value: e.value.kind === 'unset' ? '' : String(e.value.value), kind: e.value.kind, source: e.source }));
+      .map(([key, e]) => ({
+        key,
+        value: e.value.kind === 'unset' ? '' : String(e.value.value),
+        kind: e.value.kind,
+        source: e.source,
+        ...settingSchema(key, e.value),
+      }));
   }
 
   /** Sets a setting from what an operator typed, validated against its kind first; `null` deletes it. */

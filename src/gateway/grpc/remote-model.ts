@@ -2,6 +2,7 @@
 // legacy-protocol.ts and current-protocol.ts translate the wire into these; grpc-gateway.ts and the
 // console above it see nothing else. A leaf module: types only.
 import type { NetworkPolicyRule, SandboxPolicy } from '../../core/policy/types.js';
+import type { DraftHistoryEntry, ProviderDetail, SandboxCondition, WorkspaceInfo } from '../operator-views.js';
 
 export interface ProtocolInfo {
   generation: 'legacy' | 'current';
@@ -21,14 +22,7 @@ export interface SandboxRef {
   id: string;
 }
 
-export interface RemoteCondition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  /** ms epoch, 0 when the gateway did not say. */
-  time: number;
-}
+export type RemoteCondition = SandboxCondition;
 
 export type AdmissionState = 'pending' | 'accepted' | 'rejected' | 'unknown';
 
@@ -135,28 +129,12 @@ export interface RemoteConfig {
   admissionError: string;
 }
 
-export interface RemoteProvider {
-  name: string;
-  workspace: string;
-  type: string;
-  /** Credential names only: values never leave the adapter. */
-  credentialNames: string[];
-  /** Credential name → expiry (ms epoch); absent means it does not expire. */
-  credentialExpiry: Record<string, number>;
-  configKeys: string[];
-}
+/** Credential names only: values never leave the adapter. */
+export type RemoteProvider = ProviderDetail;
 
-export interface DraftHistoryEntry {
-  time: number;
-  type: string;
-  description: string;
-  chunkId: string;
-}
+export type { DraftHistoryEntry };
 
-export interface RemoteWorkspace {
-  name: string;
-  phase: string;
-}
+export type RemoteWorkspace = WorkspaceInfo;
 
 export interface ApproveAllResult {
   approved: number;

@@ -49,3 +49,10 @@ export function parseSetting(key: string, raw: string, current?: SettingValue): 
 export function formatSetting(value: SettingValue): string {
   return value.kind === 'unset' ? '(unset)' : String(value.value);
 }
+
+/** What the console needs to check a typed value before sending it: the key's type, and its allowed values. */
+export function settingSchema(key: string, current: SettingValue): { type?: Kind; allowed?: readonly string[] } {
+  const registered = REGISTERED_SETTINGS[key];
+  if (registered) return registered.allowed ? { type: registered.kind, allowed: registered.allowed } : { type: registered.kind };
+  return current.kind === 'bool' || current.kind === 'int' || current.kind === 'string' ? { type: current.kind } : {};
+}

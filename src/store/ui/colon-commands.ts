@@ -6,10 +6,23 @@ import { TIERS } from '../../core/presets/tiers.js';
 import { LOG_KINDS } from '../../core/engine/log-buffer.js';
 import type { Need } from './commands.js';
 
-export type ColonName = 'q' | 'approve' | 'reject' | 'undo' | 'preset' | 'tier' | 'rev' | 'level' | 'source' | 'kind' | 'theme' | 'help';
+export type ColonName =
+  | 'q'
+  | 'approve'
+  | 'reject'
+  | 'undo'
+  | 'preset'
+  | 'tier'
+  | 'rev'
+  | 'level'
+  | 'source'
+  | 'kind'
+  | 'theme'
+  | 'help'
+  | 'creds';
 
 /** Where an argument's completions come from: fixed words, or what the console currently knows. */
-export type Completion = readonly string[] | 'requests' | 'presets' | 'sources';
+export type Completion = readonly string[] | 'requests' | 'presets' | 'sources' | 'providers';
 
 export interface ColonSpec {
   aliases?: readonly string[];
@@ -43,6 +56,12 @@ export const COLON_COMMANDS = {
   kind: { args: `${LOG_KINDS.join('|')}|all`, description: 'Logs: show one kind of event', complete: [[...LOG_KINDS, 'all']] },
   theme: { args: 'light|dark|auto', description: 'Switch the colour theme', complete: [['light', 'dark', 'auto']] },
   help: { args: '', description: 'Show the keys' },
+  creds: {
+    args: 'NAME',
+    description: "Dashboard: a provider's type and credential names with their expiry (never values)",
+    complete: ['providers'],
+    needs: 'providers',
+  },
 } as const satisfies Record<ColonName, ColonSpec>;
 
 const SPECS: Record<ColonName, ColonSpec> = COLON_COMMANDS;
@@ -71,6 +90,7 @@ export interface CompletionSources {
   requests: readonly string[];
   presets: readonly string[];
   sources: readonly string[];
+  providers: readonly string[];
 }
 
 export interface Completed {

@@ -12,6 +12,9 @@ export type CommandId =
   | 'reject'
   | 'rejectWithReason'
   | 'approveAll'
+  | 'reapprove'
+  | 'editChunk'
+  | 'clearDrafts'
   | 'undo'
   | 'promote'
   | 'cycleLifetime'
@@ -20,6 +23,14 @@ export type CommandId =
   | 'filter'
   | 'follow'
   | 'cycleLogKind'
+  | 'copyLine'
+  | 'copyView'
+  | 'sandboxMetadata'
+  | 'sandboxSettings'
+  | 'draftHistory'
+  | 'editSetting'
+  | 'deleteSetting'
+  | 'cycleWorkspace'
   // move
   | 'down'
   | 'up'
@@ -112,6 +123,31 @@ export const COMMANDS = {
     screens: ['inbox'],
     hint: 'all',
   },
+  reapprove: {
+    description: 'Re-approve the selected rejected request',
+    category: 'decide',
+    keys: { normal: ['v'], detail: ['v'] },
+    screens: ['inbox'],
+    needs: 'reapprove',
+    unavailable: 'this gateway cannot approve a rejected request',
+  },
+  editChunk: {
+    description: 'Narrow the selected proposal (ports, binaries, paths, allowed_ips), then approve it',
+    category: 'decide',
+    keys: { normal: ['e'], detail: ['e'] },
+    screens: ['inbox'],
+    hint: 'edit',
+    needs: 'editChunk',
+    unavailable: 'this gateway decides requests as asked: there is no proposal to narrow',
+  },
+  clearDrafts: {
+    description: "Clear the sandbox's pending proposals (asks first)",
+    category: 'decide',
+    keys: { normal: ['C'] },
+    screens: ['inbox'],
+    needs: 'clearDrafts',
+    unavailable: 'pending requests here are live connections: approve or reject them',
+  },
   undo: {
     description: 'Undo the decision on the selected request',
     category: 'decide',
@@ -165,6 +201,74 @@ export const COMMANDS = {
     screens: ['logs'],
     hint: 'kind',
   },
+  copyLine: {
+    description: 'Copy the log line at the cursor to the clipboard (OSC 52)',
+    category: 'look',
+    keys: { normal: ['y'], detail: ['y'] },
+    screens: ['logs'],
+    hint: 'copy',
+  },
+  copyView: {
+    description: 'Copy the log lines in view to the clipboard (OSC 52)',
+    category: 'look',
+    keys: { normal: ['Y'] },
+    screens: ['logs'],
+  },
+  sandboxMetadata: {
+    description: 'Sandbox: its metadata (phase, image, providers, conditions, admission, restarts, policy load); again: the policy',
+    category: 'look',
+    keys: { normal: ['i'] },
+    screens: ['sandbox'],
+    hint: 'info',
+    needs: 'sandboxMetadata',
+    unavailable: 'this gateway reports no sandbox metadata (the embedded core has one local sandbox)',
+  },
+  sandboxSettings: {
+    description: 'Sandbox: its settings and the gateway-global ones, with their source; again: the policy',
+    category: 'look',
+    keys: { normal: ['s'] },
+    screens: ['sandbox'],
+    hint: 'settings',
+    needs: 'settings',
+    unavailable: 'this gateway has no runtime settings',
+  },
+  draftHistory: {
+    description: 'Sandbox: its draft history (what was proposed, approved, rejected, when); again: the policy',
+    category: 'look',
+    keys: { normal: ['H'] },
+    screens: ['sandbox'],
+    hint: 'history',
+    needs: 'draftHistory',
+    unavailable: 'this gateway keeps no draft history (decisions are in the audit log)',
+  },
+  editSetting: {
+    description: 'Settings: set the selected setting (typed, checked, then confirmed)',
+    category: 'decide',
+    keys: { normal: ['e'] },
+    screens: ['sandbox'],
+    hint: 'set',
+    needs: 'settings',
+    unavailable: 'this gateway has no runtime settings',
+    when: (s) => s.sandboxTab === 'settings',
+  },
+  deleteSetting: {
+    description: 'Settings: delete the selected setting (confirmed first)',
+    category: 'decide',
+    keys: { normal: ['d'] },
+    screens: ['sandbox'],
+    hint: 'delete',
+    needs: 'settings',
+    unavailable: 'this gateway has no runtime settings',
+    when: (s) => s.sandboxTab === 'settings',
+  },
+  cycleWorkspace: {
+    description: 'Next workspace, then all workspaces at once',
+    category: 'screens',
+    keys: { normal: ['w'] },
+    hint: 'workspace',
+    needs: 'workspaces',
+    unavailable: 'this gateway has no workspaces (one enforcement core, one local sandbox)',
+  },
   down: { description: 'Move down', category: 'move', keys: { normal: ['j', 'down'], detail: ['j', 'down'] } },
   up: { description: 'Move up', category: 'move', keys: { normal: ['k', 'up'], detail: ['k', 'up'] } },
   top: { description: 'Go to the top', category: 'move', keys: { normal: ['g', 'home'] } },
@@ -182,15 +286,22 @@ export const COMMANDS = {
   back: { description: 'Clear the filter first, then go back', category: 'general', keys: { normal: ['esc'] } },
   quit: { description: 'Back, or quit from the inbox', category: 'general', keys: { normal: ['q'] }, hint: 'quit' },
   submit: {
-    description: 'Apply the filter, run the command, send the reason; write and apply the preset',
+    description: 'Apply the filter, run the command, send the reason; write and apply the preset; narrow and approve',
     category: 'dialogs',
-    keys: { prompt: ['enter'], promote: ['enter'] },
+    keys: { prompt: ['enter'], promote: ['enter'], edit: ['enter'] },
     hint: 'ok',
   },
   cancel: {
     description: 'Close without acting (a prompt, a dialog, the detail, the help)',
     category: 'dialogs',
-    keys: { prompt: ['esc'], confirm: ['n', 'esc'], promote: ['esc'], detail: ['esc', 'q', 'enter'], help: ['esc', 'q'] },
+    keys: {
+      prompt: ['esc'],
+      confirm: ['n', 'esc'],
+      promote: ['esc'],
+      edit: ['esc'],
+      detail: ['esc', 'q', 'enter'],
+      help: ['esc', 'q'],
+    },
     hint: 'close',
   },
   confirm: { description: 'Yes: do what the dialog asks', category: 'dialogs', keys: { confirm: ['y'] }, hint: 'yes' },
@@ -204,12 +315,21 @@ export const COMMANDS = {
   deleteBack: {
     description: 'Delete the character before the cursor',
     category: 'dialogs',
-    keys: { prompt: ['backspace'], promote: ['backspace'] },
+    keys: { prompt: ['backspace'], promote: ['backspace'], edit: ['backspace'] },
   },
-  deleteWord: { description: 'Delete the word before the cursor', category: 'dialogs', keys: { prompt: ['C-w'], promote: ['C-w'] } },
-  clearField: { description: 'Clear the field', category: 'dialogs', keys: { prompt: ['C-u'], promote: ['C-u'] } },
-  nextField: { description: 'Next field', category: 'dialogs', keys: { promote: ['tab', 'down'] }, hint: 'next field' },
-  prevField: { description: 'Previous field', category: 'dialogs', keys: { promote: ['S-tab', 'up'] } },
+  deleteWord: {
+    description: 'Delete the word before the cursor',
+    category: 'dialogs',
+    keys: { prompt: ['C-w'], promote: ['C-w'], edit: ['C-w'] },
+  },
+  clearField: { description: 'Clear the field', category: 'dialogs', keys: { prompt: ['C-u'], promote: ['C-u'], edit: ['C-u'] } },
+  nextField: {
+    description: 'Next field',
+    category: 'dialogs',
+    keys: { promote: ['tab', 'down'], edit: ['tab', 'down'] },
+    hint: 'next field',
+  },
+  prevField: { description: 'Previous field', category: 'dialogs', keys: { promote: ['S-tab', 'up'], edit: ['S-tab', 'up'] } },
   nextChoice: {
     description: 'Next choice (access, binary scope)',
     category: 'dialogs',

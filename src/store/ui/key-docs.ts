@@ -13,6 +13,7 @@ const MODE_NAMES: Record<Exclude<Mode, 'normal'>, string> = {
   prompt: 'prompts',
   confirm: 'confirm',
   promote: 'promote form',
+  edit: 'edit form',
   help: 'help',
 };
 

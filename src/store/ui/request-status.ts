@@ -36,6 +36,9 @@ export function rowStatusText(r: InboxRequest, now: number): string {
       return r.expiresAt ? `approved ${shortSpan(r.expiresAt - now)}` : 'approved';
     case 'timedout':
       return 'timed out';
+    case 'pending':
+      // A denial seen on the watch stream before the gateway drafted its proposal (upgraded in place).
+      return r.awaitingProposal ? 'awaiting proposal' : 'pending';
     case 'error':
       return r.failure?.kind === 'tls' ? 'error TLS' : `error ${r.failure?.status ?? 'upstream'}`;
     default:

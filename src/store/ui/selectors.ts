@@ -6,6 +6,7 @@ import type { GatewayCapabilities, InboxRequest, Lifetime, RevisionInfo, Sandbox
 import { builtinNamesOf } from '../../gateway/promote-draft.js';
 import type { DirectoryEntry } from '../gateway-directory.js';
 import { type QuerySlots, type QueryWant, readSlot, want } from '../queries.js';
+import { operatorQueries } from './operator-selectors.js';
 import { COLON_NAMES, colonSpec, colonUsage } from './colon-commands.js';
 import { COMMAND_IDS, type CommandId, hasNeed, labelsOf, liveIn, specOf } from './commands.js';
 import { type ConsoleUiState, initialUiState, type Mode, modeOf, type Screen } from './ui-state.js';
@@ -17,6 +18,8 @@ export interface UiWorld {
   logs: LogLine[];
   sandboxes: SandboxInfo[];
   revision?: RevisionInfo;
+  /** The workspace on screen (ALL_WORKSPACES: every one), on gateways with workspaces. */
+  workspace?: string;
   connected: boolean;
   epoch: number;
   queries: QuerySlots;
@@ -147,6 +150,7 @@ export function selectWantedQueries(state: ConsoleUiState, world: UiWorld): Quer
   const out: QueryWant[] = [];
   if (state.screen === 'sandbox') out.push(...sandboxQueries(state, world));
   if (state.screen === 'dashboard' && world.capabilities.providers) out.push(want('providers', undefined, world.epoch));
+  out.push(...operatorQueries(state, world));
   const commandPrompt = state.prompt?.kind === 'command';
   if ((state.overlay === 'promote' || commandPrompt) && world.capabilities.presets)
     out.push(want('presets', selectSandbox(state, world), `${world.epoch}.${selectSandboxRevision(state, world)}`));

@@ -4,12 +4,15 @@
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import { LOG_KINDS } from '../../core/engine/log-buffer.js';
 import type { ErrorInfo } from '../../gateway/errors.js';
-import type { InboxRequest } from '../../gateway/gateway.js';
+import type { ApprovePreview, InboxRequest } from '../../gateway/gateway.js';
 import { promoteDefaults, previewPromote } from '../../gateway/promote-draft.js';
 import { colonByWord, colonSpec, colonUsage, completeColon, unknownColon } from './colon-commands.js';
 import { type CommandId, commandFor, hasNeed, specOf } from './commands.js';
+import { globalPolicyRefusal } from './decision-guards.js';
+import { checkEdit, EDIT_FIELDS, openEdit } from './edit-form.js';
 import { describeDone, describeFailed, type Effect, type GatewayCall } from './effects.js';
 import { type KeyPress, textOf } from './keys.js';
+import { moveInTab, runOperator, submitSetting } from './operator-reducer.js';
 import {
   pendingOf,
   selectBuiltinPresets,
@@ -61,8 +64,12 @@ export function reduce(state: ConsoleUiState, action: UiAction, world: UiWorld):
         : stay({ ...state, rows: action.rows, columns: action.columns });
     case 'data.changed':
       return onData(state, world);
-    case 'call.done':
-      return say(state, describeDone(action.call, action.result));
+    case 'call.done': {
+      if (action.call.op === 'previewApproveAll') return openApproveAll(state, action.call, action.result as ApprovePreview, world);
+      // A changed setting is fetched again (the settings view asks with the new settingsRev).
+      const next = action.call.op === 'setSetting' ? { ...state, settingsRev: state.settingsRev + 1 } : state;
+      return say(next, describeDone(action.call, action.result));
+    }
     case 'call.failed':
       return say(state, describeFailed(action.call, action.error), 'error', action.error.code);
     case 'status':
@@ -89,6 +96,13 @@ function onData(state: ConsoleUiState, world: UiWorld): Transition {
       `request ${state.promote.requestId} went away; nothing was promoted`,
       'error',
     );
+  const editing = state.edit ? world.requests[state.edit.requestId] : undefined;
+  if (state.edit && editing?.status !== 'pending')
+    return say(
+      { ...next, overlay: 'none', edit: undefined },
+      `request ${state.edit.requestId} ${editing ? `is ${editing.status} now` : 'went away'}; nothing was edited`,
+      'error',
+    );
   return stay(next);
 }
 
@@ -103,6 +117,12 @@ function selected(state: ConsoleUiState, world: UiWorld): InboxRequest | undefin
 const subject = (r: InboxRequest) => `${r.host}:${r.port}`;
 const noLifetimes = (world: UiWorld) => world.capabilities.lifetimes.length === 0;
 
+/** Refuses (on the status line, nothing sent) a decision on a sandbox a gateway-global policy overrides. */
+function refused(state: ConsoleUiState, world: UiWorld, r: InboxRequest, verb: 'approve' | 'modify'): Transition | undefined {
+  const why = globalPolicyRefusal(world.sandboxes, r.sandbox, verb);
+  return why ? say(state, why, 'error', 'failed_precondition') : undefined;
+}
+
 /** One command, in the state's mode. Every CommandId is handled (the `never` below fails to compile otherwise). */
 function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
   const spec = specOf(id);
@@ -114,21 +134,51 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
       const req = r();
       if (!req) return nothing();
       const lifetime = selectLifetime(state, world.capabilities);
-      return call(state, { op: 'approve', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) });
+      return (
+        refused(state, world, req, 'approve') ??
+        call(state, { op: 'approve', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) })
+      );
     }
     case 'reject': {
       const req = r();
-      return req ? call(state, { op: 'reject', id: req.id, subject: subject(req) }) : nothing();
+      if (!req) return nothing();
+      return refused(state, world, req, 'modify') ?? call(state, { op: 'reject', id: req.id, subject: subject(req) });
     }
     case 'rejectWithReason': {
       const req = r();
-      return req ? stay({ ...state, prompt: { kind: 'reason', value: '', target: req.id } }) : nothing();
+      if (!req) return nothing();
+      return refused(state, world, req, 'modify') ?? stay({ ...state, prompt: { kind: 'reason', value: '', target: req.id } });
     }
     case 'approveAll': {
-      const ids = pendingOf(visible(state, world)).map((x) => x.id);
-      if (ids.length === 0) return say(state, 'no pending requests to approve');
-      return stay({ ...state, overlay: 'confirm', confirm: { ids, lifetime: selectLifetime(state, world.capabilities) } });
+      const pending = pendingOf(visible(state, world));
+      if (pending.length === 0) return say(state, 'no pending requests to approve');
+      const open = pending.filter((x) => !globalPolicyRefusal(world.sandboxes, x.sandbox, 'approve'));
+      if (open.length === 0) return refused(state, world, pending[0], 'approve')!;
+      // The gateway says what it would approve and skip; its answer opens the dialog (openApproveAll).
+      const lifetime = selectLifetime(state, world.capabilities);
+      return call(state, { op: 'previewApproveAll', ids: pending.map((x) => x.id), lifetime });
     }
+    case 'reapprove': {
+      const req = r();
+      if (!req) return nothing();
+      if (req.status !== 'rejected') return say(state, `${req.id} is ${req.status}; only a rejected request is re-approved`, 'error');
+      const lifetime = selectLifetime(state, world.capabilities);
+      return (
+        refused(state, world, req, 'approve') ??
+        call(state, { op: 'reapprove', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) })
+      );
+    }
+    case 'editChunk': {
+      const req = r();
+      if (!req) return nothing();
+      const blocked = refused(state, world, req, 'modify');
+      if (blocked) return blocked;
+      const opened = openEdit(req);
+      if ('error' in opened) return say(state, opened.error, 'error', 'failed_precondition');
+      return stay({ ...state, overlay: 'edit', edit: opened.edit });
+    }
+    case 'clearDrafts':
+      return askClearDrafts(state, world);
     case 'undo': {
       const req = r();
       return req ? call(state, { op: 'undo', id: req.id }) : nothing();
@@ -151,6 +201,15 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
       const logKind = kinds[(kinds.indexOf(state.logKind) + 1) % kinds.length];
       return say({ ...state, logKind }, logKind === 'all' ? 'logs: every kind' : `logs: ${logKind} lines only (K for the next kind)`);
     }
+    case 'cycleWorkspace':
+    case 'sandboxMetadata':
+    case 'sandboxSettings':
+    case 'draftHistory':
+    case 'editSetting':
+    case 'deleteSetting':
+    case 'copyLine':
+    case 'copyView':
+      return runOperator(state, id, world);
     case 'down':
       return move(state, 1, world);
     case 'up':
@@ -181,6 +240,8 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'help':
       return stay({ ...state, overlay: state.overlay === 'help' ? 'none' : 'help' });
     case 'back':
+      if (state.screen === 'sandbox' && state.sandboxTab !== 'policy') return stay({ ...state, sandboxTab: 'policy', policyScroll: 0 });
+      if (state.screen === 'dashboard' && state.providerDetail) return stay({ ...state, providerDetail: undefined });
       if (state.screen === 'sandbox' && state.compareRev !== undefined) return stay({ ...state, compareRev: undefined, policyScroll: 0 });
       if (state.screen === 'inbox' && state.inboxFilter) return stay({ ...state, inboxFilter: '' });
       if (state.screen === 'logs' && state.logsFilter) return stay({ ...state, logsFilter: '' });
@@ -188,13 +249,21 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'quit':
       return state.screen === 'inbox' ? go(state, { type: 'quit' }) : stay({ ...state, screen: 'inbox' });
     case 'submit':
-      return state.prompt ? submitPrompt({ ...state, prompt: undefined }, state.prompt, world) : submitPromote(state, world);
+      if (state.prompt) return submitPrompt({ ...state, prompt: undefined }, state.prompt, world);
+      return state.overlay === 'edit' ? submitEdit(state, world) : submitPromote(state, world);
     case 'cancel':
-      return stay(state.prompt ? { ...state, prompt: undefined } : { ...state, overlay: 'none', promote: undefined, confirm: undefined });
+      return stay(
+        state.prompt
+          ? { ...state, prompt: undefined }
+          : { ...state, overlay: 'none', promote: undefined, confirm: undefined, edit: undefined, pendingCall: undefined },
+      );
     case 'confirm': {
       const c = state.confirm;
-      const closed = { ...state, overlay: 'none' as const, confirm: undefined };
-      return c ? call(closed, { op: 'approveAll', ids: c.ids, lifetime: c.lifetime, revision: noLifetimes(world) }) : stay(closed);
+      const closed = { ...state, overlay: 'none' as const, confirm: undefined, pendingCall: undefined };
+      if (state.pendingCall) return call(closed, state.pendingCall.call);
+      if (!c) return stay(closed);
+      if (c.kind === 'clearDrafts') return call(closed, { op: 'clearDrafts', sandbox: c.sandbox });
+      return call(closed, { op: 'approveAll', ids: c.ids, lifetime: c.lifetime, revision: noLifetimes(world) });
     }
     case 'complete':
       return complete(state, world);
@@ -205,9 +274,9 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'clearField':
       return editText(state, () => '');
     case 'nextField':
-      return focusPromote(state, 1);
+      return state.overlay === 'edit' ? focusEdit(state, 1) : focusPromote(state, 1);
     case 'prevField':
-      return focusPromote(state, 3);
+      return state.overlay === 'edit' ? focusEdit(state, EDIT_FIELDS.length - 1) : focusPromote(state, 3);
     case 'nextChoice':
       return cycleChoice(state, 1);
     case 'prevChoice':
@@ -239,7 +308,10 @@ function move(state: ConsoleUiState, delta: number, world: UiWorld): Transition 
       return stay({ ...state, following: false, pausedCursor: clamp(selectLogCursor(state, count) + delta, count - 1) });
     }
     case 'sandbox':
-      return stay({ ...state, policyScroll: clamp(state.policyScroll + delta, selectSandboxView(state, world).lines - 1) });
+      return (
+        moveInTab(state, delta, world) ??
+        stay({ ...state, policyScroll: clamp(state.policyScroll + delta, selectSandboxView(state, world).lines - 1) })
+      );
     case 'dashboard': {
       const rows = world.gateways.length + world.sandboxes.length;
       return stay({ ...state, dashCursor: clamp(selectDashIndex(state, world) + delta, rows - 1) });
@@ -267,6 +339,11 @@ const printable = (v: string) => v.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 
 function editText(state: ConsoleUiState, edit: (value: string) => string): Transition {
   if (state.prompt) return stay({ ...state, prompt: { ...state.prompt, value: printable(edit(state.prompt.value)) } });
+  if (state.overlay === 'edit' && state.edit) {
+    const field = EDIT_FIELDS[state.edit.focus];
+    const values = { ...state.edit.values, [field]: printable(edit(state.edit.values[field])) };
+    return stay({ ...state, edit: { ...state.edit, values } });
+  }
   const p = state.promote;
   if (state.overlay !== 'promote' || !p || p.focus >= 2) return stay(state);
   const field = p.focus === 0 ? 'name' : 'description';
@@ -281,6 +358,7 @@ function complete(state: ConsoleUiState, world: UiWorld): Transition {
     requests: pendingOf(visible(state, world)).map((r) => r.id),
     presets,
     sources: ['all', ...selectSourceNames(world.logs)],
+    providers: world.queries.providers?.data?.map((p) => p.name) ?? [],
   });
   const next = { ...state, prompt: { ...state.prompt, value: done.value } };
   return done.candidates ? say(next, done.candidates.join('  ')) : stay(next);
@@ -297,6 +375,8 @@ function submitPrompt(state: ConsoleUiState, prompt: NonNullable<ConsoleUiState[
     }
     case 'command':
       return runColon(state, prompt.value, world);
+    case 'setting':
+      return submitSetting(state, prompt, world);
   }
 }
 
@@ -323,6 +403,65 @@ function submitPromote(state: ConsoleUiState, world: UiWorld): Transition {
   if (preview.error) return say(state, preview.error, 'error', 'invalid_argument');
   const form = { ...p.form, description: p.form.description || undefined };
   return call({ ...state, overlay: 'none', promote: undefined }, { op: 'promote', id: request.id, request: form });
+}
+
+// ---- approve-all, clear, edit -------------------------------------------------------------------
+
+/** The gateway's preview came back: the dialog lists what approve-all approves and what it skips, and why. */
+function openApproveAll(
+  state: ConsoleUiState,
+  c: Extract<GatewayCall, { op: 'previewApproveAll' }>,
+  preview: ApprovePreview,
+  world: UiWorld,
+): Transition {
+  if (state.overlay !== 'none' || state.prompt) return stay(state); // the operator moved on meanwhile
+  const row = (r: InboxRequest) => ({ id: r.id, subject: subject(r), sandbox: r.sandbox });
+  // A sandbox a global policy overrides is skipped here too (the gateway would refuse it).
+  const blocked = preview.approve.filter((r) => globalPolicyRefusal(world.sandboxes, r.sandbox, 'approve'));
+  const approve = preview.approve.filter((r) => !blocked.includes(r)).map(row);
+  const skip = [
+    ...blocked.map((r) => ({ ...row(r), why: 'global-policy' as const })),
+    ...preview.skip.filter((k) => k.why !== 'not-pending').map((k) => ({ ...row(k.request), why: k.why })),
+  ];
+  if (approve.length === 0)
+    return say(
+      state,
+      `approve-all: nothing it can approve; skipped ${skip.map((k) => `${k.subject} (${k.why})`).join(', ') || 'none'}`,
+      'error',
+      'failed_precondition',
+    );
+  const confirm = { kind: 'approveAll' as const, ids: approve.map((r) => r.id), lifetime: c.lifetime, approve, skip };
+  return stay({ ...state, overlay: 'confirm', confirm });
+}
+
+function askClearDrafts(state: ConsoleUiState, world: UiWorld): Transition {
+  const sandbox = selected(state, world)?.sandbox ?? state.currentSandbox ?? world.sandboxes[0]?.name;
+  if (!sandbox) return say(state, 'no sandbox to clear', 'error');
+  const why = globalPolicyRefusal(world.sandboxes, sandbox, 'modify');
+  if (why) return say(state, why, 'error', 'failed_precondition');
+  const count = Object.values(world.requests).filter((r) => r.sandbox === sandbox && r.status === 'pending' && !r.awaitingProposal).length;
+  if (count === 0) return say(state, `${sandbox} has no pending proposals to clear`);
+  return stay({ ...state, overlay: 'confirm', confirm: { kind: 'clearDrafts', sandbox, count } });
+}
+
+function focusEdit(state: ConsoleUiState, step: number): Transition {
+  const e = state.edit;
+  return e ? stay({ ...state, edit: { ...e, focus: (e.focus + step) % EDIT_FIELDS.length } }) : stay(state);
+}
+
+function submitEdit(state: ConsoleUiState, world: UiWorld): Transition {
+  const e = state.edit;
+  const request = e ? world.requests[e.requestId] : undefined;
+  if (!e || !request?.proposal) return stay({ ...state, overlay: 'none', edit: undefined });
+  const checked = checkEdit(e, request.proposal.rule);
+  if ('error' in checked) return say(state, checked.error, 'error', 'invalid_argument');
+  const blocked = refused(state, world, request, 'modify');
+  if (blocked) return blocked;
+  const lifetime = selectLifetime(state, world.capabilities);
+  return call(
+    { ...state, overlay: 'none', edit: undefined },
+    { op: 'editApprove', id: request.id, subject: subject(request), change: checked.change, lifetime, revision: noLifetimes(world) },
+  );
 }
 
 // ---- `:` commands -------------------------------------------------------------------------------
@@ -390,6 +529,8 @@ function runColon(state: ConsoleUiState, line: string, world: UiWorld): Transiti
       return say({ ...state, theme: args[0] }, `theme ${args[0]}`);
     case 'help':
       return stay({ ...state, overlay: 'help' });
+    case 'creds':
+      return args[0] ? stay({ ...state, screen: 'dashboard', providerDetail: args[0] }) : usage();
     default:
       return unhandled(name);
   }

@@ -12,6 +12,7 @@ export function worldOf(data: ConsoleData, directory: GatewayDirectory, capabili
     logs: data.logs,
     sandboxes: data.sandboxes,
     revision: data.revision,
+    workspace: data.workspace,
     connected: data.connection.status === 'connected',
     epoch: data.epoch,
     queries: data.queries,

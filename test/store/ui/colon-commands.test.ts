@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { COLON_NAMES, colonByWord, completeColon, unknownColon } from '../../../src/store/ui/colon-commands.js';
 
-const sources = { requests: ['r1', 'r2', 'sb/9'], presets: ['pypi', 'npm', 'pypi-mirror'], sources: ['all', 'agent', 'proxy'] };
+const sources = {
+  requests: ['r1', 'r2', 'sb/9'],
+  presets: ['pypi', 'npm', 'pypi-mirror'],
+  sources: ['all', 'agent', 'proxy'],
+  providers: ['github', 'nvidia'],
+};
 
 describe(': commands', () => {
   it('names and aliases resolve', () => {

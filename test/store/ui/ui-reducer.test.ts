@@ -76,16 +76,22 @@ describe('decisions leave as effects, outcomes come back as the status line', ()
     expect(d.take()).toEqual([{ type: 'call', call: { op: 'reject', id: 'r3', subject: 'r3.example:443', reason: 'no trackers' } }]);
   });
 
-  it('A asks first and approves exactly what it said; n, Esc and other keys decide nothing', () => {
+  it('A asks the gateway what it would do, asks first with that list, and approves exactly what it said', () => {
     const d = new Driver(undefined, world([request('r1', 1), request('r2', 2, { status: 'approved' }), request('r3', 3)]));
     d.press('A');
-    expect(d.state.confirm).toEqual({ ids: ['r3', 'r1'], lifetime: 'session' });
+    const preview = { op: 'previewApproveAll' as const, ids: ['r3', 'r1'], lifetime: 'session' as const };
+    expect(d.take()).toEqual([{ type: 'call', call: preview }]);
+    expect(d.state.overlay).toBe('none'); // nothing to confirm until the gateway answers
+    const r = d.world.requests;
+    d.dispatch({ type: 'call.done', call: preview, result: { approve: [r.r3, r.r1], skip: [] } });
+    expect(d.state.confirm).toMatchObject({ kind: 'approveAll', ids: ['r3', 'r1'], lifetime: 'session', skip: [] });
     d.press('j', 'a', 'q'); // the dialog owns the keys while open
     expect(d.take()).toEqual([]);
     expect(d.state.overlay).toBe('confirm');
     d.press('n');
     expect(d.state.overlay).toBe('none');
-    d.press('A', 'y');
+    d.dispatch({ type: 'call.done', call: preview, result: { approve: [r.r3, r.r1], skip: [] } });
+    d.press('y');
     expect(d.take()).toEqual([{ type: 'call', call: { op: 'approveAll', ids: ['r3', 'r1'], lifetime: 'session', revision: false } }]);
   });
 });

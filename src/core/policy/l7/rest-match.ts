@@ -28,7 +28,10 @@ export function foldPath(path: string): string {
   return `/${segments.join('/')}`;
 }
 
-/** Query keys lower-cased without `[...]` suffixes; values lower-cased and trimmed; `;` read as a separator. */
+/**
+ * Query keys folded (foldKey), values lower-cased and trimmed; `;` read as a separator, in values and in
+ * names alike (a server that splits on `;` reads "x=1&amp;user_id=1" as x, amp and user_id).
+ */
 export function foldQuery(query: Record<string, string[]>): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null);
   const add = (key: string, value: string) => {
@@ -36,9 +39,12 @@ export function foldQuery(query: Record<string, string[]>): Record<string, strin
     (out[k] ??= []).push(value.trim().toLowerCase());
   };
   for (const key of Object.keys(query)) {
+    const names = key.split(';');
+    const last = names.pop()!;
+    for (const name of names) add(name, '');
     for (const value of query[key]) {
       const parts = value.split(';');
-      add(key, parts[0]);
+      add(last, parts[0]);
       for (const extra of parts.slice(1)) {
         const eq = extra.indexOf('=');
         if (eq < 0) add(extra, '');
@@ -49,11 +55,17 @@ export function foldQuery(query: Record<string, string[]>): Record<string, strin
   return out;
 }
 
+/**
+ * A query name as the most lenient server reads it: trimmed and lower-cased; an array name (`key[]`,
+ * `key[0]`, `key[a]rest`) is its base name, as PHP and Rails read it; and PHP's mangling: "." and " " in
+ * a name, and a "[" that is never closed, become "_" (`user.id`, `user id` and `user[id` all reach a PHP
+ * application as user_id). Applied to rule keys and request keys alike, so it only ever widens a match.
+ */
 export function foldKey(key: string): string {
-  return key
-    .trim()
-    .toLowerCase()
-    .replace(/(?:\[[^\]]*\])+$/, '');
+  let k = key.trim().toLowerCase();
+  const open = k.indexOf('[');
+  if (open > 0 && k.indexOf(']', open) > 0) k = k.slice(0, open);
+  return k.replace(/[ .[]/g, '_');
 }
 
 function folded(request: L7Request): { path: string; query: Record<string, string[]> } {

@@ -37,6 +37,20 @@ type Framing = 'none' | 'length' | 'chunked' | 'close';
 const LAST_CHUNK = '0\r\n\r\n';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
+/**
+ * A forwarded head as bytes. llhttp hands header values and reason phrases over one character per byte
+ * (latin1), so they go out the same way, byte for byte, as node:http writes heads; as UTF-8 every byte
+ * above 0x7F became two. Every other part of a forwarded head is ASCII. A character above U+00FF cannot
+ * come from a parsed head; should one ever get in, it becomes "?" (latin1 would keep its low byte, and
+ * U+010A would be a line feed).
+ */
+function headBytes(head: string): Buffer {
+  return Buffer.from(BEYOND_LATIN1.test(head) ? head.replace(BEYOND_LATIN1_ALL, '?') : head, 'latin1');
+}
+
+const BEYOND_LATIN1 = /[^\x00-\xff]/;
+const BEYOND_LATIN1_ALL = /[^\x00-\xff]/g;
+
 function framingError(message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code: 'EPROTO' });
 }
@@ -56,6 +70,12 @@ export class Exchange implements ResponseSink {
   private bufferedBytes = 0;
   private heldLimit = HELD_BODY_LIMIT;
   private bodyWaiter?: { limit: number; done: (body: Buffer | undefined) => void };
+  /** The whole body as read for the decision (collectBody): exactly these bytes go upstream, framed by their length. */
+  private collected?: Buffer;
+  /** A 100 Continue was sent to the client (once per request). */
+  private continued = false;
+  /** The body length the forwarded head declares (Content-Length framing). */
+  private declared = 0;
   private upstream?: UpstreamLink;
   private pool?: UpstreamSource;
   private target?: UpstreamTarget;
@@ -63,7 +83,7 @@ export class Exchange implements ResponseSink {
   private requestFraming: Framing = 'none';
   /** Body bytes written upstream, counted against what the forwarded head declares. */
   private sent = 0;
-  private requestHead = '';
+  private requestHead: Buffer = Buffer.alloc(0);
   private responseFraming: Framing = 'none';
   private retried = false;
   private waitingForUpstream = false;
@@ -116,7 +136,8 @@ export class Exchange implements ResponseSink {
    * of the usual 64 KiB, and streaming for every other request is unchanged. Call before forward().
    */
   collectBody(limit: number): Promise<Buffer | undefined> {
-    if (this.requestComplete) return Promise.resolve(this.bufferedBytes > limit ? undefined : Buffer.concat(this.buffered ?? []));
+    if (this.requestComplete)
+      return Promise.resolve(this.bufferedBytes > limit ? undefined : this.keep(Buffer.concat(this.buffered ?? [])));
     if (this.bufferedBytes > limit) return Promise.resolve(undefined);
     this.heldLimit = Math.max(HELD_BODY_LIMIT, limit);
     this.connection.pauseReading('held-body', false);
@@ -125,12 +146,29 @@ export class Exchange implements ResponseSink {
     });
   }
 
+  private keep(body: Buffer): Buffer {
+    this.collected = body;
+    this.buffered = [body];
+    return body;
+  }
+
   private finishWaiting(body: Buffer | undefined): void {
     const waiter = this.bodyWaiter!;
     this.bodyWaiter = undefined;
     this.heldLimit = HELD_BODY_LIMIT;
     if (this.bufferedBytes > this.heldLimit) this.connection.pauseReading('held-body', true);
-    waiter.done(body);
+    waiter.done(body === undefined ? undefined : this.keep(body));
+  }
+
+  /**
+   * Tells a client that announced `Expect: 100-continue` to send its body: only when the proxy is about to
+   * read it for the decision (never before a decision that needs no body, so a client never streams a body
+   * past a refusal). Once per request; a no-op when the body is already here or the answer has begun.
+   */
+  continueBody(): void {
+    if (this.continued || this.requestComplete || this.responseStarted || !this.request.expectContinue) return;
+    this.continued = true;
+    this.connection.write('HTTP/1.1 100 Continue\r\n\r\n');
   }
 
   // — the decision —
@@ -171,12 +209,22 @@ export class Exchange implements ResponseSink {
   forward(pool: UpstreamSource, target: UpstreamTarget, failed?: UpstreamFailureHandler): void {
     if (this.abandoned || this.connection.socket.destroyed) return; // the client gave up while the core decided
     const request = this.request;
-    this.requestFraming = request.chunked ? 'chunked' : request.length !== undefined ? 'length' : 'none';
+    const collected = this.collected;
+    if (collected !== undefined && (request.chunked || request.length !== undefined)) {
+      // The body the decision read goes upstream as it was read, framed by its length (a chunked body too).
+      this.requestFraming = 'length';
+      this.declared = collected.length;
+    } else {
+      this.requestFraming = request.chunked ? 'chunked' : request.length !== undefined ? 'length' : 'none';
+      this.declared = request.length ?? 0;
+    }
     let head = `${this.head.method} ${target.path} HTTP/1.1\r\nHost: ${target.authority}\r\n${request.lines}`;
-    if (this.requestFraming === 'length') head += `Content-Length: ${request.length}\r\n`;
+    // The proxy answered a 100 itself when it read the body first; otherwise the upstream decides when to.
+    if (request.expectLines && collected === undefined) head += request.expectLines;
+    if (this.requestFraming === 'length') head += `Content-Length: ${this.declared}\r\n`;
     else if (this.requestFraming === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
     if (this.websocket) head += 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
-    this.requestHead = `${head}\r\n`;
+    this.requestHead = headBytes(`${head}\r\n`);
     this.pool = pool;
     this.target = target;
     this.failed = failed;
@@ -206,7 +254,7 @@ export class Exchange implements ResponseSink {
       upstream.write(`${chunk.length.toString(16)}\r\n`);
       upstream.write(chunk);
       more = upstream.write('\r\n');
-    } else if (this.requestFraming === 'length' && this.sent + chunk.length <= this.request.length!) {
+    } else if (this.requestFraming === 'length' && this.sent + chunk.length <= this.declared) {
       more = upstream.write(chunk);
     } else return this.framingBroken('request body bytes beyond what the forwarded head declares');
     this.sent += chunk.length;
@@ -222,7 +270,7 @@ export class Exchange implements ResponseSink {
 
   private endRequestBody(): void {
     if (this.requestFraming === 'chunked') this.upstream!.write(LAST_CHUNK);
-    else if (this.requestFraming === 'length' && this.sent !== this.request.length)
+    else if (this.requestFraming === 'length' && this.sent !== this.declared)
       this.framingBroken('request body shorter than what the forwarded head declares');
   }
 
@@ -266,7 +314,7 @@ export class Exchange implements ResponseSink {
     } else this.responseFraming = 'close'; // an HTTP/1.0 client learns the end of the body from the close
     if (!informational) out += this.connectionHeader();
     this.responseStarted = true;
-    this.connection.write(`${out}\r\n`);
+    this.connection.write(headBytes(`${out}\r\n`));
     if (bodiless) return 'no-body';
     return this.responseFraming === 'length' && response.length! > 0 ? response.length : undefined;
   }
@@ -297,7 +345,7 @@ export class Exchange implements ResponseSink {
     this.responseStarted = true;
     this.responseComplete = true;
     const client = this.connection.handOver(this);
-    client.socket.write(out);
+    client.socket.write(headBytes(out));
     if (overflow.length > 0) client.socket.write(overflow);
     if (client.early.length > 0) socket.write(client.early);
     relayUpgraded(client.socket, socket);

@@ -39,6 +39,11 @@ export interface MessageHeaders {
   chunked: boolean;
   /** Expect: 100-continue. */
   expectContinue: boolean;
+  /**
+   * The Expect line(s), kept out of `lines`: forwarded when the body streams to the upstream (which then
+   * answers the 100 itself), dropped when the proxy read the body first (it answered the 100).
+   */
+  expectLines?: string;
   /** Upgrade tokens, lower-case, when the message has an Upgrade header. */
   upgrade?: string[];
   /** The Connection header names "upgrade". */
@@ -96,6 +101,8 @@ export function readHeaders(headers: string[], dropHost: boolean): MessageHeader
       result.chunked = true;
     } else if (lower === 'expect') {
       result.expectContinue = value.trim().toLowerCase() === '100-continue';
+      result.expectLines = `${result.expectLines ?? ''}${name}: ${value}\r\n`;
+      continue;
     } else if (lower === 'upgrade') {
       for (const token of value.split(',')) {
         const protocol = token.trim().toLowerCase();
