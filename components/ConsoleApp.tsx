@@ -18,10 +18,12 @@ import { SelectionOverlay } from './SelectionOverlay.js';
 export interface ConsoleAppProps {
   onQuit(): void;
   theme?: string;
+  /** The status line to start with. */
+  status?: string;
 }
 
-export function ConsoleApp({ onQuit, theme }: ConsoleAppProps) {
-  const { ui, dispatch } = useConsole({ onQuit, theme });
+export function ConsoleApp({ onQuit, theme, status }: ConsoleAppProps) {
+  const { ui, dispatch } = useConsole({ onQuit, theme, status });
   return (
     <UiProvider ui={ui} dispatch={dispatch}>
       <Layout />

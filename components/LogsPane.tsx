@@ -1,7 +1,7 @@
 // Logs with k9s follow semantics: following shows the newest lines; scrolling up pauses.
 import { memo } from 'react';
 import { Box, Text } from 'ink';
-import type { LogLine } from '../src/core/engine/log-buffer.js';
+import { type LogKind, type LogLine, logKindOf } from '../src/core/engine/log-buffer.js';
 import { safe, truncate } from './format.js';
 import type { Theme } from './theme.js';
 
@@ -15,6 +15,7 @@ export interface LogsPaneProps {
   filter?: string;
   level?: string;
   source?: string;
+  kind?: LogKind | 'all';
   /** Show the line at the cursor in full. */
   detail?: boolean;
   theme: Theme;
@@ -22,7 +23,20 @@ export interface LogsPaneProps {
 
 const levelColor = (theme: Theme, level: string) => (level === 'error' ? theme.danger : level === 'warn' ? theme.warn : theme.muted);
 
-function LogsPaneView({ lines, cursor, following, height, width, filter, level, source, detail, theme }: LogsPaneProps) {
+/** Each kind's colour: what needs the operator (requests, timeouts) warm, failures red, decisions green. */
+const KIND_ROLE: Record<LogKind, keyof Theme> = {
+  request: 'accent',
+  timeout: 'warn',
+  decision: 'ok',
+  denial: 'danger',
+  tls: 'danger',
+  upstream: 'danger',
+  policy: 'warm',
+  notice: 'warn',
+  other: 'muted',
+};
+
+function LogsPaneView({ lines, cursor, following, height, width, filter, level, source, kind, detail, theme }: LogsPaneProps) {
   const end = Math.min(lines.length, cursor + 1);
   const at = lines[end - 1];
   if (detail && at) {
@@ -32,7 +46,7 @@ function LogsPaneView({ lines, cursor, following, height, width, filter, level, 
           Log line {at.seq} <Text color={theme.muted}>(Esc closes)</Text>
         </Text>
         <Text>
-          {new Date(at.time).toISOString()} {at.level} {safe(at.source)}
+          {new Date(at.time).toISOString()} {at.level} {safe(at.source)} ({logKindOf(at)})
         </Text>
         <Text wrap="wrap">{safe(at.message)}</Text>
       </Box>
@@ -42,6 +56,7 @@ function LogsPaneView({ lines, cursor, following, height, width, filter, level, 
     filter ? `filter: ${safe(filter)}` : '',
     level && level !== 'all' ? `level ≥ ${level}` : '',
     source && source !== 'all' ? `source: ${safe(source)}` : '',
+    kind && kind !== 'all' ? `kind: ${kind}` : '',
   ]
     .filter(Boolean)
     .join(', ');
@@ -59,7 +74,7 @@ function LogsPaneView({ lines, cursor, following, height, width, filter, level, 
         <Text key={l.seq} wrap="truncate">
           <Text color={theme.muted}>{new Date(l.time).toISOString().slice(11, 19)} </Text>
           <Text color={levelColor(theme, l.level)}>{l.level.padEnd(5)} </Text>
-          <Text color={theme.accent}>{safe(l.source).padEnd(8)} </Text>
+          <Text color={theme[KIND_ROLE[logKindOf(l)]] as string | undefined}>{logKindOf(l).padEnd(8)} </Text>
           {truncate(safe(l.message), Math.max(10, width - 30))}
         </Text>
       ))}

@@ -11,11 +11,12 @@ export function LogsScreen({ height, width }: { height: number; width: number })
   const logs = useConsoleStore((s) => s.logs);
   const level = useUi((s) => s.logLevel);
   const source = useUi((s) => s.logSource);
+  const kind = useUi((s) => s.logKind);
   const filter = useUi((s) => s.logsFilter);
   const following = useUi((s) => s.following);
   const pausedCursor = useUi((s) => s.pausedCursor);
   const detail = useUi((s) => s.overlay === 'detail');
-  const lines = useMemo(() => selectVisibleLogs(logs, level, source, filter), [logs, level, source, filter]);
+  const lines = useMemo(() => selectVisibleLogs(logs, level, source, filter, kind), [logs, level, source, filter, kind]);
   const cursor = selectLogCursor({ following, pausedCursor }, lines.length);
   return (
     <LogsPane
@@ -27,6 +28,7 @@ export function LogsScreen({ height, width }: { height: number; width: number })
       filter={filter}
       level={level}
       source={source}
+      kind={kind}
       detail={detail}
       theme={theme}
     />

@@ -19,15 +19,19 @@ export interface ConsoleOptions {
   onQuit(): void;
   /** dark, light or auto (the `:theme` command changes it). */
   theme?: string;
+  /** The status line to start with (e.g. that this console attached to a core already running). */
+  status?: string;
 }
 
-export function useConsole({ onQuit, theme }: ConsoleOptions): { ui: UiStore; dispatch: Dispatch } {
+export function useConsole({ onQuit, theme, status }: ConsoleOptions): { ui: UiStore; dispatch: Dispatch } {
   const store = useConsoleStoreApi();
   const gateway = useGateway();
   const directory = useGatewayDirectory();
   const { rows, columns } = useTerminalSize();
   const { stdout } = useStdout();
-  const [ui] = useState(() => createUiStore({ rows, columns, theme }));
+  const [ui] = useState(() =>
+    createUiStore({ rows, columns, theme, ...(status ? { status: { text: status, kind: 'info' as const } } : {}) }),
+  );
   // Effects read the latest directory and quit handler, whichever render dispatched them.
   const latest = useRef({ directory, onQuit });
   latest.current = { directory, onQuit };

@@ -10,15 +10,17 @@ import type { GatewayPool } from '../store/gateway-pool.js';
 export interface RunConsoleOptions {
   theme?: string;
   bell?: boolean;
+  /** The status line to start with (e.g. "attached to the core already running …"). */
+  status?: string;
 }
 
 /** The active gateway's store and actions; switching gateways remounts the screen on the other one. */
-export function ConsoleRoot({ pool, onQuit, theme }: { pool: GatewayPool; onQuit(): void; theme?: string }) {
+export function ConsoleRoot({ pool, onQuit, theme, status }: { pool: GatewayPool; onQuit(): void; theme?: string; status?: string }) {
   const active = useStore(pool.directory, (s) => s.active);
   const { store, gateway } = pool.active();
   return (
     <ConsoleProvider key={active} store={store} gateway={gateway} pool={pool}>
-      <ConsoleApp onQuit={onQuit} theme={theme} />
+      <ConsoleApp onQuit={onQuit} theme={theme} status={status} />
     </ConsoleProvider>
   );
 }
@@ -27,7 +29,11 @@ export async function runConsole(pool: GatewayPool, options: RunConsoleOptions =
   pool.active();
   let app: ReturnType<typeof render> | undefined;
   const quit = () => app?.unmount();
-  app = render(<ConsoleRoot pool={pool} onQuit={quit} theme={options.theme} />, { maxFps: 30, patchConsole: false, exitOnCtrlC: true });
+  app = render(<ConsoleRoot pool={pool} onQuit={quit} theme={options.theme} status={options.status} />, {
+    maxFps: 30,
+    patchConsole: false,
+    exitOnCtrlC: true,
+  });
   await app.waitUntilExit();
   for (const problem of await pool.stop()) process.stderr.write(`openshell-term: stopping ${problem}\n`);
 }

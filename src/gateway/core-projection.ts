@@ -3,7 +3,7 @@
 // the gRPC server can map them to their wire formats the same way, so no adapter subscribes to core
 // event names of its own (and every one gets the same unsubscribe to call on stop).
 import type { CoreEvents, CoreNotice, EnforcementCore } from '../core/engine/enforcement-core.js';
-import type { LogLine } from '../core/engine/log-buffer.js';
+import { type LogLine, logKindOf } from '../core/engine/log-buffer.js';
 import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { PromoteResult } from '../core/presets/preset-manager.js';
 import type { Revision } from '../core/revisions/revision-log.js';
@@ -53,7 +53,7 @@ export function watchCore(core: CoreSource, listener: (change: CoreChange) => vo
   ) as Record<RequestEvent, (request: PendingRequest) => void>;
   const requestEvents = Object.keys(REQUEST_EVENTS) as RequestEvent[];
   const onRevision = (revision: Revision) => listener({ type: 'revision', revision: revisionInfo(revision) });
-  const onLog = (line: LogLine) => listener({ type: 'log', line });
+  const onLog = (line: LogLine) => listener({ type: 'log', line: withKind(line) });
   for (const name of requestEvents) core.on(name, onRequest[name]);
   core.on('policy.revision', onRevision);
   core.on('log', onLog);
@@ -90,9 +90,16 @@ export function snapshotCore(core: CoreSource, options: { logs?: number } = {}):
   return {
     requests: core.listRequests().map(copyRequest),
     revision: revisionInfo(core.revision),
-    logs: options.logs === undefined ? logs : logs.slice(-options.logs),
+    logs: (options.logs === undefined ? logs : logs.slice(-options.logs)).map(withKind),
   };
 }
+
+/**
+ * Every line a client gets says what it is about: the core tags the lines it knows (new requests,
+ * timeouts, decisions, denials, TLS, upstream); lines from elsewhere (presets, merges, the feed) get the
+ * kind their source implies, here, once for every adapter.
+ */
+export const withKind = (line: LogLine): LogLine => (line.kind ? line : { ...line, kind: logKindOf(line) });
 
 /** A core change as the console's gateway event, for a core standing for `sandbox`. */
 export function gatewayEventOf(change: CoreChange, sandbox: string, decorate: (r: InboxRequest) => InboxRequest = (r) => r): GatewayEvent {

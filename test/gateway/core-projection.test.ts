@@ -53,4 +53,21 @@ describe('core projection', () => {
     expect(snap.revision.number).toBe(1);
     expect(snap.logs).toHaveLength(3);
   });
+
+  it('every log line reaches clients with a kind: new request, hold timeout, decision, and the source-implied rest', async () => {
+    const c = new EnforcementCore({ baseline: { version: 1, network_policies: {} }, holdTimeoutMs: 30 });
+    const changes: CoreChange[] = [];
+    const stop = watchCore(c, (change) => changes.push(change));
+    c.log('info', 'presets', 'applied preset pypi');
+    await c.evaluate({ host: 'slow.example', port: 443, binary: '/bin/x' }); // held, then times out
+    c.reject('r1', 'no', 'test');
+    stop();
+    const logs = changes.flatMap((x) => (x.type === 'log' ? [x.line] : []));
+    expect(logs.every((l) => l.kind !== undefined)).toBe(true);
+    expect(logs.map((l) => l.kind)).toEqual(['policy', 'request', 'timeout', 'decision']);
+    // The timeout is on the entry too (the console shows "timed out" until something else happens).
+    const timedOut = changes.find((x) => x.type === 'request' && x.change === 'updated' && x.request.timedOutAt !== undefined);
+    expect(timedOut).toBeDefined();
+    expect(snapshotCore(c).logs.every((l) => l.kind !== undefined)).toBe(true);
+  });
 });

@@ -164,6 +164,10 @@ describe('a refused CONNECT explained inside TLS, to agents that trust the CA', 
     expect(line).toContain(`(request ${denied.id})`);
     expect(line).toContain('openshell-term run');
     expect(line).toContain('/state/ca.crt');
+    // The line is of kind tls, and the entry itself carries the failure and the fix (the console shows it on the row).
+    expect(harness.core.logs.since().find((l) => l.message === line)?.kind).toBe('tls');
+    const entry = harness.core.getRequest(denied.id)!;
+    expect(entry.failure).toMatchObject({ kind: 'tls', fix: expect.stringContaining('openshell-term run') });
   });
 
   it('clients the option does not name still get the 403 on the CONNECT itself', async () => {

@@ -185,3 +185,41 @@ describe('the destination guard with --allow-loopback', () => {
     expect((await c.response()).status).toBe(502);
   });
 });
+
+describe('an approved request whose upstream fails shows on its inbox entry', () => {
+  it('held, approved by the operator, then 502: the entry carries the failure (status, cause, fix) and a kind-upstream log line', async () => {
+    const held = await startProxyHarness({
+      policy: { version: 1, network_policies: {} },
+      resolve: ['approved-dead.test:127.0.0.1'],
+      allowLoopback: true,
+      holdTimeoutMs: 10_000,
+    });
+    try {
+      const c = await held.client();
+      c.write(`GET http://approved-dead.test:${deadPort}/x HTTP/1.1\r\nHost: approved-dead.test\r\n\r\n`);
+      let entry = held.core.listRequests()[0];
+      for (let i = 0; i < 200 && !entry?.held; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        entry = held.core.listRequests()[0];
+      }
+      const updates: Array<{ failure?: unknown }> = [];
+      held.core.on('request.updated', (r) => updates.push({ ...r }));
+      held.core.approve(entry.id, { kind: 'session' }, 'operator', { allowUnknownBinary: true });
+      expect((await c.response()).status).toBe(502);
+      const after = held.core.getRequest(entry.id)!;
+      expect(after.status).toBe('approved');
+      expect(after.failure).toMatchObject({ kind: 'upstream', status: 502, cause: expect.stringMatching(/refused/) });
+      expect(after.failure!.time).toBeGreaterThanOrEqual(after.decidedAt!);
+      // Clients heard of it (one request.updated with the failure).
+      expect(updates.some((u) => u.failure)).toBe(true);
+      expect(held.core.logs.since().find((l) => l.kind === 'upstream')?.message).toContain('approved-dead.test');
+      // A later request through the session approval (no held entry of its own) is put on the same entry.
+      const c2 = await held.client();
+      c2.write(`GET http://approved-dead.test:${deadPort}/y HTTP/1.1\r\nHost: approved-dead.test\r\n\r\n`);
+      expect((await c2.response()).status).toBe(502);
+      expect(held.core.getRequest(entry.id)!.failure!.time).toBeGreaterThanOrEqual(after.failure!.time);
+    } finally {
+      await held.close();
+    }
+  });
+});

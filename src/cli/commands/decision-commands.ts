@@ -10,7 +10,6 @@ import type { GatewaySession } from '../../gateway/gateway-session.js';
 import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { stateDirOf } from './core-flags.js';
 import { JSON_FLAG, out, requireId } from './feed-commands.js';
 import { sandboxFlag, TARGET_FLAGS, TARGET_USAGE, withSession } from './gateway-target.js';
 

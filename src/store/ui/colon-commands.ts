@@ -3,9 +3,23 @@
 // them (a name missing from its switch is a type error).
 import { closest } from '../../core/text/did-you-mean.js';
 import { TIERS } from '../../core/presets/tiers.js';
+import { LOG_KINDS } from '../../core/engine/log-buffer.js';
 import type { Need } from './commands.js';
 
-export type ColonName = 'q' | 'approve' | 'reject' | 'undo' | 'preset' | 'tier' | 'rev' | 'level' | 'source' | 'theme' | 'help' | 'creds';
+export type ColonName =
+  | 'q'
+  | 'approve'
+  | 'reject'
+  | 'undo'
+  | 'preset'
+  | 'tier'
+  | 'rev'
+  | 'level'
+  | 'source'
+  | 'kind'
+  | 'theme'
+  | 'help'
+  | 'creds';
 
 /** Where an argument's completions come from: fixed words, or what the console currently knows. */
 export type Completion = readonly string[] | 'requests' | 'presets' | 'sources' | 'providers';
@@ -39,6 +53,7 @@ export const COLON_COMMANDS = {
   rev: { aliases: ['diff'], args: 'N', description: 'Compare revision N with the current policy' },
   level: { args: 'all|info|warn|error', description: 'Logs: show this level and above', complete: [['all', 'info', 'warn', 'error']] },
   source: { args: 'NAME|all', description: 'Logs: show one source', complete: ['sources'] },
+  kind: { args: `${LOG_KINDS.join('|')}|all`, description: 'Logs: show one kind of event', complete: [[...LOG_KINDS, 'all']] },
   theme: { args: 'light|dark|auto', description: 'Switch the colour theme', complete: [['light', 'dark', 'auto']] },
   help: { args: '', description: 'Show the keys' },
   creds: {

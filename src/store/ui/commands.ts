@@ -22,6 +22,7 @@ export type CommandId =
   | 'detail'
   | 'filter'
   | 'follow'
+  | 'cycleLogKind'
   | 'copyLine'
   | 'copyView'
   | 'sandboxMetadata'
@@ -192,6 +193,13 @@ export const COMMANDS = {
     keys: { normal: ['f'] },
     screens: ['logs'],
     hint: 'follow',
+  },
+  cycleLogKind: {
+    description: 'Logs: one kind of event at a time (request, timeout, decision, denial, tls, upstream, policy, notice, other, all)',
+    category: 'look',
+    keys: { normal: ['K'] },
+    screens: ['logs'],
+    hint: 'kind',
   },
   copyLine: {
     description: 'Copy the log line at the cursor to the clipboard (OSC 52)',

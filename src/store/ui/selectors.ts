@@ -1,7 +1,7 @@
 // Everything the console shows that is derived rather than stored: the visible requests and log lines,
 // the cursors, the dashboard's rows, what the nav bar and the help offer, which remote data the screen
 // needs. Pure functions of UI state and the world, shared by the reducer and the components.
-import type { LogLine } from '../../core/engine/log-buffer.js';
+import { type LogLine, logKindOf } from '../../core/engine/log-buffer.js';
 import type { GatewayCapabilities, InboxRequest, Lifetime, RevisionInfo, SandboxInfo } from '../../gateway/gateway.js';
 import { builtinNamesOf } from '../../gateway/promote-draft.js';
 import type { DirectoryEntry } from '../gateway-directory.js';
@@ -69,14 +69,21 @@ export function selectLifetime(state: ConsoleUiState, capabilities: GatewayCapab
 
 const RANK = { debug: 0, info: 1, warn: 2, error: 3 } as const;
 
-export function selectVisibleLogs(logs: LogLine[], level: ConsoleUiState['logLevel'], source: string, filter: string): LogLine[] {
+export function selectVisibleLogs(
+  logs: LogLine[],
+  level: ConsoleUiState['logLevel'],
+  source: string,
+  filter: string,
+  kind: ConsoleUiState['logKind'] = 'all',
+): LogLine[] {
   const min = level === 'all' ? 0 : RANK[level];
   const text = filter.toLowerCase();
-  if (!text && min === 0 && source === 'all') return logs;
+  if (!text && min === 0 && source === 'all' && kind === 'all') return logs;
   return logs.filter(
     (l) =>
       RANK[l.level] >= min &&
       (source === 'all' || l.source === source) &&
+      (kind === 'all' || logKindOf(l) === kind) &&
       (!text || `${l.source} ${l.message}`.toLowerCase().includes(text)),
   );
 }

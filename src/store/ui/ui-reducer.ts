@@ -2,6 +2,7 @@
 // becomes a command through the registry (commands.ts) for the mode the state is in; gateway calls leave
 // as effects and their outcomes come back as actions. No I/O, no timers, no React: tested action by action.
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
+import { LOG_KINDS } from '../../core/engine/log-buffer.js';
 import type { ErrorInfo } from '../../gateway/errors.js';
 import type { ApprovePreview, InboxRequest } from '../../gateway/gateway.js';
 import { promoteDefaults, previewPromote } from '../../gateway/promote-draft.js';
@@ -194,6 +195,11 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
       return stay({ ...state, prompt: { kind: 'filter', value: state.screen === 'logs' ? state.logsFilter : state.inboxFilter } });
     case 'follow':
       return stay({ ...state, following: true });
+    case 'cycleLogKind': {
+      const kinds = ['all', ...LOG_KINDS] as const;
+      const logKind = kinds[(kinds.indexOf(state.logKind) + 1) % kinds.length];
+      return say({ ...state, logKind }, logKind === 'all' ? 'logs: every kind' : `logs: ${logKind} lines only (K for the next kind)`);
+    }
     case 'cycleWorkspace':
     case 'sandboxMetadata':
     case 'sandboxSettings':
@@ -285,7 +291,7 @@ function unhandled(id: never): never {
 
 const pageSize = (state: ConsoleUiState) => Math.max(1, state.rows - 10);
 const visibleLogs = (state: ConsoleUiState, world: UiWorld) =>
-  selectVisibleLogs(world.logs, state.logLevel, state.logSource, state.logsFilter);
+  selectVisibleLogs(world.logs, state.logLevel, state.logSource, state.logsFilter, state.logKind);
 const logCount = (state: ConsoleUiState, world: UiWorld) => visibleLogs(state, world).length;
 
 function move(state: ConsoleUiState, delta: number, world: UiWorld): Transition {
@@ -511,6 +517,11 @@ function runColon(state: ConsoleUiState, line: string, world: UiWorld): Transiti
     }
     case 'source':
       return args[0] ? say({ ...state, screen: 'logs', logSource: args[0] }, `logs: source ${args[0]}`) : usage();
+    case 'kind': {
+      const kind = LOG_KINDS.find((k) => k === args[0]) ?? (args[0] === 'all' ? 'all' : undefined);
+      if (!kind) return usage();
+      return say({ ...state, screen: 'logs', logKind: kind }, kind === 'all' ? 'logs: every kind' : `logs: ${kind} lines only`);
+    }
     case 'theme':
       if (args[0] !== 'light' && args[0] !== 'dark' && args[0] !== 'auto') return usage();
       return say({ ...state, theme: args[0] }, `theme ${args[0]}`);

@@ -1,5 +1,6 @@
 // The console's UI state: which screen, which overlay, what is typed, where the cursors are. Plain data,
 // changed only by the UI reducer (ui-reducer.ts); remote data lives in the console store, not here.
+import type { LogKind } from '../../core/engine/log-buffer.js';
 import type { GatewayErrorCode } from '../../gateway/errors.js';
 import type { Lifetime, PromoteRequest, SkipReason } from '../../gateway/gateway.js';
 import type { EditState } from './edit-form.js';
@@ -86,6 +87,8 @@ export interface ConsoleUiState {
   logsFilter: string;
   logLevel: LogLevelFilter;
   logSource: string;
+  /** Logs: one kind of event only (new requests, timeouts, decisions, denials, TLS, upstream, policy, notices), or all. */
+  logKind: LogKind | 'all';
   /** The selected request; kept on its request while newer ones arrive above it. */
   selectedId?: string;
   /** Index into the gateway's lifetimes. */
@@ -128,6 +131,7 @@ export function initialUiState(options: { rows?: number; columns?: number; theme
     logsFilter: '',
     logLevel: 'all',
     logSource: 'all',
+    logKind: 'all',
     lifetimeIndex: 0,
     following: true,
     pausedCursor: 0,
