@@ -3,13 +3,11 @@
 // or --gateway, attached to that one gateway only (no embedded core, no proxy port taken).
 import type { Command } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
-import { startStandalone } from '../../gateway/embedded/standalone.js';
-import { EmbeddedGateway } from '../../gateway/embedded/embedded-gateway.js';
 import { VERSION } from '../../gateway/version.js';
 import { loadInteractive } from '../../console/load-interactive.js';
 import type { GatewayChoice } from '../../store/gateway-pool.js';
 import type { ConnectionTarget } from '../../gateway/grpc/connection-target.js';
-import { PresetStore } from '../../core/presets/preset-store.js';
+import type { PresetStore } from '../../core/presets/preset-store.js';
 import { ensureStateDir } from '../../core/state/state-dir.js';
 import { GATEWAY_FLAGS } from './gateway-flags.js';
 import { attachToRunningCore } from './attach-core.js';
@@ -92,6 +90,7 @@ export const consoleCommand: Command = {
     } else if (remoteOnly) {
       const stateDir = stateDirOf(args, io.env);
       await ensureStateDir(stateDir);
+      const { PresetStore } = await import('../../core/presets/preset-store.js');
       presets = await PresetStore.open(stateDir);
       // Resolved now: a wrong name, an expired token or a token over plaintext is an error before any screen.
       const target = resolveConnection(
@@ -101,6 +100,11 @@ export const consoleCommand: Command = {
       );
       choices.push(remoteChoice(target.name, target.endpoint, () => target));
     } else {
+      // The core loads here, not with this module: cli.ts imports every command, and the others need no core.
+      const [{ startStandalone }, { EmbeddedGateway }] = await Promise.all([
+        import('../../gateway/embedded/standalone.js'),
+        import('../../gateway/embedded/embedded-gateway.js'),
+      ]);
       const standalone = await startStandalone(standaloneOptions(args, io.env));
       presets = standalone.presetStore;
       const embedded = new EmbeddedGateway(standalone, VERSION);

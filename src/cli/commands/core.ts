@@ -1,7 +1,6 @@
 // `core`: the embedded enforcement core, headless, until SIGINT/SIGTERM (held requests are then denied).
 import type { Command } from '../command.js';
 import { CORE_FLAGS, standaloneOptions } from './core-flags.js';
-import { startStandalone } from '../../gateway/embedded/standalone.js';
 import { sanitizeForTerminal } from '../../core/text/sanitize.js';
 
 export const coreCommand: Command = {
@@ -11,6 +10,8 @@ export const coreCommand: Command = {
   summary: 'Run the embedded enforcement core headless: a default-deny egress proxy whose unknown requests wait for an operator.',
   flags: CORE_FLAGS,
   async run(args, io) {
+    // Imported here, not at the top: every other command starts without loading the core (cli.ts imports this module).
+    const { startStandalone } = await import('../../gateway/embedded/standalone.js');
     const running = await startStandalone(standaloneOptions(args, io.env));
     const print = (line: { time: number; level: string; source: string; message: string }) =>
       io.stdout.write(

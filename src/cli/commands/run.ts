@@ -12,7 +12,7 @@ import { UsageError } from '../command.js';
 import { CORE_FLAGS, standaloneOptions, stateDirOf } from './core-flags.js';
 import { runningCore } from '../../core/state/core-liveness.js';
 import { readToken } from '../../core/state/state-dir.js';
-import { startStandalone, type Standalone } from '../../gateway/embedded/standalone.js';
+import type { Standalone } from '../../gateway/embedded/standalone.js';
 import { FeedClient } from '../../gateway/feed/feed-client.js';
 import { createIsolatedNetwork, isolationUnavailable, type IsolatedNetwork } from '../../core/isolation/network-namespace.js';
 import { CA_BUNDLE_FILE } from '../../core/tls/ca-bundle.js';
@@ -121,6 +121,8 @@ class RunSession {
       io.stderr.write(`openshell-term: using the core already running for ${dir} (proxy ${proxy})\n`);
     } else {
       const options = standaloneOptions(args, io.env);
+      // Loaded only when needed: the whole core is most of the CLI's start-up, and most runs use a running one.
+      const { startStandalone } = await import('../../gateway/embedded/standalone.js');
       this.embedded = await startStandalone({ ...options, proxyListen: options.proxyListen ?? '127.0.0.1:0' });
       proxy = this.embedded.proxyAddress;
       token = this.embedded.token;
