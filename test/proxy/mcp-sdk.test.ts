@@ -1,11 +1,13 @@
 // MCP end to end with the official TypeScript SDK: a real McpServer speaking Streamable HTTP (answers as
-// SSE streams) on 127.0.0.1, the SDK's Client reaching it through the real core's proxy (undici's
-// ProxyAgent, absolute-form as a proxied HTTP client sends it). tools/list is allowed; a tools/call of a
+// SSE streams) on 127.0.0.1, over plain HTTP and over HTTPS, the SDK's Client reaching it through the real
+// core's proxy with undici's ProxyAgent: absolute-form for http://, a CONNECT tunnel the core TLS-inspects
+// for https:// (the client trusts the core's CA, as an agent under `run` does). tools/list is allowed; a tools/call of a
 // tool in deny_rules is refused with a JSON-RPC error the client surfaces (the server never runs the
 // tool); an unknown tool waits in the inbox under its name, is approved through the core, and is then
 // answered on the same call.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -20,14 +22,14 @@ import { startProxyHarness, type ProxyHarness } from './support/proxy-harness.js
 const HOST = 'mcp.local.test';
 let harness: ProxyHarness;
 let http: Server;
+let https: Server;
 let port: number;
+let tlsPort: number;
 /** Tools the server actually ran, in order: what reached it, whatever the client was told. */
 const ran: string[] = [];
 const transports = new Map<string, StreamableHTTPServerTransport>();
-let sawProgress!: () => void;
-const progressSeen = new Promise<void>((resolve) => {
-  sawProgress = resolve;
-});
+/** Lets the slow tool answer: called when the client has seen its progress notification. */
+let sawProgress: (() => void) | undefined;
 
 function mcpServer(): McpServer {
   const server = new McpServer({ name: 'test-server', version: '1.0.0' });
@@ -43,7 +45,9 @@ function mcpServer(): McpServer {
     const token = extra._meta?.progressToken;
     if (token !== undefined)
       await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 1 } });
-    await progressSeen;
+    await new Promise<void>((resolve) => {
+      sawProgress = resolve;
+    });
     return { content: [{ type: 'text', text: 'read_slowly done' }] };
   });
   return server;
@@ -68,6 +72,20 @@ beforeAll(async () => {
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
   port = (http.address() as AddressInfo).port;
+  const holder: { ca?: ProxyHarness['upstreamCa'] } = {};
+  https = createHttpsServer(
+    {
+      SNICallback: (name, cb) =>
+        holder.ca!.secureContextFor(name).then(
+          (ctx) => cb(null, ctx),
+          (e: Error) => cb(e),
+        ),
+    },
+    (req, res) => void handle(req, res).catch(() => res.destroy()),
+  );
+  https.listen(0, '127.0.0.1');
+  await once(https, 'listening');
+  tlsPort = (https.address() as AddressInfo).port;
   harness = await startProxyHarness({
     policy: {
       version: 1,
@@ -77,7 +95,7 @@ beforeAll(async () => {
           endpoints: [
             {
               host: HOST,
-              port,
+              ports: [port, tlsPort],
               path: '/mcp',
               protocol: 'mcp',
               enforcement: 'enforce',
@@ -99,18 +117,26 @@ beforeAll(async () => {
     identify: async () => ({ binary: '/usr/bin/agent' }),
     holdTimeoutMs: 20_000,
   });
+  holder.ca = harness.upstreamCa;
 });
 
 afterAll(async () => {
   for (const t of transports.values()) await t.close().catch(() => {});
   await harness?.close();
-  http?.closeAllConnections();
-  await new Promise((resolve) => http?.close(resolve));
+  for (const server of [http, https]) {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  }
 });
 
-async function connectClient(): Promise<Client> {
-  const agent = new ProxyAgent({ uri: `http://127.0.0.1:${harness.port}`, proxyTunnel: false });
-  const transport = new StreamableHTTPClientTransport(new URL(`http://${HOST}:${port}/mcp`), {
+async function connectClient(secure: boolean): Promise<Client> {
+  const agent = new ProxyAgent(
+    secure
+      ? { uri: `http://127.0.0.1:${harness.port}`, requestTls: { ca: harness.caPem } }
+      : { uri: `http://127.0.0.1:${harness.port}`, proxyTunnel: false },
+  );
+  const url = secure ? `https://${HOST}:${tlsPort}/mcp` : `http://${HOST}:${port}/mcp`;
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
     fetch: ((url: string | URL, init?: RequestInit) =>
       undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof fetch,
   });
@@ -119,10 +145,14 @@ async function connectClient(): Promise<Client> {
   return client;
 }
 
-describe('MCP through the core with the official SDK', () => {
+describe.each([
+  { name: 'plain HTTP', secure: false },
+  { name: 'HTTPS, TLS-inspected', secure: true },
+])('MCP through the core with the official SDK, $name', ({ secure }) => {
   let client: Client;
+  const serverPort = () => (secure ? tlsPort : port);
   beforeAll(async () => {
-    client = await connectClient();
+    client = await connectClient(secure);
   });
   afterAll(async () => {
     await client?.close();
@@ -138,7 +168,7 @@ describe('MCP through the core with the official SDK', () => {
     const result = await client.callTool({ name: 'read_slowly', arguments: {} }, undefined, {
       onprogress: (p) => {
         progress.push(p.progress);
-        sawProgress();
+        sawProgress?.();
       },
     });
     expect(progress).toEqual([1]);
@@ -148,7 +178,7 @@ describe('MCP through the core with the official SDK', () => {
   it('an allowed tool is called and answered', async () => {
     const result = await client.callTool({ name: 'read_status', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'read_status done' }]);
-    expect(ran).toContain('read_status');
+    expect(ran.filter((t) => t === 'read_status').length).toBeGreaterThan(0);
   });
 
   it('a tool in deny_rules is refused with a JSON-RPC error the client surfaces; the server never runs it', async () => {
@@ -167,7 +197,7 @@ describe('MCP through the core with the official SDK', () => {
   it('an unknown tool waits in the inbox under its name; approved through the core, the same call is answered', async () => {
     const pending = new Promise<PendingRequest>((resolve) => {
       const seen = (r: PendingRequest) => {
-        if (r.operation?.kind === 'mcp' && r.operation.tool === 'write_file' && r.held > 0) {
+        if (r.operation?.kind === 'mcp' && r.operation.tool === 'write_file' && r.port === serverPort() && r.held > 0) {
           harness.core.off('request.pending', seen);
           harness.core.off('request.updated', seen);
           resolve(r);
@@ -178,13 +208,13 @@ describe('MCP through the core with the official SDK', () => {
     });
     const call = client.callTool({ name: 'write_file', arguments: {} });
     const entry = await pending;
-    expect(entry).toMatchObject({ host: HOST, port, binary: '/usr/bin/agent', status: 'pending' });
+    expect(entry).toMatchObject({ host: HOST, port: serverPort(), binary: '/usr/bin/agent', status: 'pending' });
     expect(entry.samples[0].operation).toBe("MCP tools/call tool 'write_file'");
-    expect(ran).not.toContain('write_file');
+    const before = ran.filter((t) => t === 'write_file').length;
     harness.core.approve(entry.id);
     const result = await call;
     expect(result.content).toEqual([{ type: 'text', text: 'write_file done' }]);
-    expect(ran.filter((t) => t === 'write_file')).toHaveLength(1);
+    expect(ran.filter((t) => t === 'write_file')).toHaveLength(before + 1);
     // The approval is that tool, not the host: delete_repo is still refused.
     await expect(client.callTool({ name: 'delete_repo', arguments: {} })).rejects.toThrow(/blocked by deny rule/);
   });
