@@ -22,9 +22,11 @@ import { renderGatewayConsole } from '../helpers/gateway-console.js';
 const TOKEN = 'operator-views-token';
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 const C_U = '\u0015';
+/** Frames to wait (40 ms each): generous, since other suites load the machine while this one runs. */
+const PATIENCE = 750;
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 1500 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
   if (!check()) throw new Error('timed out');
 }
 
@@ -50,7 +52,7 @@ describe('operator views against the served core (0.1.x, real gRPC)', () => {
     direct = await gatewayOn(port);
     await direct.start();
     ui = await renderGatewayConsole(await gatewayOn(port));
-    await ui.waitForFrame((f) => f.includes('● connected'), 'the console connected');
+    await ui.waitForFrame((f) => f.includes('● connected'), 'the console connected', PATIENCE);
   }, 30_000);
 
   afterAll(async () => {
@@ -60,61 +62,69 @@ describe('operator views against the served core (0.1.x, real gRPC)', () => {
   });
 
   it('the title bar names the protocol and the workspace; w switches to all workspaces and back', async () => {
-    const first = await ui.waitForFrame((f) => f.includes('workspace default'), 'the workspace in the title bar');
+    const first = await ui.waitForFrame((f) => f.includes('workspace default'), 'the workspace in the title bar', PATIENCE);
     // The served core answers under both 0.1.x service names; the probe settles on one and says which.
     expect(first).toMatch(/0\.1\.9 · (openshell|ryno)\.v1/);
     // w before the gateway has listed its workspaces says so and does nothing; once listed, it switches.
     await until(() => ui.store.getState().queries.workspaces?.status === 'ok');
     await ui.press('w');
-    await ui.waitForFrame((f) => f.includes('all workspaces') && f.includes('showing all workspaces'), 'all workspaces');
+    await ui.waitForFrame((f) => f.includes('all workspaces') && f.includes('showing all workspaces'), 'all workspaces', PATIENCE);
     await ui.press('w');
-    await ui.waitForFrame((f) => f.includes('workspace default') && f.includes('showing workspace default'), 'back to default');
+    await ui.waitForFrame((f) => f.includes('workspace default') && f.includes('showing workspace default'), 'back to default', PATIENCE);
   });
 
   it('i shows the sandbox metadata from the gateway: phase, admission, restarts, policy version and load status', async () => {
     await ui.press('3', 'i');
-    const f = await ui.waitForFrame((x) => x.includes('Sandbox box') && x.includes('loaded'), 'the metadata pane');
+    const f = await ui.waitForFrame((x) => x.includes('Sandbox box') && x.includes('loaded'), 'the metadata pane', PATIENCE);
     expect(f).toMatch(/phase\s+Ready/);
     expect(f).toMatch(/admission\s+accepted/);
     expect(f).toMatch(/restarts\s+0/);
     expect(f).toMatch(/policy\s+version \d+ loaded/);
     await ui.press(KEYS.escape);
-    await ui.waitForFrame((x) => x.includes('Effective policy'), 'back to the policy');
+    await ui.waitForFrame((x) => x.includes('Effective policy'), 'back to the policy', PATIENCE);
   });
 
   it('s lists settings with their source; e sets one (a bad value is refused first), y confirms; d deletes it', async () => {
     await ui.press('s');
-    await ui.waitForFrame((f) => f.includes('ocsf_json_enabled') && f.includes('global'), 'the settings view');
+    await ui.waitForFrame((f) => f.includes('ocsf_json_enabled') && f.includes('global'), 'the settings view', PATIENCE);
     await ui.press('j', 'e');
-    await ui.waitForFrame((f) => f.includes('set ocsf_json_enabled (sandbox) ='), 'the setting prompt');
+    await ui.waitForFrame((f) => f.includes('set ocsf_json_enabled (sandbox) ='), 'the setting prompt', PATIENCE);
     await ui.type('maybe');
     await ui.press(KEYS.enter);
-    await ui.waitForFrame((f) => f.includes("takes a bool (true/false, yes/no, on/off, 1/0), got 'maybe'"), 'the typed check');
+    await ui.waitForFrame((f) => f.includes("takes a bool (true/false, yes/no, on/off, 1/0), got 'maybe'"), 'the typed check', PATIENCE);
     expect((await direct.settings({})).find((s) => s.key === 'ocsf_json_enabled')?.source).toBe('unset'); // nothing was sent
     await ui.press(C_U);
     await ui.type('yes');
     await ui.press(KEYS.enter);
-    await ui.waitForFrame((f) => f.includes('Set ocsf_json_enabled = true (sandbox box; was unset)?'), 'the confirm dialog');
+    await ui.waitForFrame((f) => f.includes('Set ocsf_json_enabled = true (sandbox box; was unset)?'), 'the confirm dialog', PATIENCE);
     expect((await direct.settings({})).find((s) => s.key === 'ocsf_json_enabled')?.source).toBe('unset'); // not before y
     await ui.press('y');
-    await ui.waitForFrame((f) => f.includes('set ocsf_json_enabled = true (sandbox box)'), 'set');
+    await ui.waitForFrame((f) => f.includes('set ocsf_json_enabled = true (sandbox box)'), 'set', PATIENCE);
     expect((await direct.settings({})).find((s) => s.key === 'ocsf_json_enabled')).toMatchObject({ value: 'true', source: 'sandbox' });
-    await ui.waitForFrame((f) => /› sandbox\s+ocsf_json_enabled\s+sandbox\s+bool\s+true/.test(f), 'the row fetched again');
+    await ui.waitForFrame((f) => /› sandbox\s+ocsf_json_enabled\s+sandbox\s+bool\s+true/.test(f), 'the row fetched again', PATIENCE);
     // As upstream, the gateway deletes settings at global scope only: its refusal reaches the status line.
     await ui.press('d');
-    await ui.waitForFrame((f) => f.includes('Delete ocsf_json_enabled (sandbox box)?'), 'the delete confirm');
+    await ui.waitForFrame((f) => f.includes('Delete ocsf_json_enabled (sandbox box)?'), 'the delete confirm', PATIENCE);
     await ui.press('y');
-    await ui.waitForFrame((f) => f.includes('delete ocsf_json_enabled (sandbox box) failed: sandbox-scoped setting deletes'), 'refused');
+    await ui.waitForFrame(
+      (f) => f.includes('delete ocsf_json_enabled (sandbox box) failed: sandbox-scoped setting deletes'),
+      'refused',
+      PATIENCE,
+    );
     // The global value: set it (it wins over the sandbox's, and the sandbox row says so), then delete it.
     await ui.press('j', 'j', 'j', 'j', 'e', C_U);
-    await ui.waitForFrame((f) => f.includes('set ocsf_json_enabled (global) ='), 'the global prompt');
+    await ui.waitForFrame((f) => f.includes('set ocsf_json_enabled (global) ='), 'the global prompt', PATIENCE);
     await ui.type('off');
     await ui.press(KEYS.enter);
-    await ui.waitForFrame((f) => f.includes('Set ocsf_json_enabled = false (gateway-global; was unset)?'), 'the global confirm');
+    await ui.waitForFrame((f) => f.includes('Set ocsf_json_enabled = false (gateway-global; was unset)?'), 'the global confirm', PATIENCE);
     await ui.press('y');
-    await ui.waitForFrame((f) => /sandbox\s+ocsf_json_enabled\s+global\s+bool\s+false/.test(f), 'the sandbox row now from global');
+    await ui.waitForFrame(
+      (f) => /sandbox\s+ocsf_json_enabled\s+global\s+bool\s+false/.test(f),
+      'the sandbox row now from global',
+      PATIENCE,
+    );
     await ui.press('d', 'y');
-    await ui.waitForFrame((f) => f.includes('deleted ocsf_json_enabled (gateway-global)'), 'deleted');
+    await ui.waitForFrame((f) => f.includes('deleted ocsf_json_enabled (gateway-global)'), 'deleted', PATIENCE);
     expect((await direct.settings('global')).find((s) => s.key === 'ocsf_json_enabled')?.source).toBe('unset');
     expect((await direct.settings({})).find((s) => s.key === 'ocsf_json_enabled')).toMatchObject({ value: 'true', source: 'sandbox' });
     await ui.press(KEYS.escape);
@@ -126,6 +136,7 @@ describe('operator views against the served core (0.1.x, real gRPC)', () => {
     await ui.waitForFrame(
       (f) => f.includes('Draft history') && f.includes('proposed') && f.includes('allow_history_example_443'),
       'the history',
+      PATIENCE,
     );
     await ui.press(KEYS.escape);
   });
@@ -133,9 +144,9 @@ describe('operator views against the served core (0.1.x, real gRPC)', () => {
   it('y on the logs writes the line to the clipboard as OSC 52', async () => {
     core.log('info', 'agent', 'copy me, please');
     await ui.press('4');
-    await ui.waitForFrame((f) => f.includes('copy me, please'), 'the log line');
+    await ui.waitForFrame((f) => f.includes('copy me, please'), 'the log line', PATIENCE);
     await ui.press('y');
-    await ui.waitForFrame((f) => f.includes('copied 1 log line to the clipboard'), 'copied');
+    await ui.waitForFrame((f) => f.includes('copied 1 log line to the clipboard'), 'copied', PATIENCE);
     const line = ui.store.getState().logs.at(-1)!;
     expect(line.message).toBe('copy me, please');
     expect(ui.written()).toContain(osc52(`${new Date(line.time).toISOString()} info ${line.source} copy me, please`));
@@ -156,7 +167,7 @@ describe('provider detail against a gateway double that holds real credential va
         pollMs: 3_600_000,
       }),
     );
-    await ui.waitForFrame((f) => f.includes('● connected'), 'connected to the double');
+    await ui.waitForFrame((f) => f.includes('● connected'), 'connected to the double', PATIENCE);
   }, 30_000);
 
   afterAll(async () => {
@@ -169,7 +180,7 @@ describe('provider detail against a gateway double that holds real credential va
     await ui.press(':');
     await ui.type('creds github');
     await ui.press(KEYS.enter);
-    const f = await ui.waitForFrame((x) => x.includes('Provider github') && x.includes('GITHUB_TOKEN'), 'the provider detail');
+    const f = await ui.waitForFrame((x) => x.includes('Provider github') && x.includes('GITHUB_TOKEN'), 'the provider detail', PATIENCE);
     expect(f).toMatch(/GITHUB_TOKEN expires 2027-01-01 00:00 UTC/);
     expect(f).toMatch(/GH_ENTERPRISE_TOKEN does not expire/);
     expect(f).toContain('GITHUB_API_URL');
@@ -177,14 +188,14 @@ describe('provider detail against a gateway double that holds real credential va
     expect(ui.written()).not.toMatch(/ghp_supersecretvalue|ghe_othersecret/);
     expect(JSON.stringify(ui.store.getState())).not.toMatch(/ghp_|ghe_/);
     await ui.press(KEYS.escape);
-    await ui.waitForFrame((x) => x.includes('Gateways'), 'the dashboard again');
+    await ui.waitForFrame((x) => x.includes('Gateways'), 'the dashboard again', PATIENCE);
   });
 
   it('an unknown provider says so where the detail would be', async () => {
     await ui.press(':');
     await ui.type('creds nope');
     await ui.press(KEYS.enter);
-    await ui.waitForFrame((x) => x.includes('provider nope: provider not found'), 'the not-found');
+    await ui.waitForFrame((x) => x.includes('provider nope: provider not found'), 'the not-found', PATIENCE);
     await ui.press(KEYS.escape);
   });
 });

@@ -44,7 +44,9 @@ export function runOperator(state: ConsoleUiState, id: OperatorCommand, world: U
   switch (id) {
     case 'cycleWorkspace': {
       const { cycle, error } = selectWorkspaceCycle(world);
-      if (error) return say(state, `cannot list workspaces: ${error}`, 'error');
+      // Asked again with a new key: a failure once is not a failure for the rest of the connection.
+      if (error)
+        return say({ ...state, workspacesAsk: state.workspacesAsk + 1 }, `cannot list workspaces: ${error}; asking again`, 'error');
       if (!cycle) return say(state, 'the workspace list is still loading; try again in a moment');
       const name = nextWorkspace(cycle, world.workspace);
       const closed = { ...state, currentSandbox: undefined, dashCursor: undefined, selectedId: undefined, policyScroll: 0 };

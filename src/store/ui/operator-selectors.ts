@@ -80,7 +80,7 @@ export function selectSettingsRows(state: ConsoleUiState, world: World) {
 /** The remote data the operator views on screen need (added to selectWantedQueries). */
 export function operatorQueries(state: ConsoleUiState, world: World): QueryWant[] {
   const out: QueryWant[] = [];
-  if (world.capabilities.workspaces) out.push(want('workspaces', undefined, world.epoch));
+  if (world.capabilities.workspaces) out.push(want('workspaces', undefined, `${world.epoch}.${state.workspacesAsk}`));
   if (state.screen === 'sandbox') {
     if (state.sandboxTab === 'metadata' && world.capabilities.sandboxMetadata) out.push(metadataQ(state, world));
     if (state.sandboxTab === 'settings' && world.capabilities.settings) out.push(settingsQ(state, world), globalSettingsQ(state, world));

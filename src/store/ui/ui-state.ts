@@ -115,6 +115,8 @@ export interface ConsoleUiState {
   settingsCursor: number;
   /** Bumped after a setting changed: settings are fetched again. */
   settingsRev: number;
+  /** Bumped when w finds the workspace list failed: it is asked for again. */
+  workspacesAsk: number;
   /** Dashboard: the provider whose detail is shown. */
   providerDetail?: string;
   /** dark, light or auto; unset: $OPENSHELL_TERM_THEME, else auto. */
@@ -139,6 +141,7 @@ export function initialUiState(options: { rows?: number; columns?: number; theme
     sandboxTab: 'policy',
     settingsCursor: 0,
     settingsRev: 0,
+    workspacesAsk: 0,
     theme: options.theme,
     rows: options.rows ?? 24,
     columns: options.columns ?? 80,

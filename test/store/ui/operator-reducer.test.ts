@@ -63,6 +63,23 @@ describe('workspaces', () => {
     expect(d.state.status?.text).toMatch(/still loading/);
   });
 
+  it('w after the list failed says why and asks again (a new key: the query hook fetches it anew)', () => {
+    const base = gatewayWorld();
+    const q = want('workspaces', undefined, `${base.epoch}.0`);
+    const failed = {
+      family: q.family,
+      key: q.key,
+      status: 'error' as const,
+      error: { code: 'unavailable' as const, message: 'deadline exceeded' },
+    };
+    const d = new Driver(undefined, { ...base, queries: { ...base.queries, workspaces: failed } });
+    const before = selectWantedQueries(d.state, d.world).find((x) => x.kind === 'workspaces')?.key;
+    d.press('w');
+    expect(d.take()).toEqual([]);
+    expect(d.state.status).toMatchObject({ kind: 'error', text: 'cannot list workspaces: deadline exceeded; asking again' });
+    expect(selectWantedQueries(d.state, d.world).find((x) => x.kind === 'workspaces')?.key).not.toBe(before);
+  });
+
   it('the workspace list is asked for whenever the gateway has workspaces', () => {
     const kinds = selectWantedQueries(initialUiState(), gatewayWorld()).map((q) => q.kind);
     expect(kinds).toContain('workspaces');
