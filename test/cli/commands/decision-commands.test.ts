@@ -1,7 +1,7 @@
 // The operator's decision commands work the same on the core of a state dir (through its feed) and on a
 // gateway over gRPC (`--endpoint`, here our own served core): the same story, step by step, run against
 // each, with a real agent (curl) held by the real proxy and real exit codes for what goes wrong.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,12 +41,15 @@ describe.each([
     for (const h of HOSTS) flags.push('--resolve', `${h}:127.0.0.1`);
     core = await startCoreProcess(coreDir, flags);
     target = remote ? ['--endpoint', core.grpc!, '--state-dir', mkdtempSync(join(tmpdir(), 'ost-decide-cli-'))] : ['--state-dir', coreDir];
+    // The CLI's own state dir is not the core's: its control token is given as a gateway's would be.
+    env = remote ? { OPENSHELL_TOKEN: readFileSync(join(coreDir, 'control.token'), 'utf8').trim() } : {};
   });
   afterAll(async () => {
     await core?.stop();
   });
 
-  const cli = (...args: string[]) => runCli([...args, ...target]);
+  let env: NodeJS.ProcessEnv = {};
+  const cli = (...args: string[]) => runCli([...args, ...target], undefined, env);
   const url = (host: string, path = '/') => `http://${host}:${upstream.port}${path}`;
   /** Starts a held request and resolves with the agent's answer, once the CLI lists it as held. */
   async function held(host: string): Promise<{ entry: Listed; answer: Promise<{ status: number; body: string }> }> {
