@@ -84,6 +84,7 @@ export const consoleCommand: Command = {
     const attached = remoteOnly ? undefined : await attachToRunningCore(stateDirOf(args, io.env));
     if (attached) {
       // A core already runs for this state dir: be a second console on it, not a second core.
+      const { PresetStore } = await import('../../core/presets/preset-store.js');
       presets = await PresetStore.open(stateDirOf(args, io.env));
       choices.push({ info: attached.gateway.info, open: () => attached.gateway });
       status = attached.status;

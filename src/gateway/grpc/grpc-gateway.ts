@@ -106,6 +106,8 @@ const WATCH_TAIL = 200;
 const OUT_OF_RANGE = 11;
 const INVALID_ARGUMENT = 3;
 const MAX_DECISION_ATTEMPTS = 4;
+/** A chunk last seen this close to (or after) a denial line already accounts for it (log and chunk clocks differ a little). */
+const DENIAL_SEEN_SLACK_MS = 2_000;
 /** How long a decision on a denial waits for the gateway's proposal for it. */
 const PROPOSAL_WAIT_MS = 10_000;
 /** How long a read of the sandbox's policy source stands in for a fresh one before a decision. */
@@ -426,9 +428,11 @@ export class GrpcGateway implements Gateway {
       this.emit({ type: 'undraftable', denial: { sandbox: s.key, host, port, process, ...denial.undraftable, at, count: 1 } });
       return;
     }
+    // Covered: a pending chunk for it exists, or any chunk that already saw it (the log tail a new watch
+    // replays holds denials of requests decided long ago; they must not come back as awaiting entries).
     const covered = [...s.chunks.values()].some(
       (c) =>
-        c.status === 'pending' &&
+        (c.status === 'pending' || c.lastSeen >= at - DENIAL_SEEN_SLACK_MS) &&
         endpointOf(c).host === denial.host &&
         endpointOf(c).port === denial.port &&
         sameProcess(c.binary, denial.process),

@@ -43,12 +43,14 @@ describe.each([
     // The gateway API answers only its operator: the CLI runs as the core's operator would, on the core's
     // state dir, where it finds the core's token (checked against the live core; tokens are per lifetime).
     target = remote ? ['--endpoint', core.grpc!, '--state-dir', coreDir] : ['--state-dir', coreDir];
+    env = {};
   });
   afterAll(async () => {
     await core?.stop();
   });
 
-  const cli = (...args: string[]) => runCli([...args, ...target]);
+  let env: NodeJS.ProcessEnv = {};
+  const cli = (...args: string[]) => runCli([...args, ...target], undefined, env);
   const url = (host: string, path = '/') => `http://${host}:${upstream.port}${path}`;
   /** Starts a held request and resolves with the agent's answer, once the CLI lists it as held. */
   async function held(host: string): Promise<{ entry: Listed; answer: Promise<{ status: number; body: string }> }> {
