@@ -3,6 +3,7 @@
 // What a gateway can do is said by its capabilities, never guessed from its mode; failures are
 // GatewayErrors (./errors.ts) with a code from one small taxonomy.
 import type { PendingRequest } from '../core/inbox/pending-request.js';
+import type { CoreNotice } from '../core/engine/core-events.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { NetworkPolicyRule } from '../core/policy/types.js';
 import type { GatewayErrorCode } from './errors.js';
@@ -121,7 +122,9 @@ export type GatewayEvent =
   | { type: 'log'; line: LogLine }
   /** A denial that will never be drafted (the store lists it beside the inbox, with why). */
   | { type: 'undraftable'; denial: UndraftableDenial }
-  | { type: 'connection'; state: ConnectionState };
+  | { type: 'connection'; state: ConnectionState }
+  /** Something the operator must see once, as a banner (the inbox is full, the audit log cannot be written), and its all-clear. */
+  | { type: 'notice'; notice: CoreNotice };
 
 export type Lifetime = 'once' | 'session' | `${number}m`;
 

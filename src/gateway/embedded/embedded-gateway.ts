@@ -7,7 +7,7 @@ import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
 import { coreErrorCode } from '../core-errors.js';
-import { gatewayEventOf, revisionInfo, snapshotCore, watchCore } from '../core-projection.js';
+import { gatewayEventOf, revisionInfo, snapshotCore, standingNotices, watchCore } from '../core-projection.js';
 import { GatewayError, mapErrors } from '../errors.js';
 import type {
   ApprovePreview,
@@ -65,6 +65,7 @@ export class EmbeddedGateway implements Gateway {
       logs: snapshot.logs,
       sandboxes: [{ name: sandbox, phase: 'Ready', policyRevision: snapshot.revision.number, pending: 0, createdAt: this.started }],
     });
+    for (const notice of standingNotices(core.health())) emit({ type: 'notice', notice });
   }
 
   async stop(): Promise<void> {

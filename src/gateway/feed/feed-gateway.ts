@@ -6,7 +6,7 @@ import type { PresetInfo } from '../../core/presets/preset-store.js';
 import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
-import { revisionInfo } from '../core-projection.js';
+import { revisionInfo, standingNotices } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
   ApprovePreview,
@@ -104,6 +104,7 @@ export class FeedGateway implements Gateway {
         },
       ],
     });
+    for (const notice of standingNotices(hello.health)) this.emit({ type: 'notice', notice });
   }
 
   async stop(): Promise<void> {
@@ -246,6 +247,8 @@ export class FeedGateway implements Gateway {
         return this.emit({ type: 'revision', revision: revisionInfo(event.revision) });
       case 'log':
         return this.emit({ type: 'log', line: event.line });
+      case 'notice':
+        return this.emit({ type: 'notice', notice: event.notice });
     }
   }
 
