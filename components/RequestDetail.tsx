@@ -81,9 +81,9 @@ function RequestDetailView({ request: r, now, revisionApproval, theme }: Request
         <Text> (none: a tunnel, or not yet inspected)</Text>
       ) : (
         r.samples.map((s) => (
-          <Text key={`${s.method} ${s.path}`} wrap="truncate">
+          <Text key={`${s.method} ${s.path} ${s.operation ?? ''}`} wrap="truncate">
             {' '}
-            {safe(`${s.method} ${s.path}`)}
+            {safe(`${s.method} ${s.path}${s.operation ? ` · ${s.operation}` : ''}`)}
           </Text>
         ))
       )}

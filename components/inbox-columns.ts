@@ -2,6 +2,7 @@
 // destination is what the operator decides on: host:port stays whole (a long host loses its middle, never
 // its port); the request path gives way first; on narrow terminals the least needed columns go
 // (sandbox, age, hits, then binary) rather than a row wrapping.
+import { shortOperation } from '../src/core/inbox/pending-request.js';
 import type { InboxRequest } from '../src/gateway/gateway.js';
 import { rowStatus, rowStatusText } from '../src/store/ui/request-status.js';
 import { badgesOf } from './badges.js';
@@ -30,8 +31,10 @@ export interface RequestCell {
 
 export function requestCell(r: InboxRequest): RequestCell {
   const s = r.samples[0];
-  if (!s) return { method: 'CONNECT', path: '(tunnel)' };
-  return { method: safe(s.method), badge: s.badge ? safe(s.badge) : undefined, path: safe(s.path) };
+  // An L7 operation entry shows what waits (the tool, method or GraphQL operation), not just POST /mcp.
+  const op = r.operation ? shortOperation(r.operation) : s?.badge;
+  if (!s) return { method: 'CONNECT', badge: op ? safe(op) : undefined, path: '(tunnel)' };
+  return { method: safe(s.method), badge: op ? safe(op) : undefined, path: safe(s.path) };
 }
 
 const requestLength = (c: RequestCell) => c.method.length + 1 + (c.badge ? c.badge.length + 3 : 0) + [...c.path].length;

@@ -12,11 +12,11 @@ import {
   approveCommand,
   policyGetCommand,
   policyRevisionsCommand,
-  promoteCommand,
   rejectCommand,
   requestsCommand,
   undoCommand,
 } from './cli/commands/decision-commands.js';
+import { promoteCommand } from './cli/commands/promote-command.js';
 import { EXIT_CODES, EXIT_FAILED } from './cli/exit-codes.js';
 import { GatewayError } from './gateway/errors.js';
 import { PolicyLoadError } from './core/policy/source.js';

@@ -6,8 +6,8 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { percentile } from '../table.js';
 import { openTunnel } from './connect-load.js';
 
-/** Sends one GET and resolves when its whole response has arrived. */
-function get(socket: TLSSocket, host: string): Promise<void> {
+/** Sends one request (a GET unless `request` gives the raw bytes) and resolves when its whole response has arrived. */
+function get(socket: TLSSocket, host: string, request?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let buffered = Buffer.alloc(0);
     let need = -1;
@@ -30,12 +30,20 @@ function get(socket: TLSSocket, host: string): Promise<void> {
     };
     socket.on('data', onData);
     socket.on('error', finish);
-    socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    socket.write(request ?? `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
   });
 }
 
 /** Requests/s and p99 (ms) over `connections` keep-alive TLS connections through the proxy for `seconds`. */
-export async function httpsRequests(proxyPort: number, host: string, port: number, ca: string, seconds = 4, connections = 8) {
+export async function httpsRequests(
+  proxyPort: number,
+  host: string,
+  port: number,
+  ca: string,
+  seconds = 4,
+  connections = 8,
+  request?: string,
+) {
   const times: number[] = [];
   const until = performance.now() + seconds * 1000;
   await Promise.all(
@@ -44,7 +52,7 @@ export async function httpsRequests(proxyPort: number, host: string, port: numbe
       await once(socket, 'secureConnect');
       while (performance.now() < until) {
         const start = performance.now();
-        await get(socket, host);
+        await get(socket, host, request);
         times.push(performance.now() - start);
       }
       socket.destroy();

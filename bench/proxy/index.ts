@@ -9,10 +9,18 @@ import { join } from 'node:path';
 import { formatTable } from '../table.js';
 import { connectSetups, tunnelThroughput } from './connect-load.js';
 import { httpsRequests } from './https-load.js';
+import { mcpRequest, mcpWrkScript } from './mcp-request.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOST = 'bench.test';
 const INSPECTED = 'inspect.test';
+/** An MCP endpoint: every request decided on its body (JSON-RPC method and tool name). */
+const MCP = 'mcp.test';
+/**
+ * Another checkout's core to run beside ours in the same run (e.g. BENCH_BASELINE_CORE=/work/main), so a
+ * change's cost on the allowed plain-HTTP path is measured against the code before it, on the same load.
+ */
+const BASELINE_CORE = process.env.BENCH_BASELINE_CORE;
 // Each tunnel downloads this much from the source.
 const TUNNEL_MIB = 128;
 
@@ -89,11 +97,11 @@ interface WrkResult {
   p99ms: number;
 }
 
-function wrk(proxyPort: number, url: string, seconds = 5, connections = 32): WrkResult & { requests: number } {
+function wrk(proxyPort: number, url: string, seconds = 5, connections = 32, lua?: string): WrkResult & { requests: number } {
   const dir = mkdtempSync(join(tmpdir(), 'ost-wrk-'));
   const script = join(dir, 'abs.lua');
   // Absolute-form request line, as a client configured with a forward proxy sends it.
-  writeFileSync(script, `wrk.path = "${url}"\nwrk.headers["Host"] = "${new URL(url).host}"\n`);
+  writeFileSync(script, lua ?? `wrk.path = "${url}"\nwrk.headers["Host"] = "${new URL(url).host}"\n`);
   const out = execFileSync(
     'wrk',
     ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${proxyPort}`],
@@ -146,35 +154,54 @@ export async function benchProxy(): Promise<string> {
         `      - { host: ${INSPECTED}, port: ${httpsPort}, protocol: rest, enforcement: enforce, access: read-only }`,
         '    binaries:',
         '      - { path: "**" }',
+        '  mcp:',
+        '    name: mcp',
+        '    endpoints:',
+        `      - host: ${MCP}`,
+        `        ports: [${upPort}, ${httpsPort}]`,
+        '        path: /mcp',
+        '        protocol: mcp',
+        '        enforcement: enforce',
+        '        rules:',
+        '          - allow: { method: tools/call, tool: "read_*" }',
+        '        deny_rules:',
+        '          - { method: tools/call, tool: delete_repo }',
+        '    binaries:',
+        '      - { path: "**" }',
       ].join('\n')}\n`,
     );
 
     const proxies: Array<{ name: string; port: number; pid: number }> = [];
-    const oursPort = await freePort();
-    const ours = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'bin/openshell-term.js'),
-        'core',
-        '--state-dir',
-        join(dir, 'state'),
-        '--policy',
-        policy,
-        '--proxy-listen',
-        `127.0.0.1:${oursPort}`,
-        '--resolve',
-        `${HOST}:127.0.0.1`,
-        '--resolve',
-        `${INSPECTED}:127.0.0.1`,
-        '--allow-loopback',
-        '--hold-timeout',
-        '0',
-      ],
-      // The core re-encrypts inspected requests to the upstream, so it must trust the upstream's CA.
-      { stdio: 'ignore', env: { ...process.env, NODE_EXTRA_CA_CERTS: join(upstreamCaDir, 'ca.crt') } },
-    );
-    children.push(ours);
-    proxies.push({ name: 'openshell-term', port: oursPort, pid: ours.pid! });
+    const startCore = async (checkout: string, state: string) => {
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [
+          join(checkout, 'bin/openshell-term.js'),
+          'core',
+          '--state-dir',
+          join(dir, state),
+          '--policy',
+          policy,
+          '--proxy-listen',
+          `127.0.0.1:${port}`,
+          '--resolve',
+          `${HOST}:127.0.0.1`,
+          '--resolve',
+          `${INSPECTED}:127.0.0.1`,
+          '--resolve',
+          `${MCP}:127.0.0.1`,
+          '--allow-loopback',
+          '--hold-timeout',
+          '0',
+        ],
+        // The core re-encrypts inspected requests to the upstream, so it must trust the upstream's CA.
+        { stdio: 'ignore', env: { ...process.env, NODE_EXTRA_CA_CERTS: join(upstreamCaDir, 'ca.crt') } },
+      );
+      children.push(child);
+      return { port, pid: child.pid! };
+    };
+    proxies.push({ name: 'openshell-term', ...(await startCore(ROOT, 'state')) });
 
     const basePort = await freePort();
     const base = tsx('bench/proxy/baseline-proxy.ts', [String(basePort), `${HOST}:127.0.0.1`, HOST]);
@@ -213,6 +240,7 @@ export async function benchProxy(): Promise<string> {
       children.push(squid);
       proxies.push({ name: 'squid', port: squidPort, pid: squid.pid! });
     }
+    if (BASELINE_CORE) proxies.push({ name: 'baseline core', ...(await startCore(BASELINE_CORE, 'baseline-state')) });
     for (const p of proxies) await waitForPort(p.port);
 
     // Scenario by scenario, each proxy in turn, so drift in the machine's load spreads over all three;
@@ -271,6 +299,39 @@ export async function benchProxy(): Promise<string> {
         httpsInspectedCpu: cpu,
       });
     }
+    {
+      // MCP: every request read whole and decided on its JSON-RPC method and tool name (ours only: the
+      // others have no L7), over plain HTTP and inside a TLS-inspected tunnel.
+      const ours = proxies[0];
+      const url = `http://${MCP}:${upPort}/mcp`;
+      const [plainMcp, plainCpu] = await withCpu(
+        ours.pid,
+        () => wrk(ours.port, url, 5, 32, mcpWrkScript(url)),
+        (w) => w.requests,
+      );
+      const [tlsMcp, tlsCpu] = await withCpu(
+        ours.pid,
+        () =>
+          httpsRequests(
+            ours.port,
+            MCP,
+            httpsPort,
+            readFileSync(join(dir, 'state', 'ca.crt'), 'utf8'),
+            4,
+            8,
+            mcpRequest(`${MCP}:${httpsPort}`),
+          ),
+        (h) => h.requests,
+      );
+      Object.assign(results.get(ours.name)!, {
+        mcpPlain: plainMcp.rps,
+        mcpPlainP99: plainMcp.p99ms,
+        mcpPlainCpu: plainCpu,
+        mcpInspected: tlsMcp.perSecond,
+        mcpInspectedP99: tlsMcp.p99ms,
+        mcpInspectedCpu: tlsCpu,
+      });
+    }
     const rounds = new Map(proxies.map((p) => [p.name, { one: [] as number[], eight: [] as number[], cpu: [] as number[] }]));
     for (let round = 0; round < 3; round++) {
       await each(async (p) => {
@@ -324,6 +385,12 @@ export async function benchProxy(): Promise<string> {
       metric('HTTPS req/s, TLS inspected, decided per request', 'httpsInspected', n),
       metric('  p99', 'httpsInspectedP99', ms),
       metric('  proxy CPU per request', 'httpsInspectedCpu', us),
+      metric('MCP tools/call req/s, plain HTTP, decided on the body (32 conns)', 'mcpPlain', n),
+      metric('  p99', 'mcpPlainP99', ms),
+      metric('  proxy CPU per request', 'mcpPlainCpu', us),
+      metric('MCP tools/call req/s, TLS inspected, decided on the body (8 conns)', 'mcpInspected', n),
+      metric('  p99', 'mcpInspectedP99', ms),
+      metric('  proxy CPU per request', 'mcpInspectedCpu', us),
       metric('RSS peak MiB', 'rss', n),
     ];
     let out = 'Each proxy in its own process; load from wrk and a Node CONNECT client; all on loopback, bounded runs\n';
@@ -333,6 +400,11 @@ export async function benchProxy(): Promise<string> {
     out +=
       'openshell-term runs with policy, binary identity (one lookup per client connection) and the audit log on; plain tunnels go through its splice relay when built. CPU is user + system time of the proxy process (all threads) over the scenario; lower is better, so for CPU and p99 rows a ratio below 1× favours us.\n';
     const oursResult = results.get('openshell-term')!;
+    out += `MCP decided on the body serves ${(oursResult.mcpPlain / oursResult.allowed).toFixed(2)}× the requests/s of allowed plain HTTP over plain HTTP (${(oursResult.mcpPlainCpu / oursResult.allowedCpu).toFixed(1)}× the CPU per request), and ${(oursResult.mcpInspected / oursResult.httpsInspected).toFixed(2)}× inspected HTTPS GETs inside TLS (${(oursResult.mcpInspectedCpu / oursResult.httpsInspectedCpu).toFixed(1)}× the CPU), in this run.\n`;
+    const before = results.get('baseline core');
+    if (before) {
+      out += `Same run, the core of ${BASELINE_CORE}: allowed plain HTTP ${n(before.allowed)} req/s (${us(before.allowedCpu)} CPU/request) vs ours ${n(oursResult.allowed)} (${us(oursResult.allowedCpu)}): ours is ${((oursResult.allowed / before.allowed - 1) * 100).toFixed(1)}% in req/s.\n`;
+    }
     out += `TLS inspection (only ours does it: terminate, decide each request, re-encrypt upstream) serves ${(oursResult.httpsInspected / oursResult.httpsPlain).toFixed(2)}× the HTTPS requests/s of its own plain tunnel in this run, at ${(oursResult.httpsInspectedCpu / oursResult.httpsPlainCpu).toFixed(1)}× its proxy CPU per request.\n`;
     return out;
   } finally {

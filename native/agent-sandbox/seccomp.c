@@ -9,6 +9,7 @@
 //     Linux 6.14 MPTCP, SCTP and SMC are explicitly left out), and MPTCP falls back to plain TCP against
 //     any server, so socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP) connected anywhere. EPROTONOSUPPORT: the
 //     answer on which clients that try MPTCP first (Go, curl --mptcp) fall back to TCP, which Landlock sees.
+//     Raw sockets get EPERM, the kernel's own answer without CAP_NET_RAW.
 //   - every address family but UNIX, INET, INET6 and NETLINK (getaddrinfo and getifaddrs need it):
 //     EAFNOSUPPORT. AF_SMC falls back to TCP too, AF_VSOCK reaches the VM host, the rest no agent needs.
 //   - io_uring_setup: io_uring makes sockets without the socket(2) system call (ENOSYS: callers fall back).
@@ -147,6 +148,7 @@ bool install_seccomp(bool allow_unix_sockets) {
   here(&p, L_INET);
   load(&p, ARG_LOW(1)); // type, with SOCK_NONBLOCK and SOCK_CLOEXEC or'ed in
   and(&p, 0xf);         // SOCK_TYPE_MASK
+  jeq(&p, SOCK_RAW, L_EPERM, NEXT); // what the kernel answers without CAP_NET_RAW (never granted here)
   jeq(&p, SOCK_STREAM, L_INET_PROTOCOL, NEXT);
   jeq(&p, SOCK_DGRAM, L_INET_PROTOCOL, L_EPROTONOSUPPORT);
   here(&p, L_INET_PROTOCOL);

@@ -6,6 +6,7 @@ export const CORE_CAPABILITIES: GatewayCapabilities = {
   lifetimes: ['session', 'once', '10m'],
   promote: true,
   promoteDryRun: true,
+  promoteTls: true,
   presets: true,
   tiers: true,
   providers: false,

@@ -3,5 +3,9 @@
 import { CoreError } from '../core/engine/enforcement-core.js';
 import { errorCodeOf, type GatewayErrorCode } from './errors.js';
 
-/** A missing request is the core's only CoreError; presets and I/O errors carry codes of their own. */
-export const coreErrorCode = (error: unknown): GatewayErrorCode => (error instanceof CoreError ? 'not_found' : errorCodeOf(error));
+/**
+ * A CoreError is a missing request or a refusal the operator can lift (--allow-unknown-binary, a writable
+ * audit log under --audit-required); presets and I/O errors carry codes of their own.
+ */
+export const coreErrorCode = (error: unknown): GatewayErrorCode =>
+  error instanceof CoreError ? (error.kind === 'refused' ? 'failed_precondition' : 'not_found') : errorCodeOf(error);

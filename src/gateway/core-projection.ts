@@ -2,12 +2,12 @@
 // and what each becomes. The embedded Gateway maps these changes to gateway events; the feed server and
 // the gRPC server can map them to their wire formats the same way, so no adapter subscribes to core
 // event names of its own (and every one gets the same unsubscribe to call on stop).
-import type { CoreEvents, EnforcementCore } from '../core/engine/enforcement-core.js';
-import type { CoreHealth, CoreNotice } from '../core/engine/core-events.js';
+import type { CoreEvents, CoreNotice, EnforcementCore } from '../core/engine/enforcement-core.js';
 import { type LogLine, logKindOf } from '../core/engine/log-buffer.js';
 import type { PendingRequest } from '../core/inbox/pending-request.js';
+import type { PromoteResult } from '../core/presets/preset-manager.js';
 import type { Revision } from '../core/revisions/revision-log.js';
-import type { GatewayEvent, InboxRequest, RevisionInfo } from './gateway.js';
+import type { GatewayEvent, InboxRequest, PromoteOutcome, RevisionInfo } from './gateway.js';
 
 /** What happened to a request: it is new, it changed (hits, holds, an undo), or an operator decided it. */
 export type RequestChange = 'new' | 'updated' | 'decided';
@@ -16,8 +16,7 @@ export type RequestChange = 'new' | 'updated' | 'decided';
 export type CoreChange =
   | { type: 'request'; request: PendingRequest; change: RequestChange }
   | { type: 'revision'; revision: RevisionInfo }
-  | { type: 'log'; line: LogLine }
-  | { type: 'notice'; notice: CoreNotice };
+  | { type: 'log'; line: LogLine };
 
 /** What the projection needs of a core (structural, so tests and other cores can stand in). */
 export type CoreSource = Pick<EnforcementCore, 'on' | 'off' | 'listRequests' | 'revision' | 'logs'>;
@@ -58,8 +57,6 @@ export function watchCore(core: CoreSource, listener: (change: CoreChange) => vo
   for (const name of requestEvents) core.on(name, onRequest[name]);
   core.on('policy.revision', onRevision);
   core.on('log', onLog);
-  const onNotice = (notice: CoreNotice) => listener({ type: 'notice', notice });
-  core.on('notice', onNotice);
   let attached = true;
   return () => {
     if (!attached) return;
@@ -67,7 +64,17 @@ export function watchCore(core: CoreSource, listener: (change: CoreChange) => vo
     for (const name of requestEvents) core.off(name, onRequest[name]);
     core.off('policy.revision', onRevision);
     core.off('log', onLog);
-    core.off('notice', onNotice);
+  };
+}
+
+/** The core's notices (the feed forwards them as they are), through the same door as every other subscription. */
+export function watchCoreNotices(core: Pick<EnforcementCore, 'on' | 'off'>, listener: (notice: CoreNotice) => void): () => void {
+  core.on('notice', listener);
+  let attached = true;
+  return () => {
+    if (!attached) return;
+    attached = false;
+    core.off('notice', listener);
   };
 }
 
@@ -103,32 +110,20 @@ export function gatewayEventOf(change: CoreChange, sandbox: string, decorate: (r
       return { type: 'revision', revision: change.revision };
     case 'log':
       return { type: 'log', line: change.line };
-    case 'notice':
-      return { type: 'notice', notice: change.notice };
   }
 }
 
-/**
- * The notices a client that connects now has missed but must show (a snapshot carries state, not past
- * events): the audit log failing, the inbox at its cap. Sent after the snapshot.
- */
-export function standingNotices(health: Pick<CoreHealth, 'inbox' | 'audit'>, now = Date.now()): CoreNotice[] {
-  const out: CoreNotice[] = [];
-  if (!health.audit.writable) {
-    const error = health.audit.error ?? 'unknown error';
-    out.push({
-      kind: 'audit-failing',
-      time: health.audit.since ?? now,
-      error,
-      message: `the audit log cannot be written (${error}): decisions are not being recorded${health.audit.required ? '; approvals are refused until it can be (--audit-required)' : ''}`,
-    });
-  }
-  if (health.inbox.pending >= health.inbox.maxPending)
-    out.push({
-      kind: 'inbox-full',
-      time: now,
-      limit: health.inbox.maxPending,
-      message: `the inbox is full: ${health.inbox.maxPending} requests wait for a decision (--max-pending); requests for new destinations are refused at once until some are decided`,
-    });
-  return out;
+/** A core's promote result as a gateway outcome: what happened to the file, its diff, the tunnel, what was released. */
+export function promoteOutcomeOf(r: PromoteResult): PromoteOutcome {
+  return {
+    name: r.name,
+    file: r.file,
+    yaml: r.yaml,
+    dryRun: r.dryRun,
+    change: r.change,
+    summary: r.summary,
+    diff: r.diff,
+    ...(r.tunnel ? { tunnel: r.tunnel } : {}),
+    released: r.released,
+  };
 }

@@ -1,12 +1,15 @@
 // One short conversation with a Gateway, as the CLI has it: start, wait for the first snapshot (or fail
 // fast on the first lost connection: a script wants an answer, not a retry loop), keep the inbox current
-// from events, act, stop. The same for the embedded core's feed and a gRPC gateway.
+// from events, act, stop. The same for the embedded core's feed and a gRPC gateway. Notices keep the
+// gateway's conditions as they stand at the end (an audit log that recovered during the command is not
+// reported as failing).
 import { GatewayError, toGatewayError } from './errors.js';
-import type { Gateway, GatewayEvent, InboxRequest, SandboxInfo } from './gateway.js';
+import type { Gateway, GatewayEvent, GatewayNotice, InboxRequest, SandboxInfo } from './gateway.js';
 
 export class GatewaySession {
   private readonly requests = new Map<string, InboxRequest>();
   private sandboxList: SandboxInfo[] = [];
+  private readonly conditions = new Map<GatewayNotice['topic'], GatewayNotice>();
   private unsubscribe: () => void = () => {};
 
   private constructor(readonly gateway: Gateway) {}
@@ -87,6 +90,11 @@ export class GatewaySession {
     return names[0];
   }
 
+  /** The gateway's conditions that hold now (its audit log fails, its inbox is full), as its last notices said. */
+  notices(): GatewayNotice[] {
+    return [...this.conditions.values()];
+  }
+
   async close(): Promise<void> {
     this.unsubscribe();
     await this.gateway.stop();
@@ -107,6 +115,10 @@ export class GatewaySession {
         return;
       case 'sandboxes':
         this.sandboxList = event.sandboxes;
+        return;
+      case 'notice':
+        if (event.notice.active) this.conditions.set(event.notice.topic, event.notice);
+        else this.conditions.delete(event.notice.topic);
         return;
     }
   }

@@ -3,7 +3,6 @@
 // What a gateway can do is said by its capabilities, never guessed from its mode; failures are
 // GatewayErrors (./errors.ts) with a code from one small taxonomy.
 import type { PendingRequest } from '../core/inbox/pending-request.js';
-import type { CoreNotice } from '../core/engine/core-events.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type { NetworkPolicyRule } from '../core/policy/types.js';
 import type { GatewayErrorCode } from './errors.js';
@@ -123,10 +122,34 @@ export type GatewayEvent =
   /** A denial that will never be drafted (the store lists it beside the inbox, with why). */
   | { type: 'undraftable'; denial: UndraftableDenial }
   | { type: 'connection'; state: ConnectionState }
-  /** Something the operator must see once, as a banner (the inbox is full, the audit log cannot be written), and its all-clear. */
-  | { type: 'notice'; notice: CoreNotice };
+  /** Something the operator must hear about the gateway itself (its audit log fails, its inbox is full). */
+  | { type: 'notice'; notice: GatewayNotice };
+
+/**
+ * A condition of the gateway as a whole. Each topic holds one condition at a time: a notice with
+ * `active: false` ends the one before it (the audit log is written again, the inbox has room again).
+ */
+export interface GatewayNotice {
+  topic: 'audit' | 'inbox';
+  active: boolean;
+  message: string;
+}
 
 export type Lifetime = 'once' | 'session' | `${number}m`;
+
+export interface ApproveOptions {
+  /**
+   * Approve requests whose binary the gateway could not identify too. Such an approval lets ANY program
+   * it cannot identify reach the destination, so without this they are refused (approve) or skipped
+   * (approveAll), saying so.
+   */
+  allowUnknownBinary?: boolean;
+}
+
+/** What approveAll did not approve, and why (an unidentified binary, a stale or flagged proposal). */
+export interface ApproveAllOutcome {
+  skipped: Array<{ id: string; reason: string }>;
+}
 
 export interface PolicyView {
   revision: RevisionInfo;
@@ -144,7 +167,14 @@ export interface PromoteRequest {
   anyBinary: boolean;
   /** Only with capabilities.promoteDryRun: say what would be written, write nothing. */
   dryRun?: boolean;
+  /** A preset of that name exists: merge this grant into it (the default), replace it, or refuse. */
+  ifExists?: 'merge' | 'replace' | 'refuse';
+  /** Only with capabilities.promoteTls. A tunnel (CONNECT): inspect it (the default) or keep it blind. */
+  inspect?: boolean;
 }
+
+/** What promote() takes: a request whose access may be left to the gateway (its default for the request's method; none for a blind tunnel). */
+export type PromoteOrder = Omit<PromoteRequest, 'access'> & { access?: PromoteRequest['access'] };
 
 export interface PromoteOutcome {
   name: string;
@@ -153,6 +183,16 @@ export interface PromoteOutcome {
   /** The preset as written (or as it would be), when the gateway says. */
   yaml?: string;
   dryRun?: boolean;
+  /** What happened to the preset, when the gateway says: created, merged (into one that existed), replaced, unchanged. */
+  change?: 'created' | 'merged' | 'replaced' | 'unchanged';
+  /** One sentence on that change. */
+  summary?: string;
+  /** Unified YAML diff against the preset as it was (from /dev/null when new). */
+  diff?: string;
+  /** For a tunnel: whether it is now inspected, said in a sentence. */
+  tunnel?: { inspect: boolean; note: string };
+  /** Pending requests the new policy allowed, released at once. */
+  released?: string[];
 }
 
 export interface PresetSummary {
@@ -180,6 +220,8 @@ export interface GatewayCapabilities {
   promote: boolean;
   /** promote() with dryRun previews (the file, the YAML) without writing. */
   promoteDryRun: boolean;
+  /** promote() honours `inspect` (a tunnel kept blind or inspected). */
+  promoteTls: boolean;
   /** presets(), addPreset(), removePreset(). */
   presets: boolean;
   /** applyTier(). */
@@ -209,9 +251,8 @@ export interface Gateway {
   subscribe(listener: (event: GatewayEvent) => void): () => void;
   start(): Promise<void>;
   stop(): Promise<void>;
-  approve(id: string, lifetime: Lifetime): Promise<void>;
+  approve(id: string, lifetime: Lifetime, options?: ApproveOptions): Promise<void>;
   reject(id: string, reason?: string): Promise<void>;
-  approveAll(ids: string[], lifetime: Lifetime): Promise<void>;
   /** What approveAll(ids) would approve and what it would skip, and why: the confirm dialog lists it. */
   approveAllPreview(ids: string[]): Promise<ApprovePreview>;
   /** Only with capabilities.reapprove: approves a request that was rejected. */
@@ -220,6 +261,8 @@ export interface Gateway {
   editChunk(id: string, change: ChunkNarrowing): Promise<void>;
   /** Only with capabilities.clearDrafts: drops every pending proposal of the sandbox; resolves with how many. */
   clearDrafts(sandbox?: string): Promise<number>;
+  /** Approves the requests as one change where the gateway can (one policy revision). */
+  approveAll(ids: string[], lifetime: Lifetime, options?: ApproveOptions): Promise<ApproveAllOutcome>;
   undo(id: string): Promise<void>;
   /** Calls that name a sandbox default to the first (standalone: the only) one. */
   policy(revision?: number, sandbox?: string): Promise<PolicyView>;
@@ -228,7 +271,7 @@ export interface Gateway {
   providers(): Promise<ProviderInfo[]>;
   presets(sandbox?: string): Promise<PresetSummary[]>;
   /** Writes the request's preset (NemoClaw format) and applies it; resolves with where it went. */
-  promote(id: string, request: PromoteRequest): Promise<PromoteOutcome>;
+  promote(id: string, request: PromoteOrder): Promise<PromoteOutcome>;
   addPreset(name: string, sandbox?: string): Promise<void>;
   removePreset(name: string, sandbox?: string): Promise<void>;
   /** Applies a tier's presets (restricted, balanced, open); resolves with those newly applied. */

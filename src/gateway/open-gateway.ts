@@ -2,8 +2,8 @@
 // gRPC; otherwise the core running for the state dir, over its feed. The gRPC code loads only when asked
 // for (grpc-js and the protos cost a few hundred ms at start).
 import { PresetStore } from '../core/presets/preset-store.js';
-import { ensureStateDir, readRuntimeInfo, readToken } from '../core/state/state-dir.js';
-import { GatewayError, toGatewayError } from './errors.js';
+import { ensureStateDir, readRuntimeInfo } from '../core/state/state-dir.js';
+import { toGatewayError } from './errors.js';
 import { FeedGateway } from './feed/feed-gateway.js';
 import type { Gateway } from './gateway.js';
 
@@ -27,15 +27,13 @@ export async function openGateway(target: GatewayTarget): Promise<Gateway> {
   return isRemoteTarget(target) ? openRemote(target) : openLocal(target);
 }
 
+/** The core of the state dir, over its feed; start() checks it is alive and owns its port before the token goes out. */
 async function openLocal(target: GatewayTarget): Promise<Gateway> {
   const dir = target.stateDir;
-  const [info, token] = await Promise.all([readRuntimeInfo(dir), readToken(dir)]);
-  if (!info || !token)
-    throw new GatewayError(
-      'unavailable',
-      `no core is running for state dir ${dir} (start one with: openshell-term core --state-dir ${dir})`,
-    );
-  return new FeedGateway({ url: info.ws, token, name: 'core', sandbox: target.sandbox, agents: { proxy: info.proxy, stateDir: dir } });
+  // How agents reach the core, for the console's first screen (the feed itself is verified at start()).
+  const info = await readRuntimeInfo(dir);
+  const agents = info ? { proxy: info.proxy, stateDir: dir } : undefined;
+  return new FeedGateway({ stateDir: dir, name: 'core', sandbox: target.sandbox, ...(agents ? { agents } : {}) });
 }
 
 async function openRemote(target: GatewayTarget): Promise<Gateway> {
@@ -46,7 +44,9 @@ async function openRemote(target: GatewayTarget): Promise<Gateway> {
   ]);
   let connection: ReturnType<typeof resolveConnection>;
   try {
-    connection = resolveConnection({ gateway: target.gateway, endpoint: target.endpoint }, target.env);
+    // The endpoint may be our own core's gateway API: its token is found in the state dir, checked against
+    // the live core (and read again before every reconnect: tokens are per core lifetime).
+    connection = resolveConnection({ gateway: target.gateway, endpoint: target.endpoint }, target.env, { stateDir: target.stateDir });
   } catch (error) {
     // A name not configured, a broken entry, an expired token, a token over plaintext: the input is wrong.
     throw toGatewayError(error, 'invalid_argument');

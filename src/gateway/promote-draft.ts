@@ -44,6 +44,7 @@ export function previewPromote(r: InboxRequest, form: PromoteRequest, builtinNam
       description: form.description || undefined,
       access: form.access,
       anyBinary: form.anyBinary,
+      ...(r.operation ? { operation: r.operation, operationPath: r.operationPath } : {}),
     });
     return { yaml: presetYaml(doc).trimEnd() };
   } catch (e) {

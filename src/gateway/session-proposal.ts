@@ -9,7 +9,16 @@ export function withSessionProposal(r: InboxRequest): InboxRequest {
     ...r,
     proposal: {
       ruleName: approvalKey(r.id),
-      rule: approvalRule({ requestId: r.id, host: r.host, port: r.port, binary: r.binary, approvedAt: 0, by: 'operator' }),
+      // An operation entry (an MCP tool, a JSON-RPC method, a GraphQL operation) approves exactly that operation.
+      rule: approvalRule({
+        requestId: r.id,
+        host: r.host,
+        port: r.port,
+        binary: r.binary,
+        approvedAt: 0,
+        by: 'operator',
+        ...(r.operation ? { operation: r.operation, operationPath: r.operationPath } : {}),
+      }),
       securityNotes: '',
       validationResult: '',
       applicationError: '',

@@ -1,36 +1,24 @@
 // The console's banners: what the operator must see on every screen until it is over (the inbox is full,
-// the audit log cannot be written), from the gateway's notices. Each kind of trouble holds one banner,
-// replaced by its all-clear; pure, so the store and the tests apply notices the same way.
-import type { CoreNotice } from '../core/engine/core-events.js';
+// the audit log cannot be written), from the gateway's notices. Each topic holds one banner, taken down
+// by a notice that says it ended; pure, so the store and the tests apply notices the same way.
+import type { GatewayNotice } from '../gateway/gateway.js';
 
-export type BannerTopic = 'inbox' | 'audit';
+export type BannerTopic = GatewayNotice['topic'];
 
 export interface Banner {
   topic: BannerTopic;
   level: 'warn' | 'error';
   message: string;
-  time: number;
 }
 
 export type Banners = Partial<Record<BannerTopic, Banner>>;
 
-/** The banners after a notice: trouble raises its topic's banner, its all-clear takes it down. */
-export function applyNotice(banners: Banners, notice: CoreNotice): Banners {
+/** The banners after a notice: an active one raises its topic's banner, an inactive one takes it down. */
+export function applyNotice(banners: Banners, notice: GatewayNotice): Banners {
   const next = { ...banners };
-  switch (notice.kind) {
-    case 'inbox-full':
-      next.inbox = { topic: 'inbox', level: 'warn', message: notice.message, time: notice.time };
-      break;
-    case 'audit-failing':
-      next.audit = { topic: 'audit', level: 'error', message: notice.message, time: notice.time };
-      break;
-    case 'inbox-open':
-      delete next.inbox;
-      break;
-    case 'audit-recovered':
-      delete next.audit;
-      break;
-  }
+  if (notice.active)
+    next[notice.topic] = { topic: notice.topic, level: notice.topic === 'audit' ? 'error' : 'warn', message: notice.message };
+  else delete next[notice.topic];
   return next;
 }
 

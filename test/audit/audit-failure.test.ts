@@ -84,7 +84,7 @@ describe.runIf(root)('ENOSPC on the audit log', () => {
     const agent = curlVia(c.proxy, `http://full.test:${upstream.port}/`);
     const entry = await heldEntry(fs.stateDir, 'full.test');
     const refused = await runCli(['approve', entry.id, '--state-dir', fs.stateDir]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(6); // failed precondition (README "Exit codes"): a writable log lifts it
     expect(refused.stderr).toMatch(/audit-required/);
     expect(refused.stderr).toMatch(/ENOSPC|no space/i);
     expect((await heldEntry(fs.stateDir, 'full.test')).held).toBe(1);

@@ -165,7 +165,7 @@ describe('the inbox on an upstream-shaped 0.1.x gateway', () => {
     expect(sent('ClearDraftChunks')).toHaveLength(1);
   });
 
-  it('while a gateway-global policy is in force: a banner, and a, A, r, e, C are refused at the key, nothing sent', async () => {
+  it('while a gateway-global policy is in force: a banner, and a, A, r, e are refused at the key, nothing sent', async () => {
     const { ui } = await open('POLICY_SOURCE_GLOBAL');
     await ui.waitForFrame(
       (f) => f.includes('Cannot approve rules while a global policy is active: agent (global policy v9)'),
@@ -177,8 +177,28 @@ describe('the inbox on an upstream-shaped 0.1.x gateway', () => {
         await ui.waitForFrame((f) => /Cannot (approve|modify) rules while a global policy is active \(global policy v9/.test(f));
     await ui.press('r');
     await ui.waitForFrame((f) => f.includes('Cannot modify rules while a global policy is active (global policy v9'), 'r refused');
-    await ui.press('C');
-    await ui.waitForFrame((f) => f.includes('Cannot modify rules'), 'C refused');
     expect(double!.received).toEqual([]);
+  });
+
+  it('a global policy set while the console runs: the gateway refuses, the console says why and then knows', async () => {
+    const { ui, double } = await open();
+    await select('api.clean.test');
+    double.policySource = 'POLICY_SOURCE_GLOBAL';
+    await ui.press('a');
+    // Refused — by the gateway in its words, or by the adapter if its last look is older than a few seconds —
+    // on the status line; the banner follows (the adapter looked again).
+    await ui.waitForFrame((f) => /approve agent\/c-clean failed: [Cc]annot approve rules while a global policy/.test(f), 'the refusal');
+    await ui.waitForFrame(
+      (f) => f.includes('Cannot approve rules while a global policy is active: agent (global policy v9)'),
+      'the banner',
+    );
+    const sentBefore = double.received.length;
+    await ui.press('a');
+    await ui.waitForFrame(
+      (f) => f.includes('Cannot approve rules while a global policy is active (global policy v9'),
+      'refused at the key',
+    );
+    expect(double.received).toHaveLength(sentBefore);
+    expect(double.chunks.find((c) => c.id === 'c-clean')?.status).toBe('pending');
   });
 });

@@ -51,7 +51,7 @@ describe('a stale core.json', () => {
     await killHard(c);
     const impostor = await impostorOn(c.ws);
     const r = await runCli(['requests', '--state-dir', dir]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(10); // unavailable (README "Exit codes")
     expect(r.stderr).toMatch(/no core is running/);
     expect(impostor.received()).not.toContain(secret);
     expect(impostor.connections()).toBe(0);
@@ -69,7 +69,7 @@ describe('a stale core.json', () => {
     writeFileSync(join(dir, 'core.json'), JSON.stringify({ ...info, pid: other.pid }));
     const impostor = await impostorOn(c.ws);
     const r = await runCli(['approve-all', '--state-dir', dir]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(10); // unavailable
     expect(r.stderr).toMatch(/no core is running/);
     expect(r.stderr).toContain(`pid ${other.pid}`);
     expect(impostor.received()).not.toContain(secret);

@@ -86,7 +86,7 @@ describe.runIf(root)('approving a request whose binary is unknown', () => {
     expect(human.stdout).toMatch(/any program the core cannot identify/);
 
     const refused = await cli(['approve', entry.id]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(6); // failed precondition (README "Exit codes"): the flag lifts it
     expect(refused.stderr).toMatch(/--allow-unknown-binary/);
     const all = await cli(['approve-all']);
     expect(all.stdout).toContain('approved 0 requests');

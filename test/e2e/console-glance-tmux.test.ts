@@ -21,7 +21,6 @@ async function coloured(session: TmuxSession): Promise<string> {
   return stdout;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: SGR sequences are what is read
 const SGR = /\u001b\[([0-9;]*)m/g;
 
 /** The SGR codes in force where `text` starts on the line that contains it. */

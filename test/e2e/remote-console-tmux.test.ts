@@ -29,10 +29,25 @@ const startCore = () =>
     'tracker.test:127.0.0.1',
     '--resolve',
     'mirror.test:127.0.0.1',
+    '--resolve',
+    'bulk-one.test:127.0.0.1',
+    '--resolve',
+    'bulk-two.test:127.0.0.1',
     '--allow-loopback',
     '--hold-timeout',
     '20',
   ]);
+
+/** Presses w until the title bar names `title` (the first press may come before the workspace list). */
+async function waitForSwitch(title: string): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await tmux.press('w');
+    const screen = await tmux.waitFor((s) => s.split('\n')[0].includes(title) || s.includes('still loading'), `w → ${title}`);
+    if (screen.split('\n')[0].includes(title)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`w never switched to ${title}`);
+}
 
 describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
   beforeAll(async () => {
@@ -95,6 +110,39 @@ describe.runIf(haveTmux())('remote console over gRPC (tmux)', () => {
     expect(existsSync(join(coreDir, 'presets', 'mirror-test.yaml'))).toBe(true);
     // Merged into the core's persisted layer over gRPC, not applied as one of its presets: the file is the console's.
     expect(readFileSync(join(coreDir, 'merged-rules.yaml'), 'utf8')).toContain('mirror.test');
+  }, 30_000);
+
+  it('A lists what approve-all will approve; y approves them and every agent gets through', async () => {
+    const pending = [
+      curlVia(core.proxy, `http://bulk-one.test:${upstream.port}/one`),
+      curlVia(core.proxy, `http://bulk-two.test:${upstream.port}/two`),
+    ];
+    await tmux.waitFor((s) => s.includes('GET /one') && s.includes('GET /two'), 'both proposals');
+    await tmux.press('A');
+    // The gateway's own preview, listed: exactly these two, as one policy revision each; nothing skipped.
+    const dialog = await tmux.waitFor((s) => s.includes('Approve all 2 visible pending requests'), 'the approve-all dialog');
+    expect(dialog).toContain('(one policy revision)?');
+    expect(dialog).toMatch(/✓ bulk-one\.test:\d+ +local/);
+    expect(dialog).toMatch(/✓ bulk-two\.test:\d+ +local/);
+    expect(dialog).not.toContain('Skipped:');
+    await tmux.press('y');
+    for (const r of await Promise.all(pending)) expect(r).toEqual({ status: 200, body: 'hello through a remote console' });
+    await tmux.waitFor((s) => s.includes('approved 2 requests (as policy revisions)'), 'the status line');
+  }, 30_000);
+
+  it('the title bar names the protocol and the workspace; w switches to all workspaces and back', async () => {
+    const screen = await tmux.waitFor((s) => s.includes('workspace default'), 'the workspace in the title bar');
+    expect(screen).toMatch(/\d+\.\d+\.\d+ · (openshell|ryno)\.v1/);
+    // The workspace list arrives once per connection; until then w says so (and does nothing): press until it switches.
+    await waitForSwitch('all workspaces');
+    const all = await tmux.screen();
+    // Every sandbox of every workspace: the local one is still listed, now named with its workspace.
+    expect(all).toContain('showing all workspaces');
+    await waitForSwitch('workspace default');
+    // Each switch resyncs; the streams resume where they were rather than replaying their tail, so the
+    // denials of requests decided earlier do not come back as entries awaiting a proposal.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await tmux.screen()).not.toMatch(/local\/~d\d/);
   }, 30_000);
 
   it('reconnects after the core is killed and restarted, and keeps working', async () => {

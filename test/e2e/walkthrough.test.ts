@@ -1,4 +1,5 @@
-// The walkthrough as a newcomer sees it: two panes, a request typed on the right, decided on the left —
+// The walkthrough as a newcomer sees it: three panes, a request typed in the agent's shell (right), decided
+// in the console (left), the CLI in the operator's shell (below the agent's) —
 // and the same on every run: started twice in a row, or after the console was killed outright (its
 // core.json left behind), the shell goes through the console's core, never a hidden one of its own.
 import { execFile } from 'node:child_process';
@@ -46,7 +47,7 @@ describe.runIf(haveTmux())('walkthrough', () => {
     await exec('tmux', ['kill-session', '-t', session]).catch(() => {});
   });
 
-  it('opens the console beside a shell that goes through it, says how to move between panes, and has openshell-term on PATH', async () => {
+  it('opens the console beside a shell that goes through it, says how to move between panes, and has openshell-term in the operator’s shell', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ost-wt-'));
     await walkthroughWorks(stateDir, 'walkthrough.invalid');
     const banner = await pane(1);
@@ -55,10 +56,15 @@ describe.runIf(haveTmux())('walkthrough', () => {
     await exec('tmux', ['send-keys', '-t', `${session}:0.0`, 'r']);
     const shell = await waitFor(1, (s) => s.includes('egress_denied'), 'the 403 in the shell');
     expect(shell.replace(/\n/g, '')).toContain('rejected by the operator');
-    // The CLI is on the shell's PATH and talks to this walkthrough's core without flags.
-    await type(1, 'clear; openshell-term requests --all');
-    await waitFor(1, (s) => /r1\s+rejected\s+walkthrough\.invalid:80/.test(s), 'openshell-term requests in the shell');
-  }, 60_000);
+    // The agent's shell cannot reach the control plane (run hides the state dir, with its token, from it)...
+    // (Read, not `test -r`: access(2) answers for root without asking Landlock.)
+    await type(1, `clear; head -c1 ${join(stateDir, 'control.token')} >/dev/null 2>&1 && echo TOKEN-READABLE || echo TOKEN-HIDDEN`);
+    await waitFor(1, (s) => /^TOKEN-HIDDEN$/m.test(s), 'the token hidden from the agent');
+    // ...the operator's shell below it has the CLI on PATH, talking to this walkthrough's core without flags.
+    await waitFor(2, (s) => s.includes('(operator)'), "the operator's prompt");
+    await type(2, 'clear; openshell-term requests --all');
+    await waitFor(2, (s) => /r1\s+rejected\s+walkthrough\.invalid:80/.test(s), "openshell-term requests in the operator's shell");
+  }, 120_000); // three processes start and two shells answer: generous on a loaded 2-core machine
 
   it('works again on a second run, and after its console was killed (a stale core.json left behind)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ost-wt-again-'));

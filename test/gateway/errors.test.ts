@@ -1,4 +1,5 @@
 // One error taxonomy for every edge: codes survive from where a failure happens to where it is shown.
+import { GatewayError as GrpcAdapterError } from '../../src/gateway/grpc/grpc-errors.js';
 import { describe, expect, it } from 'vitest';
 import { PresetError } from '../../src/core/presets/preset-error.js';
 import {
@@ -32,6 +33,13 @@ describe('gateway errors', () => {
     expect(errorCodeOf(new PresetError('invalid', 'bad yaml'))).toBe('invalid_argument');
     expect(errorCodeOf(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe('unavailable');
     expect(errorCodeOf(Object.assign(new Error('no'), { code: 16 }))).toBe('unauthenticated');
+    // The gRPC adapter's own codes keep their kind on the way to the status line.
+    expect(errorCodeOf(new GrpcAdapterError('invalid-argument', 'ocsf_json_enabled takes a bool'))).toBe('invalid_argument');
+    expect(errorCodeOf(new GrpcAdapterError('failed-precondition', 'global policy in force'))).toBe('failed_precondition');
+    expect(errorCodeOf(new GrpcAdapterError('permission-denied', 'no'))).toBe('permission_denied');
+    expect(errorCodeOf(new GrpcAdapterError('stale', 'review token'))).toBe('stale_review');
+    expect(errorCodeOf(new GrpcAdapterError('not-found', 'no provider'))).toBe('not_found');
+    expect(errorCodeOf(new GrpcAdapterError('unimplemented', 'no'))).toBe('unimplemented');
     expect(errorCodeOf(new Error('plain'))).toBe('internal');
     expect(errorCodeOf('a string')).toBe('internal');
   });

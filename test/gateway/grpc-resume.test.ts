@@ -189,14 +189,15 @@ describe('denials before their chunk', () => {
   });
 
   it('denials that can never become a draft are surfaced with why, not silently dropped', async () => {
-    const extras: Array<{ type: string; denial?: { host: string; undraftable?: { kind: string; why: string } } }> = [];
-    const off = gateway.subscribeExtras((e) => extras.push(e));
+    const extras: Array<Extract<GatewayEvent, { type: 'undraftable' }>> = [];
+    const off = gateway.subscribe((e) => e.type === 'undraftable' && extras.push(e));
     core.log('info', 'ocsf', 'NET:OPEN [MED] DENIED curl(9) -> 169.254.169.254:80 [policy:- engine:ssrf] [reason:internal address]');
     core.log('info', 'ocsf', 'NET:OPEN [MED] DENIED curl(9) -> db.corp.test:5432 [policy:- engine:ssrf] [reason:allowed_ips check failed]');
     await until('both', () => extras.length >= 2);
     off();
-    expect(extras.map((e) => e.denial?.undraftable?.kind)).toEqual(['destination-guard', 'allowed-ips-drift']);
-    expect(extras[0].denial?.undraftable?.why).toMatch(/no policy can allow it/);
+    expect(extras.map((e) => e.denial.kind)).toEqual(['destination-guard', 'allowed-ips-drift']);
+    expect(extras[0].denial).toMatchObject({ sandbox: 'box', host: '169.254.169.254', port: 80, process: 'curl', count: 1 });
+    expect(extras[0].denial.why).toMatch(/no policy can allow it/);
     expect([...inbox.values()].some((q) => q.host === '169.254.169.254' || q.host === 'db.corp.test')).toBe(false);
   });
 });

@@ -36,6 +36,7 @@ export async function startConsole(options: { holdTimeoutSeconds?: number; maxPe
   const settle = () => new Promise((r) => setTimeout(r, 40));
   return {
     core: standalone.core,
+    standalone,
     gateway,
     frame,
     quitRequested: () => quit,

@@ -14,8 +14,10 @@ export interface CoreProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startCoreProcess(stateDir: string, extra: string[] = []): Promise<CoreProcess> {
-  const child = spawn(process.execPath, [BIN, 'core', '--state-dir', stateDir, '--proxy-listen', '127.0.0.1:0', ...extra], {
+/** `prefix`: a command that execs the core in its own place (same pid), e.g. ['prlimit', '--nofile=600']. */
+export async function startCoreProcess(stateDir: string, extra: string[] = [], prefix: string[] = []): Promise<CoreProcess> {
+  const argv = [...prefix, process.execPath, BIN, 'core', '--state-dir', stateDir, '--proxy-listen', '127.0.0.1:0', ...extra];
+  const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -21,9 +21,12 @@ export async function startGatewayConsole(gateway: Gateway) {
   );
   const frame = () => ink.lastFrame() ?? '';
   const settle = () => new Promise((r) => setTimeout(r, 40));
+  /** Every byte the console wrote to its terminal (OSC sequences included). */
+  const written = () => (ink.stdout as unknown as { frames: string[] }).frames.join('');
   return {
     store,
     frame,
+    written,
     async press(...keys: string[]) {
       for (const key of keys) {
         ink.stdin.write(key);
@@ -48,3 +51,6 @@ export async function startGatewayConsole(gateway: Gateway) {
     },
   };
 }
+
+/** The same, under the name the operator-view tests use. */
+export const renderGatewayConsole = startGatewayConsole;

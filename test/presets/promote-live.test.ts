@@ -121,7 +121,7 @@ describe('promote twice into one preset', () => {
     expect((await curlVia(core.proxy, 'http://write.local.test/v2/', ['-X', 'POST', '-d', 'x'])).status).toBe(403);
     const post = await idFor(dir, (r) => r.host === 'write.local.test');
     const refused = await runCli(['promote', post, '--preset', 'local-api', '--if-exists', 'refuse', '--state-dir', dir]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(5); // conflict (README "Exit codes")
     expect(refused.stderr).toContain("preset 'local-api' already exists");
     expect(refused.stderr).toContain('--if-exists merge');
     const bad = await runCli(['promote', post, '--preset', 'local-api', '--if-exists', 'overwrite', '--state-dir', dir]);
@@ -167,7 +167,7 @@ describe('promoting a tunnel', () => {
       expect(skipDry.stdout).toContain('stays an uninspected tunnel');
       expect(skipDry.stdout).not.toContain('protocol:');
       const accessless = await runCli(['promote', blind, '--preset', 'blind', '--tls', 'skip', '--access', 'full', '--state-dir', dir]);
-      expect(accessless.code).toBe(1);
+      expect(accessless.code).toBe(2); // invalid argument
       expect(accessless.stderr).toContain('needs an inspected endpoint');
 
       expect((await runCli(['promote', inspected, '--preset', 'inspected', '--state-dir', dir])).code).toBe(0);

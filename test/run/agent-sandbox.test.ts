@@ -2,14 +2,14 @@
 // waits for the go; descriptors opened before the sandbox do not follow the agent (Landlock does not
 // apply to them); the helper refuses what it cannot apply; the environment rule; the report's wording.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentEnvironment, scrubEnvironment } from '../../src/core/isolation/agent-environment.js';
 import type { AgentKit } from '../../src/core/isolation/agent-kit.js';
 import { SandboxError, type SandboxStatus, startSandboxedAgent } from '../../src/core/isolation/agent-sandbox.js';
-import { ancestorsOf, leadsToHidden } from '../../src/core/isolation/hidden-paths.js';
+import { ancestorsOf, leadsToHidden, ownCodePaths } from '../../src/core/isolation/hidden-paths.js';
 import { describeSandbox } from '../../src/core/isolation/sandbox-report.js';
 import { isRoot, landlockAbi, SANDBOX_BINARY, sandboxBuilt, waitFor } from './run-helpers.js';
 
@@ -157,6 +157,26 @@ describe('hidden paths', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ost-hidden-'));
     expect(leadsToHidden(tmpdir(), [join(realpathSync(dir), 'state')])).toBe(true);
     expect(leadsToHidden(dir, ['/elsewhere/state'])).toBe(false);
+  });
+
+  it("openshell-term's own code includes dependencies linked in from outside it (a linked node_modules, pnpm, npm link)", () => {
+    // An agent that can write a dependency the operator's next `openshell-term` loads runs as the operator:
+    // the read-only rule must follow the links, not stop at the package directory.
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'ost-own-code-')));
+    const root = join(base, 'package');
+    const store = join(base, 'store');
+    mkdirSync(join(root, 'node_modules', '@scope'), { recursive: true });
+    mkdirSync(join(store, 'linked-dep'), { recursive: true });
+    mkdirSync(join(store, 'scoped-dep'), { recursive: true });
+    mkdirSync(join(root, 'node_modules', 'plain-dep'));
+    symlinkSync(join(store, 'linked-dep'), join(root, 'node_modules', 'linked-dep'));
+    symlinkSync(join(store, 'scoped-dep'), join(root, 'node_modules', '@scope', 'scoped-dep'));
+    expect(ownCodePaths(root).sort()).toEqual([root, join(store, 'linked-dep'), join(store, 'scoped-dep')].sort());
+    // A node_modules that is itself a link (a worktree sharing its main checkout's) is followed too.
+    const worktree = join(base, 'worktree');
+    mkdirSync(worktree);
+    symlinkSync(join(root, 'node_modules'), join(worktree, 'node_modules'));
+    expect(ownCodePaths(worktree)).toContain(join(root, 'node_modules'));
   });
 });
 

@@ -1,21 +1,26 @@
-// The operator's decisions from a shell: requests, approve, reject, undo, approve-all, promote, policy
-// get/revisions. Each goes through the Gateway interface, so it works the same on the core of a state dir
+// The operator's decisions from a shell: requests, approve, reject, undo, approve-all, policy
+// get/revisions (promote: promote-command.ts). Each goes through the Gateway interface, so it works the same on the core of a state dir
 // (over its feed) and on an OpenShell gateway (--gateway NAME / --endpoint URL). Failures carry their
 // error code out as the exit code (src/cli/exit-codes.ts).
-import { join } from 'node:path';
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
 import { sanitizeForTerminal } from '../../core/text/sanitize.js';
 import { GatewayError } from '../../gateway/errors.js';
-import type { Gateway, InboxRequest, Lifetime, PromoteOutcome, PromoteRequest } from '../../gateway/gateway.js';
+import type { ApproveOptions, Gateway, InboxRequest, Lifetime } from '../../gateway/gateway.js';
 import type { GatewaySession } from '../../gateway/gateway-session.js';
-import { builtinNamesOf, previewPromote, promoteDefaults } from '../../gateway/promote-draft.js';
 import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
-import { stateDirOf } from './core-flags.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import { JSON_FLAG, out, requireId } from './feed-commands.js';
 import { sandboxFlag, TARGET_FLAGS, TARGET_USAGE, withSession } from './gateway-target.js';
 
-const FLAGS = { ...TARGET_FLAGS, ...JSON_FLAG };
+export const FLAGS = { ...TARGET_FLAGS, ...JSON_FLAG };
+const ALLOW_UNKNOWN_FLAG = {
+  'allow-unknown-binary': {
+    type: 'boolean' as const,
+    description: 'Also approve requests whose binary is unknown: that lets ANY program the gateway cannot identify reach the destination',
+  },
+};
+const approveOptions = (args: ParsedArgs): ApproveOptions => ({ allowUnknownBinary: Boolean(args.flags['allow-unknown-binary']) });
 
 function printRequests(list: InboxRequest[], io: CommandIO, withSandbox: boolean) {
   if (list.length === 0) return void io.stdout.write('no requests\n');
@@ -39,6 +44,8 @@ function printRequests(list: InboxRequest[], io: CommandIO, withSandbox: boolean
           .trimEnd(),
       )}\n`,
     );
+  // What approving would mean, where it is more than the row says (an unidentified binary).
+  for (const r of list) if (r.warning) io.stdout.write(`${sanitizeForTerminal(`${r.id}: ${r.warning}`)}\n`);
 }
 
 /** --for / --once as a lifetime; a gateway without lifetimes (an approval is a revision) refuses them. */
@@ -65,7 +72,7 @@ const forLifetime = (gateway: Gateway, lifetime: Lifetime) =>
 /** Runs a decision on one request and answers with the request as it is afterwards. */
 async function decide(args: ParsedArgs, io: CommandIO, act: (s: GatewaySession, r: InboxRequest) => Promise<string>): Promise<number> {
   const id = requireId(args);
-  return withSession(args, io.env, async (s) => {
+  return withSession(args, io, async (s) => {
     const r = s.find(id, sandboxFlag(args));
     const human = await act(s, r);
     out(io, args, s.find(r.id), human);
@@ -79,7 +86,7 @@ export const requestsCommand: Command = {
   summary: 'List pending requests of the running core or a gateway (--all: decided ones too).',
   flags: { ...FLAGS, all: { type: 'boolean', description: 'Include approved, rejected and expired requests' } },
   async run(args, io) {
-    return withSession(args, io.env, async (s) => {
+    return withSession(args, io, async (s) => {
       const sandbox = sandboxFlag(args) === undefined ? undefined : s.sandbox(sandboxFlag(args));
       const shown = s.list().filter((r) => (args.flags.all || r.status === 'pending') && (!sandbox || r.sandbox === sandbox));
       if (args.flags.json) io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -91,19 +98,20 @@ export const requestsCommand: Command = {
 
 export const approveCommand: Command = {
   path: ['approve'],
-  usage: `approve ID [--for 10m | --once] [--json] ${TARGET_USAGE}`,
+  usage: `approve ID [--for 10m | --once] [--allow-unknown-binary] [--json] ${TARGET_USAGE}`,
   summary:
     'Approve a request (on a core: for this session, once, or a while; on a gateway: a new policy revision). Held connections proceed.',
   flags: {
     ...FLAGS,
     for: { type: 'string', value: 'DURATION', description: 'Approval lifetime, e.g. 10m or 2h (default: the session)' },
     once: { type: 'boolean', description: 'Only the connections waiting now' },
+    ...ALLOW_UNKNOWN_FLAG,
   },
   allowPositionals: true,
   run: (args, io) =>
     decide(args, io, async (s, r) => {
       const lifetime = lifetimeFlag(args, s.gateway);
-      await s.gateway.approve(r.id, lifetime);
+      await s.gateway.approve(r.id, lifetime, approveOptions(args));
       return `approved ${r.id} ${r.host}:${r.port} (${r.binary}) ${forLifetime(s.gateway, lifetime)}`;
     }),
 };
@@ -136,83 +144,49 @@ export const undoCommand: Command = {
 
 export const approveAllCommand: Command = {
   path: ['approve-all'],
-  usage: `approve-all [--for 10m] [--json] ${TARGET_USAGE}`,
-  summary: 'Approve every pending request (of one sandbox with --sandbox).',
-  flags: { ...FLAGS, for: { type: 'string', value: 'DURATION', description: 'Approval lifetime (default: the session)' } },
+  usage: `approve-all [--for 10m] [--allow-unknown-binary] [--json] ${TARGET_USAGE}`,
+  summary: 'Approve every pending request (of one sandbox with --sandbox) as one change: one policy revision.',
+  flags: {
+    ...FLAGS,
+    for: { type: 'string', value: 'DURATION', description: 'Approval lifetime (default: the session)' },
+    ...ALLOW_UNKNOWN_FLAG,
+  },
   async run(args, io) {
-    return withSession(args, io.env, async (s) => {
+    return withSession(args, io, async (s) => {
       const lifetime = lifetimeFlag(args, s.gateway);
       const sandbox = sandboxFlag(args) === undefined ? undefined : s.sandbox(sandboxFlag(args));
       const ids = s
         .list()
         .filter((r) => r.status === 'pending' && (!sandbox || r.sandbox === sandbox))
         .map((r) => r.id);
-      if (ids.length > 0) await s.gateway.approveAll(ids, lifetime);
-      const approved = ids.map((id) => s.find(id));
+      // What the gateway would approve and skip (the console's dialog lists the same): only those it approves
+      // are sent (with --allow-unknown-binary, the unidentified and security-flagged ones too), and each skip
+      // is said with why on stderr, instead of failing half-way through.
+      const options = approveOptions(args);
+      const preview = ids.length > 0 ? await s.gateway.approveAllPreview(ids) : { approve: [], skip: [] };
+      const liftable = new Set(['unknown-binary', 'security-flagged']);
+      const chosen = [
+        ...preview.approve.map((r) => r.id),
+        ...(options.allowUnknownBinary ? preview.skip.filter((k) => liftable.has(k.why)).map((k) => k.request.id) : []),
+      ];
+      const { skipped: refused } = chosen.length > 0 ? await s.gateway.approveAll(chosen, lifetime, options) : { skipped: [] };
+      const notSent = preview.skip.filter((k) => k.why !== 'not-pending' && !chosen.includes(k.request.id));
+      const skipped = [
+        ...notSent.map((k) => ({ id: k.request.id, reason: k.why })),
+        ...refused.map((k) => ({ id: k.id, reason: k.reason })),
+      ];
+      for (const k of skipped) {
+        const r = s.find(k.id);
+        io.stderr.write(`openshell-term: warning: ${sanitizeForTerminal(`skipped ${r.id} ${r.host}:${r.port}: ${k.reason}`)}\n`);
+      }
+      const left = new Set(refused.map((k) => k.id));
+      const approved = chosen.filter((id) => !left.has(id)).map((id) => s.find(id));
       out(io, args, approved, `approved ${approved.length} request${approved.length === 1 ? '' : 's'}`);
-      return 0;
+      // Nothing approved because everything was skipped: the state forbids it now (failed_precondition).
+      return skipped.length > 0 && approved.length === 0 ? EXIT_CODES.failed_precondition : 0;
     });
   },
 };
-
-export const promoteCommand: Command = {
-  path: ['promote'],
-  usage: `promote ID --preset NAME [--access read-only|read-write|full] [--any-binary] [--description TEXT] [--dry-run] [--json] ${TARGET_USAGE}`,
-  summary: 'Turn a request into a persisted NemoClaw-format preset (this host and port, pinned to its binary) and apply it at once.',
-  flags: {
-    ...FLAGS,
-    'dry-run': { type: 'boolean', description: 'Show what would change, write nothing' },
-    preset: { type: 'string', value: 'NAME', description: 'Preset name (RFC 1123 label, not a built-in name)' },
-    access: {
-      type: 'string',
-      value: 'ACCESS',
-      description: 'read-only, read-write or full (default: read-only for GET/HEAD/OPTIONS or a tunnel, else read-write)',
-    },
-    'any-binary': { type: 'boolean', description: 'Allow every executable, not just the one that asked' },
-    description: { type: 'string', value: 'TEXT', description: 'Preset description' },
-  },
-  allowPositionals: true,
-  async run(args, io) {
-    const id = requireId(args);
-    const name = args.flags.preset as string | undefined;
-    if (!name) throw new UsageError('--preset NAME is required');
-    const access = args.flags.access as PromoteRequest['access'] | undefined;
-    if (access !== undefined && !['read-only', 'read-write', 'full'].includes(access))
-      throw new UsageError(`--access must be read-only, read-write or full, got '${access}'`);
-    return withSession(args, io.env, async (s) => {
-      if (!s.gateway.capabilities.promote)
-        throw new GatewayError('unimplemented', `${s.gateway.info.name} cannot promote requests to presets`);
-      const r = s.find(id, sandboxFlag(args));
-      const request: PromoteRequest = {
-        ...promoteDefaults(r),
-        name,
-        description: args.flags.description as string | undefined,
-        ...(access ? { access } : {}),
-        anyBinary: Boolean(args.flags['any-binary']),
-      };
-      let result: PromoteOutcome;
-      if (!args.flags['dry-run']) result = await s.gateway.promote(r.id, request);
-      else if (s.gateway.capabilities.promoteDryRun) result = await s.gateway.promote(r.id, { ...request, dryRun: true });
-      else result = await previewHere(s.gateway, r, request, stateDirOf(args, io.env));
-      out(
-        io,
-        args,
-        result,
-        result.dryRun
-          ? `would write ${result.file}:\n${result.yaml}`
-          : `promoted ${r.id} to preset '${result.name}': wrote ${result.file} and applied it`,
-      );
-      return 0;
-    });
-  },
-};
-
-/** A dry run for a gateway that cannot do one: the same preview the console shows, of the local file it would write. */
-async function previewHere(gateway: Gateway, r: InboxRequest, request: PromoteRequest, stateDir: string): Promise<PromoteOutcome> {
-  const preview = previewPromote(r, request, builtinNamesOf(await gateway.presets(r.sandbox)));
-  if (preview.error) throw new GatewayError(/built-in/.test(preview.error) ? 'conflict' : 'invalid_argument', preview.error);
-  return { name: request.name, file: join(stateDir, 'presets', `${request.name}.yaml`), yaml: preview.yaml, dryRun: true };
-}
 
 export const policyGetCommand: Command = {
   path: ['policy', 'get'],
@@ -226,7 +200,7 @@ export const policyGetCommand: Command = {
   async run(args, io) {
     const rev = args.flags.rev === undefined ? undefined : Number(args.flags.rev);
     if (rev !== undefined && !Number.isInteger(rev)) throw new UsageError('--rev expects a revision number');
-    return withSession(args, io.env, async (s) => {
+    return withSession(args, io, async (s) => {
       const view = await s.gateway.policy(rev, s.sandbox(sandboxFlag(args)));
       const r = view.revision;
       const header = `Version: ${r.number}\nHash: sha256:${r.sha256}\nCause: ${r.cause} (${r.detail})\nTime: ${new Date(r.time).toISOString()}`;
@@ -242,7 +216,7 @@ export const policyRevisionsCommand: Command = {
   summary: 'List the policy revisions of the running core or a gateway sandbox.',
   flags: FLAGS,
   async run(args, io) {
-    return withSession(args, io.env, async (s) => {
+    return withSession(args, io, async (s) => {
       const list = await s.gateway.revisions(s.sandbox(sandboxFlag(args)));
       const human = list
         .map((r) => `${String(r.number).padStart(4)}  ${new Date(r.time).toISOString()}  ${r.sha256.slice(0, 12)}  ${r.cause}: ${r.detail}`)

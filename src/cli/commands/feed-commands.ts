@@ -3,33 +3,37 @@
 import type { CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { stateDirOf } from './core-flags.js';
-import { readRuntimeInfo, readToken } from '../../core/state/state-dir.js';
-import { GatewayError } from '../../gateway/errors.js';
+import { GatewayError, toGatewayError } from '../../gateway/errors.js';
 import { FeedClient } from '../../gateway/feed/feed-client.js';
-import { sanitizeMultiline } from '../../core/text/sanitize.js';
+import { auditWarning, type Health } from '../../gateway/feed/protocol.js';
+import { sanitizeForTerminal, sanitizeMultiline } from '../../core/text/sanitize.js';
 
 export const JSON_FLAG = { json: { type: 'boolean' as const, description: 'Machine-readable JSON output' } };
 
+/**
+ * A raw feed connection to the core of the state dir, verified first (FeedClient.connectToCore: the core
+ * core.json names is alive and owns the feed's port, checked again before the token is sent). What the
+ * core warns about comes out on stderr, and so does an audit log that cannot be written, as it stands
+ * after the command ran (a decision retries the write).
+ */
 export async function withFeed<T>(args: ParsedArgs, io: CommandIO, fn: (client: FeedClient) => Promise<T>): Promise<T> {
-  const dir = stateDirOf(args, io.env);
-  const info = await readRuntimeInfo(dir);
-  const token = await readToken(dir);
-  if (!info || !token)
-    throw new GatewayError(
-      'unavailable',
-      `no core is running for state dir ${dir} (start one with: openshell-term core --state-dir ${dir})`,
-    );
-  let connected: Awaited<ReturnType<typeof FeedClient.connect>>;
+  let connected: Awaited<ReturnType<typeof FeedClient.connectToCore>>;
   try {
-    connected = await FeedClient.connect(info.ws, token);
+    connected = await FeedClient.connectToCore(stateDirOf(args, io.env));
   } catch (error) {
-    if (error instanceof GatewayError) throw error;
-    throw new GatewayError('unavailable', `cannot reach the core at ${info.ws} (${(error as Error).message}); is it still running?`);
+    throw toGatewayError(error, error instanceof GatewayError ? error.code : 'unavailable');
   }
+  const { client, hello } = connected;
+  client.on('warning', (warning) => io.stderr.write(`openshell-term: ${sanitizeForTerminal(warning)}\n`));
   try {
-    return await fn(connected.client);
+    return await fn(client);
   } finally {
-    connected.client.close();
+    if (hello.health.audit?.writable === false) {
+      const health = await client.command<Health>({ type: 'health' }).catch(() => undefined);
+      const audit = health?.audit ?? hello.health.audit;
+      if (!audit.writable) io.stderr.write(`openshell-term: warning: ${sanitizeForTerminal(auditWarning(audit))}\n`);
+    }
+    client.close();
   }
 }
 

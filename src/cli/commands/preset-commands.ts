@@ -5,7 +5,7 @@ import type { Command, CommandIO, ParsedArgs } from '../command.js';
 import { UsageError } from '../command.js';
 import { STATE_DIR_FLAG, stateDirOf } from './core-flags.js';
 import { JSON_FLAG, out, requireId, withFeed } from './feed-commands.js';
-import { readRuntimeInfo } from '../../core/state/state-dir.js';
+import { runningCore } from '../../core/state/core-liveness.js';
 import { PresetStore, type AddResult, type PresetInfo } from '../../core/presets/preset-store.js';
 import { presetYaml } from '../../core/presets/promote.js';
 import { isRemote, REMOTE_FLAGS } from './gateway-flags.js';
@@ -14,15 +14,9 @@ import { formatPresetList } from './preset-list.js';
 // Gateway code (grpc-js, the protos) loads only when a command talks to a gateway.
 const remote = () => import('./remote-presets.js');
 
+/** A core that core.json names, alive and owning its feed's port (a stale core.json after kill -9 is no core). */
 async function coreRunning(args: ParsedArgs, io: CommandIO): Promise<boolean> {
-  const info = await readRuntimeInfo(stateDirOf(args, io.env));
-  if (!info) return false;
-  try {
-    process.kill(info.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return (await runningCore(stateDirOf(args, io.env))).running;
 }
 
 const DRY_RUN = { 'dry-run': { type: 'boolean' as const, description: 'Show what would change, write nothing' } };

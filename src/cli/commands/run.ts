@@ -21,7 +21,7 @@ import { describeSandbox, formatReport, unsandboxedReport } from '../../core/iso
 import { agentEnvironment, NON_COMPLIANT } from '../../core/isolation/agent-environment.js';
 import { type AgentKit, createAgentKit } from '../../core/isolation/agent-kit.js';
 import { type AgentUser, lookupAgentUser } from '../../core/isolation/agent-user.js';
-import { ancestorsOf, leadsToHidden, resolveHidden } from '../../core/isolation/hidden-paths.js';
+import { ancestorsOf, leadsToHidden, ownCodePaths, resolveHidden } from '../../core/isolation/hidden-paths.js';
 import { PROJECT_ROOT } from '../../project-root.js';
 import { configDirs } from '../../gateway/grpc/gateway-config.js';
 
@@ -155,7 +155,7 @@ class RunSession {
       ...[gateways.user, gateways.system].filter((d): d is string => d !== undefined),
     ]);
     // openshell-term's own code: an agent that could rewrite it would run as the operator at the next command.
-    const readOnly = resolveHidden([PROJECT_ROOT, ...((args.flags['read-only'] as string[] | undefined) ?? [])]).filter(
+    const readOnly = [...ownCodePaths(PROJECT_ROOT), ...resolveHidden((args.flags['read-only'] as string[] | undefined) ?? [])].filter(
       (path) => !hidden.includes(path),
     );
     const rootAgent = process.getuid?.() === 0 && !plan.user;

@@ -1,6 +1,7 @@
-// `walkthrough`: the console on the left, and on the right a shell already running through its core,
-// with a few commands to try — NemoClaw's walkthrough, self-contained (no API key). Without tmux it
-// prints the two commands to run in two terminals.
+// `walkthrough`: the console on the left, and on the right a shell already running through its core as
+// an agent (under `run`: the kernel keeps it from the core's state dir and control port), with a few
+// commands to try — NemoClaw's walkthrough, self-contained (no API key) — and below it the operator's
+// own shell with the CLI on PATH. Without tmux it prints the three commands to run in three terminals.
 //
 // Every run ends with exactly one core for the state dir, the console's, and a shell that goes through
 // it: a previous walkthrough session of the same name is closed first (and its core waited out), a
@@ -25,16 +26,23 @@ const CONSOLE_START_MS = 60_000;
 
 // Lines under 96 columns: the shell's pane is half of a 200-column window.
 const banner = (session: string) => `
-  openshell-term walkthrough: this shell's traffic goes through the console's proxy (left).
+  openshell-term walkthrough: this shell is an agent: its traffic goes through the console's proxy
+  (left), and the kernel keeps it there (it cannot reach the core's state dir or control port).
   Try these, then decide each request on the left (a approve, r reject, Enter details):
 
     curl -s https://pypi.org/simple/requests/ | head -5   # unknown host: held until you decide
     curl -s https://api.github.com/zen                     # approve, run again: no prompt
     python3 -c "import urllib.request as u; print(u.urlopen('https://example.com').status)"
-    openshell-term requests --all                          # the same inbox, from the CLI
 
+  The operator's shell below has openshell-term on PATH: openshell-term requests --all there
+  shows the same inbox, from the CLI.
   Move between panes: Ctrl-b o (or Ctrl-b then an arrow key), or click one (the mouse is on).
-  Ctrl-b d detaches (tmux attach -t ${session} returns). exit closes this pane; q quits the console.
+  Ctrl-b d detaches (tmux attach -t ${session} returns). exit closes a pane; q quits the console.
+`;
+
+const operatorBanner = `
+  The operator's shell: not an agent (no proxy, no sandbox), with openshell-term on PATH
+  and this walkthrough's state dir as the default. Try: openshell-term requests --all
 `;
 
 function haveTmux(): boolean {
@@ -60,11 +68,11 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * A shell start-up file: the user's bashrc, then the walkthrough's prompt, the CLI on PATH (a wrapper
- * that reaches the core directly, not through the proxy the shell's agents use) and this state dir
- * as the default, then the banner.
+ * Start-up files for the two shells. The agent's: the user's bashrc, the walkthrough's prompt, the
+ * banner (`run` keeps it from the core, so it gets no CLI). The operator's: the CLI on PATH (a wrapper
+ * that reaches the core directly, never through a proxy) and this state dir as the default.
  */
-async function shellFiles(stateDir: string, session: string): Promise<string> {
+async function shellFiles(stateDir: string, session: string): Promise<{ agent: string; operator: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'ost-walkthrough-'));
   const bin = join(dir, 'bin');
   await mkdir(bin);
@@ -75,19 +83,24 @@ async function shellFiles(stateDir: string, session: string): Promise<string> {
     `#!/bin/sh\n# The operator's CLI: talks to the core directly.\nexec env ${unset.map((v) => `-u ${v}`).join(' ')} ${quote(process.execPath)} ${quote(BIN)} "$@"\n`,
   );
   await chmod(cli, 0o755);
-  const rc = join(dir, 'walkthrough.rc');
+  const agent = join(dir, 'agent.rc');
   await writeFile(
-    rc,
+    agent,
+    ['[ -f ~/.bashrc ] && . ~/.bashrc', "PS1='(openshell) \\w \\$ '", `cat <<'EOF'\n${banner(session)}\nEOF`, ''].join('\n'),
+  );
+  const operator = join(dir, 'operator.rc');
+  await writeFile(
+    operator,
     [
       '[ -f ~/.bashrc ] && . ~/.bashrc',
       `export PATH=${quote(bin)}:"$PATH"`,
       `export OPENSHELL_TERM_STATE_DIR=${quote(stateDir)}`,
-      "PS1='(openshell) \\w \\$ '",
-      `cat <<'EOF'\n${banner(session)}\nEOF`,
+      "PS1='(operator) \\w \\$ '",
+      `cat <<'EOF'\n${operatorBanner}\nEOF`,
       '',
     ].join('\n'),
   );
-  return rc;
+  return { agent, operator };
 }
 
 export const walkthroughCommand: Command = {
@@ -107,9 +120,12 @@ export const walkthroughCommand: Command = {
     const consoleCmd = `${node} ${quote(BIN)} --state-dir ${quote(stateDir)} --proxy-listen 127.0.0.1:0`;
     const session = (args.flags.session as string | undefined) ?? 'openshell-walkthrough';
     const rc = await shellFiles(stateDir, session);
-    const shellCmd = `${node} ${quote(BIN)} run --state-dir ${quote(stateDir)} -- bash --rcfile ${quote(rc)} -i`;
+    const shellCmd = `${node} ${quote(BIN)} run --state-dir ${quote(stateDir)} -- bash --rcfile ${quote(rc.agent)} -i`;
+    const operatorCmd = `bash --rcfile ${quote(rc.operator)} -i`;
     if (!haveTmux()) {
-      io.stdout.write(`tmux is not installed. Run these in two terminals:\n\n  1) ${consoleCmd}\n  2) ${shellCmd}\n`);
+      io.stdout.write(
+        `tmux is not installed. Run these in three terminals:\n\n  1) ${consoleCmd}\n  2) ${shellCmd}\n  3) ${operatorCmd}\n`,
+      );
       return 0;
     }
 
@@ -164,6 +180,8 @@ export const walkthroughCommand: Command = {
     await tmux(['set-option', '-t', session, 'mouse', 'on']);
     // Only now the shell: `run` finds the console's core through core.json, which is the live one.
     await tmux(['split-window', '-h', '-t', `${session}:0`, shellCmd]);
+    // Below the agent, the operator's own shell: the CLI on the same inbox, outside the agent's sandbox.
+    await tmux(['split-window', '-v', '-l', '30%', '-t', `${session}:0.1`, operatorCmd]);
     await tmux(['select-pane', '-t', `${session}:0.1`]);
     if (args.flags['no-attach'] || !process.stdout.isTTY) {
       io.stdout.write(`walkthrough running in tmux session '${session}': tmux attach -t ${session}\n`);

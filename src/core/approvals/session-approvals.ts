@@ -4,7 +4,8 @@
 import { compileHostPattern, exactHostKey, isWildcardHost } from '../policy/host-pattern.js';
 import type { PolicyLayer } from '../policy/layers.js';
 import { endpointPorts, literalBinaryPath } from '../policy/matcher.js';
-import type { NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from '../policy/types.js';
+import type { L7Operation } from '../inbox/pending-request.js';
+import type { L7Rule, NetworkEndpoint, NetworkPolicyRule, SandboxPolicy } from '../policy/types.js';
 
 export type ApprovalLifetime = { kind: 'once' } | { kind: 'minutes'; minutes: number } | { kind: 'session' };
 
@@ -21,6 +22,14 @@ export interface SessionApproval {
    * this host: approving a binary on a host restricted at L7 extends those rules to it, never a blind tunnel.
    */
   endpoints?: NetworkEndpoint[];
+  /**
+   * An approval of one L7 operation (an MCP tool, a JSON-RPC method, a GraphQL operation) on a host the
+   * policy already allows: it allows exactly that operation, on the host's endpoints of that protocol
+   * (their deny_rules kept), never the host as a whole.
+   */
+  operation?: L7Operation;
+  /** Where the operation was sent, for an endpoint made from scratch (the host had none of that protocol). */
+  operationPath?: string;
 }
 
 /** Parses "once", "session", "10m", "2h" (CLI and console spellings). */
@@ -45,12 +54,45 @@ export function approvalRule(approval: SessionApproval): NetworkPolicyRule {
   const pinned = approval.binary !== 'unknown';
   return {
     name: `session approval ${approval.requestId}`,
-    endpoints:
-      approval.endpoints && approval.endpoints.length > 0
+    endpoints: approval.operation
+      ? operationEndpoints(approval, approval.operation)
+      : approval.endpoints && approval.endpoints.length > 0
         ? structuredClone(approval.endpoints)
         : [{ host: approval.host, port: approval.port }],
     binaries: [{ path: pinned ? literalBinaryPath(approval.binary) : '**' }],
   };
+}
+
+/** The one allow rule that admits exactly `op` (the protocol's own rule shape, as upstream writes it). */
+export function operationRule(op: L7Operation): L7Rule {
+  if (op.kind === 'graphql') {
+    return {
+      allow: op.operationName
+        ? { operation_type: op.operationType, operation_name: op.operationName }
+        : { operation_type: op.operationType },
+    };
+  }
+  if (op.kind === 'mcp' && op.tool !== undefined) return { allow: { method: op.method, tool: op.tool } };
+  return { allow: { method: op.method } };
+}
+
+/**
+ * The host's endpoints of the operation's protocol with their allow rules replaced by the one rule for it
+ * (access presets dropped, deny_rules kept: an approval never lifts a deny rule); an endpoint of that
+ * protocol made from scratch when the host had none.
+ */
+function operationEndpoints(approval: SessionApproval, op: L7Operation): NetworkEndpoint[] {
+  const rule = operationRule(op);
+  const same = (approval.endpoints ?? []).filter((ep) => (ep.protocol ?? '').trim().toLowerCase() === op.kind);
+  if (same.length === 0) {
+    const ep: NetworkEndpoint = { host: approval.host, port: approval.port, protocol: op.kind, enforcement: 'enforce', rules: [rule] };
+    if (approval.operationPath) ep.path = approval.operationPath;
+    return [ep];
+  }
+  return same.map((ep) => {
+    const { access: _access, rules: _rules, ...rest } = structuredClone(ep);
+    return { ...rest, enforcement: 'enforce', rules: [rule] };
+  });
 }
 
 /** Fields that make an endpoint inspected: an approval on its host must carry them along. */

@@ -20,7 +20,17 @@ import {
 } from '../approvals/session-approvals.js';
 import type { AuditLog, AuditState, ConfigEvent } from '../audit/audit-log.js';
 import { Inbox, type HoldOutcome } from '../inbox/inbox.js';
-import { MAX_HOST, requestKey, UNKNOWN_BINARY, type L7Sample, type PendingRequest, type RequestFailure } from '../inbox/pending-request.js';
+import { operationProbes } from '../inbox/operation-probe.js';
+import {
+  describeOperation,
+  MAX_HOST,
+  requestKey,
+  UNKNOWN_BINARY,
+  type L7Operation,
+  type L7Sample,
+  type PendingRequest,
+  type RequestFailure,
+} from '../inbox/pending-request.js';
 import { bodyNeeds, type BodyNeeds } from '../policy/body-needs.js';
 import { decide } from '../policy/decide.js';
 import { policyWarnings } from '../policy/effective-warnings.js';
@@ -326,8 +336,11 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     const decision = decide(compiled, input);
     if (decision.outcome === 'allow')
       return { allowed: true, decision, withAddresses: (ips) => decide(compiled, { ...input, resolved_ips: ips }) };
-    if (decision.stage !== 'no_match') {
-      // Explicit denials (L7 rules, address guard) are logged, not escalated.
+    // An L7 operation no rule lists (an MCP tool, a JSON-RPC method, a GraphQL operation) on an allowed host
+    // goes to the inbox as an entry of its own; every other explicit denial (deny rules, unreadable bodies,
+    // the address guard) is logged, not escalated.
+    const operation = pendingOperation(decision);
+    if (decision.stage !== 'no_match' && !operation) {
       this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}) at ${decision.stage}: ${decision.reason}`, 'denial');
       return { allowed: false, decision };
     }
@@ -345,6 +358,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       reason: decision.reason,
       sample,
       pid: input.pid,
+      ...(operation ? { operation, operationPath: input.path } : {}),
     });
     if ('full' in recorded) {
       if (recorded.first) this.inboxFull();
@@ -362,7 +376,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       this.log('info', 'inbox', `new request ${entry.id} ${entry.host}:${entry.port}${what} (${entry.binary})`, 'request');
     }
     const announce = () => this.emit(created ? 'request.pending' : 'request.updated', entry);
-    if (this.#rejections.has(requestKey(input.host, input.port, input.binary))) {
+    if (this.#rejections.has(entryKey(entry))) {
       announce();
       return { allowed: false, request: entry, decision: { ...decision, reason: rejectedReason(entry) } };
     }
@@ -402,6 +416,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
           binary: input.binary,
           approvedAt: Date.now(),
           by: entry.decidedBy ?? 'operator',
+          ...operationOf(entry),
         },
         this.#composed.policy,
       );
@@ -452,7 +467,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   /** Approves one entry (session, once, or for a while). Held connections proceed at once. */
   approve(id: string, lifetime: ApprovalLifetime = { kind: 'session' }, by = 'operator', options: ApproveOptions = {}): PendingRequest {
     const entry = this.requireRequest(id);
-    if (entry.binary === UNKNOWN_BINARY && !options.allowUnknownBinary) throw new CoreError(unknownRefusal(entry));
+    if (entry.binary === UNKNOWN_BINARY && !options.allowUnknownBinary) throw new CoreError(unknownRefusal(entry), 'refused');
     return this.approveEntries([entry], lifetime, by, false)[0];
   }
 
@@ -507,7 +522,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       for (const entry of entries) {
         // An approval on a host the policy restricts at L7 keeps those rules for this binary.
         const approval: SessionApproval = keepHostL7(
-          { requestId: entry.id, host: entry.host, port: entry.port, binary: entry.binary, approvedAt: now, by },
+          { requestId: entry.id, host: entry.host, port: entry.port, binary: entry.binary, approvedAt: now, by, ...operationOf(entry) },
           this.#composed.policy,
         );
         if (expiresAt !== undefined) approval.expiresAt = expiresAt;
@@ -531,7 +546,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       this.install(planned.policy);
     }
     for (const entry of entries) {
-      this.#rejections.delete(requestKey(entry.host, entry.port, entry.binary));
+      this.#rejections.delete(entryKey(entry));
       this.clearExpiry(entry.id);
       if (expiresAt !== undefined) this.scheduleExpiry(entry.id, expiresAt - now);
       this.#inbox.decide(entry, 'approved', by, described);
@@ -566,7 +581,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       ],
       { widens: false },
     );
-    this.#rejections.add(requestKey(entry.host, entry.port, entry.binary));
+    this.#rejections.add(entryKey(entry));
     if (planned) {
       this.#approvals = approvals;
       this.install(planned);
@@ -590,7 +605,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
       { widens: false },
     );
     this.clearExpiry(entry.id);
-    this.#rejections.delete(requestKey(entry.host, entry.port, entry.binary));
+    this.#rejections.delete(entryKey(entry));
     if (planned) {
       this.#approvals = approvals;
       this.install(planned);
@@ -612,6 +627,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
     if (options.widens && this.options.auditRequired) {
       throw new CoreError(
         `refused: the audit log cannot be written (${describeError(result.error)}); with --audit-required nothing that widens access is applied until it can be`,
+        'refused',
       );
     }
   }
@@ -630,11 +646,15 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   releaseCovered(by: string, note: string): PendingRequest[] {
     const released = this.#inbox.list().filter((entry) => {
       if (entry.status !== 'pending') return false;
+      const target = { host: entry.host, port: entry.port, binary: entry.binary };
+      // An operation entry is released when the policy allows that operation (the body is made up from it).
+      if (entry.operation) {
+        return operationProbes(entry.operation, entry.operationPath).some(
+          (probe) => decide(this.#compiled, { ...target, ...probe }).outcome === 'allow',
+        );
+      }
       const sample = entry.samples[0];
-      return (
-        decide(this.#compiled, { host: entry.host, port: entry.port, binary: entry.binary, method: sample?.method, path: sample?.path })
-          .outcome === 'allow'
-      );
+      return decide(this.#compiled, { ...target, method: sample?.method, path: sample?.path }).outcome === 'allow';
     });
     for (const entry of released) {
       this.#inbox.decide(entry, 'approved', by, note);
@@ -767,13 +787,47 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
   }
 }
 
-export class CoreError extends Error {}
+/**
+ * What the core refuses. `not-found`: no such request. `refused`: the request exists but the core will
+ * not do that now (an unidentified binary without allowUnknownBinary, an audit log that cannot be
+ * written under --audit-required): the operator can change that, a retry as it is cannot.
+ */
+export class CoreError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'not-found' | 'refused' = 'not-found',
+  ) {
+    super(message);
+  }
+}
 
 /** How the policy names a session approval's rule (followed by the request id). */
 const APPROVAL_PREFIX = approvalKey('');
 
 function targetOf(entry: PendingRequest): string {
-  return `${entry.id} ${entry.host}:${entry.port} ${entry.binary}`;
+  const op = entry.operation ? ` ${describeOperation(entry.operation)}` : '';
+  return `${entry.id} ${entry.host}:${entry.port} ${entry.binary}${op}`;
+}
+
+/** The key rejections are kept under: the entry's own (one per operation on a body-decided host). */
+function entryKey(entry: PendingRequest): string {
+  return requestKey(entry.host, entry.port, entry.binary, entry.operation);
+}
+
+/** The operation a pendable L7 denial waits on (an unlisted tool, method or GraphQL operation). */
+function pendingOperation(decision: Decision): L7Operation | undefined {
+  const facts = decision.pendable ? decision.l7 : undefined;
+  if (!facts || facts.kind === 'http') return undefined;
+  if (facts.kind === 'mcp' && facts.frame !== undefined) return undefined;
+  return facts;
+}
+
+/** What an approval of `entry` carries to allow exactly its operation, if it is an operation entry. */
+function operationOf(entry: PendingRequest): Pick<SessionApproval, 'operation' | 'operationPath'> {
+  if (!entry.operation) return {};
+  return entry.operationPath !== undefined
+    ? { operation: entry.operation, operationPath: entry.operationPath }
+    : { operation: entry.operation };
 }
 
 function rejectedReason(entry: PendingRequest): string {

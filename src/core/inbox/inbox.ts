@@ -9,6 +9,10 @@ import {
   MAX_SAMPLE_METHOD,
   MAX_SAMPLE_PATH,
   MAX_SAMPLES,
+  boundedOperation,
+  describeOperation,
+  type L7Operation,
+  operationWarning,
   requestKey,
   UNKNOWN_BINARY,
   unknownBinaryWarning,
@@ -34,6 +38,10 @@ export interface Attempt {
   reason: string;
   sample?: L7Sample;
   pid?: number;
+  /** An L7 operation no rule lists, on a host that is allowed: an entry of its own (see PendingRequest.operation). */
+  operation?: L7Operation;
+  /** Where that operation was sent (the endpoint's path). */
+  operationPath?: string;
 }
 
 export type Recorded =
@@ -67,7 +75,9 @@ export class Inbox {
 
   /** Folds one attempt into its entry, creating it when there is room. */
   record(attempt: Attempt): Recorded {
-    const key = requestKey(attempt.host, attempt.port, attempt.binary);
+    const operation = attempt.operation && boundedOperation(attempt.operation);
+    const key = requestKey(attempt.host, attempt.port, attempt.binary, operation);
+    const sample = operation && attempt.sample ? { ...attempt.sample, operation: describeOperation(operation) } : attempt.sample;
     const now = Date.now();
     const reason = clip(attempt.reason, MAX_NOTE);
     let entry = this.byKey.get(key);
@@ -94,17 +104,22 @@ export class Inbox {
         reason,
         ...(attempt.binary === UNKNOWN_BINARY ? { warning: unknownBinaryWarning(attempt.host, attempt.port) } : {}),
       };
+      if (operation) {
+        entry.operation = operation;
+        if (attempt.operationPath !== undefined) entry.operationPath = clip(attempt.operationPath, MAX_SAMPLE_PATH);
+        entry.warning ??= operationWarning(attempt.host, operation);
+      }
       this.entries.push(entry);
       this.byKey.set(key, entry);
       this.pendingTotal++;
-      addSample(entry, attempt.sample);
+      addSample(entry, sample);
       return { entry, created: true };
     }
     entry.hits++;
     entry.lastSeen = now;
     entry.reason = reason;
     if (attempt.pid !== undefined) entry.pid = attempt.pid;
-    addSample(entry, attempt.sample);
+    addSample(entry, sample);
     // A new attempt after a lapse or an un-done approval asks again.
     if (entry.status === 'expired' || entry.status === 'approved') this.setStatus(entry, 'pending');
     return { entry, created: false };
@@ -237,8 +252,9 @@ function indexOf(id: string): number | undefined {
 
 function addSample(entry: PendingRequest, sample?: L7Sample) {
   if (!sample) return;
-  const kept = { method: clip(sample.method, MAX_SAMPLE_METHOD), path: clip(sample.path, MAX_SAMPLE_PATH) };
-  if (entry.samples.some((s) => s.method === kept.method && s.path === kept.path)) return;
+  const kept: L7Sample = { method: clip(sample.method, MAX_SAMPLE_METHOD), path: clip(sample.path, MAX_SAMPLE_PATH) };
+  if (sample.operation !== undefined) kept.operation = sample.operation; // made from a bounded operation
+  if (entry.samples.some((s) => s.method === kept.method && s.path === kept.path && s.operation === kept.operation)) return;
   entry.samples.unshift(kept);
   if (entry.samples.length > MAX_SAMPLES) entry.samples.length = MAX_SAMPLES;
 }

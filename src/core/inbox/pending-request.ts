@@ -1,6 +1,11 @@
 // A pending request is what the operator decides on: every attempt at the same (host, port, binary)
 // folds into one entry with a hit count, first/last seen, and a few L7 samples. Everything in it that an
 // agent controls is bounded, so a flood of odd requests cannot grow the core's memory.
+//
+// On an endpoint decided on the body (MCP, JSON-RPC, GraphQL) the host is allowed and what waits is one
+// operation the rules do not list (an MCP tool, a JSON-RPC method, a GraphQL operation): each such
+// operation is an entry of its own (`operation`), so approving it allows exactly that operation.
+import type { L7Facts } from '../policy/types.js';
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
@@ -9,6 +14,8 @@ export interface L7Sample {
   path: string;
   /** What the request is at L7 when more than a method and path (an MCP tool, a JSON-RPC method, a GraphQL operation, a WebSocket), when known. */
   badge?: string;
+  /** What L7 inspection read in the body, in words ("MCP tools/call tool 'x'"), when the request was decided on it. */
+  operation?: string;
 }
 
 /**
@@ -27,6 +34,9 @@ export interface RequestFailure {
   status?: number;
 }
 
+/** The operation an entry on a body-decided endpoint is about (tool, method or GraphQL operation). */
+export type L7Operation = Exclude<L7Facts, { kind: 'http' }>;
+
 export interface PendingRequest {
   /** Stable, short, URL-safe id (also used by the CLI and the console). */
   id: string;
@@ -39,6 +49,13 @@ export interface PendingRequest {
   hits: number;
   /** Most recent distinct method+path pairs seen (bounded in number and length). */
   samples: L7Sample[];
+  /**
+   * Set when the host is allowed and one L7 operation waits (an MCP tool, a JSON-RPC method, a GraphQL
+   * operation no rule lists): approving allows exactly it, on this host, for this binary.
+   */
+  operation?: L7Operation;
+  /** The endpoint path the operation was sent to (the MCP / JSON-RPC / GraphQL endpoint). */
+  operationPath?: string;
   status: RequestStatus;
   /** Connections currently held open waiting for a decision. */
   held: number;
@@ -71,8 +88,49 @@ export const MAX_HOST = 253;
 /** The binary identity gives when it cannot tell which program owns a connection. */
 export const UNKNOWN_BINARY = 'unknown';
 
-export function requestKey(host: string, port: number, binary: string): string {
-  return `${host.toLowerCase()}|${port}|${binary}`;
+export function requestKey(host: string, port: number, binary: string, operation?: L7Operation): string {
+  const key = `${host.toLowerCase()}|${port}|${binary}`;
+  return operation ? `${key}|${operationKey(operation)}` : key;
+}
+
+/** One operation as a key: two tools on one host are two entries. */
+export function operationKey(op: L7Operation): string {
+  if (op.kind === 'mcp') return `mcp\u0000${op.method}\u0000${op.tool ?? ''}`;
+  if (op.kind === 'json-rpc') return `json-rpc\u0000${op.method}`;
+  return `graphql\u0000${op.operationType}\u0000${op.operationName ?? ''}`;
+}
+
+/** The operation in words, for samples, logs and the console. */
+export function describeOperation(op: L7Operation): string {
+  if (op.kind === 'mcp') return op.tool !== undefined ? `MCP ${op.method} tool '${op.tool}'` : `MCP method '${op.method}'`;
+  if (op.kind === 'json-rpc') return `JSON-RPC method '${op.method}'`;
+  return `GraphQL ${op.operationType}${op.operationName ? ` '${op.operationName}'` : ' (anonymous)'}`;
+}
+
+/** The operation in a few characters, for a table cell: the tool name first, where it fits. */
+export function shortOperation(op: L7Operation): string {
+  if (op.kind === 'mcp') return op.tool !== undefined ? `tool ${op.tool}` : `mcp ${op.method}`;
+  if (op.kind === 'json-rpc') return `rpc ${op.method}`;
+  return `${op.operationType} ${op.operationName ?? '(anonymous)'}`;
+}
+
+/** The operation with every agent-controlled string bounded (MCP tool names are bounded by the parser already). */
+export function boundedOperation(op: L7Operation): L7Operation {
+  if (op.kind === 'mcp') {
+    const method = clip(op.method, MAX_SAMPLE_PATH);
+    return op.tool !== undefined ? { kind: 'mcp', method, tool: clip(op.tool, MAX_SAMPLE_PATH) } : { kind: 'mcp', method };
+  }
+  if (op.kind === 'json-rpc') return { kind: 'json-rpc', method: clip(op.method, MAX_SAMPLE_PATH) };
+  const bounded: L7Operation = { kind: 'graphql', operationType: clip(op.operationType, MAX_SAMPLE_METHOD) };
+  if (op.operationName !== undefined) bounded.operationName = clip(op.operationName, MAX_SAMPLE_PATH);
+  return bounded;
+}
+
+/** What approving an operation entry allows, when that is wider than the one request it saw. */
+export function operationWarning(host: string, op: L7Operation): string | undefined {
+  if (op.kind === 'graphql' && !op.operationName)
+    return `this GraphQL ${op.operationType} has no operation name to pin an approval to: approving allows every ${op.operationType} on ${host} for this binary`;
+  return undefined;
 }
 
 /** Cuts text to at most `max` characters, marking the cut. */

@@ -142,6 +142,7 @@ export class PresetManager {
       anyBinary: options.anyBinary,
       tunnel: isTunnel,
       inspect,
+      ...(request.operation ? { operation: request.operation, operationPath: request.operationPath } : {}),
     });
     const name = doc.preset.name;
     const record: ConfigEvent = { change: 'promote', actor, target: `${id} ${request.host}:${request.port}`, detail: name };

@@ -8,6 +8,9 @@
 // client must trust the core's CA. `inspect: false` keeps it a blind tunnel (L4: everything inside is
 // allowed), and says so in the description.
 import { isIP } from 'node:net';
+import { operationRule } from '../approvals/session-approvals.js';
+import { describeOperation, type L7Operation } from '../inbox/pending-request.js';
+import { MCP_VERSIONS } from '../policy/l7/mcp-revisions.js';
 import { parsePolicyText } from '../policy/source.js';
 import { isValidPresetName } from '../policy/preset-name.js';
 import type { AccessPreset, NetworkEndpoint, PresetDocument } from '../policy/types.js';
@@ -29,6 +32,12 @@ export interface PromoteInput {
   tunnel?: boolean;
   /** For a tunnel: terminate TLS and enforce the access (default), or keep it a blind L4 tunnel. */
   inspect?: boolean;
+  /**
+   * The request was one L7 operation (an MCP tool, a JSON-RPC method, a GraphQL operation): the preset
+   * allows exactly it, on an endpoint of that protocol at `operationPath`, instead of an access preset.
+   */
+  operation?: L7Operation;
+  operationPath?: string;
 }
 
 /** Any real executable. Absolute paths only, so a request whose binary could not be identified ('unknown') never matches. */
@@ -67,6 +76,7 @@ export function presetFromRequest(input: PromoteInput): PresetDocument {
     );
   }
   const method = input.method?.trim().toUpperCase();
+  if (input.operation) return operationPreset(input, name, host);
   if (input.inspect === false && !input.tunnel) {
     throw new PresetError(
       'invalid',
@@ -95,6 +105,32 @@ export function presetFromRequest(input: PromoteInput): PresetDocument {
     network_policies: { [key]: { name: key, endpoints: [endpoint], binaries: [{ path: binary }] } },
   };
   // The loader is the authority on what upstream accepts (host syntax, ports, allowed names).
+  const loaded = parsePolicyText(presetYaml(doc), `${name}.yaml`, 'preset');
+  if (loaded.errors.length > 0) throw PresetError.fromProblems(loaded.errors);
+  return doc;
+}
+
+/** A preset allowing exactly one L7 operation on host:port (the protocol's own rule shape, enforced). */
+function operationPreset(input: PromoteInput, name: string, host: string): PresetDocument {
+  // An access preset (read-only, read-write) means nothing to these protocols: the rule names the operation.
+  const op = input.operation!;
+  const endpoint: NetworkEndpoint = { host, port: input.port };
+  if (input.operationPath && input.operationPath !== '/') endpoint.path = input.operationPath;
+  endpoint.protocol = op.kind;
+  endpoint.enforcement = 'enforce';
+  // The entry does not keep which MCP revision the client spoke: the preset accepts each, for this one operation.
+  if (op.kind === 'mcp') endpoint.mcp = { versions: [...MCP_VERSIONS] };
+  endpoint.rules = [operationRule(op)];
+  const binary = input.anyBinary ? ANY_BINARY : input.binary;
+  const key = name.replace(/-/g, '_');
+  const doc: PresetDocument = {
+    preset: {
+      name,
+      description:
+        input.description?.trim() || `${describeOperation(op)} on ${host}:${input.port} for ${input.anyBinary ? 'any binary' : binary}`,
+    },
+    network_policies: { [key]: { name: key, endpoints: [endpoint], binaries: [{ path: binary }] } },
+  };
   const loaded = parsePolicyText(presetYaml(doc), `${name}.yaml`, 'preset');
   if (loaded.errors.length > 0) throw PresetError.fromProblems(loaded.errors);
   return doc;

@@ -14,7 +14,8 @@ import { SpliceRelay } from './splice-relay.js';
 import { Http1Server } from './http1/http1-server.js';
 import type { Exchange } from './http1/exchange.js';
 import type { MessageHead } from './http1/llhttp.js';
-import { UpstreamPool } from './http1/upstream-pool.js';
+import { overBudget, UpstreamPool } from './http1/upstream-pool.js';
+import { DescriptorBudget, openFileLimit, operatorReserve } from './descriptor-budget.js';
 import { absoluteTarget, originTarget, type ProxyTarget } from './request-target.js';
 import { classifyFailure, failureStatusText, rawUpstreamFailure, upstreamFailureBody, type UpstreamFailure } from './upstream-failure.js';
 import { upstreamError } from './http1/upstream-connection.js';
@@ -67,6 +68,12 @@ export interface ProxyOptions {
    * NODE_EXTRA_CA_CERTS). For a private CA in front of every upstream, and for tests.
    */
   upstreamCa?: string | Buffer | Array<string | Buffer>;
+  /**
+   * Most file descriptors the proxy's sockets may hold (agent connections, upstream sockets, relayed
+   * tunnels). Default: the process's open-file limit less a reserve for the operator's side (feed, gRPC,
+   * files); unbounded where the limit cannot be read. See descriptor-budget.ts.
+   */
+  maxSockets?: number;
 }
 
 export interface ProxyStats {
@@ -104,12 +111,26 @@ export class EgressProxy {
   /** This proxy's tunnels in the kernel relay, ended by close(). */
   private readonly relayedTunnels = new Set<number>();
   private readonly connectMs: number;
+  private readonly budget?: DescriptorBudget;
 
   constructor(private readonly options: ProxyOptions) {
     this.connectMs = options.timeouts?.upstreamConnectMs ?? 15_000;
+    const fileLimit = openFileLimit();
+    const maxSockets = options.maxSockets ?? (fileLimit === undefined ? undefined : fileLimit - operatorReserve(fileLimit));
+    if (maxSockets !== undefined)
+      this.budget = new DescriptorBudget(maxSockets, (budget) =>
+        options.core.log(
+          'warn',
+          'proxy',
+          `refusing agent connections: the proxy's sockets reached their connection budget of ${budget.limit} file descriptors` +
+            ` (${budget.refused} refused so far); the rest${fileLimit ? ` of the core's ${fileLimit}` : ''} are kept for the operator (feed, gRPC, audit log).` +
+            ' An agent is holding too many connections or tunnels open.',
+        ),
+      );
     this.upstreams = new UpstreamPool({
       ca: options.upstreamCa,
       timeouts: { connectMs: this.connectMs, responseMs: options.timeouts?.upstreamResponseMs },
+      budget: this.budget,
     });
     if (options.splice !== false) this.splice = SpliceRelay.load();
     if (options.tls) {
@@ -127,11 +148,14 @@ export class EgressProxy {
     }
   }
 
-  private createServer(handlers: {
-    request: (exchange: Exchange) => void;
-    connect: (head: MessageHead, socket: Socket, early: Buffer) => void;
-    accepted?: (socket: Socket) => void;
-  }): Http1Server {
+  private createServer(
+    handlers: {
+      request: (exchange: Exchange) => void;
+      connect: (head: MessageHead, socket: Socket, early: Buffer) => void;
+      accepted?: (socket: Socket) => void;
+    },
+    budget?: DescriptorBudget,
+  ): Http1Server {
     const timeouts = this.options.timeouts;
     return new Http1Server(
       {
@@ -149,19 +173,23 @@ export class EgressProxy {
           if (detail) this.options.core.log('info', 'proxy', `refused a request the proxy cannot forward as sent: ${detail}`);
         },
       },
+      budget,
     );
   }
 
   /** Listens on one more address (the first call is the main one; `run --isolate` adds the namespace side). */
   async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = this.createServer({
-      request: (exchange) => void this.forward(exchange).catch((error) => exchange.badGateway(error)),
-      connect: (head, socket, early) => void this.tunnel(head, socket, early).catch(() => socket.destroy()),
-      // Identity takes a first, quick look the moment a client connects, not only when its request is
-      // complete: a process that connects, writes half a request and then execs an allowed binary (which
-      // writes the rest) is judged by what it ran when it connected too.
-      accepted: (socket) => this.options.identify?.arrived?.(socket),
-    });
+    const server = this.createServer(
+      {
+        request: (exchange) => void this.forward(exchange).catch((error) => exchange.badGateway(error)),
+        connect: (head, socket, early) => void this.tunnel(head, socket, early).catch(() => socket.destroy()),
+        // Identity takes a first, quick look the moment a client connects, not only when its request is
+        // complete: a process that connects, writes half a request and then execs an allowed binary (which
+        // writes the rest) is judged by what it ran when it connected too.
+        accepted: (socket) => this.options.identify?.arrived?.(socket),
+      },
+      this.budget,
+    );
     const address = await server.listen(host, port);
     this.listeners.push(server);
     return address;
@@ -396,7 +424,9 @@ export class EgressProxy {
       await this.interceptor.intercept(socket, early, { ...target, address, binary: who.binary, pid: who.pid, requestId });
       return;
     }
+    if (this.budget && !this.budget.take()) return this.tunnelFailed(socket, target, who, verdict, overBudget(this.budget));
     const upstream = connect({ host: address, port: target.port });
+    this.budget?.releaseOn(upstream);
     upstream.setNoDelay(true);
     upstream.setTimeout(this.connectMs, () =>
       upstream.destroy(upstreamError(`could not connect within ${this.connectMs / 1000} s`, 'ETIMEDOUT')),
@@ -410,8 +440,11 @@ export class EgressProxy {
         this.stats.splicedTunnels++;
         this.relayed.add(socket);
         this.relayedTunnels.add(relayed.id);
+        // The relay holds both descriptors now: they count until it lets them go.
+        const released = this.budget ? [this.budget.moveToRelay(socket), this.budget.moveToRelay(upstream)] : [];
         void relayed.ended.then(() => {
           this.relayedTunnels.delete(relayed.id);
+          for (const release of released) release();
           who.closed?.();
         });
         return;

@@ -20,6 +20,7 @@ const CAUSES: Record<string, string> = {
   ETIMEDOUT: 'the upstream timed out',
   ENOTFOUND: 'the upstream host name does not resolve',
   EAI_AGAIN: 'DNS resolution failed temporarily',
+  ECONNLIMIT: 'the proxy is at its connection budget (too many connections open): close some and retry',
 };
 
 export function classifyFailure(error: unknown): UpstreamFailure {

@@ -7,11 +7,13 @@ import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
 import { coreErrorCode } from '../core-errors.js';
-import { gatewayEventOf, revisionInfo, snapshotCore, standingNotices, watchCore } from '../core-projection.js';
+import { gatewayEventOf, promoteOutcomeOf, revisionInfo, snapshotCore, watchCore } from '../core-projection.js';
 import { GatewayError, mapErrors } from '../errors.js';
 import type {
   ApprovePreview,
   ChunkNarrowing,
+  ApproveAllOutcome,
+  ApproveOptions,
   Gateway,
   GatewayEvent,
   GatewayInfo,
@@ -19,7 +21,7 @@ import type {
   PolicyView,
   PresetSummary,
   PromoteOutcome,
-  PromoteRequest,
+  PromoteOrder,
   ProviderInfo,
   RevisionInfo,
 } from '../gateway.js';
@@ -65,7 +67,6 @@ export class EmbeddedGateway implements Gateway {
       logs: snapshot.logs,
       sandboxes: [{ name: sandbox, phase: 'Ready', policyRevision: snapshot.revision.number, pending: 0, createdAt: this.started }],
     });
-    for (const notice of standingNotices(core.health())) emit({ type: 'notice', notice });
   }
 
   async stop(): Promise<void> {
@@ -74,18 +75,19 @@ export class EmbeddedGateway implements Gateway {
     await this.standalone.stop();
   }
 
-  approve(id: string, lifetime: Lifetime): Promise<void> {
-    return this.run(() => void this.standalone.core.approve(id, lifetimeOf(lifetime), 'console'));
+  approve(id: string, lifetime: Lifetime, options: ApproveOptions = {}): Promise<void> {
+    return this.run(() => void this.standalone.core.approve(id, lifetimeOf(lifetime), 'console', options));
   }
 
   reject(id: string, reason?: string): Promise<void> {
     return this.run(() => void this.standalone.core.reject(id, reason, 'console'));
   }
 
-  approveAll(ids: string[], lifetime: Lifetime): Promise<void> {
-    // One change for all of them: one revision, one audit write (entries of unknown binaries are skipped, said in the log).
+  approveAll(ids: string[], lifetime: Lifetime, options: ApproveOptions = {}): Promise<ApproveAllOutcome> {
+    // One change for all of them: one revision, one audit write (entries of unknown binaries are skipped unless allowed).
     return this.run(() => {
-      this.standalone.core.approveMany(ids, lifetimeOf(lifetime), 'console');
+      const { skipped } = this.standalone.core.approveMany(ids, lifetimeOf(lifetime), 'console', options);
+      return { skipped: skipped.map((s) => ({ id: s.request.id, reason: s.reason })) };
     });
   }
 
@@ -154,7 +156,7 @@ export class EmbeddedGateway implements Gateway {
     );
   }
 
-  promote(id: string, request: PromoteRequest): Promise<PromoteOutcome> {
+  promote(id: string, request: PromoteOrder): Promise<PromoteOutcome> {
     return this.run(async () => {
       this.requireRequest(id);
       const r = await this.standalone.presets.promote(
@@ -165,10 +167,12 @@ export class EmbeddedGateway implements Gateway {
           access: request.access,
           anyBinary: request.anyBinary,
           dryRun: request.dryRun,
+          onExisting: request.ifExists,
+          inspect: request.inspect,
         },
         'console',
       );
-      return { name: r.name, file: r.file, yaml: r.yaml, dryRun: r.dryRun };
+      return promoteOutcomeOf(r);
     });
   }
 

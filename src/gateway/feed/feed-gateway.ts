@@ -1,36 +1,48 @@
 // A running core reached over its WebSocket feed, as a Gateway: what the CLI uses against the core of a
-// state dir (and what a second console on the same core can use). The hello is the snapshot; feed events
-// become gateway events; commands carry the core's error codes back as GatewayErrors.
+// state dir (and what a second console on the same core can use). The snapshot is the hello plus the rest
+// of the inbox, page by page (protocol 2); feed events become gateway events, the core's notices (its
+// audit log fails, its inbox is full) become gateway notices; commands carry the core's error codes back
+// as GatewayErrors.
+import type { CoreNotice } from '../../core/engine/core-events.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { PresetInfo } from '../../core/presets/preset-store.js';
 import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
-import { revisionInfo, standingNotices } from '../core-projection.js';
+import { revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
   ApprovePreview,
   ChunkNarrowing,
+  ApproveAllOutcome,
+  ApproveOptions,
   Gateway,
   GatewayCapabilities,
   GatewayEvent,
   GatewayInfo,
+  GatewayNotice,
   InboxRequest,
   Lifetime,
   PolicyView,
   PresetSummary,
+  PromoteOrder,
   PromoteOutcome,
-  PromoteRequest,
   ProviderInfo,
   RevisionInfo,
 } from '../gateway.js';
 import { withSessionProposal } from '../session-proposal.js';
 import { FeedClient } from './feed-client.js';
-import type { FeedEvent, RevisionSummary } from './protocol.js';
+import {
+  auditWarning,
+  MAX_PAGE,
+  type ApproveManyReply,
+  type FeedEvent,
+  type Health,
+  type RequestPage,
+  type RevisionSummary,
+} from './protocol.js';
 
-export interface FeedGatewayOptions {
-  url: string;
-  token: string;
+interface Naming {
   /** How the gateway is named on screen and in messages (default "core"). */
   name?: string;
   /** The sandbox the core stands for (the feed does not say; default "local"). */
@@ -39,6 +51,14 @@ export interface FeedGatewayOptions {
   /** How agents reach this core (from its core.json), for the console's first screen. */
   agents?: GatewayInfo['agents'];
 }
+
+/**
+ * Where the core is: its state dir (the verified way: the core core.json names must be alive and own the
+ * feed's port before the token is sent; see FeedClient.connectToCore), or a feed URL and token given.
+ */
+export type FeedGatewayOptions = Naming & ({ stateDir: string } | { url: string; token: string });
+
+type Connected = Awaited<ReturnType<typeof FeedClient.connect>>;
 
 export class FeedGateway implements Gateway {
   readonly info: GatewayInfo;
@@ -51,10 +71,11 @@ export class FeedGateway implements Gateway {
 
   constructor(private readonly options: FeedGatewayOptions) {
     this.sandbox = options.sandbox ?? 'local';
+    const endpoint = 'stateDir' in options ? `state dir ${options.stateDir}` : options.url;
     this.info = {
       name: options.name ?? 'core',
       mode: 'standalone',
-      endpoint: options.url,
+      endpoint,
       version: '',
       ...(options.agents ? { agents: options.agents } : {}),
     };
@@ -68,30 +89,42 @@ export class FeedGateway implements Gateway {
   /** Connects; rejects (and reports the connection as lost) when the core cannot be reached. */
   async start(): Promise<void> {
     this.emit({ type: 'connection', state: { status: 'connecting' } });
-    let connected: Awaited<ReturnType<typeof FeedClient.connect>>;
+    let connected: Connected;
     try {
-      connected = await FeedClient.connect(this.options.url, this.options.token, this.options.connectTimeoutMs);
+      connected = await this.connect();
     } catch (error) {
-      const e =
-        error instanceof GatewayError
-          ? error
-          : new GatewayError('unavailable', `cannot reach the core at ${this.options.url} (${messageOf(error)}); is it still running?`, {
-              cause: error,
-            });
+      const e = error instanceof GatewayError ? error : new GatewayError('unavailable', messageOf(error), { cause: error });
       this.emit({ type: 'connection', state: { status: 'disconnected', error: e.message, code: e.code } });
       throw e;
     }
     const { client, hello } = connected;
     this.client = client;
-    client.on('event', (event) => this.onFeedEvent(event));
+    // Events that arrive while the rest of the inbox is fetched are newer than the pages before them:
+    // they are applied after the snapshot, in order (the core sends exactly one per change).
+    let early: FeedEvent[] | undefined = [];
+    client.on('event', (event) => (early ? early.push(event) : this.onFeedEvent(event)));
     client.on('close', () => {
       if (!this.stopping)
         this.emit({ type: 'connection', state: { status: 'disconnected', error: 'the core closed the feed', code: 'unavailable' } });
     });
+    const requests = [...hello.pending];
+    try {
+      for (let after = hello.next; after; ) {
+        const page: RequestPage = await this.command<RequestPage>({ type: 'requests.page', after, limit: MAX_PAGE });
+        requests.push(...page.requests);
+        after = page.next;
+      }
+    } catch (error) {
+      client.close();
+      this.client = undefined;
+      const e = error instanceof GatewayError ? error : new GatewayError('unavailable', messageOf(error));
+      this.emit({ type: 'connection', state: { status: 'disconnected', error: e.message, code: e.code } });
+      throw e;
+    }
     this.emit({ type: 'connection', state: { status: 'connected' } });
     this.emit({
       type: 'snapshot',
-      requests: hello.pending.map((r) => this.inbox(r)),
+      requests: requests.map((r) => this.inbox(r)),
       revision: revisionInfo(hello.revision),
       logs: hello.logs,
       sandboxes: [
@@ -104,7 +137,10 @@ export class FeedGateway implements Gateway {
         },
       ],
     });
-    for (const notice of standingNotices(hello.health)) this.emit({ type: 'notice', notice });
+    for (const notice of healthNotices(hello.health)) this.emit({ type: 'notice', notice });
+    const queued = early;
+    early = undefined;
+    for (const event of queued) this.onFeedEvent(event);
   }
 
   async stop(): Promise<void> {
@@ -113,17 +149,23 @@ export class FeedGateway implements Gateway {
     this.client = undefined;
   }
 
-  async approve(id: string, lifetime: Lifetime): Promise<void> {
-    await this.command({ type: 'approve', id, lifetime });
+  async approve(id: string, lifetime: Lifetime, options: ApproveOptions = {}): Promise<void> {
+    await this.command({ type: 'approve', id, lifetime, allowUnknownBinary: options.allowUnknownBinary === true });
   }
 
   async reject(id: string, reason?: string): Promise<void> {
     await this.command({ type: 'reject', id, reason });
   }
 
-  /** One approve per id: the feed's own approve-all takes every pending request, not a chosen few. */
-  async approveAll(ids: string[], lifetime: Lifetime): Promise<void> {
-    for (const id of ids) await this.command({ type: 'approve', id, lifetime });
+  /** One command for all of them: the core approves them as one change (one revision, one audit write). */
+  async approveAll(ids: string[], lifetime: Lifetime, options: ApproveOptions = {}): Promise<ApproveAllOutcome> {
+    const reply = await this.command<ApproveManyReply>({
+      type: 'approve-many',
+      ids,
+      lifetime,
+      allowUnknownBinary: options.allowUnknownBinary === true,
+    });
+    return { skipped: reply.skipped.map((s) => ({ id: s.id, reason: s.reason })) };
   }
 
   /** From the core's own list (asked fresh): what approveAll would approve, and what the core would skip. */
@@ -180,9 +222,19 @@ export class FeedGateway implements Gateway {
     return list.map((p) => ({ name: p.name, source: p.source, applied: p.applied, description: p.description }));
   }
 
-  async promote(id: string, request: PromoteRequest): Promise<PromoteOutcome> {
+  async promote(id: string, request: PromoteOrder): Promise<PromoteOutcome> {
     const r = await this.command<PromoteOutcome>({ type: 'promote', id, ...request });
-    return { name: r.name, file: r.file, yaml: r.yaml, dryRun: r.dryRun };
+    return {
+      name: r.name,
+      file: r.file,
+      yaml: r.yaml,
+      dryRun: r.dryRun,
+      change: r.change,
+      summary: r.summary,
+      diff: r.diff,
+      ...(r.tunnel ? { tunnel: r.tunnel } : {}),
+      released: r.released,
+    };
   }
 
   async addPreset(name: string): Promise<void> {
@@ -229,6 +281,22 @@ export class FeedGateway implements Gateway {
     return notOffered(this.info.name, 'draft history');
   }
 
+  private async connect(): Promise<Connected> {
+    const { options } = this;
+    if ('stateDir' in options) {
+      const connected = await FeedClient.connectToCore(options.stateDir, options.connectTimeoutMs);
+      return connected;
+    }
+    try {
+      return await FeedClient.connect(options.url, options.token, options.connectTimeoutMs);
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      throw new GatewayError('unavailable', `cannot reach the core at ${options.url} (${messageOf(error)}); is it still running?`, {
+        cause: error,
+      });
+    }
+  }
+
   private emit(event: GatewayEvent): void {
     for (const listener of this.listeners) listener(event);
   }
@@ -248,16 +316,41 @@ export class FeedGateway implements Gateway {
       case 'log':
         return this.emit({ type: 'log', line: event.line });
       case 'notice':
-        return this.emit({ type: 'notice', notice: event.notice });
+        return this.emit({ type: 'notice', notice: noticeOf(event.notice) });
     }
   }
 
   private command<T = unknown>(command: Parameters<FeedClient['command']>[0]): Promise<T> {
     const client = this.client;
-    if (!client) return Promise.reject(new GatewayError('unavailable', `not connected to the core at ${this.options.url}`));
+    if (!client) return Promise.reject(new GatewayError('unavailable', `not connected to the core (${this.info.endpoint})`));
     return mapErrors(
       () => client.command<T>(command),
       (error) => (error instanceof GatewayError ? error.code : 'internal'),
     );
+  }
+}
+
+/** The conditions a core's health shows at connect time, as notices (the core sends notices only when they change). */
+function healthNotices(health: Health): GatewayNotice[] {
+  const notices: GatewayNotice[] = [];
+  if (health.audit && !health.audit.writable) notices.push({ topic: 'audit', active: true, message: auditWarning(health.audit) });
+  const inbox = health.inbox;
+  if (inbox && inbox.pending >= inbox.maxPending)
+    notices.push({
+      topic: 'inbox',
+      active: true,
+      message: `the inbox is full: ${inbox.maxPending} requests wait for a decision (--max-pending); requests for new destinations are refused at once (${inbox.refused} so far)`,
+    });
+  return notices;
+}
+
+function noticeOf(notice: CoreNotice): GatewayNotice {
+  switch (notice.kind) {
+    case 'audit-failing':
+    case 'audit-recovered':
+      return { topic: 'audit', active: notice.kind === 'audit-failing', message: notice.message };
+    case 'inbox-full':
+    case 'inbox-open':
+      return { topic: 'inbox', active: notice.kind === 'inbox-full', message: notice.message };
   }
 }

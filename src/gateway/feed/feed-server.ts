@@ -8,11 +8,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseLifetime } from '../../core/approvals/session-approvals.js';
-import type { CoreEvents } from '../../core/engine/core-events.js';
 import type { EnforcementCore } from '../../core/engine/enforcement-core.js';
 import type { PresetManager } from '../../core/presets/preset-manager.js';
 import type { AgentRegistry } from '../../core/isolation/agent-registry.js';
 import type { Revision } from '../../core/revisions/revision-log.js';
+import { type RequestChange, watchCore, watchCoreNotices } from '../core-projection.js';
 import {
   FEED_PROTOCOL,
   FIRST_PAGE,
@@ -20,6 +20,7 @@ import {
   MAX_CLIENT_BACKLOG,
   MAX_FRAME_BYTES,
   MAX_PAGE,
+  type ApproveManyReply,
   type FeedCommand,
   type FeedEvent,
   type Health,
@@ -44,6 +45,11 @@ export function summarizeRevision(r: Revision): RevisionSummary {
 }
 
 type Reply = Extract<FeedEvent, { type: 'result' }>;
+
+const REQUEST_EVENT = { new: 'request.pending', updated: 'request.updated', decided: 'request.decided' } as const satisfies Record<
+  RequestChange,
+  FeedEvent['type']
+>;
 
 export class FeedServer {
   private readonly http: Server;
@@ -76,16 +82,15 @@ export class FeedServer {
       const text = JSON.stringify(event);
       for (const client of this.wss.clients) this.send(client, text);
     };
-    const subscribe = <K extends keyof CoreEvents>(name: K, handler: (...args: CoreEvents[K]) => void) => {
-      core.on(name, handler as never);
-      this.detach.push(() => core.off(name, handler as never));
-    };
-    subscribe('request.pending', (request) => broadcast({ type: 'request.pending', request }));
-    subscribe('request.updated', (request) => broadcast({ type: 'request.updated', request }));
-    subscribe('request.decided', (request) => broadcast({ type: 'request.decided', request }));
-    subscribe('policy.revision', (revision) => broadcast({ type: 'policy.revision', revision: summarizeRevision(revision) }));
-    subscribe('notice', (notice) => broadcast({ type: 'notice', notice }));
-    subscribe('log', (line) => broadcast({ type: 'log', line }));
+    // The one projection of the core (core-projection.ts), mapped to the feed's wire events.
+    this.detach.push(
+      watchCore(core, (change) => {
+        if (change.type === 'request') broadcast({ type: REQUEST_EVENT[change.change], request: change.request });
+        else if (change.type === 'revision') broadcast({ type: 'policy.revision', revision: change.revision });
+        else broadcast({ type: 'log', line: change.line });
+      }),
+      watchCoreNotices(core, (notice) => broadcast({ type: 'notice', notice })),
+    );
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -221,6 +226,17 @@ export class FeedServer {
             result.approved,
             result.skipped.map((s) => `skipped ${s.request.id} ${s.request.host}:${s.request.port}: binary unknown (${s.reason})`),
           );
+        }
+        case 'approve-many': {
+          if (!Array.isArray(command.ids)) throw new GatewayError('invalid_argument', 'approve-many needs ids: an array of request ids');
+          const result = core.approveMany(command.ids.map(String), lifetimeOf(command.lifetime), 'feed', {
+            allowUnknownBinary: command.allowUnknownBinary === true,
+          });
+          const reply: ApproveManyReply = {
+            approved: result.approved,
+            skipped: result.skipped.map((s) => ({ id: s.request.id, host: s.request.host, port: s.request.port, reason: s.reason })),
+          };
+          return decided(reply);
         }
         case 'undo':
           return decided(core.undo(String(command.id), 'feed'));

@@ -13,8 +13,9 @@ import type { AuditHealth, CoreNotice, InboxHealth } from '../../core/engine/cor
 import type { LogLine } from '../../core/engine/log-buffer.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 
-export const FEED_PROTOCOL = 2;
 import type { GatewayErrorCode } from '../errors.js';
+
+export const FEED_PROTOCOL = 2;
 
 export interface RevisionSummary {
   number: number;
@@ -86,6 +87,8 @@ export type FeedCommand =
   | { type: 'approve'; id: string; lifetime?: string; allowUnknownBinary?: boolean; ref?: string }
   | { type: 'reject'; id: string; reason?: string; ref?: string }
   | { type: 'approve-all'; lifetime?: string; allowUnknownBinary?: boolean; ref?: string }
+  /** These entries as one change (one revision, one audit write): what a client's approve-all of a chosen set sends. */
+  | { type: 'approve-many'; ids: string[]; lifetime?: string; allowUnknownBinary?: boolean; ref?: string }
   | { type: 'undo'; id: string; ref?: string }
   | { type: 'policy.get'; rev?: number; ref?: string }
   | { type: 'revisions'; ref?: string }
@@ -111,6 +114,13 @@ export type FeedCommand =
       inspect?: boolean;
       ref?: string;
     };
+
+/** The answer to approve-many (and approve-all's `data` is `approved` alone). */
+export interface ApproveManyReply {
+  approved: PendingRequest[];
+  /** Entries left pending, and why (an unknown binary without allowUnknownBinary). */
+  skipped: Array<{ id: string; host: string; port: number; reason: string }>;
+}
 
 /** Largest frame a client may send. */
 export const MAX_FRAME_BYTES = 1024 * 1024;

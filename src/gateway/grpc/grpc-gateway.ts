@@ -27,7 +27,10 @@ import type {
   Lifetime,
   PolicyView,
   PresetSummary,
-  PromoteRequest,
+  PromoteOrder,
+  PromoteOutcome,
+  ApproveAllOutcome,
+  ApproveOptions,
   ProviderInfo,
   RevisionInfo,
   SandboxInfo,
@@ -117,6 +120,8 @@ export class GrpcGateway implements Gateway {
     lifetimes: [],
     promote: true,
     promoteDryRun: false,
+    // A chunk does not say whether its request was a tunnel: there is none to keep blind.
+    promoteTls: false,
     presets: true,
     tiers: true,
     providers: true,
@@ -142,6 +147,8 @@ export class GrpcGateway implements Gateway {
   private logSeq = 0;
   private denialSeq = 0;
   private readonly recentLogs: LogLine[] = [];
+  /** Stream positions of sandboxes listed before a workspace switch, by workspace and name. */
+  private readonly positions = new Map<string, { cursor: string; lastLogTime: number }>();
 
   constructor(private readonly options: GrpcGatewayOptions) {
     const { connection } = options.rpc;
@@ -272,6 +279,7 @@ export class GrpcGateway implements Gateway {
     return (await this.protocol.listSandboxes(this.scope)).map((remote) => {
       const key = this.sandboxKey(remote.ref);
       const known = this.sandboxes.get(key);
+      const carried = known ? undefined : this.positions.get(refKey(remote.ref));
       return {
         key,
         ref: remote.ref,
@@ -280,8 +288,8 @@ export class GrpcGateway implements Gateway {
         chunks: known?.chunks ?? new Map(),
         aliases: known?.aliases ?? new Map(),
         awaiting: known?.awaiting ?? new Map(),
-        cursor: known?.cursor ?? '',
-        lastLogTime: known?.lastLogTime ?? 0,
+        cursor: known?.cursor ?? carried?.cursor ?? '',
+        lastLogTime: known?.lastLogTime ?? carried?.lastLogTime ?? 0,
         watch: known?.watch,
       };
     });
@@ -463,6 +471,17 @@ export class GrpcGateway implements Gateway {
     }
   }
 
+  /** Denials awaiting a proposal that this pending chunk answers: gone from the inbox, the chunk is there. */
+  private dropCovered(s: SandboxState, chunk: RemoteChunk): void {
+    if (s.awaiting.size === 0 || chunk.status !== 'pending') return;
+    const { host, port } = endpointOf(chunk);
+    const covered = [...s.awaiting].filter(
+      ([, { denial }]) => denial.host === host && denial.port === port && sameProcess(chunk.binary, denial.process),
+    );
+    for (const [id] of covered) s.awaiting.delete(id);
+    if (covered.length > 0) this.emit({ type: 'removed', ids: covered.map(([id]) => id) });
+  }
+
   private inboxOf(s: SandboxState): InboxRequest[] {
     for (const c of s.chunks.values()) this.adopt(s, c);
     return [
@@ -532,7 +551,10 @@ export class GrpcGateway implements Gateway {
     for (const c of chunks) {
       const old = before.get(c.id);
       const wasAwaiting = !s.aliases.has(c.id) && s.awaiting.size > 0;
-      this.adopt(s, c);
+      // A chunk already shown keeps the id it was shown under (an undo makes it pending again: it must not
+      // turn into another entry); a denial it now covers is not a request of its own (as in onDenial).
+      if (old) this.dropCovered(s, c);
+      else this.adopt(s, c);
       const upgraded = wasAwaiting && s.aliases.has(c.id);
       if (
         !upgraded &&
@@ -618,6 +640,8 @@ export class GrpcGateway implements Gateway {
     } catch (error) {
       const e = toGatewayError(error);
       if (e.code === 'stale' || e.code === 'failed-precondition' || e.code === 'unavailable') await this.refresh(s).catch(() => undefined);
+      // Refused for a precondition: perhaps a global policy was set since we last looked (the inbox says so).
+      if (e.code === 'failed-precondition') await this.config(s).catch(() => undefined);
       throw e;
     }
     await this.refresh(s).catch(() => undefined);
@@ -695,8 +719,10 @@ export class GrpcGateway implements Gateway {
     return preview;
   }
 
-  async approveAll(ids: string[], _lifetime: Lifetime): Promise<void> {
-    const preview = this.previewOf(ids, false);
+  async approveAll(ids: string[], _lifetime: Lifetime, options: ApproveOptions = {}): Promise<ApproveAllOutcome> {
+    // Security-flagged chunks (an unidentified binary among them) only when the operator said so.
+    const flagged = options.allowUnknownBinary === true;
+    const preview = this.previewOf(ids, flagged);
     const bySandbox = new Map<SandboxState, RemoteChunk[]>();
     for (const r of preview.approve) {
       const { s, chunk } = this.locate(r.id);
@@ -712,7 +738,7 @@ export class GrpcGateway implements Gateway {
         this.protocol.approveAll(
           s.ref,
           chunks.map((c) => ({ id: c.id, reviewToken: c.reviewToken })),
-          false,
+          flagged,
           requestId,
         ),
       );
@@ -720,6 +746,7 @@ export class GrpcGateway implements Gateway {
     }
     if (skipped.length)
       throw new GatewayError('failed-precondition', `some were not approved: ${skipped.join(', ')}; review them one by one`);
+    return { skipped: [] };
   }
 
   async undo(id: string): Promise<void> {
@@ -757,7 +784,12 @@ export class GrpcGateway implements Gateway {
     const next = scopeOf(name);
     if (JSON.stringify(next) === JSON.stringify(this.scope)) return;
     this.scope = next;
-    for (const s of this.sandboxes.values()) s.watch?.cancel();
+    // A sandbox's stream is the same whichever scope lists it: keep its position, so the new watch resumes
+    // instead of replaying its tail (replayed denials would come back as entries awaiting a proposal).
+    for (const s of this.sandboxes.values()) {
+      s.watch?.cancel();
+      this.positions.set(refKey(s.ref), { cursor: s.cursor, lastLogTime: s.lastLogTime });
+    }
     this.sandboxes.clear();
     clearInterval(this.pollTimer);
     if (this.running) await this.connect();
@@ -877,7 +909,7 @@ export class GrpcGateway implements Gateway {
     }));
   }
 
-  async promote(id: string, request: PromoteRequest): Promise<{ name: string; file: string }> {
+  async promote(id: string, request: PromoteOrder): Promise<PromoteOutcome> {
     const { s, chunk } = this.locate(id);
     const r = toInboxRequest(s.key, chunk);
     const doc = presetFromRequest({
@@ -891,9 +923,9 @@ export class GrpcGateway implements Gateway {
       anyBinary: request.anyBinary,
     });
     // Written locally first (NemoClaw format), then merged into the live policy: never a blind replace.
-    const saved = await this.options.presets.saveCustom(doc, {});
+    const saved = await this.options.presets.saveCustom(doc, { onExisting: request.ifExists, description: request.description });
     await this.merge(s, addPresetOperations(doc));
-    return { name: doc.preset.name, file: saved.file };
+    return { name: doc.preset.name, file: saved.file, yaml: saved.yaml, change: saved.change, summary: saved.summary, diff: saved.diff };
   }
 
   async addPreset(name: string, sandbox?: string): Promise<void> {
@@ -1042,3 +1074,5 @@ export function toInboxRequest(sandbox: string, chunk: RemoteChunk, alias?: stri
     },
   };
 }
+
+const refKey = (ref: SandboxRef) => `${ref.workspace}\u0000${ref.name}`;

@@ -20,6 +20,7 @@ import { API_GENERATION_HEADER, type ApiId, loadApi } from './proto.js';
 import { RequestIds } from './server/request-ids.js';
 import { requireBearer } from './server/server-auth.js';
 import { ServedSettings } from './server/served-settings.js';
+import { watchCore } from '../core-projection.js';
 import { DEFAULT_WORKSPACE, pageOf, type ServedGeneration, sandboxNameOf, timeField, workspaceOf } from './server/served-wire.js';
 import { GrpcStatusError } from './server/status-error.js';
 import { CursorSpace } from './server/watch-cursors.js';
@@ -69,6 +70,8 @@ export class OpenShellServer {
   private readonly runtime = new Map<string, SandboxRuntime>();
   private readonly requestIds = new RequestIds();
   private readonly settings = new ServedSettings();
+  /** Every subscription to a core (draft versions, open watch streams), each through the one core projection: all undone on close. */
+  private readonly detach = new Set<() => void>();
   readonly generation: ServedGeneration;
 
   constructor(private readonly options: OpenShellServerOptions) {
@@ -78,10 +81,11 @@ export class OpenShellServer {
     for (const s of options.sandboxes) {
       const runtime: SandboxRuntime = { cursors: new CursorSpace(), draftVersion: 1 };
       this.runtime.set(s.id, runtime);
-      const bump = () => runtime.draftVersion++;
-      s.core.on('request.pending', bump);
-      s.core.on('request.updated', bump);
-      s.core.on('request.decided', bump);
+      this.detach.add(
+        watchCore(s.core, (change) => {
+          if (change.type === 'request') runtime.draftVersion++;
+        }),
+      );
     }
     const apis: ApiId[] = this.generation === 'legacy' ? ['v0'] : ['v1', 'ryno'];
     for (const id of apis) this.server.addService(loadApi(id).definition, this.handlers());
@@ -238,6 +242,7 @@ export class OpenShellServer {
 
   /** Stops accepting calls; open streams are ended so clients see the server go and reconnect. */
   close(): Promise<void> {
+    this.unsubscribeAll();
     return new Promise((resolve) => {
       const force = setTimeout(() => this.server.forceShutdown(), 1000);
       this.server.tryShutdown(() => (clearTimeout(force), resolve()));
@@ -246,7 +251,13 @@ export class OpenShellServer {
 
   /** Drops every connection at once, as a crash would (tests of reconnects). */
   forceShutdown(): void {
+    this.unsubscribeAll();
     this.server.forceShutdown();
+  }
+
+  private unsubscribeAll(): void {
+    for (const undo of this.detach) undo();
+    this.detach.clear();
   }
 
   private runtimeOf(s: ServedSandbox): SandboxRuntime {
@@ -504,8 +515,6 @@ export class OpenShellServer {
         resumeAfter !== undefined ? s.core.logs.since(resumeAfter) : s.core.logs.since(0).slice(-(num(r, 'log_tail_lines') || 200));
       for (const line of replay) if (line.time >= since && keep(line)) sendLog(line);
     }
-    const onLog = (line: LogLine) => r.follow_logs && keep(line) && sendLog(line);
-    const onRevision = (_: Revision) => r.follow_status && send({ sandbox: this.sandboxMessage(s) });
     const onRequest = (q: PendingRequest) => {
       const pending = s.core.listRequests().filter((x) => chunkStatus(x) === 'pending').length;
       send({
@@ -517,18 +526,16 @@ export class OpenShellServer {
         },
       });
     };
-    s.core.on('log', onLog);
-    s.core.on('policy.revision', onRevision);
-    s.core.on('request.pending', onRequest);
-    s.core.on('request.updated', onRequest);
-    s.core.on('request.decided', onRequest);
+    const unwatch = watchCore(s.core, (change) => {
+      if (change.type === 'log') r.follow_logs && keep(change.line) && sendLog(change.line);
+      else if (change.type === 'revision') r.follow_status && send({ sandbox: this.sandboxMessage(s) });
+      else onRequest(change.request);
+    });
+    this.detach.add(unwatch);
     const stop = () => {
       closed = true;
-      s.core.off('log', onLog);
-      s.core.off('policy.revision', onRevision);
-      s.core.off('request.pending', onRequest);
-      s.core.off('request.updated', onRequest);
-      s.core.off('request.decided', onRequest);
+      unwatch();
+      this.detach.delete(unwatch);
     };
     call.on('cancelled', stop);
     call.on('close', stop);

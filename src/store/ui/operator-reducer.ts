@@ -43,7 +43,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function runOperator(state: ConsoleUiState, id: OperatorCommand, world: UiWorld): OperatorTransition {
   switch (id) {
     case 'cycleWorkspace': {
-      const cycle = selectWorkspaceCycle(world);
+      const { cycle, error } = selectWorkspaceCycle(world);
+      if (error) return say(state, `cannot list workspaces: ${error}`, 'error');
       if (!cycle) return say(state, 'the workspace list is still loading; try again in a moment');
       const name = nextWorkspace(cycle, world.workspace);
       const closed = { ...state, currentSandbox: undefined, dashCursor: undefined, selectedId: undefined, policyScroll: 0 };

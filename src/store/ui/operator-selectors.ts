@@ -22,11 +22,11 @@ const sandboxOf = (state: ConsoleUiState, world: Pick<UiWorld, 'sandboxes'>) => 
 
 // ---- workspaces ---------------------------------------------------------------------------------
 
-/** The workspaces `w` cycles through: each the gateway lists, then all of them at once. */
-export function selectWorkspaceCycle(world: Pick<UiWorld, 'queries' | 'epoch'>): string[] | undefined {
+/** The workspaces `w` cycles through: each the gateway lists, then all of them at once (or why there is no list). */
+export function selectWorkspaceCycle(world: Pick<UiWorld, 'queries' | 'epoch'>): { cycle?: string[]; error?: string } {
   const slot = readSlot(world.queries, { ...want('workspaces', undefined, world.epoch), kind: 'workspaces' });
-  if (!slot.data) return undefined;
-  return [...slot.data.map((w) => w.name), ALL_WORKSPACES];
+  if (!slot.data) return { error: slot.error?.message };
+  return { cycle: [...slot.data.map((w) => w.name), ALL_WORKSPACES] };
 }
 
 /** The workspace after `current` in the cycle (from the first when current is unknown). */

@@ -161,12 +161,11 @@ function run(state: ConsoleUiState, id: CommandId, world: UiWorld): Transition {
     case 'reapprove': {
       const req = r();
       if (!req) return nothing();
+      const blocked = refused(state, world, req, 'approve');
+      if (blocked) return blocked;
       if (req.status !== 'rejected') return say(state, `${req.id} is ${req.status}; only a rejected request is re-approved`, 'error');
       const lifetime = selectLifetime(state, world.capabilities);
-      return (
-        refused(state, world, req, 'approve') ??
-        call(state, { op: 'reapprove', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) })
-      );
+      return call(state, { op: 'reapprove', id: req.id, subject: subject(req), lifetime, revision: noLifetimes(world) });
     }
     case 'editChunk': {
       const req = r();
@@ -437,8 +436,7 @@ function openApproveAll(
 function askClearDrafts(state: ConsoleUiState, world: UiWorld): Transition {
   const sandbox = selected(state, world)?.sandbox ?? state.currentSandbox ?? world.sandboxes[0]?.name;
   if (!sandbox) return say(state, 'no sandbox to clear', 'error');
-  const why = globalPolicyRefusal(world.sandboxes, sandbox, 'modify');
-  if (why) return say(state, why, 'error', 'failed_precondition');
+  // Allowed under a global policy, as upstream's gateway allows it: dropping proposals changes no policy.
   const count = Object.values(world.requests).filter((r) => r.sandbox === sandbox && r.status === 'pending' && !r.awaitingProposal).length;
   if (count === 0) return say(state, `${sandbox} has no pending proposals to clear`);
   return stay({ ...state, overlay: 'confirm', confirm: { kind: 'clearDrafts', sandbox, count } });

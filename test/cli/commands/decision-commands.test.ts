@@ -40,7 +40,9 @@ describe.each([
     const flags = ['--grpc-listen', '127.0.0.1:0', '--allow-loopback', '--hold-timeout', '20'];
     for (const h of HOSTS) flags.push('--resolve', `${h}:127.0.0.1`);
     core = await startCoreProcess(coreDir, flags);
-    target = remote ? ['--endpoint', core.grpc!, '--state-dir', mkdtempSync(join(tmpdir(), 'ost-decide-cli-'))] : ['--state-dir', coreDir];
+    // The gateway API answers only its operator: the CLI runs as the core's operator would, on the core's
+    // state dir, where it finds the core's token (checked against the live core; tokens are per lifetime).
+    target = remote ? ['--endpoint', core.grpc!, '--state-dir', coreDir] : ['--state-dir', coreDir];
   });
   afterAll(async () => {
     await core?.stop();

@@ -107,6 +107,14 @@ export async function startGatewayDouble(): Promise<GatewayDouble> {
     if (!c) throw Object.assign(new Error('nf'), { code: grpc.status.NOT_FOUND, details: 'chunk not found' });
     return c;
   };
+  // Upstream's gateway refuses these while a global policy is active (require_no_global_policy).
+  const requireNoGlobal = () => {
+    if (state.policySource === 'POLICY_SOURCE_GLOBAL')
+      throw Object.assign(new Error('global'), {
+        code: grpc.status.FAILED_PRECONDITION,
+        details: 'cannot approve rules while a global policy is active; delete the global policy to manage per-sandbox rules',
+      });
+  };
   const unary =
     (fn: (r: Wire) => Wire, method?: string) => (call: grpc.ServerUnaryCall<Wire, Wire>, callback: grpc.sendUnaryData<Wire>) => {
       if (method) state.received.push({ method, request: call.request });
@@ -148,6 +156,7 @@ export async function startGatewayDouble(): Promise<GatewayDouble> {
     ),
     ApproveDraftChunk: unary((r) => {
       find(r);
+      requireNoGlobal();
       const c = chunk(r);
       if (r.review_token !== c.review_token)
         throw Object.assign(new Error('stale'), { code: grpc.status.FAILED_PRECONDITION, details: 'review token does not match; refetch' });
@@ -160,12 +169,14 @@ export async function startGatewayDouble(): Promise<GatewayDouble> {
     RejectDraftChunk: unary((r) => {
       find(r);
       const c = chunk(r);
+      if (c.status === 'approved') requireNoGlobal();
       c.status = 'rejected';
       c.rejection_reason = String(r.reason ?? '');
       return {};
     }, 'RejectDraftChunk'),
     ApproveAllDraftChunks: unary((r) => {
       find(r);
+      requireNoGlobal();
       let approved = 0;
       let skipped = 0;
       for (const a of (r.approvals as Wire[]) ?? []) {

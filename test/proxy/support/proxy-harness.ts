@@ -11,6 +11,7 @@ import { AuditLog } from '../../../src/core/audit/audit-log.js';
 import { EnforcementCore } from '../../../src/core/engine/enforcement-core.js';
 import { Resolver } from '../../../src/core/net/resolver.js';
 import { EgressProxy, type ProxyOptions } from '../../../src/core/proxy/egress-proxy.js';
+import type { PolicyLayer } from '../../../src/core/policy/layers.js';
 import type { SandboxPolicy } from '../../../src/core/policy/types.js';
 import { CertificateAuthority } from '../../../src/core/tls/certificate-authority.js';
 import { RawHttpClient } from '../../helpers/raw-http-client.js';
@@ -41,6 +42,8 @@ export interface HarnessOptions extends Partial<Omit<ProxyOptions, 'core' | 'res
   /** HOST:IP entries for the resolver (everything else resolves through the system). */
   resolve?: string[];
   holdTimeoutMs?: number;
+  /** Preset layers for the core (a PresetStore's, for promote). */
+  presetLayers?: () => PolicyLayer[];
 }
 
 export async function startProxyHarness(options: HarnessOptions): Promise<ProxyHarness> {
@@ -48,8 +51,13 @@ export async function startProxyHarness(options: HarnessOptions): Promise<ProxyH
   const audit = await AuditLog.open(join(stateDir, 'audit.jsonl'));
   const ca = await CertificateAuthority.loadOrCreate(stateDir);
   const upstreamCa = await CertificateAuthority.loadOrCreate(join(stateDir, 'upstream-ca'));
-  const core = new EnforcementCore({ baseline: options.policy, audit, holdTimeoutMs: options.holdTimeoutMs ?? 0 });
-  const { policy: _policy, resolve, holdTimeoutMs: _hold, ...rest } = options;
+  const core = new EnforcementCore({
+    baseline: options.policy,
+    audit,
+    holdTimeoutMs: options.holdTimeoutMs ?? 0,
+    presetLayers: options.presetLayers,
+  });
+  const { policy: _policy, resolve, holdTimeoutMs: _hold, presetLayers: _layers, ...rest } = options;
   const proxy = new EgressProxy({
     allowLoopback: true,
     ...rest,

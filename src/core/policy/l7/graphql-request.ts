@@ -36,7 +36,15 @@ export function classifyGraphql(method: string, query: Record<string, string[]>,
   const upper = method.toUpperCase();
   try {
     if (upper === 'GET') return { ok: true, operations: classifyGet(query) };
-    if (upper === 'POST') return { ok: true, operations: classifyPost(bodyText) };
+    if (upper === 'POST') {
+      const inUrl = urlControlParameter(query);
+      if (inUrl)
+        return {
+          ok: false,
+          error: `GraphQL parameter ${JSON.stringify(inUrl)} in both the URL and the body: servers disagree on which one runs (express-graphql takes the URL's)`,
+        };
+      return { ok: true, operations: classifyPost(bodyText) };
+    }
     return { ok: false, error: `unsupported GraphQL HTTP method ${upper}` };
   } catch (error) {
     if (error instanceof GraphqlError) return { ok: false, error: error.message };
@@ -45,6 +53,30 @@ export function classifyGraphql(method: string, query: Record<string, string[]>,
 }
 
 class GraphqlError extends Error {}
+
+/** What chooses or names the operation; a server may read any of them from the URL of a POST. */
+const CONTROL_PARAMETERS = new Set(['query', 'operationname', 'variables', 'extensions', 'id', 'documentid', 'queryid']);
+
+/**
+ * A GraphQL control parameter in the URL of a POST, if there is one. A POST is decided on its body, but
+ * servers built like express-graphql read each parameter from the URL first (`?query=mutation…` beside an
+ * allowed body ran the mutation), so a POST that carries one in its URL is refused rather than guessed at.
+ * Keys compare case-insensitively, and `key[]` as `key`, to cover lenient readers too.
+ */
+function urlControlParameter(query: Record<string, string[]>): string | undefined {
+  for (const key of Object.keys(query)) {
+    if (
+      CONTROL_PARAMETERS.has(
+        key
+          .trim()
+          .toLowerCase()
+          .replace(/\[[^\]]*\]$/, ''),
+      )
+    )
+      return key;
+  }
+  return undefined;
+}
 
 function unique(query: Record<string, string[]>, key: string): string | undefined {
   const values = Object.hasOwn(query, key) ? query[key] : undefined;

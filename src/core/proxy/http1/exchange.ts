@@ -228,13 +228,36 @@ export class Exchange implements ResponseSink {
     this.pool = pool;
     this.target = target;
     this.failed = failed;
-    this.attach(pool.acquire(target.address, target.port, target.tls));
+    this.connectUpstream(false);
+  }
+
+  /** Takes an upstream connection (a fresh one for a retry) and sends the request on it; the pool may refuse (over the descriptor budget). */
+  private connectUpstream(fresh: boolean): void {
+    const target = this.target!;
+    let upstream: UpstreamLink;
+    try {
+      upstream = this.pool!.acquire(target.address, target.port, target.tls, fresh);
+    } catch (error) {
+      if (this.failed) return this.failed(error as NodeJS.ErrnoException);
+      return this.badGateway(error);
+    }
+    this.attach(upstream);
   }
 
   private attach(upstream: UpstreamLink): void {
     this.upstream = upstream;
     this.sent = 0;
     upstream.begin(this);
+    if (this.collected !== undefined && this.requestFraming === 'length') {
+      // A body read whole for the decision goes out with its head in one write: two small writes would let
+      // Nagle hold the body back for the upstream's delayed ACK (~40 ms a request over TLS).
+      upstream.write(Buffer.concat([Buffer.from(this.requestHead), this.collected]));
+      this.sent = this.collected.length;
+      this.buffered = null;
+      this.endRequestBody();
+      this.connection.pauseReading('held-body', false);
+      return;
+    }
     upstream.write(this.requestHead);
     const buffered = this.buffered ?? [];
     this.buffered = null;
@@ -369,7 +392,7 @@ export class Exchange implements ResponseSink {
       reused && !this.responseStarted && !this.retried && this.requestFraming === 'none' && SAFE_METHODS.has(this.head.method);
     if (retryable && this.pool && this.target) {
       this.retried = true;
-      this.attach(this.pool.acquire(this.target.address, this.target.port, this.target.tls, true));
+      this.connectUpstream(true);
       return;
     }
     if (this.failed) return this.failed(error);

@@ -3,6 +3,7 @@
 // idle keep-alive) — one timer for all connections instead of one per connection and request.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { ClientConnection, type ClientConnectionOptions, type ConnectionHandlers } from './client-connection.js';
+import type { DescriptorBudget } from '../descriptor-budget.js';
 
 export class Http1Server {
   private readonly server: Server;
@@ -12,9 +13,12 @@ export class Http1Server {
   constructor(
     private readonly options: ClientConnectionOptions,
     private readonly handlers: ConnectionHandlers,
+    /** Accepted connections count against it; one over it is closed at once, before a byte is read. */
+    budget?: DescriptorBudget,
   ) {
     // Half-open allowed: a client may finish sending and still wait for its answer.
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      if (budget && !budget.hold(socket)) return void socket.destroy();
       this.handlers.accepted?.(socket);
       this.accept(socket);
     });

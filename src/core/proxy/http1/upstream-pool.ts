@@ -4,7 +4,8 @@
 // never come back.
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { UpstreamConnection, type UpstreamTimeouts } from './upstream-connection.js';
+import { UpstreamConnection, upstreamError, type UpstreamTimeouts } from './upstream-connection.js';
+import type { DescriptorBudget } from '../descriptor-budget.js';
 import type { PoolMembership, UpstreamSource, UpstreamTls } from './contracts.js';
 
 /** At most this many idle connections are kept per destination. */
@@ -14,6 +15,16 @@ export interface UpstreamPoolOptions {
   /** The roots upstream certificates are verified against (default: Node's). */
   ca?: string | Buffer | Array<string | Buffer>;
   timeouts?: Partial<UpstreamTimeouts>;
+  /** Every upstream socket counts against it; over it, acquire() throws (ECONNLIMIT). */
+  budget?: DescriptorBudget;
+}
+
+/** The error for an upstream socket the descriptor budget has no room for. */
+export function overBudget(budget: DescriptorBudget): NodeJS.ErrnoException {
+  return upstreamError(
+    `the proxy holds as many sockets as its descriptor budget allows (${budget.limit}); the agent has too many connections open`,
+    'ECONNLIMIT',
+  );
 }
 
 export class UpstreamPool implements UpstreamSource, PoolMembership<UpstreamConnection> {
@@ -35,9 +46,12 @@ export class UpstreamPool implements UpstreamSource, PoolMembership<UpstreamConn
     const idle = fresh ? undefined : this.idle.get(key);
     const pooled = idle?.pop();
     if (pooled) return pooled;
+    const budget = this.options.budget;
+    if (budget && !budget.take()) throw overBudget(budget);
     const socket = tls
       ? tlsConnect({ host: address, port, servername: tls.servername, ALPNProtocols: ['http/1.1'], ca: this.options.ca })
       : tcpConnect({ host: address, port });
+    budget?.releaseOn(socket);
     const connection = new UpstreamConnection(socket, key, this, this.timeouts, tls !== undefined);
     this.open.add(connection);
     return connection;
