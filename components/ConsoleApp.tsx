@@ -5,6 +5,7 @@ import { Box } from 'ink';
 import type { ReactNode } from 'react';
 import { UiProvider, useUi } from '../hooks/console-contexts.js';
 import { useConsole } from '../hooks/useConsole.js';
+import { Banners, useBannerCount } from './Banners.js';
 import { DashboardScreen } from './DashboardScreen.js';
 import { Footer } from './Footer.js';
 import { PendingCallDialog } from './PendingCallDialog.js';
@@ -38,7 +39,8 @@ function Layout() {
   const overlay = useUi((s) => s.overlay);
   // Title (1) + prompt (1) + nav bar (2), inside a live area two rows shorter than the terminal: Ink
   // writes a final newline, and a frame as tall as the terminal scrolls it and leaves stale lines behind.
-  const bodyHeight = Math.max(4, rows - 6);
+  const banners = useBannerCount();
+  const bodyHeight = Math.max(4, rows - 6 - banners);
   let body: ReactNode;
   if (overlay === 'help') body = <HelpScreen />;
   else if (screen === 'inbox' && (overlay === 'detail' || overlay === 'promote')) body = <SelectionOverlay />;
@@ -49,6 +51,7 @@ function Layout() {
   return (
     <Box flexDirection="column" height={rows - 2} width={columns}>
       <Header />
+      <Banners />
       {/* Children must not shrink: Yoga would squeeze lines onto each other. Too tall is clipped instead. */}
       <Box flexDirection="column" height={bodyHeight} overflow="hidden">
         <Box flexDirection="column" flexShrink={0}>

@@ -3,6 +3,7 @@ import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { PolicyView, RevisionInfo } from '../src/gateway/gateway.js';
 import type { DiffLine } from '../src/core/revisions/revision-diff.js';
+import { safe } from './format.js';
 import type { Theme } from './theme.js';
 
 export interface SandboxViewProps {
@@ -57,12 +58,20 @@ function SandboxViewView({ policy, comparison, comparing, revisions, height, scr
   }
   if (!policy) return <Text color={theme.muted}>Loading the effective policy…</Text>;
   const lines = labelledPolicyLines(policy);
-  const bodyHeight = Math.max(3, height - Math.min(revisions.length, 6) - 3);
+  const warnings = policy.warnings ?? [];
+  const shownWarnings = warnings.slice(0, 3);
+  const bodyHeight = Math.max(3, height - Math.min(revisions.length, 6) - 3 - shownWarnings.length - (warnings.length > 3 ? 1 : 0));
   return (
     <Box flexDirection="column">
       <Text bold color={theme.accent}>
         Effective policy — revision {policy.revision.number} <Text color={theme.muted}>sha256:{policy.revision.sha256.slice(0, 12)}</Text>
       </Text>
+      {shownWarnings.map((w) => (
+        <Text key={w} wrap="truncate" color={theme.warn}>
+          ! {safe(w)}
+        </Text>
+      ))}
+      {warnings.length > 3 && <Text color={theme.warn}>! and {warnings.length - 3} more (the logs screen has them all: :kind policy)</Text>}
       {numbered(lines, scroll, bodyHeight).map(({ line, number }) => (
         <Text key={number} wrap="truncate">
           {line}

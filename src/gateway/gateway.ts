@@ -156,6 +156,8 @@ export interface PolicyView {
   yaml: string;
   /** network_policies key → the layer it came from ("baseline", a preset name, or "session approval"). */
   origins: Record<string, string>;
+  /** What the operator must know about this policy (wildcards that reach far, L7 rules not enforced, …), when the gateway says. */
+  warnings?: string[];
 }
 
 export interface PromoteRequest {

@@ -3,6 +3,7 @@
 // revisions, providers, presets: queries.ts), written by the one query hook. UI state lives elsewhere
 // (ui/ui-state.ts); components select narrowly from both.
 import { createStore } from 'zustand/vanilla';
+import { applyNotice, type Banners } from './banners.js';
 import type { LogLine } from '../core/engine/log-buffer.js';
 import type {
   ConnectionState,
@@ -33,6 +34,8 @@ export interface ConsoleData {
    * entry per sandbox, destination, process and kind, counted, so a retrying agent does not flood it.
    */
   undraftable: UndraftableDenial[];
+  /** What every screen shows until it is over (inbox full, audit failing): from the gateway's notices. */
+  banners: Banners;
   /** The workspace on screen (ALL_WORKSPACES: every one), as the gateway's last snapshot said; unset without workspaces. */
   workspace?: string;
   /** Bumped on every applied batch: lets views re-render countdowns without a timer of their own. */
@@ -56,6 +59,7 @@ export function createConsoleStore(gateway: GatewayInfo) {
     logs: [],
     sandboxes: [],
     undraftable: [],
+    banners: {},
     version: 0,
     epoch: 0,
     queries: {},
@@ -75,7 +79,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
   let requests = state.requests;
   let order = state.order;
   let logs = state.logs;
-  let { revision, sandboxes, connection, epoch, undraftable, workspace } = state;
+  let { revision, sandboxes, connection, epoch, undraftable, workspace, banners } = state;
   let newLogs: LogLine[] = [];
   for (const event of events) {
     switch (event.type) {
@@ -89,6 +93,8 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
         // A resync starts the list over: the log tail it replays says again what still applies.
         undraftable = [];
         workspace = event.workspace ?? workspace;
+        // Banners are state the gateway re-sends after a snapshot (standing notices), never carried over.
+        banners = {};
         break;
       case 'request':
         if (requests === state.requests) requests = { ...requests };
@@ -118,6 +124,9 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
       case 'undraftable':
         undraftable = withUndraftable(undraftable, event.denial);
         break;
+      case 'notice':
+        banners = applyNotice(banners, event.notice);
+        break;
       case 'connection':
         if (event.state.status === 'connected' && connection.status !== 'connected') epoch++;
         connection = event.state;
@@ -128,7 +137,7 @@ export function applyEvents(state: ConsoleData, events: GatewayEvent[]): Partial
     logs = logs.concat(newLogs);
     if (logs.length > MAX_LOG_LINES) logs = logs.slice(logs.length - MAX_LOG_LINES);
   }
-  return { requests, order, logs, revision, sandboxes, connection, epoch, undraftable, workspace, version: state.version + 1 };
+  return { requests, order, logs, revision, sandboxes, connection, epoch, undraftable, workspace, banners, version: state.version + 1 };
 }
 
 const sameDenial = (a: UndraftableDenial, b: UndraftableDenial) =>

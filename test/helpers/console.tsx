@@ -13,11 +13,12 @@ import { EventBuffer } from '../../src/store/event-buffer.js';
 
 export const KEYS = { enter: '\r', escape: '\u001b', down: '\u001b[B', up: '\u001b[A', tab: '\t', backspace: '\u007f' };
 
-export async function startConsole(options: { holdTimeoutSeconds?: number } = {}) {
+export async function startConsole(options: { holdTimeoutSeconds?: number; maxPending?: number } = {}) {
   const standalone = await startStandalone({
     stateDir: mkdtempSync(join(tmpdir(), 'ost-console-')),
     proxyListen: '127.0.0.1:0',
     holdTimeoutSeconds: options.holdTimeoutSeconds ?? 30,
+    maxPending: options.maxPending,
     identify: async () => ({ binary: '/usr/bin/curl', pid: 4242 }),
   });
   const gateway = new EmbeddedGateway(standalone, 'test');

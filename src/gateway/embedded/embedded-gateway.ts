@@ -136,7 +136,9 @@ export class EmbeddedGateway implements Gateway {
       if (!r) throw new GatewayError('not_found', `no revision ${revision}`);
       const origins: Record<string, string> = {};
       for (const [key, layer] of core.effective.origin) origins[key] = layer.kind === 'approval' ? 'session approval' : layer.name;
-      return { revision: revisionInfo(r), yaml: r.yaml, origins };
+      // The policy in force carries the core's warnings about it (the ones it logged when it came in).
+      const warnings = r === core.revision ? [...core.policyWarnings] : undefined;
+      return { revision: revisionInfo(r), yaml: r.yaml, origins, ...(warnings ? { warnings } : {}) };
     });
   }
 
