@@ -2,12 +2,14 @@
 // and what each becomes. The embedded Gateway maps these changes to gateway events; the feed server and
 // the gRPC server can map them to their wire formats the same way, so no adapter subscribes to core
 // event names of its own (and every one gets the same unsubscribe to call on stop).
+import type { AuditHealth, InboxHealth } from '../core/engine/core-events.js';
 import type { CoreEvents, CoreNotice, EnforcementCore } from '../core/engine/enforcement-core.js';
+import { auditWarning } from './feed/protocol.js';
 import { type LogLine, logKindOf } from '../core/engine/log-buffer.js';
 import type { PendingRequest } from '../core/inbox/pending-request.js';
 import type { PromoteResult } from '../core/presets/preset-manager.js';
 import type { Revision } from '../core/revisions/revision-log.js';
-import type { GatewayEvent, InboxRequest, PromoteOutcome, RevisionInfo } from './gateway.js';
+import type { GatewayEvent, GatewayNotice, InboxRequest, PromoteOutcome, RevisionInfo } from './gateway.js';
 
 /** What happened to a request: it is new, it changed (hits, holds, an undo), or an operator decided it. */
 export type RequestChange = 'new' | 'updated' | 'decided';
@@ -126,4 +128,30 @@ export function promoteOutcomeOf(r: PromoteResult): PromoteOutcome {
     ...(r.tunnel ? { tunnel: r.tunnel } : {}),
     released: r.released,
   };
+}
+
+/** A core notice as the gateway's notice: one topic per condition, `active: false` its all-clear. */
+export function gatewayNoticeOf(notice: CoreNotice): GatewayNotice {
+  switch (notice.kind) {
+    case 'audit-failing':
+    case 'audit-recovered':
+      return { topic: 'audit', active: notice.kind === 'audit-failing', message: notice.message };
+    case 'inbox-full':
+    case 'inbox-open':
+      return { topic: 'inbox', active: notice.kind === 'inbox-full', message: notice.message };
+  }
+}
+
+/** The conditions a core's health shows at connect time, as notices (the core sends notices only when they change). */
+export function healthNotices(health: { audit?: AuditHealth; inbox?: InboxHealth }): GatewayNotice[] {
+  const notices: GatewayNotice[] = [];
+  if (health.audit && !health.audit.writable) notices.push({ topic: 'audit', active: true, message: auditWarning(health.audit) });
+  const inbox = health.inbox;
+  if (inbox && inbox.pending >= inbox.maxPending)
+    notices.push({
+      topic: 'inbox',
+      active: true,
+      message: `the inbox is full: ${inbox.maxPending} requests wait for a decision (--max-pending); requests for new destinations are refused at once (${inbox.refused} so far)`,
+    });
+  return notices;
 }

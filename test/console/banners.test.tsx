@@ -13,8 +13,7 @@ afterEach(async () => {
 });
 
 describe('banners', () => {
-  // Skipped after merging main: main's EmbeddedGateway forwards no notices to the console (only the feed does); wire watchCoreNotices into it, then unskip.
-  it.skip('the inbox at --max-pending raises a banner on every screen; deciding takes it down', async () => {
+  it('the inbox at --max-pending raises a banner on every screen; deciding takes it down', async () => {
     ui = await startConsole({ holdTimeoutSeconds: 0, maxPending: 2 });
     for (const host of ['a.test', 'b.test', 'c.test']) await ui.core.evaluate({ host, port: 443, binary: '/usr/bin/curl' });
     let frame = await ui.waitForFrame((f) => f.includes('inbox: the inbox is full'));

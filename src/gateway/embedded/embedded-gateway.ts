@@ -7,7 +7,16 @@ import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
 import { coreErrorCode } from '../core-errors.js';
-import { gatewayEventOf, promoteOutcomeOf, revisionInfo, snapshotCore, watchCore } from '../core-projection.js';
+import {
+  gatewayEventOf,
+  gatewayNoticeOf,
+  healthNotices,
+  promoteOutcomeOf,
+  revisionInfo,
+  snapshotCore,
+  watchCore,
+  watchCoreNotices,
+} from '../core-projection.js';
 import { GatewayError, mapErrors } from '../errors.js';
 import type {
   ApprovePreview,
@@ -57,7 +66,13 @@ export class EmbeddedGateway implements Gateway {
     const { core, sandbox } = this.standalone;
     const emit = (event: GatewayEvent) => this.listeners.forEach((l) => l(event));
     this.detach?.();
-    this.detach = watchCore(core, (change) => emit(gatewayEventOf(change, sandbox, withSessionProposal)));
+    const unwatch = watchCore(core, (change) => emit(gatewayEventOf(change, sandbox, withSessionProposal)));
+    // The core's notices (inbox full, audit log failing, and their all-clears) become the console's banners.
+    const unnotice = watchCoreNotices(core, (notice) => emit({ type: 'notice', notice: gatewayNoticeOf(notice) }));
+    this.detach = () => {
+      unwatch();
+      unnotice();
+    };
     const snapshot = snapshotCore(core);
     emit({ type: 'connection', state: { status: 'connected' } });
     emit({
@@ -67,6 +82,8 @@ export class EmbeddedGateway implements Gateway {
       logs: snapshot.logs,
       sandboxes: [{ name: sandbox, phase: 'Ready', policyRevision: snapshot.revision.number, pending: 0, createdAt: this.started }],
     });
+    // Conditions already standing when the console attaches (the core sends notices only when they change).
+    for (const notice of healthNotices(core.health())) emit({ type: 'notice', notice });
   }
 
   async stop(): Promise<void> {

@@ -1,15 +1,9 @@
-// A running core reached over its WebSocket feed, as a Gateway: what the CLI uses against the core of a
-// state dir (and what a second console on the same core can use). The snapshot is the hello plus the rest
-// of the inbox, page by page (protocol 2); feed events become gateway events, the core's notices (its
-// audit log fails, its inbox is full) become gateway notices; commands carry the core's error codes back
-// as GatewayErrors.
-import type { CoreNotice } from '../../core/engine/core-events.js';
 import type { PendingRequest } from '../../core/inbox/pending-request.js';
 import type { PresetInfo } from '../../core/presets/preset-store.js';
 import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
-import { revisionInfo } from '../core-projection.js';
+import { gatewayNoticeOf, healthNotices, revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
   ApprovePreview,
@@ -20,7 +14,6 @@ import type {
   GatewayCapabilities,
   GatewayEvent,
   GatewayInfo,
-  GatewayNotice,
   InboxRequest,
   Lifetime,
   PolicyView,
@@ -32,15 +25,7 @@ import type {
 } from '../gateway.js';
 import { withSessionProposal } from '../session-proposal.js';
 import { FeedClient } from './feed-client.js';
-import {
-  auditWarning,
-  MAX_PAGE,
-  type ApproveManyReply,
-  type FeedEvent,
-  type Health,
-  type RequestPage,
-  type RevisionSummary,
-} from './protocol.js';
+import { MAX_PAGE, type ApproveManyReply, type FeedEvent, type RequestPage, type RevisionSummary } from './protocol.js';
 
 interface Naming {
   /** How the gateway is named on screen and in messages (default "core"). */
@@ -316,7 +301,7 @@ export class FeedGateway implements Gateway {
       case 'log':
         return this.emit({ type: 'log', line: event.line });
       case 'notice':
-        return this.emit({ type: 'notice', notice: noticeOf(event.notice) });
+        return this.emit({ type: 'notice', notice: gatewayNoticeOf(event.notice) });
     }
   }
 
@@ -327,30 +312,5 @@ export class FeedGateway implements Gateway {
       () => client.command<T>(command),
       (error) => (error instanceof GatewayError ? error.code : 'internal'),
     );
-  }
-}
-
-/** The conditions a core's health shows at connect time, as notices (the core sends notices only when they change). */
-function healthNotices(health: Health): GatewayNotice[] {
-  const notices: GatewayNotice[] = [];
-  if (health.audit && !health.audit.writable) notices.push({ topic: 'audit', active: true, message: auditWarning(health.audit) });
-  const inbox = health.inbox;
-  if (inbox && inbox.pending >= inbox.maxPending)
-    notices.push({
-      topic: 'inbox',
-      active: true,
-      message: `the inbox is full: ${inbox.maxPending} requests wait for a decision (--max-pending); requests for new destinations are refused at once (${inbox.refused} so far)`,
-    });
-  return notices;
-}
-
-function noticeOf(notice: CoreNotice): GatewayNotice {
-  switch (notice.kind) {
-    case 'audit-failing':
-    case 'audit-recovered':
-      return { topic: 'audit', active: notice.kind === 'audit-failing', message: notice.message };
-    case 'inbox-full':
-    case 'inbox-open':
-      return { topic: 'inbox', active: notice.kind === 'inbox-full', message: notice.message };
   }
 }
