@@ -115,8 +115,11 @@ export function gatewayEventOf(change: CoreChange, sandbox: string, decorate: (r
   }
 }
 
-/** A core's promote result as a gateway outcome: what happened to the file, its diff, the tunnel, what was released. */
-export function promoteOutcomeOf(r: PromoteResult): PromoteOutcome {
+/**
+ * A core's promote result as a gateway outcome: what happened to the file, its diff, the tunnel, what was
+ * released (the request itself stays behind). Takes the result in process, or as the feed carried it.
+ */
+export function promoteOutcomeOf(r: PromoteResult | PromoteOutcome): PromoteOutcome {
   return {
     name: r.name,
     file: r.file,

@@ -3,7 +3,7 @@ import type { PresetInfo } from '../../core/presets/preset-store.js';
 import { previewCoreApproveAll } from '../approve-preview.js';
 import { CORE_CAPABILITIES } from '../capabilities.js';
 import { notOffered } from '../not-offered.js';
-import { gatewayNoticeOf, healthNotices, revisionInfo } from '../core-projection.js';
+import { gatewayNoticeOf, healthNotices, promoteOutcomeOf, revisionInfo } from '../core-projection.js';
 import { GatewayError, mapErrors, messageOf } from '../errors.js';
 import type {
   ApprovePreview,
@@ -208,18 +208,7 @@ export class FeedGateway implements Gateway {
   }
 
   async promote(id: string, request: PromoteOrder): Promise<PromoteOutcome> {
-    const r = await this.command<PromoteOutcome>({ type: 'promote', id, ...request });
-    return {
-      name: r.name,
-      file: r.file,
-      yaml: r.yaml,
-      dryRun: r.dryRun,
-      change: r.change,
-      summary: r.summary,
-      diff: r.diff,
-      ...(r.tunnel ? { tunnel: r.tunnel } : {}),
-      released: r.released,
-    };
+    return promoteOutcomeOf(await this.command<PromoteOutcome>({ type: 'promote', id, ...request }));
   }
 
   async addPreset(name: string): Promise<void> {
