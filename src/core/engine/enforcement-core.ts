@@ -288,7 +288,7 @@ export class EnforcementCore extends EventEmitter<CoreEvents> {
    * (a body over the inspection limit): logged and audited as denied, so no refusal goes unrecorded.
    */
   refusedUnread(input: EvaluateInput, reason: string): void {
-    this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}): ${reason}`);
+    this.log('info', 'policy', `denied ${input.host}:${input.port} (${input.binary}) at l7: ${reason}`, 'denial');
     this.options.audit?.network({
       action: 'denied',
       host: input.host,
