@@ -30,7 +30,9 @@ async function until(check: () => boolean): Promise<void> {
   if (!check()) throw new Error('timed out');
 }
 
-describe('operator views against the served core (0.1.x, real gRPC)', () => {
+// A frame wait may take PATIENCE tries (about 30 s on a loaded machine); the test's own bound is above that,
+// so a slow machine gets the wait's message (with the last frame) rather than a bare 20 s timeout.
+describe('operator views against the served core (0.1.x, real gRPC)', { timeout: 60_000 }, () => {
   let core: EnforcementCore;
   let server: OpenShellServer;
   let direct: GrpcGateway;
